@@ -1,0 +1,78 @@
+"""The collector contract: fetch (I/O only), normalise (pure), write (the live store).
+
+On failure a collector records the error and keeps the last good data; it logs when a source
+goes down and when it recovers, not on every poll.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from dashboard.config import Config, Source
+from dashboard.livestore import LiveStore
+from dashboard.readings import Reading
+
+log = logging.getLogger(__name__)
+
+
+class SourceUnavailable(Exception):
+    """The source could not be reached or did not answer."""
+
+
+class InvalidData(Exception):
+    """The source answered with something that cannot be turned into readings."""
+
+
+class Collector(Protocol):
+    source: Source
+
+    def fetch(self, now: datetime) -> Any: ...
+
+    def normalise(self, raw: Any, now: datetime) -> list[Reading]: ...
+
+
+@dataclass
+class PollResult:
+    ok: bool
+    items: int = 0
+    changed: int = 0
+    error: str | None = None
+    skipped: bool = False
+
+
+def poll(collector: Collector, store: LiveStore, config: Config) -> PollResult:
+    """One poll of one source, end to end; never raises for the source's own faults."""
+    name = collector.source.name
+    if store.is_stopped(name):
+        return PollResult(ok=False, skipped=True, error="stopped by an operator")
+    now = store.clock(config.tz).now()
+    previous = store.source_status(name)
+    try:
+        readings = collector.normalise(collector.fetch(now), now)
+    except (SourceUnavailable, InvalidData) as err:
+        reason = f"{type(err).__name__}: {err}"
+        if previous.state != "failing":
+            log.warning("source %s failed: %s", name, reason)
+        store.record_status(
+            name,
+            {"last_attempt": now, "last_error": reason, "last_error_at": now, "state": "failing"},
+        )
+        return PollResult(ok=False, error=reason)
+    if previous.state == "failing":
+        log.warning("source %s recovered", name)
+    changed = store.write_readings(
+        name,
+        readings,
+        {
+            "last_attempt": now,
+            "last_success": now,
+            "items": len(readings),
+            "state": "ok",
+            "poll_seconds": collector.source.poll_seconds,
+            "kind": collector.source.kind,
+        },
+    )
+    return PollResult(ok=True, items=len(readings), changed=len(changed))

@@ -1,0 +1,72 @@
+"""Demo collectors: each polls one simulated system of the sote-centre through the same
+fetch / normalise contract as the real feeds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from collectors.base import InvalidData
+from collectors.demo import simulator
+from dashboard.config import Source
+from dashboard.readings import Reading
+
+ASKS = {
+    "queue": simulator.queues,
+    "callback": simulator.callbacks,
+    "staffing": simulator.staffing,
+    "appointments": simulator.appointments,
+    "flow": simulator.flow,
+}
+
+
+class DemoCollector:
+    def __init__(self, source: Source, tz: ZoneInfo):
+        if source.feed is None:
+            raise ValueError(f"demo source {source.name} has no feed")
+        self.source = source
+        self.tz = tz
+        self.ask = ASKS[source.feed]
+
+    def fetch(self, now: datetime) -> dict[str, Any]:
+        return {unit: self.ask(unit, now, self.tz) for unit in self.source.units}
+
+    def normalise(self, raw: dict[str, Any], now: datetime) -> list[Reading]:
+        out: list[Reading] = []
+        for unit, answer in raw.items():
+            try:
+                out += list(_readings(self.source.feed or "", unit, answer))
+            except (KeyError, TypeError, ValueError) as err:
+                raise InvalidData(f"{unit}: {err}") from err
+        src = self.source.name
+        return [Reading(m, u, k, v, now, src) for m, u, k, v in out]
+
+
+def _readings(feed: str, unit: str, a: Any) -> Any:
+    if feed == "queue":
+        for q in a:
+            yield "queue.waiting", unit, q["queue"], q["waiting"]
+            yield "queue.longest_wait_min", unit, q["queue"], round(q["longest_wait_min"])
+            if q["avg_wait_min"] is not None:
+                yield "queue.avg_wait_min", unit, q["queue"], round(q["avg_wait_min"], 1)
+    elif feed == "callback":
+        yield "callback.pending", unit, "", a["pending"]
+        yield "callback.oldest_min", unit, "", round(a["oldest_min"])
+    elif feed == "staffing":
+        for s in a:
+            yield "staff.planned", unit, s["profession"], s["planned"]
+            yield "staff.present", unit, s["profession"], s["present"]
+    elif feed == "appointments":
+        for s in a:
+            yield "appointments.free_today", unit, s["profession"], s["free_today"]
+            yield "appointments.free_3wd", unit, s["profession"], s["free_3wd"]
+            yield "appointments.t3_days", unit, s["profession"], s["t3_days"]
+    elif feed == "flow":
+        yield "flow.arrivals_today", unit, "", a["arrivals_today"]
+        yield "flow.arrivals_by_hour", unit, "", a["arrivals_by_hour"]
+        yield "flow.completed_today", unit, "", a["completed_today"]
+        yield "flow.no_shows_today", unit, "", a["no_shows_today"]
+        for resource, (in_use, total) in a["capacity"].items():
+            yield "capacity.in_use", unit, resource, in_use
+            yield "capacity.total", unit, resource, total

@@ -1,0 +1,29 @@
+"""Moves changed readings from the live store's history queue into the SQL history.
+
+A change is acknowledged only after its row is committed, and rows carry the queue's entry
+id, so a crash between the two writes it once, not twice; while the database is down the
+changes wait in the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+
+from dashboard.history import History
+from dashboard.livestore import LiveStore
+
+log = logging.getLogger(__name__)
+CONSUMER = f"{socket.gethostname()}-{os.getpid()}"
+
+
+def drain(store: LiveStore, history: History, batch: int = 500) -> int:
+    written = 0
+    while True:
+        entries = store.history_batch(CONSUMER, batch)
+        if not entries:
+            return written
+        history.record([(f"{store.p}{entry_id}", rd) for entry_id, rd in entries])
+        store.history_ack([entry_id for entry_id, _ in entries])
+        written += len(entries)

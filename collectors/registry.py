@@ -1,0 +1,17 @@
+"""Which collector serves which kind of source."""
+
+from __future__ import annotations
+
+from collectors.base import Collector
+from collectors.demo.feeds import DemoCollector
+from dashboard.config import Config, Source
+
+
+class NotYetSupported(Exception):
+    pass
+
+
+def collector_for(source: Source, config: Config) -> Collector:
+    if source.kind == "demo":
+        return DemoCollector(source, config.tz)
+    raise NotYetSupported(f"source {source.name}: kind {source.kind!r} has no collector yet")

@@ -1,0 +1,79 @@
+"""The web app factory: Dash 4 on its FastAPI backend. No I/O happens at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dash
+from dash import html
+from fastapi.responses import JSONResponse
+
+from dashboard.config import Config
+from dashboard.history import History
+from dashboard.livestore import LiveStore
+from dashboard.readmodel import ModelCache
+from layouts import display
+
+ASSETS = Path(__file__).resolve().parent.parent / "layouts" / "assets"
+
+
+def create_app(config: Config, store: LiveStore, history: History | None) -> dash.Dash:
+    updates = config.site.updates
+    app = dash.Dash(
+        "ohjaustaulu",
+        backend="fastapi",
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(ASSETS),
+        title="Ohjaustaulu",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        websocket_callbacks=updates == "push",
+        compress=True,
+    )
+    cache = ModelCache(config, store, history)
+    display.register(app, display.DisplayContext(config, cache, updates))
+    dash.register_page("index", path="/", layout=lambda **_: index_page(config))
+    app.layout = html.Div(dash.page_container)
+    server: Any = app.server
+    server.state.cache = cache
+
+    @server.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @server.get("/ready")
+    def ready() -> JSONResponse:
+        checks = {"redis": _check(store.ping), "database": _check(history.ping) if history else "absent"}
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse(checks, status_code=200 if ok else 503)
+
+    @server.get("/api/snapshot/{display_id}")
+    def snapshot(display_id: str) -> JSONResponse:
+        try:
+            return JSONResponse(cache.get(display_id).data)
+        except KeyError:
+            return JSONResponse({"error": f"unknown display {display_id}"}, status_code=404)
+
+    return app
+
+
+def _check(fn: Any) -> str:
+    try:
+        fn()
+        return "ok"
+    except Exception as err:  # a readiness probe reports any failure, whatever its type
+        return f"error: {err}"
+
+
+def index_page(config: Config) -> html.Div:
+    return html.Div(
+        [
+            html.H1(config.site.name),
+            html.Ul(
+                [html.Li(html.A(f"{d.title} ({d.mode})", href=f"/display/{d.id}")) for d in config.displays]
+            ),
+        ],
+        className="index",
+    )

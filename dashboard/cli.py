@@ -1,0 +1,186 @@
+"""The `ohjaustaulu` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from datetime import time
+
+from dashboard.config import ConfigError
+from dashboard.settings import Settings
+
+log = logging.getLogger("ohjaustaulu")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as err:
+        print("Configuration is not valid:", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", help="configuration file (default config/ohjaustaulu.toml)")
+    common.add_argument("--data-dir", help="data folder (default ./data or OHJAUSTAULU_DATA)")
+    p = argparse.ArgumentParser(prog="ohjaustaulu", description="Sote-centre control board")
+    sub = p.add_subparsers(required=True, metavar="command")
+
+    demo = sub.add_parser("demo", parents=[common], help="the whole system on one machine")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8050)
+    demo.add_argument("--start", default="10:00", help="demo clock start outside opening hours")
+    demo.add_argument("--speed", type=float, default=1.0, help="demo clock speed (1 = real time)")
+    demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser("serve", parents=[common], help="the web app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8050)
+    serve.set_defaults(func=cmd_serve)
+
+    collect = sub.add_parser("collect", parents=[common], help="the collectors")
+    collect.add_argument("--once", action="store_true", help="poll each source once and exit")
+    collect.add_argument("--source", help="only this source")
+    collect.set_defaults(func=cmd_collect)
+
+    snap = sub.add_parser("snapshot", parents=[common], help="what a display shows now")
+    snap.add_argument("--display", required=True)
+    snap.add_argument("--json", action="store_true", required=True)
+    snap.set_defaults(func=cmd_snapshot)
+
+    check = sub.add_parser("check-config", parents=[common], help="validate the configuration")
+    check.set_defaults(func=cmd_check_config)
+
+    source = sub.add_parser("source", parents=[common], help="stop or start polling a source")
+    source.add_argument("action", choices=["stop", "start", "status"])
+    source.add_argument("name")
+    source.set_defaults(func=cmd_source)
+    return p
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.load(args.config, args.data_dir)
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    s = _settings(args)
+    cfg = s.config
+    print(f"{cfg.path}: OK — {len(cfg.units)} units, {len(cfg.displays)} displays, "
+          f"{len(cfg.sources)} sources")
+    return 0
+
+
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    from dashboard.readmodel import build
+
+    s = _settings(args)
+    try:
+        display = s.config.display(args.display)
+    except KeyError:
+        print(f"unknown display {args.display!r}; configured: "
+              f"{', '.join(d.id for d in s.config.displays)}", file=sys.stderr)
+        return 2
+    model = build(s.config, display, s.store(), s.history())
+    print(json.dumps(model.data, ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_source(args: argparse.Namespace) -> int:
+    s = _settings(args)
+    try:
+        s.config.source(args.name)
+    except KeyError:
+        print(f"unknown source {args.name!r}", file=sys.stderr)
+        return 2
+    store = s.store()
+    if args.action == "stop":
+        store.stop_source(args.name)
+    elif args.action == "start":
+        store.start_source(args.name)
+    print(json.dumps(vars(store.source_status(args.name)) | {"stopped": store.is_stopped(args.name)},
+                     ensure_ascii=False))
+    return 0
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    from collectors import scheduler
+
+    s = _settings(args)
+    if args.source:
+        s.config.source(args.source)
+    store, history = s.store(), s.history()
+    if args.once:
+        results = scheduler.poll_all_once(s.config, store, history, args.source)
+        for name, r in results.items():
+            print(f"{name}: {'ok' if r.ok else 'FAILED'} items={r.items} changed={r.changed}"
+                  + (f" ({r.error})" if r.error else ""))
+        return 0 if all(r.ok for r in results.values()) else 1
+    sched = scheduler.build_scheduler(s.config, store, history, args.source)
+    scheduler.start(sched)
+    _wait_for_signal()
+    sched.shutdown(wait=False)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    s = _settings(args)
+    _run_web(s, s.store(), s.history(), args.host, args.port)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from collectors import scheduler
+    from dashboard import demo
+
+    s = _settings(args)
+    store, history = s.store(), s.history()
+    clock = demo.prepare(s.config, store, history, time.fromisoformat(args.start), args.speed)
+    scheduler.poll_all_once(s.config, store, history)
+    sched = scheduler.build_scheduler(s.config, store, history)
+    scheduler.start(sched)
+    base = f"http://{args.host}:{args.port}"
+    print("\nOhjaustaulu demo is running.", flush=True)
+    if clock.shifted:
+        print(f"  Outside opening hours: the demo clock shows {clock.now():%a %d.%m.%Y %H.%M}"
+              f" (x{clock.speed:g}), and the screens say so.")
+    for d in s.config.displays:
+        print(f"  wall display ({d.mode}): {base}/display/{d.id}")
+    print(f"  all displays:          {base}/")
+    print("  (the tablet and manager views arrive with the workbook and history features)")
+    print(f"  data folder:           {s.data_dir}\n", flush=True)
+    try:
+        _run_web(s, store, history, args.host, args.port)
+    finally:
+        sched.shutdown(wait=False)
+    return 0
+
+
+def _run_web(s: Settings, store, history, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
+    import uvicorn
+
+    from dashboard.app import create_app
+
+    app = create_app(s.config, store, history)
+    uvicorn.run(app.server, host=host, port=port, log_level="warning")
+
+
+def _wait_for_signal() -> None:
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    done.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

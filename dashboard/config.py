@@ -1,0 +1,217 @@
+"""The configuration file of PRODUCT.md: one TOML file, validated whole at start-up.
+
+Every problem is reported at once, each with the file, the key (as a dotted path such as
+``displays[2].units``) and the reason, so that the IT team can mend them in one go.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from dashboard.metrics import CATALOGUE
+
+DEFAULT_CONFIG = "config/ohjaustaulu.toml"
+SOURCE_KINDS = ("demo", "workbook", "fhir", "staffing", "queue", "callback")
+DEMO_FEEDS = ("queue", "callback", "staffing", "appointments", "flow")
+PAGES = ("overview", "queues", "capacity", "flow")
+Code = Annotated[str, Field(min_length=1, pattern=r"^[a-z0-9_-]+$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Site(_Strict):
+    name: str = "Sote-keskus"
+    timezone: str = "Europe/Helsinki"
+    language: Literal["fi", "sv", "en"] = "fi"
+    opening_hours: list[int] = Field(default=[8, 16], min_length=2, max_length=2)
+    key_prefix: str = "ohjaustaulu:"
+    updates: Literal["push", "poll"] = "poll"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+
+class Unit(_Strict):
+    code: Code
+    name: str = Field(min_length=1)
+    name_sv: str = Field(min_length=1)
+
+
+class Display(_Strict):
+    id: Code
+    title: str = Field(min_length=1)
+    units: list[str] = Field(min_length=1)
+    mode: Literal["staff", "public"] = "staff"
+    pages: list[Literal["overview", "queues", "capacity", "flow"]] = ["overview"]
+    rotate_seconds: int = Field(default=20, ge=5)
+    language: Literal["fi", "sv", "en"] = "fi"
+
+
+class Source(_Strict):
+    name: Code
+    kind: Literal["demo", "workbook", "fhir", "staffing", "queue", "callback"]
+    address: str | None = None
+    poll_seconds: float = Field(default=30, gt=0)
+    units: list[str] = []
+    unit_map: dict[str, str] = {}
+    token_env: str | None = None
+    feed: Literal["queue", "callback", "staffing", "appointments", "flow"] | None = None
+
+
+class Rule(_Strict):
+    metric: str
+    above: float | None = None
+    below: float | None = None
+    level: int = Field(ge=2, le=4)
+    units: list[str] = []
+
+
+class Escalation(_Strict):
+    rules: list[Rule] = []
+
+
+class Config(_Strict):
+    site: Site = Site()
+    units: list[Unit] = Field(min_length=1)
+    displays: list[Display] = []
+    sources: list[Source] = []
+    escalation: Escalation = Escalation()
+    path: Path | None = Field(default=None, exclude=True)
+
+    def unit(self, code: str) -> Unit:
+        return next(u for u in self.units if u.code == code)
+
+    def display(self, display_id: str) -> Display:
+        for d in self.displays:
+            if d.id == display_id:
+                return d
+        raise KeyError(display_id)
+
+    def source(self, name: str) -> Source:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.site.timezone)
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    key: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key}: {self.reason}"
+
+
+class ConfigError(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _cross_checks(cfg: Config) -> list[tuple[str, str]]:
+    """What the types alone cannot say: references, duplicates, kind-specific needs."""
+    problems: list[tuple[str, str]] = []
+    unit_codes = {u.code for u in cfg.units}
+
+    def duplicates(items: list[str], where: str, field: str) -> None:
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            if item in seen:
+                problems.append((f"{where}[{i}].{field}", f"duplicate {field} {item!r}"))
+            seen.add(item)
+
+    duplicates([u.code for u in cfg.units], "units", "code")
+    duplicates([d.id for d in cfg.displays], "displays", "id")
+    duplicates([s.name for s in cfg.sources], "sources", "name")
+
+    for i, d in enumerate(cfg.displays):
+        for j, code in enumerate(d.units):
+            if code not in unit_codes:
+                problems.append((f"displays[{i}].units[{j}]", f"unknown unit {code!r}"))
+    for i, s in enumerate(cfg.sources):
+        if s.kind != "demo" and not s.address:
+            problems.append((f"sources[{i}].address", f"a {s.kind} source needs an address"))
+        if s.kind == "demo" and s.feed is None:
+            problems.append((f"sources[{i}].feed", f"a demo source needs a feed: {DEMO_FEEDS}"))
+        for j, code in enumerate(s.units):
+            if code not in unit_codes:
+                problems.append((f"sources[{i}].units[{j}]", f"unknown unit {code!r}"))
+        for ext, code in s.unit_map.items():
+            if code not in unit_codes:
+                problems.append((f"sources[{i}].unit_map.{ext}", f"unknown unit {code!r}"))
+        if s.token_env and s.token_env not in os.environ:
+            problems.append(
+                (f"sources[{i}].token_env", f"environment variable {s.token_env} is not set")
+            )
+    for i, r in enumerate(cfg.escalation.rules):
+        if r.metric not in CATALOGUE and r.metric != "staff.present_ratio":
+            problems.append((f"escalation.rules[{i}].metric", f"unknown metric {r.metric!r}"))
+        if (r.above is None) == (r.below is None):
+            problems.append((f"escalation.rules[{i}]", "give exactly one of above or below"))
+        for j, code in enumerate(r.units):
+            if code not in unit_codes:
+                problems.append((f"escalation.rules[{i}].units[{j}]", f"unknown unit {code!r}"))
+    start, end = cfg.site.opening_hours
+    if not 0 <= start < end <= 24:
+        problems.append(("site.opening_hours", "must be [start, end] hours with start < end"))
+    return problems
+
+
+def parse_config(text: str, file: str) -> Config:
+    """Parse and validate configuration text; raise ConfigError listing every problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError([Problem(file, "(syntax)", str(err))]) from None
+    try:
+        cfg = Config.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(
+            [Problem(file, _dotted(e["loc"]), e["msg"]) for e in err.errors()]
+        ) from None
+    problems = [Problem(file, key, reason) for key, reason in _cross_checks(cfg)]
+    if problems:
+        raise ConfigError(problems)
+    return cfg
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    path = Path(path or os.environ.get("OHJAUSTAULU_CONFIG") or DEFAULT_CONFIG)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError([Problem(str(path), "(file)", err.strerror or str(err))]) from None
+    cfg = parse_config(text, str(path))
+    cfg.path = path
+    return cfg

@@ -1,0 +1,58 @@
+"""Escalation level per unit (1 normal, 2 raised, 3 high, 4 critical) from the configured
+rules: the highest level whose rule holds, with the reasons that raised it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from dashboard.config import Rule
+
+LEVEL_NAMES = {
+    "fi": {1: "Normaali", 2: "Kohonnut", 3: "Korkea", 4: "Kriittinen"},
+    "sv": {1: "Normal", 2: "Förhöjd", 3: "Hög", 4: "Kritisk"},
+    "en": {1: "Normal", 2: "Raised", 3: "High", 4: "Critical"},
+}
+
+
+@dataclass
+class Level:
+    level: int = 1
+    reasons: list[str] = field(default_factory=list)
+
+
+def _values(tiles: Iterable[dict], unit: str, metric: str) -> list[tuple[str, float]]:
+    """(key, value) of the fresh tiles of one metric of a unit; stale values raise nothing."""
+    if metric == "staff.present_ratio":
+        planned = {t["key"]: t["value"] for t in _fresh(tiles, unit, "staff.planned")}
+        present = {t["key"]: t["value"] for t in _fresh(tiles, unit, "staff.present")}
+        total_planned = sum(planned.get(k, 0) for k in present)
+        if not total_planned:
+            return []
+        return [("", sum(present.values()) / total_planned)]
+    return [(t["key"], float(t["value"])) for t in _fresh(tiles, unit, metric)]
+
+
+def _fresh(tiles: Iterable[dict], unit: str, metric: str) -> list[dict]:
+    return [t for t in tiles if t["unit"] == unit and t["metric"] == metric and t["status"] == "fresh"]
+
+
+def evaluate(rules: list[Rule], tiles: list[dict], unit: str) -> Level:
+    result = Level()
+    for rule in rules:
+        if rule.units and unit not in rule.units:
+            continue
+        for key, value in _values(tiles, unit, rule.metric):
+            hit = (rule.above is not None and value > rule.above) or (
+                rule.below is not None and value < rule.below
+            )
+            if not hit:
+                continue
+            limit = f"> {rule.above:g}" if rule.above is not None else f"< {rule.below:g}"
+            where = f" ({key})" if key else ""
+            reason = f"{rule.metric}{where} {value:g} {limit}"
+            if rule.level > result.level:
+                result = Level(rule.level, [reason])
+            elif rule.level == result.level:
+                result.reasons.append(reason)
+    return result

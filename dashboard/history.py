@@ -1,0 +1,207 @@
+"""The history database: the one module that owns the SQL schema (SQLAlchemy 2 models and
+queries). Alembic migrations in dashboard/migrations create and evolve it.
+
+SQLite in the data folder by default; DATABASE_URL (PostgreSQL) in production. Times are
+stored in UTC and returned with their offset.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    Index,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    select,
+    text,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from dashboard.clock import is_public_holiday
+from dashboard.readings import Reading
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the history database")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ReadingChange(Base):
+    """Every change of a reading's value, as it happened."""
+
+    __tablename__ = "reading_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(String(100))
+    metric: Mapped[str] = mapped_column(String(64))
+    unit: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(200), default="")
+    value: Mapped[str] = mapped_column(Text)
+    observed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    manual: Mapped[int] = mapped_column(Integer, default=0)
+    entered_by: Mapped[str | None] = mapped_column(String(200))
+    valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_reading_changes_metric_unit_time", "metric", "unit", "observed_at"),)
+
+
+def make_engine(url: str, schema: str | None = None) -> Engine:
+    """An engine for the URL; with `schema` (PostgreSQL), everything lives in that schema."""
+    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if schema:
+        kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    elif schema:
+        with engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    return engine
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision."""
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+class History:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._typical_cache: dict[tuple[str, date], dict[str, float]] = {}
+
+    @classmethod
+    def open(cls, url: str | None, data_dir: Path, schema: str | None = None) -> History:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(url or f"sqlite:///{data_dir / 'ohjaustaulu.db'}", schema)
+        migrate(engine)
+        return cls(engine)
+
+    def ping(self) -> bool:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+
+    def record(self, changes: list[tuple[str | None, Reading]]) -> int:
+        """Record changes (event id, reading); an event id seen before is skipped, so a
+        change delivered twice is written once."""
+        if not changes:
+            return 0
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "event_id": event_id,
+                "source": rd.source,
+                "metric": rd.metric,
+                "unit": rd.unit,
+                "key": rd.key,
+                "value": json.dumps(rd.value, separators=(",", ":")),
+                "observed_at": rd.observed_at,
+                "recorded_at": now,
+                "manual": int(rd.manual),
+                "entered_by": rd.entered_by,
+                "valid_until": rd.valid_until,
+            }
+            for event_id, rd in changes
+        ]
+        insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[
+            self.engine.dialect.name
+        ]
+        stmt = insert(ReadingChange).on_conflict_do_nothing(index_elements=["event_id"])
+        with self.engine.begin() as conn:
+            result = conn.execute(stmt, rows)
+        return int(result.rowcount or 0)
+
+    def changes(self, metric: str | None = None, unit: str | None = None) -> list[ReadingChange]:
+        stmt = select(ReadingChange).order_by(ReadingChange.observed_at, ReadingChange.id)
+        if metric:
+            stmt = stmt.where(ReadingChange.metric == metric)
+        if unit:
+            stmt = stmt.where(ReadingChange.unit == unit)
+        with self.engine.connect() as conn:
+            return list(conn.execute(stmt).all())  # type: ignore[arg-type]
+
+    def typical_arrivals(self, unit: str, day: date, tz: ZoneInfo) -> dict[str, float]:
+        """The typical day beside today's arrivals: per clock hour, the mean of the same
+        weekday over the previous 8 weeks, public holidays and days without data left out."""
+        cached = self._typical_cache.get((unit, day))
+        if cached is not None:
+            return cached
+        days = [day - timedelta(weeks=w) for w in range(1, 9)]
+        days = [d for d in days if not is_public_holiday(d)]
+        start = datetime.combine(min(days, default=day), datetime.min.time(), tzinfo=tz)
+        end = datetime.combine(day, datetime.min.time(), tzinfo=tz)
+        stmt = (
+            select(ReadingChange.observed_at, ReadingChange.value)
+            .where(ReadingChange.metric == "flow.arrivals_by_hour")
+            .where(ReadingChange.unit == unit)
+            .where(ReadingChange.observed_at >= start, ReadingChange.observed_at < end)
+            .order_by(ReadingChange.observed_at, ReadingChange.id)
+        )
+        last_per_day: dict[date, dict[str, int]] = {}
+        with self.engine.connect() as conn:
+            for observed_at, value in conn.execute(stmt):
+                local_day = observed_at.astimezone(tz).date()
+                if local_day in days:
+                    last_per_day[local_day] = json.loads(value)
+        sums: dict[str, float] = defaultdict(float)
+        for series in last_per_day.values():
+            for hour, count in series.items():
+                sums[hour] += count
+        n = len(last_per_day)
+        typical = {h: round(s / n, 1) for h, s in sorted(sums.items())} if n else {}
+        self._typical_cache[(unit, day)] = typical
+        return typical
+
+    def drop_everything(self) -> None:
+        """For tests: remove this database's tables (and only these)."""
+        Base.metadata.drop_all(self.engine)
+        with self.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))

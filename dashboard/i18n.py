@@ -1,0 +1,144 @@
+"""Words and formats for people, in Finnish, Swedish and English (Babel for the formats)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
+
+LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}
+
+TEXT: dict[str, dict[str, str]] = {
+    "fi": {
+        "queues": "Jonot",
+        "callbacks": "Takaisinsoitot",
+        "staff": "Henkilöstö",
+        "appointments": "Vapaat ajat",
+        "capacity": "Tilat ja laitteet",
+        "flow": "Päivän kulku",
+        "notices": "Tiedotteet",
+        "waiting": "jonossa",
+        "longest": "pisin odotus",
+        "average": "keskim. odotus",
+        "min": "min",
+        "pending": "odottaa soittoa",
+        "oldest": "vanhin",
+        "present_planned": "paikalla / suunniteltu",
+        "free_today": "tänään",
+        "free_3wd": "3 arkipv",
+        "t3": "T3 pv",
+        "in_use": "käytössä",
+        "arrivals": "saapuneet",
+        "completed": "käynnit valmiit",
+        "no_shows": "peruuttamatta jääneet",
+        "typical": "tavallinen päivä",
+        "today": "tänään",
+        "data_as_of": "Tiedot",
+        "no_data": "ei tietoa",
+        "stale_since": "vanha tieto",
+        "updated_ago": "päivitetty {n} min sitten",
+        "offline": "Ei yhteyttä palvelimeen {since} alkaen – näytössä viimeisimmät tiedot",
+        "demo": "DEMO – simuloitu päivä {day}",
+        "escalation": "Valmiustaso",
+        "profession": "ammattiryhmä",
+        "queue_empty": "Ei jonoa",
+        "unknown_display": "Tuntematon näyttö",
+        "wait_estimate": "arvioitu odotus",
+    },
+    "sv": {
+        "queues": "Köer",
+        "callbacks": "Återuppringningar",
+        "staff": "Personal",
+        "appointments": "Lediga tider",
+        "capacity": "Rum och utrustning",
+        "flow": "Dagens flöde",
+        "notices": "Meddelanden",
+        "waiting": "i kö",
+        "longest": "längsta väntan",
+        "average": "medelväntan",
+        "min": "min",
+        "pending": "väntar på samtal",
+        "oldest": "äldsta",
+        "present_planned": "på plats / planerat",
+        "free_today": "idag",
+        "free_3wd": "3 vardagar",
+        "t3": "T3 d",
+        "in_use": "i bruk",
+        "arrivals": "ankomna",
+        "completed": "besök klara",
+        "no_shows": "uteblivna",
+        "typical": "vanlig dag",
+        "today": "idag",
+        "data_as_of": "Uppgifter",
+        "no_data": "inga uppgifter",
+        "stale_since": "gammal uppgift",
+        "updated_ago": "uppdaterad för {n} min sedan",
+        "offline": "Ingen förbindelse till servern sedan {since} – senaste uppgifter visas",
+        "demo": "DEMO – simulerad dag {day}",
+        "escalation": "Beredskapsnivå",
+        "profession": "yrkesgrupp",
+        "queue_empty": "Ingen kö",
+        "unknown_display": "Okänd skärm",
+        "wait_estimate": "beräknad väntan",
+    },
+    "en": {
+        "queues": "Queues",
+        "callbacks": "Call-backs",
+        "staff": "Staff",
+        "appointments": "Free appointments",
+        "capacity": "Rooms and equipment",
+        "flow": "Today's flow",
+        "notices": "Notices",
+        "waiting": "waiting",
+        "longest": "longest wait",
+        "average": "mean wait",
+        "min": "min",
+        "pending": "awaiting call",
+        "oldest": "oldest",
+        "present_planned": "present / planned",
+        "free_today": "today",
+        "free_3wd": "3 work days",
+        "t3": "T3 days",
+        "in_use": "in use",
+        "arrivals": "arrivals",
+        "completed": "visits done",
+        "no_shows": "no-shows",
+        "typical": "typical day",
+        "today": "today",
+        "data_as_of": "Data as of",
+        "no_data": "no data",
+        "stale_since": "old data",
+        "updated_ago": "updated {n} min ago",
+        "offline": "No connection to the server since {since} – showing the last data",
+        "demo": "DEMO – simulated day {day}",
+        "escalation": "Escalation level",
+        "profession": "profession",
+        "queue_empty": "No queue",
+        "unknown_display": "Unknown display",
+        "wait_estimate": "estimated wait",
+    },
+}
+
+
+def t(lang: str, key: str, **kw: object) -> str:
+    return TEXT.get(lang, TEXT["fi"])[key].format(**kw)
+
+
+def number(value: float | int | None, lang: str) -> str:
+    """Numbers for people: a decimal comma in Finnish and Swedish, at most one decimal."""
+    if value is None:
+        return "–"
+    return format_decimal(round(value, 1), format="#,##0.#", locale=LOCALES[lang])
+
+
+def clock_time(moment: datetime, lang: str) -> str:
+    """`klo 14.05` (fi), `kl. 14.05` (sv), `14:05` (en)."""
+    if lang == "en":
+        return format_time(moment, "HH:mm", locale=LOCALES[lang])
+    prefix = "klo" if lang == "fi" else "kl."
+    return f"{prefix} {format_time(moment, 'HH.mm', locale=LOCALES[lang])}"
+
+
+def day_name(moment: datetime, lang: str) -> str:
+    return format_date(moment, "cccc d.M.yyyy", locale=LOCALES[lang])

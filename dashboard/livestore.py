@@ -1,0 +1,210 @@
+"""The live store: the one module that owns every Redis key of Ohjaustaulu.
+
+Keys, all under the configured prefix P:
+  P readings:<source>   hash  metric|unit|key -> Reading JSON (that source's last good data)
+  P sources             set   names of sources that have written
+  P source:<source>     hash  status: last_attempt, last_success, last_error, items, ...
+  P stopped             set   sources stopped by an operator (not polled)
+  P notices             hash  notice id -> notice JSON
+  P clock               hash  the demo clock's anchor, when the clock is shifted
+  P version             int   bumped by every write, so readers rebuild only on change
+  P changes             pubsub channel, the new version on every write
+  P history             stream of changed readings, drained into SQL by the history writer
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from dashboard import embedded
+from dashboard.clock import Clock
+from dashboard.readings import Reading
+
+HISTORY_GROUP = "history-writer"
+HISTORY_MAXLEN = 500_000  # a long database outage keeps this many changes, oldest dropped
+
+
+@dataclass
+class SourceStatus:
+    name: str
+    last_attempt: str | None = None
+    last_success: str | None = None
+    last_error: str | None = None
+    last_error_at: str | None = None
+    items: int = 0
+    state: str = "unknown"  # ok, failing, stopped
+
+
+class LiveStore:
+    def __init__(self, client: redis.Redis, prefix: str):
+        self.r = client
+        self.p = prefix
+
+    @classmethod
+    def open(cls, url: str | None, data_dir: Path, prefix: str) -> LiveStore:
+        client = redis.Redis.from_url(url) if url else embedded.connect(data_dir)
+        return cls(client, prefix)
+
+    def k(self, *parts: str) -> str:
+        return self.p + ":".join(parts)
+
+    def ping(self) -> bool:
+        return bool(self.r.ping())
+
+    # -- readings ---------------------------------------------------------------------
+
+    def write_readings(
+        self, source: str, readings: Iterable[Reading], status: dict[str, Any]
+    ) -> list[Reading]:
+        """Replace a source's readings and status in one transaction; return (and queue for
+        the history) the readings whose value changed."""
+        readings = list(readings)
+        key = self.k("readings", source)
+        old = {f.decode(): Reading.from_json(v) for f, v in self.r.hgetall(key).items()}
+        changed = [
+            rd for rd in readings
+            if rd.ident not in old or old[rd.ident].value != rd.value
+            or old[rd.ident].valid_until != rd.valid_until
+        ]
+        pipe = self.r.pipeline(transaction=True)
+        pipe.delete(key)
+        if readings:
+            pipe.hset(key, mapping={rd.ident: rd.to_json() for rd in readings})
+        pipe.sadd(self.k("sources"), source)
+        pipe.hset(self.k("source", source), mapping={k: _s(v) for k, v in status.items()})
+        for rd in changed:
+            pipe.xadd(self.k("history"), {"r": rd.to_json()}, maxlen=HISTORY_MAXLEN)
+        pipe.incr(self.k("version"))
+        pipe.execute()
+        self._announce()
+        return changed
+
+    def record_status(self, source: str, status: dict[str, Any]) -> None:
+        """Record a poll outcome without touching the source's last good data."""
+        pipe = self.r.pipeline(transaction=True)
+        pipe.sadd(self.k("sources"), source)
+        pipe.hset(self.k("source", source), mapping={k: _s(v) for k, v in status.items()})
+        pipe.incr(self.k("version"))
+        pipe.execute()
+        self._announce()
+
+    def all_readings(self) -> dict[str, list[Reading]]:
+        names = sorted(n.decode() for n in self.r.smembers(self.k("sources")))
+        pipe = self.r.pipeline(transaction=False)
+        for name in names:
+            pipe.hvals(self.k("readings", name))
+        return {
+            name: [Reading.from_json(v) for v in values]
+            for name, values in zip(names, pipe.execute(), strict=True)
+        }
+
+    def source_status(self, source: str) -> SourceStatus:
+        raw = {k.decode(): v.decode() for k, v in self.r.hgetall(self.k("source", source)).items()}
+        fields = {k: v for k, v in raw.items() if k in SourceStatus.__dataclass_fields__}
+        if "items" in fields:
+            fields["items"] = int(fields["items"])  # type: ignore[assignment]
+        return SourceStatus(name=source, **fields)  # type: ignore[arg-type]
+
+    # -- operator controls ------------------------------------------------------------
+
+    def stop_source(self, source: str) -> None:
+        self.r.sadd(self.k("stopped"), source)
+        self.record_status(source, {"state": "stopped"})
+
+    def start_source(self, source: str) -> None:
+        self.r.srem(self.k("stopped"), source)
+        self._bump()
+
+    def is_stopped(self, source: str) -> bool:
+        return bool(self.r.sismember(self.k("stopped"), source))
+
+    # -- notices ----------------------------------------------------------------------
+
+    def put_notice(self, notice: dict[str, Any]) -> None:
+        self.r.hset(self.k("notices"), notice["id"], json.dumps(notice, ensure_ascii=False))
+        self._bump()
+
+    def notices(self) -> list[dict[str, Any]]:
+        return [json.loads(v) for v in self.r.hvals(self.k("notices"))]
+
+    # -- clock ------------------------------------------------------------------------
+
+    def set_clock(self, clock: Clock) -> None:
+        pipe = self.r.pipeline(transaction=True)
+        pipe.delete(self.k("clock"))
+        if clock.shifted:
+            pipe.hset(self.k("clock"), mapping=clock.to_dict())
+        pipe.execute()
+        self._bump()
+
+    def clock(self, tz: Any) -> Clock:
+        raw = {k.decode(): v.decode() for k, v in self.r.hgetall(self.k("clock")).items()}
+        return Clock.from_dict(tz, raw)
+
+    # -- change detection -------------------------------------------------------------
+
+    def version(self) -> int:
+        return int(self.r.get(self.k("version")) or 0)
+
+    def _bump(self) -> None:
+        self.r.incr(self.k("version"))
+        self._announce()
+
+    def _announce(self) -> None:
+        self.r.publish(self.k("changes"), "1")
+
+    # -- history queue ----------------------------------------------------------------
+
+    def ensure_history_group(self) -> None:
+        try:
+            self.r.xgroup_create(self.k("history"), HISTORY_GROUP, id="0", mkstream=True)
+        except redis.ResponseError as err:
+            if "BUSYGROUP" not in str(err):
+                raise
+
+    def history_batch(self, consumer: str, count: int) -> list[tuple[str, Reading]]:
+        """Changes for the history writer: first its own unacknowledged ones, then new."""
+        self.ensure_history_group()
+        out: list[tuple[str, Reading]] = []
+        for start in ("0", ">"):
+            resp = self.r.xreadgroup(
+                HISTORY_GROUP, consumer, {self.k("history"): start}, count=count
+            )
+            for _stream, entries in resp or []:
+                for entry_id, fields in entries:
+                    out.append((entry_id.decode(), Reading.from_json(fields[b"r"])))
+            if out:
+                break
+        return out
+
+    def history_ack(self, ids: list[str]) -> None:
+        if ids:
+            pipe = self.r.pipeline(transaction=True)
+            pipe.xack(self.k("history"), HISTORY_GROUP, *ids)
+            pipe.xdel(self.k("history"), *ids)
+            pipe.execute()
+
+    def history_backlog(self) -> int:
+        return int(self.r.xlen(self.k("history")))
+
+    # -- tests and tools --------------------------------------------------------------
+
+    def delete_everything(self) -> None:
+        """Delete every key under this store's prefix (and nothing else)."""
+        for key in self.r.scan_iter(match=self.p.replace("*", r"\*") + "*", count=500):
+            self.r.delete(key)
+
+
+def _s(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,38 @@
+"""The metric catalogue of PRODUCT.md: ids, what they are keyed by, and their labels."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Metric:
+    id: str
+    keyed_by: str | None  # "queue", "profession", "resource" or None
+    series: bool = False
+
+
+CATALOGUE: dict[str, Metric] = {
+    m.id: m
+    for m in [
+        Metric("queue.waiting", "queue"),
+        Metric("queue.longest_wait_min", "queue"),
+        Metric("queue.avg_wait_min", "queue"),
+        Metric("callback.pending", None),
+        Metric("callback.oldest_min", None),
+        Metric("staff.planned", "profession"),
+        Metric("staff.present", "profession"),
+        Metric("appointments.free_today", "profession"),
+        Metric("appointments.free_3wd", "profession"),
+        Metric("appointments.t3_days", "profession"),
+        Metric("capacity.in_use", "resource"),
+        Metric("capacity.total", "resource"),
+        Metric("flow.arrivals_today", None),
+        Metric("flow.arrivals_by_hour", None, series=True),
+        Metric("flow.completed_today", None),
+        Metric("flow.no_shows_today", None),
+    ]
+}
+
+
+def normalise_key(key: str | None) -> str:
+    """Keys (queue, profession, resource names) are compared trimmed and lower-case."""
+    return (key or "").strip().lower()

@@ -1,0 +1,52 @@
+"""A Reading is one number the wall may show. Everything downstream of collectors speaks it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from dashboard.metrics import normalise_key
+
+Value = int | float | dict[str, int]
+
+
+@dataclass(frozen=True)
+class Reading:
+    metric: str
+    unit: str
+    key: str
+    value: Value
+    observed_at: datetime
+    source: str
+    manual: bool = False
+    entered_by: str | None = None
+    valid_until: datetime | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", normalise_key(self.key))
+        if self.observed_at.tzinfo is None:
+            raise ValueError("observed_at must carry a time zone")
+
+    @property
+    def ident(self) -> str:
+        """The field under which a source keeps this reading: metric, unit and key."""
+        return f"{self.metric}|{self.unit}|{self.key}"
+
+    def to_json(self) -> str:
+        data: dict[str, Any] = asdict(self)
+        data["observed_at"] = self.observed_at.isoformat()
+        data["valid_until"] = self.valid_until.isoformat() if self.valid_until else None
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Reading:
+        data = json.loads(text)
+        data["observed_at"] = datetime.fromisoformat(data["observed_at"])
+        if data.get("valid_until"):
+            data["valid_until"] = datetime.fromisoformat(data["valid_until"])
+        return cls(**data)
+
+    def with_value(self, value: Value) -> Reading:
+        return replace(self, value=value)

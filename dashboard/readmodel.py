@@ -1,0 +1,162 @@
+"""The read model: what one display shows now, built once per change and shared by every
+client of that display (the page, `snapshot --json`, the push and poll paths alike).
+
+A model stays valid while the live store's version is the same and no tile's freshness has
+changed by itself (a fresh tile turns stale at a known moment); then it is rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from dashboard.config import Config, Display
+from dashboard.escalation import evaluate
+from dashboard.freshness import UNAVAILABLE, choose, status_of
+from dashboard.history import History
+from dashboard.livestore import LiveStore
+from dashboard.metrics import CATALOGUE
+from dashboard.readings import Reading
+
+PUBLIC_METRICS = {"queue.waiting", "queue.longest_wait_min", "queue.avg_wait_min"}
+
+
+@dataclass
+class Model:
+    data: dict[str, Any]  # the snapshot JSON of PRODUCT.md
+    etag: str
+    valid_until: datetime | None
+    version: int
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment else None
+
+
+def build(config: Config, display: Display, store: LiveStore, history: History | None) -> Model:
+    version = store.version()
+    clock = store.clock(config.tz)
+    now = clock.now()
+    tz = config.tz
+    polls = {s.name: s.poll_seconds for s in config.sources}
+    public = display.mode == "public"
+
+    candidates: dict[tuple[str, str, str], list[tuple[Reading, str, datetime | None]]] = {}
+    for source, readings in store.all_readings().items():
+        for rd in readings:
+            if rd.unit not in display.units or rd.metric not in CATALOGUE:
+                continue
+            if public and rd.metric not in PUBLIC_METRICS:
+                continue
+            status, changes_at = status_of(rd, now, polls.get(source, 60), tz)
+            candidates.setdefault((rd.metric, rd.unit, rd.key), []).append((rd, status, changes_at))
+
+    tiles: list[dict[str, Any]] = []
+    next_change: datetime | None = None
+    for (metric, unit, key), options in candidates.items():
+        reading, status = choose([(rd, st) for rd, st, _ in options])
+        for _rd, _st, changes_at in options:
+            if changes_at and (next_change is None or changes_at < next_change):
+                next_change = changes_at
+        tile: dict[str, Any] = {
+            "metric": metric,
+            "unit": unit,
+            "key": key,
+            "value": reading.value,
+            "status": status,
+            "updated_at": iso(reading.observed_at),
+            "source": reading.source,
+        }
+        if reading.manual:
+            tile["entered_by"] = reading.entered_by
+            tile["valid_until"] = iso(reading.valid_until)
+        if metric == "flow.arrivals_by_hour":
+            tile["typical"] = _typical(history, unit, now, config)
+        tiles.append(tile)
+    unit_order = {u: i for i, u in enumerate(display.units)}
+    metric_order = {m: i for i, m in enumerate(CATALOGUE)}
+    tiles.sort(key=lambda t: (unit_order[t["unit"]], metric_order[t["metric"]], t["key"]))
+
+    notices = []
+    for n in store.notices():
+        starts, ends = datetime.fromisoformat(n["starts"]), datetime.fromisoformat(n["ends"])
+        for edge in (starts, ends):
+            if edge > now and (next_change is None or edge < next_change):
+                next_change = edge
+        in_force = starts <= now < ends
+        for_us = n["unit"] == "kaikki" or n["unit"] in display.units
+        if in_force and for_us and (n.get("public") or not public):
+            notices.append(n)
+    notices.sort(key=lambda n: ({"kiireellinen": 0, "tärkeä": 1}.get(n["importance"], 2), n["starts"]))
+
+    units_level = {}
+    for unit in display.units:
+        level = evaluate(config.escalation.rules, tiles, unit)
+        units_level[unit] = {"level": level.level, "reasons": level.reasons, "source": "rules"}
+    escalation = {
+        "level": max((v["level"] for v in units_level.values()), default=1),
+        "units": units_level,
+    }
+
+    shown = [t for t in tiles if t["status"] != UNAVAILABLE]
+    as_of = max((t["updated_at"] for t in shown), default=None)
+    data: dict[str, Any] = {
+        "display": display.id,
+        "as_of": as_of,
+        "tiles": tiles,
+        "notices": notices,
+        "escalation": escalation,
+        "generated_at": iso(now),
+        "demo_clock": clock.shifted,
+    }
+    etag = hashlib.sha256(
+        json.dumps({k: v for k, v in data.items() if k != "generated_at"}, sort_keys=True,
+                   default=str).encode()
+    ).hexdigest()[:16]
+    return Model(data, etag, next_change, version)
+
+
+def _typical(history: History | None, unit: str, now: datetime, config: Config) -> dict[str, float]:
+    """The typical day beside today's arrivals; without the history database the wall still
+    shows today's figures, just without the comparison."""
+    if history is None:
+        return {}
+    try:
+        return history.typical_arrivals(unit, now.date(), config.tz)
+    except SQLAlchemyError:
+        return {}
+
+
+class ModelCache:
+    """One model per display, rebuilt only when the store changed or a tile's freshness
+    moved; every client of a display gets the same object."""
+
+    def __init__(self, config: Config, store: LiveStore, history: History | None):
+        self.config, self.store, self.history = config, store, history
+        self._models: dict[str, Model] = {}
+        self._lock = threading.Lock()
+        self.builds = 0
+
+    def get(self, display_id: str) -> Model:
+        display = self.config.display(display_id)
+        version = self.store.version()
+        model = self._models.get(display_id)
+        now = self.store.clock(self.config.tz).now()
+        if model and model.version == version and (model.valid_until is None or now < model.valid_until):
+            return model
+        with self._lock:
+            model = self._models.get(display_id)
+            if model and model.version == version and (
+                model.valid_until is None or now < model.valid_until
+            ):
+                return model
+            model = build(self.config, display, self.store, self.history)
+            self._models[display_id] = model
+            self.builds += 1
+            return model
