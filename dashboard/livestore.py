@@ -78,7 +78,8 @@ class LiveStore:
         if readings:
             pipe.hset(key, mapping={rd.ident: rd.to_json() for rd in readings})
         pipe.sadd(self.k("sources"), source)
-        pipe.hset(self.k("source", source), mapping={k: _s(v) for k, v in status.items()})
+        if status:
+            pipe.hset(self.k("source", source), mapping={k: _s(v) for k, v in status.items()})
         for rd in changed:
             pipe.xadd(self.k("history"), {"r": rd.to_json()}, maxlen=HISTORY_MAXLEN)
         pipe.incr(self.k("version"))

@@ -66,6 +66,7 @@ def tile(
             "data-value": _plain(x["value"]),
             "data-status": x["status"],
             "data-updated": x["updated_at"],
+            "data-source": x["source"],
         },
     )
 
@@ -202,6 +203,7 @@ def flow_section(config: Config, d: Display, tiles: Tiles) -> html.Section:
                 "data-value": _plain(series["value"]) if series else "",
                 "data-status": series["status"] if series else "unavailable",
                 "data-updated": series["updated_at"] if series else "",
+                "data-source": series["source"] if series else "",
             },
         )
         cards.append(card(config, unit, lang, [figures, chart]))

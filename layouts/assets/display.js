@@ -91,8 +91,11 @@
     },
   };
 
+  // The page came from the server just now: it is online until /health says otherwise.
+  document.body.setAttribute("data-connection", "online");
+
   function start() {
-    if (!document.getElementById("display-meta")) { setTimeout(start, 200); return; }
+    if (!document.getElementById("display-meta")) { setTimeout(start, 100); return; }
     setOnline(true);
     setAsOf();
     rotate();

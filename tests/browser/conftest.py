@@ -1,0 +1,109 @@
+"""Real-browser tests: Debian's Chromium and ChromeDriver, headless, against a running
+`ohjaustaulu demo` started as a user would start it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+from tests.conftest import BACKENDS, EXAMPLE_CONFIG, Backend, close_backend, free_port, make_backend, wait_for
+
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+def fast_config(path: Path) -> Path:
+    """The example site with quick polls, so staleness shows within seconds."""
+    text = EXAMPLE_CONFIG.read_text(encoding="utf-8")
+    text = re.sub(r"poll_seconds = \d+", "poll_seconds = 2", text)
+    text = text.replace('feed = "queue"\npoll_seconds = 2', 'feed = "queue"\npoll_seconds = 1')
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+class Demo:
+    def __init__(self, backend: Backend, config: Path, port: int, proc: subprocess.Popen[str]):
+        self.backend, self.config, self.port, self.proc = backend, config, port, proc
+        self.url = f"http://127.0.0.1:{port}"
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        from tests.conftest import cli
+
+        return cli(*args, "--config", str(self.config), env=self.backend.cli_env())
+
+
+def start_demo(backend: Backend, config: Path, *extra: str) -> Demo:
+    port = free_port()
+    exe = str(Path(sys.executable).parent / "ohjaustaulu")
+    proc = subprocess.Popen(
+        [exe, "demo", "--port", str(port), "--config", str(config), *extra],
+        env=backend.cli_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    demo = Demo(backend, config, port, proc)
+
+    def healthy() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(f"demo exited: {proc.stdout.read() if proc.stdout else ''}")
+        with urllib.request.urlopen(demo.url + "/health", timeout=1) as r:
+            return r.status == 200
+
+    wait_for(healthy, timeout=60, what="the demo to answer /health")
+    return demo
+
+
+def stop_demo(demo: Demo) -> None:
+    demo.proc.terminate()
+    try:
+        demo.proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        demo.proc.kill()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    root = tmp_path_factory.mktemp(f"demo-{request.param}")
+    backend = make_backend(request.param, root / "data")
+    d = start_demo(backend, fast_config(root / "site.toml"))
+    yield d
+    stop_demo(d)
+    close_backend(backend)
+
+
+def chrome(width: int = 1920, height: int = 1080) -> webdriver.Chrome:
+    opts = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                "--disable-sync", "--hide-scrollbars"):
+        opts.add_argument(arg)
+    opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+    return driver
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[webdriver.Chrome]:
+    driver = chrome()
+    yield driver
+    driver.quit()
+
+
+TILES_JS = """
+return Array.from(document.querySelectorAll('[data-metric]')).map(e => ({
+  metric: e.dataset.metric, unit: e.dataset.unit, key: e.dataset.key, value: e.dataset.value,
+  status: e.dataset.status, updated: e.dataset.updated, source: e.dataset.source || '',
+  text: e.innerText}));
+"""
+
+
+def tiles(driver: webdriver.Chrome) -> list[dict[str, str]]:
+    return driver.execute_script(TILES_JS)

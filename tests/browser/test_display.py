@@ -1,0 +1,111 @@
+import json
+import time
+
+import pytest
+
+from tests.browser.conftest import Demo, tiles
+from tests.conftest import wait_for
+
+pytestmark = pytest.mark.browser
+
+
+def open_display(browser, demo: Demo, display: str) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+    browser.get(f"{demo.url}/display/{display}")
+    return wait_for(lambda: [t for t in tiles(browser) if t["status"] == "fresh"], timeout=20,
+                    what="fresh tiles on the page")
+
+
+def plain(value) -> str:  # type: ignore[no-untyped-def]
+    if isinstance(value, dict):
+        return json.dumps(value, separators=(",", ":"), sort_keys=True)
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def test_the_wall_display_shows_fresh_tiles_with_their_facts(browser, demo: Demo):
+    fresh = open_display(browser, demo, "vastaanotto-kaytava")
+    metrics = {t["metric"] for t in fresh}
+    assert {"queue.waiting", "staff.present", "appointments.t3_days", "capacity.in_use",
+            "flow.arrivals_by_hour", "flow.no_shows_today", "callback.pending"} <= metrics
+    assert {t["unit"] for t in fresh} == {"vastaanotto", "laboratorio"}
+    body = browser.find_element("tag name", "body")
+    assert body.get_attribute("data-connection") == "online"
+    wait_for(lambda: body.get_attribute("data-as-of"), what="data-as-of on the body")
+    assert body.get_attribute("data-as-of").startswith("20")
+    series = next(t for t in fresh if t["metric"] == "flow.arrivals_by_hour")
+    assert isinstance(json.loads(series["value"]), dict)
+    waiting = next(t for t in fresh if t["metric"] == "queue.longest_wait_min")
+    float(waiting["value"])  # a plain number, dot decimal
+    assert waiting["key"] == waiting["key"].strip().lower()
+    assert browser.find_element("id", "clock").text.startswith("klo ")
+
+
+def test_numbers_change_within_a_minute(browser, demo: Demo):
+    before = {(t["metric"], t["unit"], t["key"]): t["value"] for t in open_display(browser, demo, "vastaanotto-kaytava")}
+
+    def changed() -> bool:
+        now = {(t["metric"], t["unit"], t["key"]): t["value"] for t in tiles(browser)}
+        return any(now.get(k) != v for k, v in before.items())
+
+    wait_for(changed, timeout=60, interval=0.5, what="a number to change")
+
+
+def test_the_page_and_snapshot_json_agree(browser, demo: Demo):
+    open_display(browser, demo, "vastaanotto-kaytava")
+    names = [s.strip('"') for s in ("demo-jonot", "demo-takaisinsoitot", "demo-henkilosto",
+                                    "demo-ajanvaraus", "demo-potilasvirta")]
+    for name in names:
+        assert demo.cli("source", "stop", name).returncode == 0
+    try:
+        # with every source stopped, the page settles once all tiles are stale
+        wait_for(lambda: all(t["status"] == "stale" for t in tiles(browser)), timeout=20,
+                 what="all tiles stale")
+        time.sleep(2.5)  # one more page update
+        page = {(t["metric"], t["unit"], t["key"]): t for t in tiles(browser)}
+        snap = demo.cli("snapshot", "--display", "vastaanotto-kaytava", "--json")
+        assert snap.returncode == 0, snap.stderr
+        data = json.loads(snap.stdout)
+        assert browser.find_element("tag name", "body").get_attribute("data-as-of") == data["as_of"]
+        assert len(page) == len(data["tiles"])
+        for t in data["tiles"]:
+            p = page[(t["metric"], t["unit"], t["key"])]
+            assert (p["value"], p["status"], p["updated"], p["source"]) == (
+                plain(t["value"]), t["status"], t["updated_at"], t["source"])
+    finally:
+        for name in names:
+            demo.cli("source", "start", name)
+    wait_for(lambda: all(t["status"] == "fresh" for t in tiles(browser)), timeout=20,
+             what="all tiles fresh again")
+
+
+def test_stopping_one_source_makes_only_its_tiles_stale(browser, demo: Demo):
+    open_display(browser, demo, "vastaanotto-kaytava")
+    wait_for(lambda: all(t["status"] == "fresh" for t in tiles(browser)), timeout=20, what="all fresh")
+    stopped_at = time.monotonic()
+    assert demo.cli("source", "stop", "demo-jonot").returncode == 0
+    flickers: list[dict[str, str]] = []
+
+    def queue_tiles_stale() -> bool:
+        now = tiles(browser)
+        flickers.extend(t for t in now if t["source"] != "demo-jonot" and t["status"] != "fresh")
+        ours = [t for t in now if t["source"] == "demo-jonot"]
+        return bool(ours) and all(t["status"] == "stale" for t in ours)
+
+    try:
+        wait_for(queue_tiles_stale, timeout=15, interval=0.2, what="the queue tiles to turn stale")
+        # two poll intervals (1 s) of the source, plus the page's own update interval (2 s)
+        assert time.monotonic() - stopped_at <= 2 * 1 + 2 + 3
+        assert flickers == []
+        stale = next(t for t in tiles(browser) if t["metric"] == "queue.longest_wait_min")
+        assert "klo" in stale["text"]  # says since when
+    finally:
+        assert demo.cli("source", "start", "demo-jonot").returncode == 0
+    wait_for(lambda: all(t["status"] == "fresh" for t in tiles(browser) if t["source"] == "demo-jonot"),
+             timeout=15, what="the queue tiles to be fresh again")
+
+
+def test_the_waiting_room_display_shows_no_staff_data(browser, demo: Demo):
+    fresh = open_display(browser, demo, "aula")
+    assert {t["metric"].split(".")[0] for t in tiles(browser)} == {"queue"}
+    assert fresh
+    text = browser.find_element("tag name", "body").text
+    assert "Henkilöstö" not in text and "lääkäri sairastunut" not in text

@@ -1,0 +1,87 @@
+from pathlib import Path
+
+import pytest
+
+from dashboard.config import ConfigError, load_config, parse_config
+from tests.conftest import EXAMPLE_CONFIG, cli
+
+GOOD = EXAMPLE_CONFIG.read_text(encoding="utf-8")
+
+
+def problems(text: str) -> list[tuple[str, str, str]]:
+    with pytest.raises(ConfigError) as err:
+        parse_config(text, "site.toml")
+    return [(p.file, p.key, p.reason) for p in err.value.problems]
+
+
+def test_example_config_describes_a_whole_sote_centre():
+    cfg = load_config(EXAMPLE_CONFIG)
+    codes = {u.code for u in cfg.units}
+    assert {"vastaanotto", "suun_th", "laboratorio", "mtpa", "sosiaali"} <= codes
+    assert all(u.name and u.name_sv for u in cfg.units)
+    modes = [d.mode for d in cfg.displays]
+    assert modes.count("staff") >= 2 and modes.count("public") >= 1
+    assert {s.feed for s in cfg.sources} == {"queue", "callback", "staffing", "appointments", "flow"}
+
+
+def test_unknown_unit_in_a_display_is_named_with_its_key():
+    text = GOOD.replace('units = ["vastaanotto", "laboratorio"]', 'units = ["vastaanotto", "rontgen"]')
+    assert ("site.toml", "displays[0].units[1]", "unknown unit 'rontgen'") in problems(text)
+
+
+def test_missing_source_address_is_refused():
+    text = GOOD + '\n[[sources]]\nname = "potilastiedot"\nkind = "fhir"\n'
+    assert ("site.toml", "sources[5].address", "a fhir source needs an address") in problems(text)
+
+
+def test_duplicate_ids_are_refused():
+    text = GOOD.replace('id = "johto"', 'id = "aula"')
+    assert ("site.toml", "displays[2].id", "duplicate id 'aula'") in problems(text)
+    text = GOOD.replace('name = "demo-takaisinsoitot"', 'name = "demo-jonot"')
+    assert ("site.toml", "sources[1].name", "duplicate name 'demo-jonot'") in problems(text)
+
+
+def test_wrong_types_name_the_key():
+    text = GOOD.replace("poll_seconds = 5\nunits", 'poll_seconds = "viisi"\nunits', 1)
+    found = problems(text)
+    assert any(key == "sources[0].poll_seconds" for _f, key, _r in found), found
+    text = GOOD.replace('mode = "public"', 'mode = "julkinen"')
+    assert any(key == "displays[2].mode" for _f, key, _r in problems(text))
+
+
+def test_every_problem_is_reported_at_once():
+    text = GOOD.replace('id = "johto"', 'id = "aula"').replace(
+        'units = ["vastaanotto", "laboratorio"]', 'units = ["x"]'
+    )
+    keys = {key for _f, key, _r in problems(text)}
+    assert {"displays[2].id", "displays[0].units[0]"} <= keys
+
+
+def test_unknown_keys_and_syntax_errors_are_refused():
+    assert any(k == "site.colour" for _f, k, _r in problems(GOOD.replace("[site]\n", "[site]\ncolour = 1\n")))
+    assert problems("[site\n")[0][1] == "(syntax)"
+
+
+def test_check_config_command_names_file_key_and_reason(tmp_path: Path):
+    ok = cli("check-config", "--config", str(EXAMPLE_CONFIG))
+    assert ok.returncode == 0, ok.stderr
+    assert "OK" in ok.stdout
+    bad = tmp_path / "bad.toml"
+    bad.write_text(GOOD.replace('units = ["vastaanotto", "laboratorio"]', 'units = ["rontgen"]'))
+    result = cli("check-config", "--config", str(bad))
+    assert result.returncode == 2
+    assert f"{bad}: displays[0].units[0]: unknown unit 'rontgen'" in result.stderr
+
+
+def test_serve_refuses_to_start_on_bad_configuration(tmp_path: Path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(GOOD.replace('kind = "demo"\nfeed = "queue"', 'kind = "queue"\nfeed = "queue"'))
+    result = cli("serve", "--config", str(bad), "--data-dir", str(tmp_path / "d"), timeout=30)
+    assert result.returncode == 2
+    assert "sources[0].address: a queue source needs an address" in result.stderr
+
+
+def test_missing_file_is_named(tmp_path: Path):
+    result = cli("check-config", "--config", str(tmp_path / "nothing.toml"))
+    assert result.returncode == 2
+    assert "nothing.toml: (file)" in result.stderr

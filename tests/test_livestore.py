@@ -1,0 +1,75 @@
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from collectors.historywriter import drain
+from dashboard.livestore import LiveStore
+from dashboard.readings import Reading
+
+TZ = ZoneInfo("Europe/Helsinki")
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)
+pytestmark = pytest.mark.store
+
+
+def r(metric: str, key: str, value, at=T0, source="jonot") -> Reading:  # type: ignore[no-untyped-def]
+    return Reading(metric, "vastaanotto", key, value, at, source)
+
+
+def test_a_write_replaces_the_sources_readings_and_reports_only_changes(store: LiveStore):
+    first = store.write_readings("jonot", [r("queue.waiting", "A", 3), r("queue.waiting", "B", 1)], {"state": "ok"})
+    assert len(first) == 2
+    later = T0 + timedelta(seconds=5)
+    changed = store.write_readings(
+        "jonot", [r("queue.waiting", "A", 3, later), r("queue.waiting", "B", 2, later)], {"state": "ok"}
+    )
+    assert [(c.key, c.value) for c in changed] == [("b", 2)]
+    stored = {x.key: x for x in store.all_readings()["jonot"]}
+    assert stored["a"].observed_at == later and stored["b"].value == 2
+
+
+def test_series_values_round_trip(store: LiveStore):
+    store.write_readings("virta", [r("flow.arrivals_by_hour", "", {"08": 12, "09": 30}, source="virta")], {})
+    (back,) = store.all_readings()["virta"]
+    assert back.value == {"08": 12, "09": 30}
+
+
+def test_every_write_bumps_the_version(store: LiveStore):
+    v0 = store.version()
+    store.write_readings("jonot", [r("queue.waiting", "A", 3)], {})
+    store.record_status("jonot", {"state": "failing"})
+    assert store.version() == v0 + 2
+
+
+def test_keys_stay_under_the_prefix(store: LiveStore):
+    store.write_readings("jonot", [r("queue.waiting", "A", 3)], {"state": "ok"})
+    store.put_notice({"id": "n1", "text": "x"})
+    store.stop_source("jonot")
+    keys = [k.decode() for k in store.r.scan_iter(match=store.p + "*")]
+    assert keys and all(k.startswith(store.p) for k in keys)
+    assert store.is_stopped("jonot")
+    store.start_source("jonot")
+    assert not store.is_stopped("jonot")
+
+
+def test_every_change_reaches_the_history_once(store: LiveStore, history):  # type: ignore[no-untyped-def]
+    for i, value in enumerate([1, 1, 2, 2, 5]):
+        store.write_readings("jonot", [r("queue.waiting", "A", value, T0 + timedelta(seconds=5 * i))], {})
+    assert drain(store, history) == 3
+    rows = history.changes("queue.waiting", "vastaanotto")
+    assert [row.value for row in rows] == ["1", "2", "5"]
+    assert rows[0].observed_at == T0
+    assert drain(store, history) == 0
+    assert store.history_backlog() == 0
+
+
+def test_a_change_delivered_twice_is_written_once(store: LiveStore, history):  # type: ignore[no-untyped-def]
+    store.write_readings("jonot", [r("queue.waiting", "A", 4)], {})
+    entries = store.history_batch("writer-1", 10)
+    history.record([(f"{store.p}{i}", rd) for i, rd in entries])
+    # the writer died before acknowledging: the same entries come back and are skipped
+    again = store.history_batch("writer-1", 10)
+    assert [i for i, _ in again] == [i for i, _ in entries]
+    assert history.record([(f"{store.p}{i}", rd) for i, rd in again]) == 0
+    store.history_ack([i for i, _ in again])
+    assert len(history.changes("queue.waiting")) == 1

@@ -1,0 +1,137 @@
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from collectors.base import poll
+from collectors.demo.feeds import DemoCollector
+from dashboard.config import Config
+from dashboard.history import History
+from dashboard.livestore import LiveStore
+from dashboard.readings import Reading
+from dashboard.readmodel import ModelCache, build
+
+TZ = ZoneInfo("Europe/Helsinki")
+T0 = datetime(2026, 11, 24, 10, 30, tzinfo=TZ)  # a Tuesday morning
+pytestmark = pytest.mark.store
+
+
+def poll_all(config: Config, store: LiveStore, only: set[str] | None = None) -> None:
+    for source in config.sources:
+        if only is None or source.name in only:
+            result = poll(DemoCollector(source, TZ), store, config)
+            assert result.ok or result.skipped
+
+
+def tiles_by_source(model_data: dict) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for t in model_data["tiles"]:
+        out.setdefault(t["source"], set()).add(t["status"])
+    return out
+
+
+def test_snapshot_has_the_contract_shape(config: Config, store: LiveStore, history: History):
+    with time_machine.travel(T0, tick=False):
+        poll_all(config, store)
+        data = build(config, config.display("vastaanotto-kaytava"), store, history).data
+    assert {"display", "as_of", "tiles", "notices", "escalation"} <= set(data)
+    tile = data["tiles"][0]
+    assert set(tile) >= {"metric", "unit", "key", "value", "status", "updated_at", "source"}
+    assert datetime.fromisoformat(data["as_of"]) == T0
+    assert data["as_of"].endswith("+02:00")
+    assert {t["unit"] for t in data["tiles"]} == {"vastaanotto", "laboratorio"}
+    series = next(t for t in data["tiles"] if t["metric"] == "flow.arrivals_by_hour")
+    assert isinstance(series["value"], dict) and "08" in series["value"]
+
+
+def test_a_stopped_source_makes_only_its_tiles_stale(config: Config, store: LiveStore, history: History):
+    display = config.display("vastaanotto-kaytava")
+    with time_machine.travel(T0, tick=False) as traveller:
+        poll_all(config, store)
+        assert tiles_by_source(build(config, display, store, history).data) == {
+            s.name: {"fresh"} for s in config.sources
+        }
+        store.stop_source("demo-jonot")  # poll every 5 s: stale after 10 s
+        for _ in range(3):
+            traveller.shift(5)
+            poll_all(config, store)
+        data = build(config, display, store, history).data
+        by_source = tiles_by_source(data)
+        assert by_source.pop("demo-jonot") == {"stale"}
+        assert all(statuses == {"fresh"} for statuses in by_source.values())
+        stale = next(t for t in data["tiles"] if t["source"] == "demo-jonot")
+        assert datetime.fromisoformat(stale["updated_at"]) == T0  # says since when
+        store.start_source("demo-jonot")
+        poll_all(config, store)
+        assert tiles_by_source(build(config, display, store, history).data)["demo-jonot"] == {"fresh"}
+
+
+def test_a_manual_value_fills_in_for_a_stale_feed_and_shows_who(config: Config, store: LiveStore):
+    display = config.display("vastaanotto-kaytava")
+    with time_machine.travel(T0, tick=False) as traveller:
+        poll_all(config, store, {"demo-henkilosto"})
+        manual = Reading("staff.present", "vastaanotto", "lääkäri", 5, T0, "tyokirja", manual=True,
+                         entered_by="vuorovastaava", valid_until=T0 + timedelta(hours=6))
+        store.write_readings("tyokirja", [manual], {"state": "ok"})
+        tile = lambda d: next(t for t in d["tiles"] if t["metric"] == "staff.present" and t["key"] == "lääkäri")  # noqa: E731
+        assert tile(build(config, display, store, None).data)["source"] == "demo-henkilosto"
+        traveller.shift(60)  # the feed (15 s) is stale now
+        shown = tile(build(config, display, store, None).data)
+        assert (shown["source"], shown["value"], shown["status"]) == ("tyokirja", 5, "fresh")
+        assert shown["entered_by"] == "vuorovastaava"
+
+
+def test_public_display_shows_queues_and_public_notices_only(config: Config, store: LiveStore):
+    from dashboard.demo import seed_notices
+
+    with time_machine.travel(T0.replace(hour=12, minute=30), tick=False):
+        poll_all(config, store)
+        seed_notices(store, datetime.now(TZ))
+        data = build(config, config.display("aula"), store, None).data
+        staff = build(config, config.display("vastaanotto-kaytava"), store, None).data
+    assert {t["metric"].split(".")[0] for t in data["tiles"]} == {"queue"}
+    assert data["notices"] and all(n["public"] for n in data["notices"])
+    assert any(not n["public"] for n in staff["notices"])
+
+
+def test_notices_are_shown_only_while_in_force(config: Config, store: LiveStore):
+    from dashboard.demo import seed_notices
+
+    display = config.display("vastaanotto-kaytava")
+    with time_machine.travel(T0.replace(hour=9), tick=False) as traveller:
+        seed_notices(store, datetime.now(TZ))
+        ids = lambda: {n["id"] for n in build(config, display, store, None).data["notices"]}  # noqa: E731
+        assert "demo-laakari" not in ids()
+        traveller.move_to(T0.replace(hour=10, minute=21))
+        assert "demo-laakari" in ids()
+        traveller.move_to(T0.replace(hour=16, minute=1))
+        assert ids() == set()
+
+
+def test_escalation_rises_with_the_configured_rules(config: Config, store: LiveStore):
+    display = config.display("vastaanotto-kaytava")
+    with time_machine.travel(T0, tick=False):
+        now = datetime.now(TZ)
+        store.write_readings("q", [Reading("queue.longest_wait_min", "vastaanotto", "A", 45, now, "q")], {})
+        esc = build(config, display, store, None).data["escalation"]
+        assert esc["level"] == 2 and esc["units"]["vastaanotto"]["level"] == 2
+        assert "queue.longest_wait_min (a) 45 > 30" in esc["units"]["vastaanotto"]["reasons"]
+        store.write_readings("q", [Reading("queue.waiting", "vastaanotto", "A", 20, now, "q")], {})
+        assert build(config, display, store, None).data["escalation"]["level"] == 3
+
+
+def test_the_model_is_built_once_per_change(config: Config, store: LiveStore):
+    cache = ModelCache(config, store, None)
+    with time_machine.travel(T0, tick=False) as traveller:
+        poll_all(config, store)
+        first = cache.get("vastaanotto-kaytava")
+        assert cache.get("vastaanotto-kaytava") is first and cache.builds == 1
+        traveller.shift(4)  # nothing changed, no tile's freshness moved
+        assert cache.get("vastaanotto-kaytava") is first
+        traveller.shift(7)  # the queue feed's tiles turn stale: rebuilt without any write
+        second = cache.get("vastaanotto-kaytava")
+        assert second is not first and cache.builds == 2
+        assert "stale" in {t["status"] for t in second.data["tiles"]}
+        poll_all(config, store)
+        assert cache.get("vastaanotto-kaytava").version > second.version
