@@ -9,6 +9,7 @@ same data.
 from __future__ import annotations
 
 import atexit
+import fcntl
 import hashlib
 import logging
 import os
@@ -72,8 +73,14 @@ def connect(data_dir: Path) -> redis.Redis:
     data_dir.mkdir(parents=True, exist_ok=True)
     sock = socket_path(data_dir)
     if not _ping(sock):
-        _start(data_dir, sock)
-        atexit.register(_stop_if_last, sock)
+        # Two commands started at once (`collect` and `serve`) must not both start a server:
+        # the second would take over the socket and leave the first one's clients on an
+        # orphan. Whoever holds the lock starts it; the other finds it running.
+        with open(data_dir / "redis.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not _ping(sock):
+                _start(data_dir, sock)
+                atexit.register(_stop_if_last, sock)
     return redis.Redis(unix_socket_path=str(sock), socket_timeout=10)
 
 

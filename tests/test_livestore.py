@@ -73,3 +73,27 @@ def test_a_change_delivered_twice_is_written_once(store: LiveStore, history):  #
     assert history.record([(f"{store.p}{i}", rd) for i, rd in again]) == 0
     store.history_ack([i for i, _ in again])
     assert len(history.changes("queue.waiting")) == 1
+
+
+def test_commands_started_at_once_share_one_embedded_server(tmp_path):  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+    import time
+
+    from dashboard import embedded
+
+    data = tmp_path / "data"
+    code = (
+        "import sys, time; from pathlib import Path; from dashboard import embedded;"
+        "time.sleep(max(0, float(sys.argv[2]) - time.time()));"  # all start at one moment
+        "r = embedded.connect(Path(sys.argv[1])); r.ping(); time.sleep(0.5);"
+        "print(r.info('server')['process_id']); time.sleep(1)"
+    )
+    at = str(time.time() + 2)
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(data), at], stdout=subprocess.PIPE,
+                              text=True) for _ in range(4)]
+    pids = {p.communicate(timeout=30)[0].strip() for p in procs}
+    try:
+        assert len(pids) == 1, pids
+    finally:
+        embedded.stop(data)
