@@ -159,7 +159,11 @@ def serve_run(tmp: Path, updates: str, samples: int, cpu_seconds: float) -> dict
             d.quit()
         for p in (serve, collect):
             p.terminate()
-            p.wait(timeout=10)
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                print(f"{p.args[1]} did not stop within 20 s of SIGTERM; killed", file=sys.stderr)
+                p.kill()
 
 
 def main() -> int:

@@ -31,7 +31,7 @@ def create_app(config: Config, store: LiveStore, history: History | None) -> das
         title="Ohjaustaulu",
         update_title=None,
         suppress_callback_exceptions=True,
-        websocket_callbacks=updates == "push",
+        websocket_callbacks=False,
         compress=True,
     )
     cache = ModelCache(config, store, history)

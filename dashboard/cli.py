@@ -172,7 +172,8 @@ def _run_web(s: Settings, store, history, host: str, port: int) -> None:  # type
     from dashboard.app import create_app
 
     app = create_app(s.config, store, history)
-    uvicorn.run(app.server, host=host, port=port, log_level="warning")
+    # Screens hold websockets open for good; on shutdown give them a few seconds, not forever.
+    uvicorn.run(app.server, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
 
 
 def _wait_for_signal() -> None:

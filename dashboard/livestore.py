@@ -15,7 +15,8 @@ Keys, all under the configured prefix P:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -153,6 +154,20 @@ class LiveStore:
 
     def version(self) -> int:
         return int(self.r.get(self.k("version")) or 0)
+
+    def listen_changes(self, on_change: Callable[[], None], stop: threading.Event) -> None:
+        """Call `on_change` on every write announced on the change channel, until `stop`.
+        Blocks: run it in a thread. Reconnects when the store goes away and comes back."""
+        while not stop.is_set():
+            try:
+                pubsub = self.r.pubsub(ignore_subscribe_messages=True)
+                pubsub.subscribe(self.k("changes"))
+                on_change()  # whatever happened while we were not listening
+                while not stop.is_set():
+                    if pubsub.get_message(timeout=1.0):
+                        on_change()
+            except (redis.RedisError, OSError):
+                stop.wait(1.0)
 
     def _bump(self) -> None:
         self.r.incr(self.k("version"))

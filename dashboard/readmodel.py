@@ -143,6 +143,14 @@ class ModelCache:
         self._lock = threading.Lock()
         self.builds = 0
 
+    def seconds_until_due(self, display_id: str, cap: float) -> float:
+        """How long the display's current model stays right if nothing is written."""
+        model = self._models.get(display_id)
+        if model is None or model.valid_until is None:
+            return cap
+        now = self.store.clock(self.config.tz).now()
+        return max(0.05, min(cap, (model.valid_until - now).total_seconds()))
+
     def get(self, display_id: str) -> Model:
         display = self.config.display(display_id)
         version = self.store.version()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,46 @@ from layouts.components import board
 BOARD, ETAG, DISPLAY_ID, TICK, STREAM, META = (
     "board", "model-etag", "display-id", "tick", "stream", "display-meta",
 )
+
+
+class ChangeSignal:
+    """Wakes every push stream of this process when the live store announces a change: one
+    Redis subscription per process, however many screens are connected."""
+
+    def __init__(self, cache: ModelCache):
+        self.cache = cache
+        self.event: asyncio.Event | None = None
+        self.stop = threading.Event()
+
+    def _start(self) -> asyncio.Event:
+        loop = asyncio.get_running_loop()
+        event = asyncio.Event()
+
+        def fire() -> None:  # on the event loop: wake the waiters, arm a fresh event
+            old, self.event = self.event, asyncio.Event()
+            if old is not None:
+                old.set()
+
+        def changed() -> None:
+            loop.call_soon_threadsafe(fire)
+
+        threading.Thread(target=self.cache.store.listen_changes, args=(changed, self.stop),
+                         daemon=True, name="change-listener").start()
+        return event
+
+    def arm(self) -> asyncio.Event:
+        """The event the next change will set: take it *before* looking at the store, so a
+        change between the look and the wait is not missed."""
+        if self.event is None:
+            self.event = self._start()
+        return self.event
+
+    @staticmethod
+    async def wait(event: asyncio.Event, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except TimeoutError:
+            pass
 
 
 @dataclass
@@ -70,7 +111,9 @@ def page_layout(ctx: DisplayContext, display_id: str | None = None, **_query: An
     live = (
         [dcc.Interval(id=TICK, interval=ctx.poll_ms)]
         if ctx.updates == "poll"
-        else [html.Div(id=STREAM)]
+        # a one-shot interval starts the push stream once the page is on screen (a plain
+        # Input on a component's id does not fire for a page's dynamically inserted layout)
+        else [dcc.Interval(id=STREAM, interval=50, max_intervals=1)]
     )
     return html.Div(
         [
@@ -95,12 +138,19 @@ def register(app: dash.Dash, ctx: DisplayContext) -> None:
         title="Ohjaustaulu",
     )
 
+    rendered: dict[str, tuple[str, list[Any]]] = {}
+
     def fresh_board(display_id: str, etag: str | None) -> tuple[list[Any], str]:
+        """The display's board if it differs from what the client has (else PreventUpdate);
+        rendered once per model, whatever the number of clients."""
         model = ctx.cache.get(display_id)
         if model.etag == etag:
             raise PreventUpdate
-        d = ctx.config.display(display_id)
-        return board(ctx.config, d, model.data), model.etag
+        cached = rendered.get(display_id)
+        if cached is None or cached[0] != model.etag:
+            cached = (model.etag, board(ctx.config, ctx.config.display(display_id), model.data))
+            rendered[display_id] = cached
+        return cached[1], model.etag
 
     if ctx.updates == "poll":
 
@@ -118,21 +168,26 @@ def register(app: dash.Dash, ctx: DisplayContext) -> None:
     else:
 
         @app.callback(
-            Input(STREAM, "id"),
+            Input(STREAM, "n_intervals"),
             State(DISPLAY_ID, "data"),
             State(ETAG, "data"),
             websocket=True,
             persistent=True,
         )
-        async def push(_id: str, display_id: str, etag: str) -> None:
+        async def push(_n: int, display_id: str, etag: str) -> None:
+            # Runs until the screen disconnects: Dash then cancels this task.
             while True:
+                armed = signal.arm()
                 try:
                     children, etag = await asyncio.to_thread(fresh_board, display_id, etag)
                     dash.set_props(BOARD, {"children": children})
                     dash.set_props(ETAG, {"data": etag})
                 except PreventUpdate:
                     pass
-                await asyncio.sleep(0.5)
+                # Sleep until the store changes, or a tile's freshness is due to change.
+                await signal.wait(armed, ctx.cache.seconds_until_due(display_id, cap=5.0))
+
+        signal = ChangeSignal(ctx.cache)
 
     app.clientside_callback(
         dash.ClientsideFunction("ohjaustaulu", "afterUpdate"),
