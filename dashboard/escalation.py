@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from dashboard.config import Rule
 
@@ -21,7 +22,7 @@ class Level:
     reasons: list[str] = field(default_factory=list)
 
 
-def _values(tiles: Iterable[dict], unit: str, metric: str) -> list[tuple[str, float]]:
+def _values(tiles: Iterable[dict[str, Any]], unit: str, metric: str) -> list[tuple[str, float]]:
     """(key, value) of the fresh tiles of one metric of a unit; stale values raise nothing."""
     if metric == "staff.present_ratio":
         planned = {t["key"]: t["value"] for t in _fresh(tiles, unit, "staff.planned")}
@@ -33,11 +34,11 @@ def _values(tiles: Iterable[dict], unit: str, metric: str) -> list[tuple[str, fl
     return [(t["key"], float(t["value"])) for t in _fresh(tiles, unit, metric)]
 
 
-def _fresh(tiles: Iterable[dict], unit: str, metric: str) -> list[dict]:
+def _fresh(tiles: Iterable[dict[str, Any]], unit: str, metric: str) -> list[dict[str, Any]]:
     return [t for t in tiles if t["unit"] == unit and t["metric"] == metric and t["status"] == "fresh"]
 
 
-def evaluate(rules: list[Rule], tiles: list[dict], unit: str) -> Level:
+def evaluate(rules: list[Rule], tiles: list[dict[str, Any]], unit: str) -> Level:
     result = Level()
     for rule in rules:
         if rule.units and unit not in rule.units:

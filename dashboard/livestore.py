@@ -68,7 +68,7 @@ class LiveStore:
         the history) the readings whose value changed."""
         readings = list(readings)
         key = self.k("readings", source)
-        old = {f.decode(): Reading.from_json(v) for f, v in self.r.hgetall(key).items()}
+        old = {_text(f): Reading.from_json(v) for f, v in self.r.hgetall(key).items()}
         changed = [
             rd for rd in readings
             if rd.ident not in old or old[rd.ident].value != rd.value
@@ -98,7 +98,7 @@ class LiveStore:
         self._announce()
 
     def all_readings(self) -> dict[str, list[Reading]]:
-        names = sorted(n.decode() for n in self.r.smembers(self.k("sources")))
+        names = sorted(_text(n) for n in self.r.smembers(self.k("sources")))
         pipe = self.r.pipeline(transaction=False)
         for name in names:
             pipe.hvals(self.k("readings", name))
@@ -108,11 +108,13 @@ class LiveStore:
         }
 
     def source_status(self, source: str) -> SourceStatus:
-        raw = {k.decode(): v.decode() for k, v in self.r.hgetall(self.k("source", source)).items()}
-        fields = {k: v for k, v in raw.items() if k in SourceStatus.__dataclass_fields__}
+        raw = {_text(k): _text(v) for k, v in self.r.hgetall(self.k("source", source)).items()}
+        fields: dict[str, Any] = {
+            k: v for k, v in raw.items() if k in SourceStatus.__dataclass_fields__ and k != "name"
+        }
         if "items" in fields:
-            fields["items"] = int(fields["items"])  # type: ignore[assignment]
-        return SourceStatus(name=source, **fields)  # type: ignore[arg-type]
+            fields["items"] = int(fields["items"] or 0)
+        return SourceStatus(name=source, **fields)
 
     # -- operator controls ------------------------------------------------------------
 
@@ -142,12 +144,13 @@ class LiveStore:
         pipe = self.r.pipeline(transaction=True)
         pipe.delete(self.k("clock"))
         if clock.shifted:
-            pipe.hset(self.k("clock"), mapping=clock.to_dict())
+            mapping: dict[Any, Any] = clock.to_dict()
+            pipe.hset(self.k("clock"), mapping=mapping)
         pipe.execute()
         self._bump()
 
     def clock(self, tz: Any) -> Clock:
-        raw = {k.decode(): v.decode() for k, v in self.r.hgetall(self.k("clock")).items()}
+        raw = {_text(k): _text(v) for k, v in self.r.hgetall(self.k("clock")).items()}
         return Clock.from_dict(tz, raw)
 
     # -- change detection -------------------------------------------------------------
@@ -160,7 +163,7 @@ class LiveStore:
         Blocks: run it in a thread. Reconnects when the store goes away and comes back."""
         while not stop.is_set():
             try:
-                pubsub = self.r.pubsub(ignore_subscribe_messages=True)
+                pubsub = self.r.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
                 pubsub.subscribe(self.k("changes"))
                 on_change()  # whatever happened while we were not listening
                 while not stop.is_set():
@@ -190,12 +193,12 @@ class LiveStore:
         self.ensure_history_group()
         out: list[tuple[str, Reading]] = []
         for start in ("0", ">"):
-            resp = self.r.xreadgroup(
+            resp: Any = self.r.xreadgroup(
                 HISTORY_GROUP, consumer, {self.k("history"): start}, count=count
             )
             for _stream, entries in resp or []:
                 for entry_id, fields in entries:
-                    out.append((entry_id.decode(), Reading.from_json(fields[b"r"])))
+                    out.append((_text(entry_id), Reading.from_json(fields[b"r"])))
             if out:
                 break
         return out
@@ -216,6 +219,10 @@ class LiveStore:
         """Delete every key under this store's prefix (and nothing else)."""
         for key in self.r.scan_iter(match=self.p.replace("*", r"\*") + "*", count=500):
             self.r.delete(key)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def _s(value: Any) -> str:

@@ -93,19 +93,20 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
         for_us = n["unit"] == "kaikki" or n["unit"] in display.units
         if in_force and for_us and (n.get("public") or not public):
             notices.append(n)
-    notices.sort(key=lambda n: ({"kiireellinen": 0, "tärkeä": 1}.get(n["importance"], 2), n["starts"]))
+    urgency = {"kiireellinen": 0, "tärkeä": 1}
+    notices.sort(key=lambda n: (urgency.get(str(n["importance"]), 2), str(n["starts"])))
 
-    units_level = {}
+    units_level: dict[str, dict[str, Any]] = {}
     for unit in display.units:
         level = evaluate(config.escalation.rules, tiles, unit)
         units_level[unit] = {"level": level.level, "reasons": level.reasons, "source": "rules"}
     escalation = {
-        "level": max((v["level"] for v in units_level.values()), default=1),
+        "level": max((int(v["level"]) for v in units_level.values()), default=1),
         "units": units_level,
     }
 
     shown = [t for t in tiles if t["status"] != UNAVAILABLE]
-    as_of = max((t["updated_at"] for t in shown), default=None)
+    as_of: str | None = max((str(t["updated_at"]) for t in shown), default=None)
     data: dict[str, Any] = {
         "display": display.id,
         "as_of": as_of,

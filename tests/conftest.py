@@ -79,13 +79,15 @@ def close_backend(b: Backend) -> None:
         b.history.engine.dispose()
         embedded.stop(b.data_dir)
         return
-    b.store.delete_everything()
-    schema = b.env["OHJAUSTAULU_DB_SCHEMA"]
-    b.history.engine.dispose()
-    engine = make_engine(DATABASE_URL or "")
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    engine.dispose()
+    try:
+        b.store.delete_everything()
+    finally:  # the schema goes even when Redis is unreachable
+        schema = b.env["OHJAUSTAULU_DB_SCHEMA"]
+        b.history.engine.dispose()
+        engine = make_engine(DATABASE_URL or "")
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -49,3 +49,12 @@ def test_snapshot_of_an_unknown_display_names_the_known_ones(backend: Backend):
                  env=backend.cli_env())
     assert result.returncode == 2
     assert "unknown display 'nope'" in result.stderr and "aula" in result.stderr
+
+
+def test_times_are_in_the_site_time_zone_whatever_the_servers(backend: Backend):
+    env = backend.cli_env() | {"TZ": "America/New_York"}
+    assert cli("collect", "--once", "--config", str(EXAMPLE_CONFIG), env=env).returncode == 0
+    snap = cli("snapshot", "--display", "johto", "--json", "--config", str(EXAMPLE_CONFIG), env=env)
+    data = json.loads(snap.stdout)
+    offsets = {t["updated_at"][-6:] for t in data["tiles"]} | {data["as_of"][-6:]}
+    assert offsets <= {"+02:00", "+03:00"}, offsets  # Helsinki, winter or summer

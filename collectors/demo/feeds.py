@@ -3,6 +3,7 @@ fetch / normalise contract as the real feeds."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,7 +11,7 @@ from zoneinfo import ZoneInfo
 from collectors.base import InvalidData
 from collectors.demo import simulator
 from dashboard.config import Source
-from dashboard.readings import Reading
+from dashboard.readings import Reading, Value
 
 ASKS = {
     "queue": simulator.queues,
@@ -33,17 +34,20 @@ class DemoCollector:
         return {unit: self.ask(unit, now, self.tz) for unit in self.source.units}
 
     def normalise(self, raw: dict[str, Any], now: datetime) -> list[Reading]:
-        out: list[Reading] = []
+        rows: list[Row] = []
         for unit, answer in raw.items():
             try:
-                out += list(_readings(self.source.feed or "", unit, answer))
+                rows += list(_rows(self.source.feed or "", unit, answer))
             except (KeyError, TypeError, ValueError) as err:
                 raise InvalidData(f"{unit}: {err}") from err
         src = self.source.name
-        return [Reading(m, u, k, v, now, src) for m, u, k, v in out]
+        return [Reading(m, u, k, v, now, src) for m, u, k, v in rows]
 
 
-def _readings(feed: str, unit: str, a: Any) -> Any:
+Row = tuple[str, str, str, Value]
+
+
+def _rows(feed: str, unit: str, a: Any) -> Iterator[Row]:
     if feed == "queue":
         for q in a:
             yield "queue.waiting", unit, q["queue"], q["waiting"]

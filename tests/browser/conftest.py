@@ -15,7 +15,15 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from tests.conftest import BACKENDS, EXAMPLE_CONFIG, Backend, close_backend, free_port, make_backend, wait_for
+from tests.conftest import (
+    BACKENDS,
+    EXAMPLE_CONFIG,
+    Backend,
+    close_backend,
+    free_port,
+    make_backend,
+    wait_for,
+)
 
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 

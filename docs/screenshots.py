@@ -1,0 +1,46 @@
+"""Take the README's screenshots: start a demo, open each display in headless Chromium at
+wall-TV size, save PNGs into docs/screenshots/. Run with `./dev screenshots`."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.browser.conftest import chrome, start_demo, stop_demo  # noqa: E402
+from tests.conftest import EXAMPLE_CONFIG, close_backend, make_backend, wait_for  # noqa: E402
+
+SHOTS = [("vastaanotto-kaytava", 1920, 1080), ("johto", 1920, 1080), ("aula", 1920, 1080)]
+
+
+def main() -> None:
+    out = ROOT / "docs" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        backend = make_backend("embedded", Path(tmp) / "data")
+        demo = start_demo(backend, EXAMPLE_CONFIG)
+        try:
+            for display, width, height in SHOTS:
+                driver = chrome(width, height)
+                try:
+                    driver.get(f"{demo.url}/display/{display}")
+                    wait_for(lambda d=driver: d.execute_script(
+                        "return document.querySelector('[data-status=\"fresh\"]') !== null"
+                        " && document.body.dataset.asOf"), timeout=30, what="data")
+                    time.sleep(2)  # the clock's first tick, the charts drawn
+                    path = out / f"{display}-{width}x{height}.png"
+                    driver.save_screenshot(str(path))
+                    print(path.relative_to(ROOT))
+                finally:
+                    driver.quit()
+        finally:
+            stop_demo(demo)
+            close_backend(backend)
+
+
+if __name__ == "__main__":
+    main()
