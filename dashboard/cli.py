@@ -21,8 +21,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from collectors.registry import NotYetSupported
+
     try:
         return int(args.func(args) or 0)
+    except NotYetSupported as err:
+        print(f"Cannot collect: {err}", file=sys.stderr)
+        return 2
     except ConfigError as err:
         print("Configuration is not valid:", file=sys.stderr)
         for problem in err.problems:

@@ -33,6 +33,7 @@ def fast_config(path: Path) -> Path:
     text = EXAMPLE_CONFIG.read_text(encoding="utf-8")
     text = re.sub(r"poll_seconds = \d+", "poll_seconds = 2", text)
     text = text.replace('feed = "queue"\npoll_seconds = 2', 'feed = "queue"\npoll_seconds = 1')
+    text = text.replace("rotate_seconds = 20", "rotate_seconds = 5")
     path.write_text(text, encoding="utf-8")
     return path
 

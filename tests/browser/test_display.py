@@ -109,3 +109,19 @@ def test_the_waiting_room_display_shows_no_staff_data(browser, demo: Demo):
     assert fresh
     text = browser.find_element("tag name", "body").text
     assert "Henkilöstö" not in text and "lääkäri sairastunut" not in text
+
+
+def test_a_display_with_several_pages_rotates_them(browser, demo: Demo):
+    open_display(browser, demo, "johto")
+    active = 'return Array.from(document.querySelectorAll(".page.active")).map(p => p.dataset.page)'
+    seen = [wait_for(lambda: browser.execute_script(active), what="an active page")]
+    assert len(seen[0]) == 1  # one page at a time
+
+    def next_page() -> bool:
+        now = browser.execute_script(active)
+        if now and now != seen[-1]:
+            seen.append(now)
+        return len(seen) >= 3
+
+    wait_for(next_page, timeout=20, interval=0.25, what="two page turns")
+    assert [p[0] for p in seen] == ["queues", "capacity", "flow"]
