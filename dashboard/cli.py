@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -68,6 +69,18 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", parents=[common], help="validate the configuration")
     check.set_defaults(func=cmd_check_config)
 
+    imp = sub.add_parser("import", parents=[common], help="import a control-board workbook")
+    imp.add_argument("file")
+    imp.add_argument("--dry-run", action="store_true", help="validate only, apply nothing")
+    imp.add_argument("--json", action="store_true", help="print the result as JSON")
+    imp.add_argument("--user", default=None, help="who imports (default: the login name)")
+    imp.set_defaults(func=cmd_import)
+
+    tpl = sub.add_parser("template", parents=[common], help="write an empty workbook")
+    tpl.add_argument("file")
+    tpl.add_argument("--lang", choices=["fi", "sv", "en"], default=None)
+    tpl.set_defaults(func=cmd_template)
+
     source = sub.add_parser("source", parents=[common], help="stop or start polling a source")
     source.add_argument("action", choices=["stop", "start", "status"])
     source.add_argument("name")
@@ -99,6 +112,51 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         return 2
     model = build(s.config, display, s.store(), s.history())
     print(json.dumps(model.data, ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    import getpass
+
+    from dashboard.workbook.importer import import_bytes
+
+    s = _settings(args)
+    lang = s.config.site.language
+    try:
+        data = open(args.file, "rb").read()
+    except OSError as err:
+        print(f"{args.file}: {err.strerror}", file=sys.stderr)
+        return 2
+    report = import_bytes(
+        data, os.path.basename(args.file), args.user or getpass.getuser(), config=s.config,
+        store=s.store(), history=s.history(), data_dir=s.data_dir, lang=lang, dry_run=args.dry_run,
+    )
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_report(report, args.file)
+    return 0 if report.ok else 1
+
+
+def _print_report(report, path: str) -> None:  # type: ignore[no-untyped-def]
+    for e in report.errors:
+        where = f"{e['sheet']} {e['row']} {e['column']}".strip() if e["sheet"] else path
+        value = f" [{e['value']}]" if e["value"] else ""
+        print(f"VIRHE {where}{value}: {e['message']}")
+    for w in report.warnings:
+        print(f"huom: {w}")
+    rows = ", ".join(f"{k} {v}" for k, v in report.counts.items())
+    state = "otettu käyttöön" if report.applied else ("ei otettu käyttöön" if report.errors else "tarkistettu")
+    print(f"{path}: {state}{' – ' + rows if rows else ''} (sha256 {report.sha256[:12]}…)")
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from dashboard.workbook.template import template
+
+    s = _settings(args)
+    with open(args.file, "wb") as f:
+        f.write(template(s.config, args.lang or s.config.site.language))
+    print(args.file)
     return 0
 
 

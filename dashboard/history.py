@@ -81,6 +81,36 @@ class ReadingChange(Base):
     __table_args__ = (Index("ix_reading_changes_metric_unit_time", "metric", "unit", "observed_at"),)
 
 
+class Import(Base):
+    """Every workbook import, accepted or rejected, with its report."""
+
+    __tablename__ = "imports"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    filename: Mapped[str] = mapped_column(String(300))
+    user: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    applied: Mapped[int] = mapped_column(Integer)
+    report: Mapped[str] = mapped_column(Text)
+    archived: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (
+        Index("ux_imports_applied_sha", "sha256", unique=True,
+              sqlite_where=text("applied = 1"), postgresql_where=text("applied = 1")),
+    )
+
+
+class AuditEntry(Base):
+    """Who did what, when: written once, never updated or deleted by the app."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    who: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    details: Mapped[str] = mapped_column(Text)
+
+
 def make_engine(url: str, schema: str | None = None) -> Engine:
     """An engine for the URL; with `schema` (PostgreSQL), everything lives in that schema."""
     url = url.replace("postgresql://", "postgresql+psycopg://", 1)
@@ -202,6 +232,19 @@ class History:
         typical = {h: round(s / n, 1) for h, s in sorted(sums.items())} if n else {}
         self._typical_cache[(unit, day)] = typical
         return typical
+
+    def applied_import(self, sha256: str) -> Import | None:
+        stmt = select(Import).where(Import.sha256 == sha256, Import.applied == 1)
+        with self.engine.connect() as conn:
+            return conn.execute(stmt).first()  # type: ignore[return-value]
+
+    def imports(self) -> list[Import]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(Import).order_by(Import.id)).all())  # type: ignore[arg-type]
+
+    def audit(self) -> list[AuditEntry]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(AuditEntry).order_by(AuditEntry.id)).all())  # type: ignore[arg-type]
 
     def drop_everything(self) -> None:
         """For tests: remove this database's tables (and only these)."""

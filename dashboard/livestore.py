@@ -88,6 +88,24 @@ class LiveStore:
         self._announce()
         return changed
 
+    def apply_manual(self, source: str, readings: list[Reading], notices: list[dict[str, Any]],
+                     status: dict[str, Any]) -> None:
+        """Merge manual readings (a workbook) into a source's readings and put notices, in one
+        transaction; unlike a feed's write it keeps the source's other readings."""
+        key = self.k("readings", source)
+        pipe = self.r.pipeline(transaction=True)
+        if readings:
+            pipe.hset(key, mapping={rd.ident: rd.to_json() for rd in readings})
+        for rd in readings:
+            pipe.xadd(self.k("history"), {"r": rd.to_json()}, maxlen=HISTORY_MAXLEN)
+        for notice in notices:
+            pipe.hset(self.k("notices"), notice["id"], json.dumps(notice, ensure_ascii=False))
+        pipe.sadd(self.k("sources"), source)
+        pipe.hset(self.k("source", source), mapping={k: _s(v) for k, v in status.items()})
+        pipe.incr(self.k("version"))
+        pipe.execute()
+        self._announce()
+
     def record_status(self, source: str, status: dict[str, Any]) -> None:
         """Record a poll outcome without touching the source's last good data."""
         pipe = self.r.pipeline(transaction=True)

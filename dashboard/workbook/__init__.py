@@ -1,0 +1,1 @@
+"""The control-board workbook of PRODUCT.md: template, reading, validation and import."""

@@ -1,0 +1,192 @@
+"""One importer behind every way in (command line, upload, watched folder): read, validate
+the whole file, then apply it in one go — live store and history — or apply nothing.
+
+The file's SHA-256 makes a repeat a no-op; originals are archived by content; every import,
+accepted or rejected, goes to the audit log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+
+from dashboard.config import Config
+from dashboard.history import AuditEntry, History, Import
+from dashboard.livestore import LiveStore
+from dashboard.readings import Reading
+from dashboard.workbook import reader
+from dashboard.workbook.messages import msg
+from dashboard.workbook.parse import Parsed, Problem, Row, day_end, parse
+
+log = logging.getLogger(__name__)
+QUEUE_VALID = timedelta(minutes=60)  # a queue count typed by hand is good for an hour
+DEFAULT_SOURCE = "tyokirja"
+
+
+@dataclass
+class Report:
+    """The import's outcome: exactly the JSON of `ohjaustaulu import --json`."""
+
+    ok: bool
+    sha256: str
+    applied: bool
+    counts: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def source_name(config: Config) -> str:
+    return next((s.name for s in config.sources if s.kind == "workbook"), DEFAULT_SOURCE)
+
+
+def import_bytes(
+    data: bytes, filename: str, user: str, *, config: Config, store: LiveStore,
+    history: History, data_dir: Path, lang: str | None = None, dry_run: bool = False,
+) -> Report:
+    lang = lang or config.site.language
+    sha = hashlib.sha256(data).hexdigest()
+    now = store.clock(config.tz).now()
+    try:
+        raw = reader.read(data)
+    except reader.Unreadable as err:
+        problem = Problem("", 0, "", filename, msg(lang, err.key, **err.kw))
+        report = Report(False, sha, False, errors=[problem.as_dict()])
+        _record(history, report, filename, user, now, None, dry_run)
+        return report
+    parsed = parse(raw, config, lang, now.date())
+    report = Report(not parsed.errors, sha, False, parsed.counts, parsed.warnings,
+                    [e.as_dict() for e in parsed.errors])
+    if parsed.errors or dry_run:
+        _record(history, report, filename, user, now, None, dry_run)
+        return report
+    earlier = history.applied_import(sha)
+    if earlier is not None:
+        report.warnings.append(msg(lang, "w_repeat", at=earlier.at.astimezone(config.tz).strftime(
+            "%d.%m.%Y %H.%M"), user=earlier.user))
+        _record(history, report, filename, user, now, None, dry_run, action="import_repeat")
+        return report
+    readings, notices = _to_live(parsed, config, lang, now, user, filename, sha, report)
+    archived = _archive(data, filename, sha, data_dir)
+    report.applied = True
+    src = source_name(config)
+    try:
+        with history.engine.begin() as conn:
+            # The import row first (its unique index admits one applied copy of a content,
+            # even for two uploads at the same moment), then the live store; if Redis fails,
+            # the transaction rolls back and nothing was applied.
+            conn.execute(insert(Import), [_import_row(report, filename, user, now, archived)])
+            conn.execute(insert(AuditEntry), [_audit_row(report, filename, user, now, "import")])
+            store.apply_manual(src, readings, notices, {
+                "last_attempt": now, "last_success": now, "items": len(readings),
+                "state": "ok", "kind": "workbook", "last_file": filename,
+            })
+    except IntegrityError:
+        report.applied = False
+        report.warnings.append(msg(lang, "w_repeat", at=now.strftime("%d.%m.%Y %H.%M"), user="?"))
+    return report
+
+
+def _to_live(parsed: Parsed, config: Config, lang: str, now: datetime, user: str, filename: str,
+             sha: str, report: Report) -> tuple[list[Reading], list[dict[str, Any]]]:
+    tz = config.tz
+    src = source_name(config)
+    readings: list[Reading] = []
+    notices: list[dict[str, Any]] = []
+    who = f"{user} ({filename})"
+
+    def add(metric: str, row: Row, key: str, value: Any, observed: datetime, until: datetime) -> None:
+        if value is not None:
+            readings.append(Reading(metric, row.values["unit"], key, value, observed, src,
+                                    manual=True, entered_by=who, valid_until=until))
+
+    latest_queue: dict[tuple[str, str], Row] = {}
+    for row in parsed.rows:
+        v = row.values
+        if "day" in v and v["day"] != now.date():
+            report.warnings.append(msg(lang, "w_other_day", sheet=_sheet_label(row, lang), row=row.number,
+                                       day=v["day"].strftime("%d.%m.%Y")))
+            continue
+        until = day_end(now.date(), tz)
+        if row.sheet == "staffing":
+            add("staff.planned", row, v["profession"], v["planned"], now, until)
+            add("staff.present", row, v["profession"], v["present"], now, until)
+        elif row.sheet == "appointments":
+            add("appointments.free_today", row, v["profession"], v["free_today"], now, until)
+            add("appointments.free_3wd", row, v["profession"], v["free_3wd"], now, until)
+            add("appointments.t3_days", row, v["profession"], v["t3_days"], now, until)
+        elif row.sheet == "capacity":
+            add("capacity.in_use", row, v["resource"], v["in_use"], now, until)
+            add("capacity.total", row, v["resource"], v["total"], now, until)
+        elif row.sheet == "queues":
+            k = (v["unit"], v["queue"].lower())
+            if k not in latest_queue or latest_queue[k].values["time"] < v["time"]:
+                latest_queue[k] = row
+        elif row.sheet == "notices":
+            notices.append({
+                "id": f"wb-{sha[:12]}-{row.number}", "unit": v["unit"], "text": v["text"],
+                "importance": v["importance"], "public": bool(v.get("public")),
+                "starts": v["starts"].isoformat(), "ends": v["ends"].isoformat(),
+                "entered_by": who,
+            })
+    for row in latest_queue.values():
+        v = row.values
+        at = datetime.combine(now.date(), v["time"], tzinfo=tz)
+        add("queue.waiting", row, v["queue"], v["waiting"], at, at + QUEUE_VALID)
+        add("queue.longest_wait_min", row, v["queue"], v["longest"], at, at + QUEUE_VALID)
+        add("queue.avg_wait_min", row, v["queue"], v.get("average"), at, at + QUEUE_VALID)
+    return readings, notices
+
+
+def _sheet_label(row: Row, lang: str) -> str:
+    from dashboard.workbook.schema import SHEETS
+
+    return next(s.names[lang] for s in SHEETS if s.key == row.sheet)
+
+
+def _archive(data: bytes, filename: str, sha: str, data_dir: Path) -> str:
+    suffix = Path(filename).suffix.lower() if Path(filename).suffix.lower() in (".xlsx", ".ods") else ""
+    path = data_dir / "archive" / sha[:2] / f"{sha}{suffix}"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".part")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    return str(path.relative_to(data_dir))
+
+
+def _import_row(report: Report, filename: str, user: str, now: datetime, archived: str | None) -> dict[str, Any]:
+    return {"sha256": report.sha256, "filename": filename[:300], "user": user[:200],
+            "at": now.astimezone(UTC), "applied": int(report.applied),
+            "report": json.dumps(report.as_dict(), ensure_ascii=False, default=str), "archived": archived}
+
+
+def _audit_row(report: Report, filename: str, user: str, now: datetime, action: str) -> dict[str, Any]:
+    details = {"file": filename, "sha256": report.sha256, "applied": report.applied,
+               "counts": report.counts, "errors": len(report.errors), "warnings": len(report.warnings)}
+    return {"at": now.astimezone(UTC), "who": user[:200], "action": action,
+            "details": json.dumps(details, ensure_ascii=False)}
+
+
+def _record(history: History, report: Report, filename: str, user: str, now: datetime,
+            archived: str | None, dry_run: bool, action: str | None = None) -> None:
+    """Rejected, repeated and dry-run imports are logged too (a dry run only in the audit)."""
+    action = action or ("import_dry_run" if dry_run else "import_rejected" if report.errors else "import_checked")
+    with history.engine.begin() as conn:
+        if not dry_run and action != "import_repeat":
+            conn.execute(insert(Import), [_import_row(report, filename, user, now, archived)])
+        conn.execute(insert(AuditEntry), [_audit_row(report, filename, user, now, action)])
+
+
+def today_for(config: Config, store: LiveStore) -> date:
+    return store.clock(config.tz).now().date()

@@ -1,0 +1,100 @@
+"""The workbook's sheets and columns, with their Finnish, Swedish and English names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LANGS = ("fi", "sv", "en")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    names: dict[str, str]
+    kind: str  # count, number, date, time, datetime, unit, unit_or_all, text, importance, yesno
+    required: bool = True
+    width: int = 16
+
+
+@dataclass(frozen=True)
+class Sheet:
+    key: str
+    names: dict[str, str]
+    columns: tuple[Column, ...]
+    identity: tuple[str, ...]  # columns that make a row's key: two rows may not share it
+
+    def column(self, key: str) -> Column:
+        return next(c for c in self.columns if c.key == key)
+
+
+def _c(key: str, fi: str, sv: str, en: str, kind: str, required: bool = True, width: int = 16) -> Column:
+    return Column(key, {"fi": fi, "sv": sv, "en": en}, kind, required, width)
+
+
+DAY = _c("day", "Päivä", "Dag", "Date", "date", width=13)
+UNIT = _c("unit", "Yksikkö", "Enhet", "Unit", "unit", width=30)
+PROFESSION = _c("profession", "Ammattiryhmä", "Yrkesgrupp", "Profession", "text", width=26)
+
+SHEETS: tuple[Sheet, ...] = (
+    Sheet("staffing", {"fi": "Henkilöstö", "sv": "Personal", "en": "Staffing"}, (
+        DAY, UNIT, PROFESSION,
+        _c("planned", "Suunniteltu", "Planerat", "Planned", "count", width=13),
+        _c("present", "Paikalla", "På plats", "Present", "count", width=12),
+        _c("substitutes", "Sijaiset", "Vikarier", "Substitutes", "count", required=False, width=11),
+        _c("remark", "Huomio", "Anmärkning", "Remark", "text", required=False, width=40),
+    ), ("day", "unit", "profession")),
+    Sheet("appointments", {"fi": "Ajanvaraus", "sv": "Tidsbokning", "en": "Appointments"}, (
+        DAY, UNIT, PROFESSION,
+        _c("free_today", "Vapaat ajat tänään", "Lediga tider idag", "Free today", "count", width=20),
+        _c("free_3wd", "Vapaat ajat 3 arkipäivää", "Lediga tider 3 vardagar",
+           "Free in 3 working days", "count", width=26),
+        _c("t3_days", "T3 (päivää)", "T3 (dagar)", "T3 (days)", "number", width=13),
+    ), ("day", "unit", "profession")),
+    Sheet("queues", {"fi": "Jonot", "sv": "Köer", "en": "Queues"}, (
+        _c("time", "Kellonaika", "Klockslag", "Time", "time", width=12),
+        UNIT,
+        _c("queue", "Jono", "Kö", "Queue", "text", width=26),
+        _c("waiting", "Jonossa", "I kö", "Waiting", "count", width=11),
+        _c("longest", "Pisin odotus (min)", "Längsta väntan (min)", "Longest wait (min)", "number", width=20),
+        _c("average", "Keskimääräinen odotus (min)", "Medelväntan (min)", "Mean wait (min)", "number",
+           required=False, width=28),
+    ), ("time", "unit", "queue")),
+    Sheet("capacity", {"fi": "Kapasiteetti", "sv": "Kapacitet", "en": "Capacity"}, (
+        DAY, UNIT,
+        _c("resource", "Resurssi", "Resurs", "Resource", "text", width=26),
+        _c("in_use", "Käytössä", "I bruk", "In use", "count", width=11),
+        _c("total", "Yhteensä", "Totalt", "Total", "count", width=11),
+    ), ("day", "unit", "resource")),
+    Sheet("notices", {"fi": "Tiedotteet", "sv": "Meddelanden", "en": "Notices"}, (
+        _c("starts", "Alkaa", "Börjar", "Starts", "datetime", width=18),
+        _c("ends", "Päättyy", "Slutar", "Ends", "datetime", width=18),
+        _c("unit", "Yksikkö", "Enhet", "Unit", "unit_or_all", width=30),
+        _c("text", "Teksti", "Text", "Text", "text", width=60),
+        _c("importance", "Tärkeys", "Prioritet", "Importance", "importance", width=14),
+        _c("public", "Julkinen", "Offentlig", "Public", "yesno", required=False, width=11),
+    ), ("starts", "unit", "text")),
+)
+
+HELP_SHEET = {"fi": "Ohje", "sv": "Anvisning", "en": "Help"}
+ALL_UNITS = {"fi": "kaikki", "sv": "alla", "en": "all"}
+IMPORTANCE = {  # canonical value (Finnish, as stored and shown) -> words accepted
+    "info": {"info", "tiedote", "information"},
+    "tärkeä": {"tärkeä", "viktig", "important"},
+    "kiireellinen": {"kiireellinen", "brådskande", "urgent"},
+}
+IMPORTANCE_WORDS = {"fi": ["info", "tärkeä", "kiireellinen"], "sv": ["info", "viktig", "brådskande"],
+                    "en": ["info", "important", "urgent"]}
+YES = {"kyllä", "k", "ja", "j", "yes", "y", "x", "1", "true", "tosi"}
+NO = {"ei", "e", "nej", "n", "no", "0", "false", "epätosi", ""}
+YESNO_WORDS = {"fi": ["kyllä", "ei"], "sv": ["ja", "nej"], "en": ["yes", "no"]}
+TEXT_MAX = 200
+COMMON_PROFESSIONS = [
+    "lääkäri", "sairaanhoitaja", "terveydenhoitaja", "lähihoitaja", "hammaslääkäri",
+    "suuhygienisti", "hammashoitaja", "bioanalyytikko", "laboratoriohoitaja", "psykologi",
+    "psykiatrinen sairaanhoitaja", "sosiaalityöntekijä", "sosiaaliohjaaja", "fysioterapeutti",
+]
+
+
+def fold(text: object) -> str:
+    """Names are compared without case and surrounding spaces."""
+    return " ".join(str(text).split()).casefold()

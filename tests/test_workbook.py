@@ -1,0 +1,223 @@
+"""The control-board workbook: hurried real-world files import exactly; every bad input is
+refused with a message that names what and where, and changes nothing."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from openpyxl import Workbook
+
+from dashboard.config import Config
+from dashboard.readmodel import build
+from dashboard.workbook.importer import Report, import_bytes
+from dashboard.workbook.reader import MAX_BYTES
+from dashboard.workbook.template import template
+from tests.conftest import ROOT, Backend
+
+TZ = ZoneInfo("Europe/Helsinki")
+MONDAY = datetime(2026, 11, 23, 11, 0, tzinfo=TZ)
+FIXTURES = ROOT / "tests" / "fixtures" / "workbook"
+pytestmark = pytest.mark.store
+
+
+@pytest.fixture(autouse=True)
+def monday():  # type: ignore[no-untyped-def]
+    with time_machine.travel(MONDAY, tick=False):
+        yield
+
+
+def run(backend: Backend, config: Config, data: bytes, name: str = "aamu.xlsx", **kw) -> Report:  # type: ignore[no-untyped-def]
+    return import_bytes(data, name, "vuorovastaava", config=config, store=backend.store,
+                        history=backend.history, data_dir=backend.data_dir, **kw)
+
+
+def live(backend: Backend) -> dict[tuple[str, str, str], object]:
+    return {(r.metric, r.unit, r.key): r.value for rs in backend.store.all_readings().values() for r in rs}
+
+
+def workbook(sheets: dict[str, list[list[object]]]) -> bytes:
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+STAFF_HEAD = ["Päivä", "Yksikkö", "Ammattiryhmä", "Suunniteltu", "Paikalla"]
+
+
+@pytest.mark.parametrize("fixture", ["aamu-libreoffice.xlsx", "aamu-libreoffice.ods"])
+def test_a_hurried_libreoffice_workbook_imports_exactly(backend: Backend, config: Config, fixture: str):
+    report = run(backend, config, (FIXTURES / fixture).read_bytes(), fixture)
+    assert report.errors == [] and report.ok and report.applied
+    assert report.counts == {"Henkilöstö": 3, "Tidsbokning": 2, "Jonot": 3, "Kapasiteetti": 1, "Tiedotteet": 2}
+    assert any("Muistiinpanot" in w for w in report.warnings)  # the extra sheet
+    assert any("Kommentti" in w for w in report.warnings)  # the extra column
+    values = live(backend)
+    assert values[("staff.present", "vastaanotto", "lääkäri")] == 7  # "7" as text
+    assert values[("staff.planned", "vastaanotto", "sairaanhoitaja")] == 11  # a formula's value
+    assert values[("staff.planned", "laboratorio", "bioanalyytikko")] == 6  # trailing space
+    assert values[("appointments.t3_days", "vastaanotto", "lääkäri")] == 2.5  # "2,5", Swedish sheet
+    assert values[("queue.waiting", "vastaanotto", "päivystys")] == 7  # the later of two times
+    assert values[("queue.longest_wait_min", "laboratorio", "näytteenotto")] == 18
+    assert values[("capacity.in_use", "vastaanotto", "vastaanottohuoneet")] == 14
+    notices = {n["text"]: n for n in backend.store.notices()}
+    closed = notices["Laboratorio suljettu klo 14 alkaen."]
+    assert (closed["unit"], closed["importance"], closed["public"]) == ("kaikki", "tärkeä", True)
+    assert closed["ends"] == "2026-11-23T16:00:00+02:00"
+
+
+def test_values_reach_the_wall_with_their_provenance(backend: Backend, config: Config):
+    run(backend, config, (FIXTURES / "aamu-libreoffice.xlsx").read_bytes(), "aamu.xlsx")
+    data = build(config, config.display("vastaanotto-kaytava"), backend.store, None).data
+    tile = next(t for t in data["tiles"] if t["metric"] == "staff.present" and t["key"] == "lääkäri")
+    assert (tile["value"], tile["status"], tile["source"]) == (7, "fresh", "tyokirja")
+    assert tile["entered_by"] == "vuorovastaava (aamu.xlsx)"
+    assert tile["valid_until"] == "2026-11-24T00:00:00+02:00"  # end of the day
+    queue = next(t for t in data["tiles"] if t["metric"] == "queue.waiting")
+    assert queue["updated_at"] == "2026-11-23T10:05:00+02:00"
+
+
+def test_an_expired_manual_value_turns_stale(backend: Backend, config: Config):
+    run(backend, config, (FIXTURES / "aamu-libreoffice.xlsx").read_bytes())
+    with time_machine.travel(datetime(2026, 11, 23, 11, 6, tzinfo=TZ), tick=False):  # 10.05 + 1 h
+        data = build(config, config.display("vastaanotto-kaytava"), backend.store, None).data
+    queue = next(t for t in data["tiles"] if t["metric"] == "queue.waiting" and t["unit"] == "vastaanotto")
+    assert queue["status"] == "stale"
+
+
+def test_the_same_file_twice_is_applied_once_and_says_so(backend: Backend, config: Config):
+    data = (FIXTURES / "aamu-libreoffice.xlsx").read_bytes()
+    assert run(backend, config, data).applied
+    again = run(backend, config, data)
+    assert again.ok and not again.applied
+    assert any("Sama tiedosto on jo tuotu" in w for w in again.warnings)
+    assert [i.applied for i in backend.history.imports()] == [1]
+    archived = list((backend.data_dir / "archive").rglob("*.xlsx"))
+    assert [p.name for p in archived] == [f"{again.sha256}.xlsx"]
+    actions = [a.action for a in backend.history.audit()]
+    assert actions == ["import", "import_repeat"]
+
+
+def test_template_round_trips_in_every_language(backend: Backend, config: Config):
+    for lang in ("fi", "sv", "en"):
+        data = template(config, lang)
+        report = run(backend, config, data, f"pohja-{lang}.xlsx", lang=lang)
+        assert report.ok and report.errors == [] and report.warnings == [], (lang, report)
+        assert len(report.counts) == 5
+
+
+def test_swedish_users_get_swedish_messages(backend: Backend, config: Config):
+    bad = workbook({"Personal": [["Dag", "Enhet", "Yrkesgrupp", "Planerat", "På plats"],
+                                 ["23.11.2026", "Mottagning", "läkare", "-1", 3]]})
+    report = run(backend, config, bad, lang="sv")
+    assert report.errors[0]["message"] == "Väntade ett heltal som är 0 eller större."
+
+
+def test_every_problem_is_reported_at_once(backend: Backend, config: Config):
+    bad = workbook({"Henkilöstö": [STAFF_HEAD,
+                                   ["23.11.2026", "Röntgen", "lääkäri", 3, 3],
+                                   ["31.11.2026", "vastaanotto", "lääkäri", "kolme", 3]]})
+    report = run(backend, config, bad)
+    assert [(e["row"], e["column"]) for e in report.errors] == [(2, "Yksikkö"), (3, "Päivä"), (3, "Suunniteltu")]
+
+
+# -- bad input: each a clear message, nothing applied, earlier data untouched -------------------
+
+def zip_bomb() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        with z.open("xl/worksheets/sheet1.xml", "w") as member:
+            chunk = b"\0" * 2**20
+            for _ in range(300):
+                member.write(chunk)
+    return out.getvalue()
+
+
+def encrypted() -> bytes:
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    out = io.BytesIO()
+    with open(FIXTURES / "aamu-libreoffice.xlsx", "rb") as f:
+        OOXMLFile(f).encrypt("salasana", out)
+    return out.getvalue()
+
+
+GOOD = (FIXTURES / "aamu-libreoffice.xlsx").read_bytes()
+BAD_INPUTS = {
+    "not a spreadsheet": (lambda: b"%PDF-1.7 this is a report", ("", "ei ole taulukko")),
+    "truncated": (lambda: GOOD[: len(GOOD) // 2], ("", "vioittunut tai katkennut")),
+    "password-protected": (encrypted, ("", "suojattu salasanalla")),
+    "zip bomb": (zip_bomb, ("", "purkautuisi")),
+    "far over the size limit": (lambda: b"PK\x03\x04" + b"\0" * (MAX_BYTES + 5 * 2**20), ("", "suurin sallittu koko on 20,0 Mt")),
+    "missing required column": (
+        lambda: workbook({"Henkilöstö": [STAFF_HEAD[:4], ["23.11.2026", "vastaanotto", "lääkäri", 3]]}),
+        ("Henkilöstö 1 Paikalla", "Pakollinen sarake puuttuu")),
+    "text in a number column": (
+        lambda: workbook({"Henkilöstö": [STAFF_HEAD, ["23.11.2026", "vastaanotto", "lääkäri", "kahdeksan", 3]]}),
+        ("Henkilöstö 2 Suunniteltu kahdeksan", "Odotettiin kokonaislukua")),
+    "negative count": (
+        lambda: workbook({"Henkilöstö": [STAFF_HEAD, ["23.11.2026", "vastaanotto", "lääkäri", 8, -2]]}),
+        ("Henkilöstö 2 Paikalla -2", "Odotettiin kokonaislukua")),
+    "in use over total": (
+        lambda: workbook({"Kapasiteetti": [["Päivä", "Yksikkö", "Resurssi", "Käytössä", "Yhteensä"],
+                                           ["23.11.2026", "vastaanotto", "Huoneet", 19, 18]]}),
+        ("Kapasiteetti 2 Käytössä 19", "Käytössä (19) on enemmän kuin yhteensä (18)")),
+    "unknown unit": (
+        lambda: workbook({"Henkilöstö": [STAFF_HEAD, ["23.11.2026", "Röntgen", "lääkäri", 8, 3]]}),
+        ("Henkilöstö 2 Yksikkö Röntgen", "Tuntematon yksikkö")),
+    "a date that does not exist": (
+        lambda: workbook({"Henkilöstö": [STAFF_HEAD, ["31.11.2026", "vastaanotto", "lääkäri", 8, 3]]}),
+        ("Henkilöstö 2 Päivä 31.11.2026", "Päivämäärää ei ole olemassa")),
+    "notice ending before it starts": (
+        lambda: workbook({"Tiedotteet": [["Alkaa", "Päättyy", "Yksikkö", "Teksti", "Tärkeys"],
+                                         ["23.11.2026 14.00", "23.11.2026 12.00", "kaikki", "x", "info"]]}),
+        ("Tiedotteet 2 Päättyy 23.11.2026 12.00", "Päättyy ennen kuin alkaa")),
+    "two rows for the same key": (
+        lambda: workbook({"Henkilöstö": [STAFF_HEAD, ["23.11.2026", "vastaanotto", "lääkäri", 8, 3],
+                                         ["23.11.2026", "Vastaanotto", "lääkäri", 8, 4]]}),
+        ("Henkilöstö 3 Ammattiryhmä lääkäri", "Sama rivi on jo rivillä 2")),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_is_refused_clearly_and_changes_nothing(backend: Backend, config: Config, case: str):
+    from collectors.historywriter import drain
+
+    assert run(backend, config, GOOD).applied  # the morning's good data
+    drain(backend.store, backend.history)
+    before = (live(backend), backend.store.notices(), len(backend.history.changes()))
+    make, (where, message) = BAD_INPUTS[case]
+    report = run(backend, config, make(), "huono.xlsx")
+    assert not report.ok and not report.applied
+    assert len(report.errors) == 1, report.errors
+    e = report.errors[0]
+    assert " ".join(str(x) for x in (e["sheet"], e["row"] or "", e["column"], e["value"]) if x != "").startswith(where) or not where
+    assert message in e["message"], e["message"]
+    drain(backend.store, backend.history)
+    assert (live(backend), backend.store.notices(), len(backend.history.changes())) == before
+    assert [i.applied for i in backend.history.imports()] == [1, 0]
+    assert backend.history.audit()[-1].action == "import_rejected"
+
+
+def test_present_far_over_planned_is_a_warning_not_an_error(backend: Backend, config: Config):
+    report = run(backend, config, workbook({"Henkilöstö": [STAFF_HEAD, ["23.11.2026", "vastaanotto", "lääkäri", 2, 40]]}))
+    assert report.applied and report.errors == []
+    assert report.warnings == ["Henkilöstö rivi 2: paikalla 40, suunniteltu vain 2 – tarkista."]
+
+
+def test_dry_run_checks_and_applies_nothing(backend: Backend, config: Config):
+    report = run(backend, config, GOOD, dry_run=True)
+    assert report.ok and not report.applied
+    assert live(backend) == {} and backend.history.imports() == []
