@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
+from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import SQLAlchemyError
 
-from collectors.base import poll
+from collectors.base import PollResult, poll
 from collectors.historywriter import drain
 from collectors.registry import collector_for
-from dashboard.config import Config
+from collectors.workbook import FolderWatcher
+from dashboard.config import Config, Source
 from dashboard.history import History
 from dashboard.livestore import LiveStore
 
@@ -34,16 +37,24 @@ def _guarded(fn, what: str):  # type: ignore[no-untyped-def]
     return job
 
 
+def _poller(source: Source, config: Config, store: LiveStore, history: History,
+            data_dir: Path) -> Callable[[], object]:
+    """One poll of a source: a watched workbook folder, or a feed through the collector contract."""
+    if source.kind == "workbook":
+        return FolderWatcher(source, config, store, history, data_dir).poll
+    collector = collector_for(source, config)
+    return lambda: poll(collector, store, config)
+
+
 def build_scheduler(
-    config: Config, store: LiveStore, history: History, only: str | None = None
+    config: Config, store: LiveStore, history: History, data_dir: Path, only: str | None = None
 ) -> BackgroundScheduler:
     sched = BackgroundScheduler(job_defaults={"max_instances": 1, "coalesce": True})
     for source in config.sources:
         if only and source.name != only:
             continue
-        collector = collector_for(source, config)
         sched.add_job(
-            _guarded(lambda c=collector: poll(c, store, config), f"poll {source.name}"),
+            _guarded(_poller(source, config, store, history, data_dir), f"poll {source.name}"),
             "interval",
             seconds=source.poll_seconds,
             jitter=min(source.poll_seconds * 0.1, 2),
@@ -66,10 +77,21 @@ def start(sched: BackgroundScheduler) -> None:
             job.modify(next_run_time=now + timedelta(seconds=random.uniform(0, 1)))
 
 
-def poll_all_once(config: Config, store: LiveStore, history: History, only: str | None = None):
+def poll_all_once(config: Config, store: LiveStore, history: History, data_dir: Path,
+                  only: str | None = None) -> dict[str, PollResult]:
     results = {}
     for source in config.sources:
         if only and source.name != only:
+            continue
+        if source.kind == "workbook":
+            # once: a file is imported now, without waiting for it to settle
+            watcher = FolderWatcher(source, config, store, history, data_dir)
+            watcher.poll()
+            reports = watcher.poll()
+            bad = [r for r in reports if r.errors]
+            results[source.name] = PollResult(ok=not bad, items=len(reports),
+                                              changed=sum(r.applied for r in reports),
+                                              error=f"{len(bad)} file(s) refused" if bad else None)
             continue
         results[source.name] = poll(collector_for(source, config), store, config)
     drain(store, history)

@@ -185,12 +185,12 @@ def cmd_collect(args: argparse.Namespace) -> int:
         s.config.source(args.source)
     store, history = s.store(), s.history()
     if args.once:
-        results = scheduler.poll_all_once(s.config, store, history, args.source)
+        results = scheduler.poll_all_once(s.config, store, history, s.data_dir, args.source)
         for name, r in results.items():
             print(f"{name}: {'ok' if r.ok else 'FAILED'} items={r.items} changed={r.changed}"
                   + (f" ({r.error})" if r.error else ""))
         return 0 if all(r.ok for r in results.values()) else 1
-    sched = scheduler.build_scheduler(s.config, store, history, args.source)
+    sched = scheduler.build_scheduler(s.config, store, history, s.data_dir, args.source)
     scheduler.start(sched)
     _wait_for_signal()
     sched.shutdown(wait=False)
@@ -210,8 +210,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     s = _settings(args)
     store, history = s.store(), s.history()
     clock = demo.prepare(s.config, store, history, time.fromisoformat(args.start), args.speed)
-    scheduler.poll_all_once(s.config, store, history)
-    sched = scheduler.build_scheduler(s.config, store, history)
+    scheduler.poll_all_once(s.config, store, history, s.data_dir)
+    sched = scheduler.build_scheduler(s.config, store, history, s.data_dir)
     scheduler.start(sched)
     base = f"http://{args.host}:{args.port}"
     print("\nOhjaustaulu demo is running.", flush=True)
