@@ -9,18 +9,19 @@ from typing import Any
 
 import dash
 from dash import html
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from dashboard.config import Config
 from dashboard.history import History
 from dashboard.livestore import LiveStore
 from dashboard.readmodel import ModelCache
-from layouts import display
+from layouts import display, tablet
 
 ASSETS = Path(__file__).resolve().parent.parent / "layouts" / "assets"
 
 
-def create_app(config: Config, store: LiveStore, history: History | None) -> dash.Dash:
+def create_app(config: Config, store: LiveStore, history: History | None,
+               data_dir: Path | None = None) -> dash.Dash:
     updates = config.site.updates
     app = dash.Dash(
         "ohjaustaulu",
@@ -36,6 +37,8 @@ def create_app(config: Config, store: LiveStore, history: History | None) -> das
     )
     cache = ModelCache(config, store, history)
     display.register(app, display.DisplayContext(config, cache, updates))
+    if history is not None and data_dir is not None:
+        tablet.register(app, tablet.TabletContext(config, store, history, data_dir))
     dash.register_page("index", path="/", layout=lambda **_: index_page(config))
     app.layout = html.Div(dash.page_container)
     server: Any = app.server
@@ -51,6 +54,14 @@ def create_app(config: Config, store: LiveStore, history: History | None) -> das
         checks = {"redis": _check(store.ping), "database": _check(history.ping) if history else "absent"}
         ok = all(v == "ok" for v in checks.values())
         return JSONResponse(checks, status_code=200 if ok else 503)
+
+    @server.get("/tablet/template.xlsx")
+    def workbook_template() -> Response:
+        from dashboard.workbook.template import template
+
+        return Response(template(config, config.site.language), headers={
+            "Content-Disposition": 'attachment; filename="ohjaustaulu.xlsx"'},
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
     @server.get("/api/snapshot/{display_id}")
     def snapshot(display_id: str) -> JSONResponse:

@@ -221,7 +221,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for d in s.config.displays:
         print(f"  wall display ({d.mode}): {base}/display/{d.id}")
     print(f"  all displays:          {base}/")
-    print("  (the tablet and manager views arrive with the workbook and history features)")
+    print(f"  shift lead's workbook:  {base}/tablet")
+    print("  (the manager's history view arrives with its own issue)")
     print(f"  data folder:           {s.data_dir}\n", flush=True)
     try:
         _run_web(s, store, history, args.host, args.port)
@@ -235,7 +236,7 @@ def _run_web(s: Settings, store, history, host: str, port: int) -> None:  # type
 
     from dashboard.app import create_app
 
-    app = create_app(s.config, store, history)
+    app = create_app(s.config, store, history, s.data_dir)
     # Screens hold websockets open for good; on shutdown give them a few seconds, not forever.
     uvicorn.run(app.server, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
 

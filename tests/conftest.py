@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from selenium.common.exceptions import WebDriverException
 from sqlalchemy import text
 
 from dashboard import embedded
@@ -134,7 +135,7 @@ def wait_for(predicate, timeout: float = 20, interval: float = 0.1, what: str = 
             last = predicate()
             if last:
                 return last
-        except (redis.RedisError, OSError, AssertionError) as err:
+        except (redis.RedisError, OSError, AssertionError, WebDriverException) as err:
             last = err
         time.sleep(interval)
     raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
