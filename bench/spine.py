@@ -170,7 +170,7 @@ def main() -> int:
     ap.add_argument("--samples", type=int, default=30)
     ap.add_argument("--cpu-seconds", type=float, default=30)
     ap.add_argument("--save-baseline", action="store_true")
-    args = ap.parse_args()
+    args, _ = ap.parse_known_args()
     results: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)

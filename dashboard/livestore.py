@@ -74,15 +74,16 @@ class LiveStore:
             if rd.ident not in old or old[rd.ident].value != rd.value
             or old[rd.ident].valid_until != rd.valid_until
         ]
+        encoded = {rd.ident: rd.to_json() for rd in readings}
         pipe = self.r.pipeline(transaction=True)
         pipe.delete(key)
-        if readings:
-            pipe.hset(key, mapping={rd.ident: rd.to_json() for rd in readings})
+        if encoded:
+            pipe.hset(key, mapping=encoded)
         pipe.sadd(self.k("sources"), source)
         if status:
             pipe.hset(self.k("source", source), mapping={k: _s(v) for k, v in status.items()})
         for rd in changed:
-            pipe.xadd(self.k("history"), {"r": rd.to_json()}, maxlen=HISTORY_MAXLEN)
+            pipe.xadd(self.k("history"), {"r": encoded[rd.ident]}, maxlen=HISTORY_MAXLEN)
         pipe.incr(self.k("version"))
         pipe.execute()
         self._announce()
@@ -93,11 +94,12 @@ class LiveStore:
         """Merge manual readings (a workbook) into a source's readings and put notices, in one
         transaction; unlike a feed's write it keeps the source's other readings."""
         key = self.k("readings", source)
+        encoded = {rd.ident: rd.to_json() for rd in readings}
         pipe = self.r.pipeline(transaction=True)
-        if readings:
-            pipe.hset(key, mapping={rd.ident: rd.to_json() for rd in readings})
-        for rd in readings:
-            pipe.xadd(self.k("history"), {"r": rd.to_json()}, maxlen=HISTORY_MAXLEN)
+        if encoded:
+            pipe.hset(key, mapping=encoded)
+        for text in encoded.values():
+            pipe.xadd(self.k("history"), {"r": text}, maxlen=HISTORY_MAXLEN)
         for notice in notices:
             pipe.hset(self.k("notices"), notice["id"], json.dumps(notice, ensure_ascii=False))
         pipe.sadd(self.k("sources"), source)

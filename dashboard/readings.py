@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -35,9 +35,19 @@ class Reading:
         return f"{self.metric}|{self.unit}|{self.key}"
 
     def to_json(self) -> str:
-        data: dict[str, Any] = asdict(self)
-        data["observed_at"] = self.observed_at.isoformat()
-        data["valid_until"] = self.valid_until.isoformat() if self.valid_until else None
+        # Field by field: dataclasses.asdict deep-copies every value, which made this the
+        # hot spot of large writes (a 50,000-row workbook spent most of its time here).
+        data: dict[str, Any] = {
+            "metric": self.metric,
+            "unit": self.unit,
+            "key": self.key,
+            "value": self.value,
+            "observed_at": self.observed_at.isoformat(),
+            "source": self.source,
+            "manual": self.manual,
+            "entered_by": self.entered_by,
+            "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+        }
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod

@@ -58,3 +58,38 @@ def test_times_are_in_the_site_time_zone_whatever_the_servers(backend: Backend):
     data = json.loads(snap.stdout)
     offsets = {t["updated_at"][-6:] for t in data["tiles"]} | {data["as_of"][-6:]}
     assert offsets <= {"+02:00", "+03:00"}, offsets  # Helsinki, winter or summer
+
+
+def test_import_json_is_exactly_the_contract_and_exit_status_follows_validity(backend: Backend, tmp_path):  # type: ignore[no-untyped-def]
+    from tests.test_workbook import STAFF_HEAD, workbook
+
+    env = backend.cli_env()
+    good = tmp_path / "aamu.xlsx"
+    today = backend.store.clock(__import__("zoneinfo").ZoneInfo("Europe/Helsinki")).now().strftime("%d.%m.%Y")
+    good.write_bytes(workbook({"Henkilöstö": [STAFF_HEAD, [today, "vastaanotto", "lääkäri", 8, 7]]}))
+    result = cli("import", str(good), "--json", "--user", "anna", "--config", str(EXAMPLE_CONFIG), env=env)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert list(data) == ["ok", "sha256", "applied", "counts", "warnings", "errors"]
+    assert data["ok"] and data["applied"] and data["counts"] == {"Henkilöstö": 1}
+    assert backend.history.imports()[-1].user == "anna"
+
+    bad = tmp_path / "huono.xlsx"
+    bad.write_bytes(workbook({"Henkilöstö": [STAFF_HEAD, [today, "vastaanotto", "lääkäri", -1, 7]]}))
+    result = cli("import", str(bad), "--json", "--config", str(EXAMPLE_CONFIG), env=env)
+    assert result.returncode == 1
+    (error,) = json.loads(result.stdout)["errors"]
+    assert error == {"sheet": "Henkilöstö", "row": 2, "column": "Suunniteltu", "value": "-1",
+                     "message": "Odotettiin kokonaislukua, joka on 0 tai suurempi."}
+    plain = cli("import", str(bad), "--config", str(EXAMPLE_CONFIG), env=env)
+    assert "VIRHE Henkilöstö 2 Suunniteltu [-1]: Odotettiin kokonaislukua" in plain.stdout
+
+
+def test_template_command_writes_each_language(backend: Backend, tmp_path):  # type: ignore[no-untyped-def]
+    from dashboard.workbook.reader import read
+
+    for lang, sheet in (("fi", "Henkilöstö"), ("sv", "Personal"), ("en", "Staffing")):
+        path = tmp_path / f"pohja-{lang}.xlsx"
+        result = cli("template", str(path), "--lang", lang, "--config", str(EXAMPLE_CONFIG), env=backend.cli_env())
+        assert result.returncode == 0, result.stderr
+        assert sheet in read(path.read_bytes()).sheets

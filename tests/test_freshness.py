@@ -57,3 +57,13 @@ def test_otherwise_the_newest_stale_is_shown():
     newer_manual = reading(T0 - timedelta(hours=1), manual=True, source="m")
     assert choose([(older, STALE), (newer_manual, STALE)])[0] is newer_manual
     assert choose([(older, UNAVAILABLE), (newer_manual, STALE)])[0] is newer_manual
+
+
+def test_a_reading_round_trips_through_json_field_for_field():
+    from dataclasses import fields
+
+    r = Reading("flow.arrivals_by_hour", "u", "K", {"08": 3}, T0, "s", manual=True,
+                entered_by="anna", valid_until=T0 + timedelta(hours=1))
+    back = Reading.from_json(r.to_json())
+    assert back == r
+    assert {f.name for f in fields(Reading)} == set(__import__("json").loads(r.to_json()))
