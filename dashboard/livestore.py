@@ -74,7 +74,7 @@ class LiveStore:
             if rd.ident not in old or old[rd.ident].value != rd.value
             or old[rd.ident].valid_until != rd.valid_until
         ]
-        encoded = {rd.ident: rd.to_json() for rd in readings}
+        encoded: dict[Any, Any] = {rd.ident: rd.to_json() for rd in readings}
         pipe = self.r.pipeline(transaction=True)
         pipe.delete(key)
         if encoded:
@@ -94,7 +94,7 @@ class LiveStore:
         """Merge manual readings (a workbook) into a source's readings and put notices, in one
         transaction; unlike a feed's write it keeps the source's other readings."""
         key = self.k("readings", source)
-        encoded = {rd.ident: rd.to_json() for rd in readings}
+        encoded: dict[Any, Any] = {rd.ident: rd.to_json() for rd in readings}
         pipe = self.r.pipeline(transaction=True)
         if encoded:
             pipe.hset(key, mapping=encoded)
