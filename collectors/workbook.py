@@ -1,8 +1,8 @@
 """The `workbook` source: watches a folder (a network share) and imports a new or changed
 workbook through the same importer as the command line and the upload.
 
-A file is read only once its size and modification time have stayed the same for one poll
-interval (a half-written file is left alone), and only if its content hash was not
+A file is read once it has settled: unchanged for SETTLE_SECONDS, or unchanged since the
+previous poll (a half-written file is left alone), and only if its content hash was not
 processed before (a file merely touched is not imported again). Office's lock files
 (`~$…`, `.~lock.…#`) are ignored.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from dashboard.workbook.importer import Report, import_bytes
 
 log = logging.getLogger(__name__)
 SUFFIXES = {".xlsx", ".ods"}
+SETTLE_SECONDS = 2.0  # a file last written this long ago is not being written any more
 
 
 @dataclass
@@ -66,7 +68,8 @@ class FolderWatcher:
             except FileNotFoundError:
                 continue
             signature = (stat.st_size, stat.st_mtime_ns)
-            settled = self.seen.get(path) == signature
+            quiet = time.time() - stat.st_mtime >= SETTLE_SECONDS
+            settled = quiet or self.seen.get(path) == signature
             self.seen[path] = signature
             if not settled:
                 continue

@@ -134,19 +134,27 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
-        _print_report(report, args.file)
+        _print_report(report, args.file, lang)
     return 0 if report.ok else 1
 
 
-def _print_report(report, path: str) -> None:  # type: ignore[no-untyped-def]
+REPORT_WORDS = {
+    "fi": ("VIRHE", "huom", "otettu käyttöön", "ei otettu käyttöön", "ei muutoksia"),
+    "sv": ("FEL", "obs", "tagen i bruk", "inte tagen i bruk", "inga ändringar"),
+    "en": ("ERROR", "note", "applied", "not applied", "no changes"),
+}
+
+
+def _print_report(report, path: str, lang: str) -> None:  # type: ignore[no-untyped-def]
+    error, note, applied, refused, unchanged = REPORT_WORDS[lang]
     for e in report.errors:
         where = f"{e['sheet']} {e['row']} {e['column']}".strip() if e["sheet"] else path
         value = f" [{e['value']}]" if e["value"] else ""
-        print(f"VIRHE {where}{value}: {e['message']}")
+        print(f"{error} {where}{value}: {e['message']}")
     for w in report.warnings:
-        print(f"huom: {w}")
+        print(f"{note}: {w}")
     rows = ", ".join(f"{k} {v}" for k, v in report.counts.items())
-    state = "otettu käyttöön" if report.applied else ("ei otettu käyttöön" if report.errors else "tarkistettu")
+    state = applied if report.applied else (refused if report.errors else unchanged)
     print(f"{path}: {state}{' – ' + rows if rows else ''} (sha256 {report.sha256[:12]}…)")
 
 

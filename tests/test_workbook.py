@@ -81,7 +81,8 @@ def test_values_reach_the_wall_with_their_provenance(backend: Backend, config: C
     data = build(config, config.display("vastaanotto-kaytava"), backend.store, None).data
     tile = next(t for t in data["tiles"] if t["metric"] == "staff.present" and t["key"] == "lääkäri")
     assert (tile["value"], tile["status"], tile["source"]) == (7, "fresh", "tyokirja")
-    assert tile["entered_by"] == "vuorovastaava (aamu.xlsx)"
+    sha = backend.history.imports()[-1].sha256
+    assert tile["entered_by"] == f"vuorovastaava (aamu.xlsx, sha256:{sha[:12]})"
     assert tile["valid_until"] == "2026-11-24T00:00:00+02:00"  # end of the day
     queue = next(t for t in data["tiles"] if t["metric"] == "queue.waiting")
     assert queue["updated_at"] == "2026-11-23T10:05:00+02:00"

@@ -3,6 +3,7 @@
 import logging
 import os
 import shutil
+import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -25,6 +26,13 @@ def monday():  # type: ignore[no-untyped-def]
         yield
 
 
+def written(path: Path, data: bytes) -> Path:
+    """Write as a person's save would: the file's time is now (the tests move the clock)."""
+    path.write_bytes(data)
+    os.utime(path, (time.time(), time.time()))
+    return path
+
+
 def staffing(present: int) -> bytes:
     from tests.test_workbook import STAFF_HEAD, workbook
 
@@ -40,11 +48,11 @@ def test_a_new_file_is_imported_once_it_has_settled(backend: Backend, config: Co
     share = tmp_path / "share"
     share.mkdir()
     w = watcher(backend, config, share)
-    shutil.copy(FIXTURE, share / "aamu.xlsx")
+    written(share / "aamu.xlsx", FIXTURE.read_bytes())
     (share / "~$aamu.xlsx").write_bytes(b"lock")  # Excel's lock file
     (share / ".~lock.aamu.xlsx#").write_text("lock")  # LibreOffice's
-    assert w.poll() == []  # first sight: not settled yet
-    (report,) = w.poll()
+    assert w.poll() == []  # just written: not settled yet
+    (report,) = w.poll()  # unchanged since the last poll
     assert report.applied
     assert w.poll() == []  # nothing new
     assert [i.filename for i in backend.history.imports()] == ["aamu.xlsx"]
@@ -56,11 +64,11 @@ def test_a_half_written_file_is_left_alone(backend: Backend, config: Config, tmp
     w = watcher(backend, config, share)
     data = FIXTURE.read_bytes()
     target = share / "aamu.xlsx"
-    target.write_bytes(data[:4000])
+    written(target, data[:4000])
     assert w.poll() == []
-    target.write_bytes(data[:8000])  # still being copied
+    written(target, data[:8000])  # still being copied
     assert w.poll() == []
-    target.write_bytes(data)
+    written(target, data)
     assert w.poll() == []
     (report,) = w.poll()
     assert report.applied and backend.history.imports()[-1].applied == 1
@@ -72,17 +80,28 @@ def test_a_touched_file_is_not_imported_again_but_a_changed_one_is(backend: Back
     share.mkdir()
     w = watcher(backend, config, share)
     target = share / "aamu.xlsx"
-    target.write_bytes(staffing(present=7))
+    written(target, staffing(present=7))
     w.poll()
     w.poll()
-    os.utime(target, ns=(1, 1))  # same content, new time
+    os.utime(target)  # same content, new time
     assert w.poll() == [] and w.poll() == []
-    target.write_bytes(staffing(present=6))  # the shift lead corrects a number and saves
+    written(target, staffing(present=6))  # the shift lead corrects a number and saves
     w.poll()
     (report,) = w.poll()
     assert report.applied
     values = {(r.metric, r.key): r.value for rs in backend.store.all_readings().values() for r in rs}
     assert values[("staff.present", "lääkäri")] == 6
+
+
+def test_a_file_that_has_been_quiet_is_imported_at_first_sight(backend: Backend, config: Config, tmp_path: Path):
+    share = tmp_path / "share"
+    share.mkdir()
+    w = watcher(backend, config, share)
+    path = written(share / "aamu.xlsx", FIXTURE.read_bytes())
+    old = time.time() - 3
+    os.utime(path, (old, old))  # saved three seconds before the poll
+    (report,) = w.poll()  # within one poll interval of the save
+    assert report.applied
 
 
 def test_an_unreachable_share_fails_the_source_and_logs_once(

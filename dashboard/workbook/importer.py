@@ -103,7 +103,7 @@ def _to_live(parsed: Parsed, config: Config, lang: str, now: datetime, user: str
     src = source_name(config)
     readings: list[Reading] = []
     notices: list[dict[str, Any]] = []
-    who = f"{user} ({filename})"
+    who = f"{user} ({filename}, sha256:{sha[:12]})"  # provenance shown with the value
 
     def add(metric: str, row: Row, key: str, value: Any, observed: datetime, until: datetime) -> None:
         if value is not None:
