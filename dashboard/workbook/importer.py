@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +64,7 @@ def import_bytes(
         report = Report(False, sha, False, errors=[problem.as_dict()])
         _record(history, report, filename, user, now, None, dry_run)
         return report
-    parsed = parse(raw, config, lang, now.date())
+    parsed = parse(raw, config, lang)
     report = Report(not parsed.errors, sha, False, parsed.counts, parsed.warnings,
                     [e.as_dict() for e in parsed.errors])
     if parsed.errors or dry_run:
@@ -187,6 +187,3 @@ def _record(history: History, report: Report, filename: str, user: str, now: dat
             conn.execute(insert(Import), [_import_row(report, filename, user, now, archived)])
         conn.execute(insert(AuditEntry), [_audit_row(report, filename, user, now, action)])
 
-
-def today_for(config: Config, store: LiveStore) -> date:
-    return store.clock(config.tz).now().date()

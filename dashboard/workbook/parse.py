@@ -65,7 +65,7 @@ class Bad(Exception):
         self.key, self.kw = key, kw
 
 
-def parse(raw: RawWorkbook, config: Config, lang: str, today: date) -> Parsed:
+def parse(raw: RawWorkbook, config: Config, lang: str) -> Parsed:
     out = Parsed()
     by_name = {fold(s.names[lg]): s for s in SHEETS for lg in LANGS}
     help_names = {fold(n) for n in HELP_SHEET.values()} | {"_listat"}  # the template's own
@@ -77,7 +77,7 @@ def parse(raw: RawWorkbook, config: Config, lang: str, today: date) -> Parsed:
                 out.warnings.append(msg(lang, "w_extra_sheet", sheet=name))
             continue
         found = True
-        _parse_sheet(sheet, name, rows, config, lang, today, out)
+        _parse_sheet(sheet, name, rows, config, lang, out)
     if not found:
         names = ", ".join(s.names[lang] for s in SHEETS)
         out.errors.append(Problem("", 0, "", "", msg(lang, "no_sheets", names=names)))
@@ -96,7 +96,7 @@ def _header(sheet: Sheet, rows: list[list[Any]]) -> tuple[int, dict[int, Column]
 
 
 def _parse_sheet(sheet: Sheet, name: str, rows: list[list[Any]], config: Config, lang: str,
-                 today: date, out: Parsed) -> None:
+                 out: Parsed) -> None:
     header = _header(sheet, rows)
     if header is None:
         required = ", ".join(c.names[lang] for c in sheet.columns if c.required)
@@ -127,7 +127,7 @@ def _parse_sheet(sheet: Sheet, name: str, rows: list[list[Any]], config: Config,
                 continue
             raw = cells[c.key]
             try:
-                values[c.key] = _value(c, raw, config, lang, today)
+                values[c.key] = _value(c, raw, config, lang)
             except Bad as bad:
                 ok = False
                 out.errors.append(Problem(name, number, written[c.key], _show(raw), msg(lang, bad.key, **bad.kw)))
@@ -181,7 +181,7 @@ def _show(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _value(c: Column, raw: Any, config: Config, lang: str, today: date) -> Any:
+def _value(c: Column, raw: Any, config: Config, lang: str) -> Any:
     if _blank(raw):
         if c.required:
             raise Bad("required")

@@ -52,7 +52,8 @@ def check(data: bytes) -> str:
             if "xl/workbook.xml" in names:
                 return "xlsx"
             if "content.xml" in names:
-                if b"encryption-data" in z.read("META-INF/manifest.xml") if "META-INF/manifest.xml" in names else False:
+                manifest = z.read("META-INF/manifest.xml") if "META-INF/manifest.xml" in names else b""
+                if b"encryption-data" in manifest:  # a password-protected ODF document
                     raise Unreadable("password")
                 return "ods"
     except zipfile.BadZipFile as err:

@@ -94,8 +94,15 @@
   // The page came from the server just now: it is online until /health says otherwise.
   document.body.setAttribute("data-connection", "online");
 
+  var startDelay = 100;
   function start() {
-    if (!document.getElementById("display-meta")) { setTimeout(start, 100); return; }
+    // The display's layout arrives through the pages router; other pages never have it,
+    // so look less and less often rather than every 100 ms for good.
+    if (!document.getElementById("display-meta")) {
+      setTimeout(start, startDelay);
+      startDelay = Math.min(startDelay * 2, 2000);
+      return;
+    }
     setOnline(true);
     setAsOf();
     rotate();

@@ -1,27 +1,18 @@
-import io
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from openpyxl import Workbook
 
 from tests.browser.conftest import Demo, tiles
 from tests.conftest import wait_for
+from tests.test_workbook import workbook
 
 pytestmark = pytest.mark.browser
 TZ = ZoneInfo("Europe/Helsinki")
 
 
 def save(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets.items():
-        ws = wb.create_sheet(name)
-        for row in rows:
-            ws.append(row)
-    out = io.BytesIO()
-    wb.save(out)
-    path.write_bytes(out.getvalue())
+    path.write_bytes(workbook(sheets))
     return path
 
 
