@@ -94,22 +94,26 @@
   // The page came from the server just now: it is online until /health says otherwise.
   document.body.setAttribute("data-connection", "online");
 
-  var startDelay = 100;
+  var started = false;
   function start() {
-    // The display's layout arrives through the pages router; other pages never have it,
-    // so look less and less often rather than every 100 ms for good.
-    if (!document.getElementById("display-meta")) {
-      setTimeout(start, startDelay);
-      startDelay = Math.min(startDelay * 2, 2000);
-      return;
-    }
+    if (started || !document.getElementById("display-meta")) return false;
+    started = true;
     setOnline(true);
     setAsOf();
     rotate();
     tickClock();
     setInterval(tickClock, 1000);
     setTimeout(checkConnection, 5000);
+    return true;
   }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+
+  // The display's layout arrives through the pages router: start the moment it is in the
+  // document (other pages never have it, and cost nothing).
+  function watchForDisplay() {
+    if (start()) return;
+    var observer = new MutationObserver(function () { if (start()) observer.disconnect(); });
+    observer.observe(document.body, { childList: true, subtree: true });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", watchForDisplay);
+  else watchForDisplay();
 })();

@@ -36,7 +36,8 @@ def test_the_wall_display_shows_fresh_tiles_with_their_facts(browser, demo: Demo
     waiting = next(t for t in fresh if t["metric"] == "queue.longest_wait_min")
     float(waiting["value"])  # a plain number, dot decimal
     assert waiting["key"] == waiting["key"].strip().lower()
-    assert browser.find_element("id", "clock").text.startswith("klo ")
+    clock = wait_for(lambda: browser.find_element("id", "clock").text, what="the clock")
+    assert clock.startswith("klo ")
 
 
 def test_numbers_change_within_a_minute(browser, demo: Demo):
