@@ -63,16 +63,16 @@ def poll(collector: Collector, store: LiveStore, config: Config) -> PollResult:
         return PollResult(ok=False, error=reason)
     if previous.state == "failing":
         log.warning("source %s recovered", name)
-    changed = store.write_readings(
-        name,
-        readings,
-        {
-            "last_attempt": now,
-            "last_success": now,
-            "items": len(readings),
-            "state": "ok",
-            "poll_seconds": collector.source.poll_seconds,
-            "kind": collector.source.kind,
-        },
-    )
+    status: dict[str, Any] = {
+        "last_attempt": now,
+        "last_success": now,
+        "items": len(readings),
+        "state": "ok",
+        "poll_seconds": collector.source.poll_seconds,
+        "kind": collector.source.kind,
+    }
+    extra = getattr(collector, "status_extra", None)  # e.g. items read and not mapped
+    if callable(extra):
+        status.update(extra())
+    changed = store.write_readings(name, readings, status)
     return PollResult(ok=True, items=len(readings), changed=len(changed))

@@ -14,4 +14,8 @@ class NotYetSupported(Exception):
 def collector_for(source: Source, config: Config) -> Collector:
     if source.kind == "demo":
         return DemoCollector(source, config.tz)
+    if source.kind == "fhir":
+        from collectors.fhir.collector import FhirCollector
+
+        return FhirCollector(source, config.tz)
     raise NotYetSupported(f"source {source.name}: kind {source.kind!r} has no collector yet")

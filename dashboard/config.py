@@ -71,6 +71,10 @@ class Source(_Strict):
     unit_map: dict[str, str] = {}
     token_env: str | None = None
     feed: Literal["queue", "callback", "staffing", "appointments", "flow"] | None = None
+    token_url: str | None = None
+    client_id: str | None = None
+    client_secret_env: str | None = None
+    profession_map: dict[str, str] = {}
 
 
 class Rule(_Strict):
@@ -170,6 +174,11 @@ def _cross_checks(cfg: Config) -> list[tuple[str, str]]:
         for ext, code in s.unit_map.items():
             if code not in unit_codes:
                 problems.append((f"sources[{i}].unit_map.{ext}", f"unknown unit {code!r}"))
+        if s.client_secret_env and s.client_secret_env not in os.environ:
+            problems.append((f"sources[{i}].client_secret_env",
+                             f"environment variable {s.client_secret_env} is not set"))
+        if s.token_url and not (s.client_id and s.client_secret_env):
+            problems.append((f"sources[{i}].token_url", "OAuth2 needs client_id and client_secret_env too"))
         if s.token_env and s.token_env not in os.environ:
             problems.append(
                 (f"sources[{i}].token_env", f"environment variable {s.token_env} is not set")

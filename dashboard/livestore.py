@@ -41,6 +41,9 @@ class SourceStatus:
     last_error_at: str | None = None
     items: int = 0
     state: str = "unknown"  # ok, failing, stopped
+    items_read: str | None = None  # fhir: resources read in the last poll
+    items_unmapped: str | None = None  # fhir: resources that could not be mapped
+    unmapped_detail: str | None = None
 
 
 class LiveStore:

@@ -1,0 +1,240 @@
+"""FHIR R4 resources to readings: pure, no I/O. Only counts and times leave this module —
+no names, identity codes, patient references or free text (privacy at the boundary).
+
+Units are found from references in the source's `unit_map` ("Location/123",
+"HealthcareService/abc", "Organization/f201", ...): an Appointment's participant actors, an
+Encounter's locations, service provider and appointment, a Slot's Schedule's actors.
+What cannot be mapped, and statuses we do not know, are counted, never fatal.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dashboard.clock import next_working_days
+from dashboard.readings import Reading
+
+Resource = dict[str, Any]
+WAITING = {"arrived", "triaged"}
+SEEN = {"arrived", "triaged", "in-progress", "onleave", "finished"}
+ENCOUNTER_STATUSES = SEEN | {"planned", "cancelled", "entered-in-error", "unknown"}
+APPOINTMENT_STATUSES = {"proposed", "pending", "booked", "arrived", "fulfilled", "cancelled",
+                        "noshow", "entered-in-error", "checked-in", "waitlist"}
+SLOT_STATUSES = {"busy", "free", "busy-unavailable", "busy-tentative", "entered-in-error"}
+DEFAULT_QUEUE = "vastaanotto"
+DEFAULT_PROFESSION = "kaikki"
+
+
+@dataclass
+class Snapshot:
+    """What one poll fetched: resources by type, newest version of each by id."""
+
+    appointments: dict[str, Resource] = field(default_factory=dict)
+    encounters: dict[str, Resource] = field(default_factory=dict)
+    slots: dict[str, Resource] = field(default_factory=dict)
+    schedules: dict[str, Resource] = field(default_factory=dict)
+
+    def add(self, resource: Resource) -> None:
+        kind = resource.get("resourceType")
+        rid = str(resource.get("id", ""))
+        target = {"Appointment": self.appointments, "Encounter": self.encounters,
+                  "Slot": self.slots, "Schedule": self.schedules}.get(str(kind))
+        if target is not None and rid:
+            target[rid] = resource
+
+
+@dataclass
+class Outcome:
+    readings: list[Reading]
+    items: int
+    unmapped: Counter[str]  # reason -> count, reported in the source status
+
+
+def parse_time(value: Any, tz: ZoneInfo) -> datetime | None:
+    """FHIR dateTime/instant: with an offset (or Z); a bare date or a time without zone is
+    taken in the site's zone."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+
+
+def _refs(*items: Any) -> list[str]:
+    out = []
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("reference"), str):
+            out.append(item["reference"])
+    return out
+
+
+def _text(concepts: Any) -> str | None:
+    """A code's display (or text) — a category like "General practice", never free text."""
+    for concept in concepts if isinstance(concepts, list) else [concepts]:
+        if not isinstance(concept, dict):
+            continue
+        for coding in concept.get("coding") or []:
+            if isinstance(coding, dict) and coding.get("display"):
+                return str(coding["display"])
+        if concept.get("text"):
+            return str(concept["text"])
+    return None
+
+
+class Normaliser:
+    def __init__(self, source: str, unit_map: dict[str, str], tz: ZoneInfo,
+                 profession_map: dict[str, str] | None = None):
+        self.source = source
+        self.unit_map = unit_map
+        self.tz = tz
+        self.profession_map = {k.lower(): v for k, v in (profession_map or {}).items()}
+
+    def unit_of(self, refs: list[str]) -> str | None:
+        for ref in refs:
+            if ref in self.unit_map:
+                return self.unit_map[ref]
+            # a full URL reference ("https://fhir.example/fhir/Location/1") matches by its tail
+            tail = "/".join(ref.rstrip("/").split("/")[-2:])
+            if tail in self.unit_map:
+                return self.unit_map[tail]
+        return None
+
+    def profession_of(self, *concepts: Any) -> str:
+        for concept in concepts:
+            name = _text(concept)
+            if name:
+                return self.profession_map.get(name.lower(), name).strip().lower()
+        return DEFAULT_PROFESSION
+
+    def __call__(self, snap: Snapshot, now: datetime) -> Outcome:
+        unmapped: Counter[str] = Counter()
+        today = now.astimezone(self.tz).date()
+        rows: list[tuple[str, str, str, Any]] = []
+        rows += self._flow(snap, now, today, unmapped)
+        rows += self._slots(snap, now, today, unmapped)
+        readings = [Reading(m, u, k, v, now, self.source) for m, u, k, v in rows]
+        items = len(snap.appointments) + len(snap.encounters) + len(snap.slots) + len(snap.schedules)
+        return Outcome(readings, items, unmapped)
+
+    # -- encounters and appointments: arrivals, waits, completed, no-shows -------------------
+
+    def _arrived_at(self, enc: Resource) -> datetime | None:
+        for entry in enc.get("statusHistory") or []:
+            if isinstance(entry, dict) and entry.get("status") == "arrived":
+                return parse_time((entry.get("period") or {}).get("start"), self.tz)
+        return parse_time((enc.get("period") or {}).get("start"), self.tz)
+
+    def _called_at(self, enc: Resource) -> datetime | None:
+        for entry in enc.get("statusHistory") or []:
+            if isinstance(entry, dict) and entry.get("status") == "in-progress":
+                return parse_time((entry.get("period") or {}).get("start"), self.tz)
+        return None
+
+    def _encounter_unit(self, enc: Resource, snap: Snapshot) -> str | None:
+        refs = _refs(*[(loc or {}).get("location") for loc in enc.get("location") or []],
+                     enc.get("serviceProvider"))
+        for ref in _refs(*(enc.get("appointment") or [])):
+            appt = snap.appointments.get(ref.split("/")[-1])
+            if appt:
+                refs += _refs(*[(p or {}).get("actor") for p in appt.get("participant") or []])
+        return self.unit_of(refs)
+
+    def _flow(self, snap: Snapshot, now: datetime, today: date, unmapped: Counter[str]) -> list[tuple[str, str, str, Any]]:
+        arrivals: dict[str, Counter[str]] = defaultdict(Counter)
+        completed: Counter[str] = Counter()
+        waiting: dict[tuple[str, str], list[datetime]] = defaultdict(list)
+        waits: dict[tuple[str, str], list[float]] = defaultdict(list)
+        for enc in snap.encounters.values():
+            status = enc.get("status")
+            if status not in ENCOUNTER_STATUSES:
+                unmapped[f"Encounter.status {status}"] += 1
+                continue
+            if status not in SEEN:
+                continue
+            unit = self._encounter_unit(enc, snap)
+            if unit is None:
+                unmapped["Encounter without a mapped unit"] += 1
+                continue
+            arrived = self._arrived_at(enc)
+            if arrived is None or arrived.astimezone(self.tz).date() != today:
+                continue
+            queue = (_text(enc.get("serviceType")) or DEFAULT_QUEUE).strip().lower()
+            arrivals[unit][f"{arrived.astimezone(self.tz).hour:02d}"] += 1
+            ended = parse_time((enc.get("period") or {}).get("end"), self.tz)
+            if status == "finished" and ended and ended.astimezone(self.tz).date() == today:
+                completed[unit] += 1
+            if status in WAITING:
+                waiting[(unit, queue)].append(arrived)
+            called = self._called_at(enc)
+            if called and now - timedelta(minutes=60) <= called <= now:
+                waits[(unit, queue)].append((called - arrived).total_seconds() / 60)
+        no_shows: Counter[str] = Counter()
+        for appt in snap.appointments.values():
+            status = appt.get("status")
+            if status not in APPOINTMENT_STATUSES:
+                unmapped[f"Appointment.status {status}"] += 1
+                continue
+            start = parse_time(appt.get("start"), self.tz)
+            if status != "noshow" or not start or start.astimezone(self.tz).date() != today:
+                continue
+            unit = self.unit_of(_refs(*[(p or {}).get("actor") for p in appt.get("participant") or []]))
+            if unit is None:
+                unmapped["Appointment without a mapped unit"] += 1
+                continue
+            no_shows[unit] += 1
+        rows: list[tuple[str, str, str, Any]] = []
+        for unit in set(arrivals) | set(completed) | set(no_shows) | {u for u, _ in waiting}:
+            rows += [
+                ("flow.arrivals_today", unit, "", sum(arrivals[unit].values())),
+                ("flow.arrivals_by_hour", unit, "", dict(sorted(arrivals[unit].items()))),
+                ("flow.completed_today", unit, "", completed[unit]),
+                ("flow.no_shows_today", unit, "", no_shows[unit]),
+            ]
+        for (unit, queue) in set(waiting) | set(waits):
+            people = waiting.get((unit, queue), [])
+            rows.append(("queue.waiting", unit, queue, len(people)))
+            longest = max(((now - t).total_seconds() / 60 for t in people), default=0.0)
+            rows.append(("queue.longest_wait_min", unit, queue, round(longest)))
+            if waits.get((unit, queue)):
+                w = waits[(unit, queue)]
+                rows.append(("queue.avg_wait_min", unit, queue, round(sum(w) / len(w), 1)))
+        return rows
+
+    # -- slots: free today, in 3 working days, T3 ---------------------------------------------
+
+    def _slots(self, snap: Snapshot, now: datetime, today: date, unmapped: Counter[str]) -> list[tuple[str, str, str, Any]]:
+        horizon = next_working_days(today, 3)
+        free: dict[tuple[str, str], list[datetime]] = defaultdict(list)
+        known: set[tuple[str, str]] = set()
+        for slot in snap.slots.values():
+            status = slot.get("status")
+            if status not in SLOT_STATUSES:
+                unmapped[f"Slot.status {status}"] += 1
+                continue
+            schedule = snap.schedules.get(str((slot.get("schedule") or {}).get("reference", "")).split("/")[-1])
+            refs = _refs(*(schedule or {}).get("actor") or []) + _refs(slot.get("schedule"))
+            unit = self.unit_of(refs)
+            if unit is None:
+                unmapped["Slot without a mapped unit"] += 1
+                continue
+            profession = self.profession_of(slot.get("specialty"), slot.get("serviceType"),
+                                            (schedule or {}).get("specialty"), (schedule or {}).get("serviceType"))
+            known.add((unit, profession))
+            start = parse_time(slot.get("start"), self.tz)
+            if status == "free" and start and start >= now:
+                free[(unit, profession)].append(start)
+        rows: list[tuple[str, str, str, Any]] = []
+        for unit, profession in known:
+            starts = sorted(free.get((unit, profession), []))
+            days = [s.astimezone(self.tz).date() for s in starts]
+            rows.append(("appointments.free_today", unit, profession, sum(d == today for d in days)))
+            rows.append(("appointments.free_3wd", unit, profession, sum(d in horizon for d in days)))
+            if len(days) >= 3:
+                rows.append(("appointments.t3_days", unit, profession, (days[2] - today).days))
+        return rows
