@@ -97,11 +97,9 @@ class FhirClient:
             pages += 1
             if bundle.get("resourceType") != "Bundle":
                 raise InvalidData(f"{resource_type} search answered a {bundle.get('resourceType')!r}, not a Bundle")
-            for entry in bundle.get("entry") or []:
+            for entry in bundle.get("entry") or []:  # matches and _include'd resources alike
                 resource = entry.get("resource") if isinstance(entry, dict) else None
-                if isinstance(resource, dict) and (entry.get("search") or {}).get("mode", "match") == "match":
-                    yield resource
-                elif isinstance(resource, dict):  # _include'd resources
+                if isinstance(resource, dict):
                     yield resource
             url = next((link.get("url") for link in bundle.get("link") or []
                         if isinstance(link, dict) and link.get("relation") == "next"), None)
