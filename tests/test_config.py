@@ -89,7 +89,7 @@ def test_missing_file_is_named(tmp_path: Path):
 
 def test_collect_refuses_a_source_kind_it_cannot_collect_yet(tmp_path: Path):
     cfg = tmp_path / "site.toml"
-    cfg.write_text(GOOD + '\n[[sources]]\nname = "potilas"\nkind = "fhir"\naddress = "http://fhir.invalid/"\n')
+    cfg.write_text(GOOD + '\n[[sources]]\nname = "tyovuorot"\nkind = "staffing"\naddress = "http://staffing.invalid/"\n')
     result = cli("collect", "--once", "--config", str(cfg), "--data-dir", str(tmp_path / "d"))
     assert result.returncode == 2
-    assert "source potilas: kind 'fhir' has no collector yet" in result.stderr
+    assert "source tyovuorot: kind 'staffing' has no collector yet" in result.stderr
