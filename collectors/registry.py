@@ -18,4 +18,8 @@ def collector_for(source: Source, config: Config) -> Collector:
         from collectors.fhir.collector import FhirCollector
 
         return FhirCollector(source, config.tz)
+    if source.kind in ("staffing", "queue", "callback"):
+        from collectors.tabular import TabularCollector
+
+        return TabularCollector(source, config.tz)
     raise NotYetSupported(f"source {source.name}: kind {source.kind!r} has no collector yet")

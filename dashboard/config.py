@@ -75,6 +75,9 @@ class Source(_Strict):
     client_id: str | None = None
     client_secret_env: str | None = None
     profession_map: dict[str, str] = {}
+    format: Literal["json", "csv"] | None = None
+    records: str | None = None
+    fields: dict[str, str] = {}
 
 
 class Rule(_Strict):

@@ -85,11 +85,3 @@ def test_missing_file_is_named(tmp_path: Path):
     result = cli("check-config", "--config", str(tmp_path / "nothing.toml"))
     assert result.returncode == 2
     assert "nothing.toml: (file)" in result.stderr
-
-
-def test_collect_refuses_a_source_kind_it_cannot_collect_yet(tmp_path: Path):
-    cfg = tmp_path / "site.toml"
-    cfg.write_text(GOOD + '\n[[sources]]\nname = "tyovuorot"\nkind = "staffing"\naddress = "http://staffing.invalid/"\n')
-    result = cli("collect", "--once", "--config", str(cfg), "--data-dir", str(tmp_path / "d"))
-    assert result.returncode == 2
-    assert "source tyovuorot: kind 'staffing' has no collector yet" in result.stderr

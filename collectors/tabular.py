@@ -1,0 +1,140 @@
+"""The staffing, queue and call-back feeds: records of JSON or CSV, from a file or over HTTP,
+mapped to readings by configuration, so another vendor's shape is a config change.
+
+Our documented shapes (config/README.md) are the defaults: for `queue`
+`{"queues": [{"unit", "queue", "waiting", "longest_wait_min", "avg_wait_min"}]}`, for
+`callback` `{"callbacks": [{"unit", "pending", "oldest_min"}]}`, for `staffing` CSV or JSON
+records `{"unit", "profession", "planned", "present"}`. A source's `records` names where the
+list is (a dotted path), `fields` renames fields (ours = theirs, dotted paths allowed), and
+`unit_map` maps their unit identifiers to unit codes. Records whose unit cannot be mapped, or
+whose numbers are not numbers, are counted in the source status, never fatal.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from collectors.base import InvalidData, SourceUnavailable
+from dashboard.config import Source
+from dashboard.readings import Reading
+
+# kind -> (default records path, {our field: metric or None for a key field})
+SHAPES: dict[str, tuple[str, dict[str, str | None]]] = {
+    "queue": ("queues", {"unit": None, "queue": None, "waiting": "queue.waiting",
+                         "longest_wait_min": "queue.longest_wait_min", "avg_wait_min": "queue.avg_wait_min"}),
+    "callback": ("callbacks", {"unit": None, "pending": "callback.pending", "oldest_min": "callback.oldest_min"}),
+    "staffing": ("staffing", {"unit": None, "profession": None, "planned": "staff.planned",
+                              "present": "staff.present"}),
+}
+KEY_FIELD = {"queue": "queue", "callback": None, "staffing": "profession"}
+REQUIRED = {"queue": ("waiting",), "callback": ("pending",), "staffing": ("planned", "present")}
+
+
+def _dig(record: Any, path: str) -> Any:
+    for part in path.split(".") if path else []:
+        if not isinstance(record, dict) or part not in record:
+            return None
+        record = record[part]
+    return record
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None or value == "":
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        return float(str(value).strip().replace(",", "."))
+    except ValueError:
+        return None
+
+
+class TabularCollector:
+    def __init__(self, source: Source, tz: ZoneInfo, timeout: float = 10.0):
+        self.source = source
+        self.tz = tz
+        self.timeout = timeout
+        self.unmapped: Counter[str] = Counter()
+        self.items = 0
+
+    def fetch(self, now: datetime) -> tuple[str, bytes]:
+        address = self.source.address or ""
+        if address.startswith(("http://", "https://")):
+            try:
+                response = httpx.get(address, timeout=self.timeout, follow_redirects=True)
+            except httpx.HTTPError as err:
+                raise SourceUnavailable(f"{type(err).__name__}: {err}") from None
+            if response.status_code != 200:
+                raise SourceUnavailable(f"{address} answered {response.status_code}")
+            kind = "csv" if "csv" in response.headers.get("content-type", "") else "json"
+            return (self.source.format or kind), response.content
+        path = Path(address)
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise SourceUnavailable(f"{path}: {err.strerror or err}") from None
+        return (self.source.format or ("csv" if path.suffix.lower() == ".csv" else "json")), data
+
+    def records(self, fmt: str, data: bytes) -> list[Any]:
+        if fmt == "csv":
+            text = data.decode("utf-8-sig")
+            try:
+                dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=";,\t")
+            except csv.Error:
+                dialect = csv.excel
+            return list(csv.DictReader(io.StringIO(text), dialect=dialect))
+        try:
+            body = json.loads(data)
+        except ValueError:
+            raise InvalidData("the answer is not JSON") from None
+        default_path = SHAPES[self.source.kind][0]
+        found = _dig(body, self.source.records if self.source.records is not None else default_path)
+        if found is None and isinstance(body, list):
+            found = body
+        if not isinstance(found, list):
+            raise InvalidData(f"no list of records at {self.source.records or default_path!r}")
+        return found
+
+    def normalise(self, raw: tuple[str, bytes], now: datetime) -> list[Reading]:
+        fmt, data = raw
+        shape = SHAPES[self.source.kind][1]
+        key_field = KEY_FIELD[self.source.kind]
+        self.unmapped = Counter()
+        records = self.records(fmt, data)
+        self.items = len(records)
+        out: list[Reading] = []
+        for record in records:
+            their = {ours: _dig(record, self.source.fields.get(ours, ours)) for ours in shape}
+            unit_id = str(their["unit"] or "").strip()
+            unit = self.source.unit_map.get(unit_id) or (unit_id if unit_id in self.source.units else None)
+            if unit is None:
+                self.unmapped[f"unit {unit_id or '(none)'}"] += 1
+                continue
+            key = str(their[key_field] or "") if key_field else ""
+            if key_field and not key.strip():
+                self.unmapped[f"record without {key_field}"] += 1
+                continue
+            numbers = {ours: _number(their[ours]) for ours, metric in shape.items() if metric}
+            if any(numbers[f] is None or numbers[f] < 0 for f in REQUIRED[self.source.kind]):
+                self.unmapped["record with a missing or bad number"] += 1
+                continue
+            for ours, metric in shape.items():
+                value = numbers.get(ours)
+                if metric and value is not None and value >= 0:
+                    shown: int | float = int(value) if value.is_integer() else round(value, 1)
+                    out.append(Reading(metric, unit, key, shown, now, self.source.name))
+        return out
+
+    def status_extra(self) -> dict[str, Any]:
+        detail = "; ".join(f"{reason}: {n}" for reason, n in self.unmapped.most_common(5))
+        return {"items_read": self.items, "items_unmapped": sum(self.unmapped.values()),
+                "unmapped_detail": detail}
