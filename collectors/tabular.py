@@ -124,7 +124,8 @@ class TabularCollector:
                 self.unmapped[f"record without {key_field}"] += 1
                 continue
             numbers = {ours: _number(their[ours]) for ours, metric in shape.items() if metric}
-            if any(numbers[f] is None or numbers[f] < 0 for f in REQUIRED[self.source.kind]):
+            required = [numbers[f] for f in REQUIRED[self.source.kind]]
+            if any(n is None or n < 0 for n in required):
                 self.unmapped["record with a missing or bad number"] += 1
                 continue
             for ours, metric in shape.items():
