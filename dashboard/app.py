@@ -15,7 +15,7 @@ from dashboard.config import Config
 from dashboard.history import History
 from dashboard.livestore import LiveStore
 from dashboard.readmodel import ModelCache
-from layouts import display, tablet
+from layouts import admin, display, tablet
 
 ASSETS = Path(__file__).resolve().parent.parent / "layouts" / "assets"
 
@@ -39,6 +39,7 @@ def create_app(config: Config, store: LiveStore, history: History | None,
     display.register(app, display.DisplayContext(config, cache, updates))
     if history is not None and data_dir is not None:
         tablet.register(app, tablet.TabletContext(config, store, history, data_dir))
+    admin.register(config, store)
     dash.register_page("index", path="/", layout=lambda **_: index_page(config))
     app.layout = html.Div(dash.page_container)
     server: Any = app.server

@@ -105,6 +105,8 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
         "units": units_level,
     }
 
+    sources = [source_health(store, s.name, s.kind) for s in config.sources]
+
     shown = [t for t in tiles if t["status"] != UNAVAILABLE]
     as_of: str | None = max((str(t["updated_at"]) for t in shown), default=None)
     data: dict[str, Any] = {
@@ -113,14 +115,30 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
         "tiles": tiles,
         "notices": notices,
         "escalation": escalation,
+        "sources": sources,
         "generated_at": iso(now),
         "demo_clock": clock.shifted,
     }
     etag = hashlib.sha256(
-        json.dumps({k: v for k, v in data.items() if k != "generated_at"}, sort_keys=True,
+        json.dumps({k: v for k, v in data.items() if k not in ("generated_at", "sources")}, sort_keys=True,
                    default=str).encode()
     ).hexdigest()[:16]
     return Model(data, etag, next_change, version)
+
+
+def source_health(store: LiveStore, name: str, kind: str) -> dict[str, Any]:
+    """A source's health as operators need it: state, last success and error, items read
+    and not mapped (the live store's record of its polls)."""
+    st = store.source_status(name)
+    state = "stopped" if store.is_stopped(name) else st.state
+    return {
+        "name": name, "kind": kind, "state": state,
+        "last_success": st.last_success or None, "last_attempt": st.last_attempt or None,
+        "last_error": st.last_error or None, "last_error_at": st.last_error_at or None,
+        "items_read": int(st.items_read) if st.items_read else st.items,
+        "items_unmapped": int(st.items_unmapped) if st.items_unmapped else 0,
+        "unmapped_detail": st.unmapped_detail or None,
+    }
 
 
 def _typical(history: History | None, unit: str, now: datetime, config: Config) -> dict[str, float]:

@@ -135,3 +135,14 @@ def test_the_model_is_built_once_per_change(config: Config, store: LiveStore):
         assert "stale" in {t["status"] for t in second.data["tiles"]}
         poll_all(config, store)
         assert cache.get("vastaanotto-kaytava").version > second.version
+
+
+def test_snapshot_reports_each_sources_health(config: Config, store: LiveStore):
+    with time_machine.travel(T0, tick=False):
+        poll_all(config, store)
+        store.stop_source("demo-jonot")
+        sources = {s["name"]: s for s in build(config, config.display("aula"), store, None).data["sources"]}
+    assert sources["demo-jonot"]["state"] == "stopped"
+    assert sources["demo-henkilosto"]["state"] == "ok"
+    assert sources["demo-henkilosto"]["last_success"] == T0.isoformat()
+    assert sources["demo-henkilosto"]["items_read"] > 0 and sources["demo-henkilosto"]["items_unmapped"] == 0

@@ -127,3 +127,15 @@ def test_a_display_with_several_pages_rotates_them(browser, demo: Demo):
 
     wait_for(next_page, timeout=20, interval=0.25, what="two page turns")
     assert [p[0] for p in seen] == ["queues", "capacity", "flow"]
+
+
+def test_the_admin_page_lists_each_sources_health(browser, demo: Demo):
+    assert demo.cli("source", "stop", "demo-ajanvaraus").returncode == 0
+    try:
+        browser.get(f"{demo.url}/admin")
+        rows = wait_for(lambda: browser.find_elements("css selector", ".source-row"), what="source rows")
+        states = {r.get_attribute("data-source"): r.get_attribute("data-state") for r in rows}
+        assert states["demo-ajanvaraus"] == "stopped"
+        assert states["demo-jonot"] == "ok"
+    finally:
+        demo.cli("source", "start", "demo-ajanvaraus")
