@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -198,3 +199,43 @@ def test_nothing_personal_passes_the_collector(backend: Backend, config: Config,
     for secret in (day.HETU, "Iida", "Esimerkki", "Patient/", "Aili", "rintakivusta", "Kontrolli"):
         assert secret not in text, secret
     assert "vastaanotto" in text  # and yet the values are there
+
+
+def test_the_finnish_scheduling_guides_appointment_is_read_and_nothing_personal_kept():
+    path = SHARED / "reference" / "finnish-scheduling-ig" / "input" / "examples" / "appointment.json"
+    if not path.is_file():
+        pytest.skip("../shared/reference is not beside the checkout")
+    appointment = json.loads(path.read_text(encoding="utf-8"))
+    appointment["status"] = "noshow"  # the guide's booked visit, as if nobody came
+    snap = Snapshot()
+    snap.add(appointment)
+    normalise = Normaliser("kanta", {"HealthcareService/example-service-2": "sosiaali"}, TZ)
+    outcome = normalise(snap, datetime(2020, 1, 1, 13, 0, tzinfo=TZ))
+    assert values(outcome.readings)[("flow.no_shows_today", "sosiaali", "")] == 1
+    assert outcome.unmapped == {}  # Finnish extensions and codes are simply not needed
+    text = repr(outcome.readings)
+    assert "henkilöllisyystodistus" not in text and "Äidillä" not in text
+
+
+@pytest.mark.store
+def test_a_failing_fhir_source_goes_stale_alone_logs_once_each_way_and_recovers(
+    backend: Backend, config: Config, server: FhirServer, caplog: pytest.LogCaptureFixture
+):
+    src = source(server.url)
+    config = config.model_copy(update={"sources": [*config.sources, src]})
+    c = FhirCollector(src, TZ, FhirClient(server.url, timeout=1, retries=0, breaker=Breaker(threshold=100)))
+    with time_machine.travel(NOW, tick=False) as traveller, caplog.at_level(logging.WARNING, logger="collectors.base"):
+        assert poll(c, backend.store, config).ok
+        server.fault = "500"
+        for _ in range(3):
+            traveller.shift(30)
+            assert not poll(c, backend.store, config).ok
+        traveller.shift(31)  # more than two poll intervals since the last success
+        tiles = build(config, config.display("vastaanotto-kaytava"), backend.store, None).data["tiles"]
+        assert {t["status"] for t in tiles if t["source"] == "potilastiedot"} == {"stale"}
+        server.fault = None
+        assert poll(c, backend.store, config).ok
+        tiles = build(config, config.display("vastaanotto-kaytava"), backend.store, None).data["tiles"]
+        assert {t["status"] for t in tiles if t["source"] == "potilastiedot"} == {"fresh"}
+    assert [r.getMessage().split(":")[0] for r in caplog.records] == [
+        "source potilastiedot failed", "source potilastiedot recovered"]

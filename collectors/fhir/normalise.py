@@ -9,9 +9,11 @@ What cannot be mapped, and statuses we do not know, are counted, never fatal.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -59,6 +61,13 @@ def parse_time(value: Any, tz: ZoneInfo) -> datetime | None:
     taken in the site's zone."""
     if not isinstance(value, str) or not value:
         return None
+    return _parse_time(value, tz)
+
+
+@lru_cache(maxsize=262_144)
+def _parse_time(value: str, tz: ZoneInfo) -> datetime | None:
+    # Cached: every poll re-derives the day from all resources kept, and the same
+    # timestamps come back poll after poll (20,000 slots are 20,000 parses otherwise).
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -209,32 +218,52 @@ class Normaliser:
     # -- slots: free today, in 3 working days, T3 ---------------------------------------------
 
     def _slots(self, snap: Snapshot, now: datetime, today: date, unmapped: Counter[str]) -> list[tuple[str, str, str, Any]]:
-        horizon = next_working_days(today, 3)
-        free: dict[tuple[str, str], list[datetime]] = defaultdict(list)
+        horizon = set(next_working_days(today, 3))
+        now_ts = now.timestamp()
+        # a schedule's unit and profession, worked out once per poll, not once per slot
+        by_schedule: dict[str, tuple[str | None, str]] = {}
+        for sid, schedule in snap.schedules.items():
+            by_schedule[sid] = (self.unit_of(_refs(*schedule.get("actor") or [])),
+                                self.profession_of(schedule.get("specialty"), schedule.get("serviceType")))
+        free: dict[tuple[str, str], list[date]] = defaultdict(list)
         known: set[tuple[str, str]] = set()
         for slot in snap.slots.values():
             status = slot.get("status")
             if status not in SLOT_STATUSES:
                 unmapped[f"Slot.status {status}"] += 1
                 continue
-            schedule = snap.schedules.get(str((slot.get("schedule") or {}).get("reference", "")).split("/")[-1])
-            refs = _refs(*(schedule or {}).get("actor") or []) + _refs(slot.get("schedule"))
-            unit = self.unit_of(refs)
+            ref = str((slot.get("schedule") or {}).get("reference", ""))
+            unit, profession = by_schedule.get(ref.split("/")[-1], (None, DEFAULT_PROFESSION))
+            if unit is None:
+                unit = self.unit_of([ref])
             if unit is None:
                 unmapped["Slot without a mapped unit"] += 1
                 continue
-            profession = self.profession_of(slot.get("specialty"), slot.get("serviceType"),
-                                            (schedule or {}).get("specialty"), (schedule or {}).get("serviceType"))
+            if slot.get("specialty") or slot.get("serviceType"):
+                profession = self.profession_of(slot.get("specialty"), slot.get("serviceType"))
             known.add((unit, profession))
-            start = parse_time(slot.get("start"), self.tz)
-            if status == "free" and start and start >= now:
-                free[(unit, profession)].append(start)
+            when = _moment(slot.get("start"), self.tz)
+            if status == "free" and when and when[0] >= now_ts:
+                free[(unit, profession)].append(when[1])
         rows: list[tuple[str, str, str, Any]] = []
         for unit, profession in known:
-            starts = sorted(free.get((unit, profession), []))
-            days = [s.astimezone(self.tz).date() for s in starts]
+            days = free.get((unit, profession), [])
             rows.append(("appointments.free_today", unit, profession, sum(d == today for d in days)))
             rows.append(("appointments.free_3wd", unit, profession, sum(d in horizon for d in days)))
             if len(days) >= 3:
-                rows.append(("appointments.t3_days", unit, profession, (days[2] - today).days))
+                third = heapq.nsmallest(3, days)[2]
+                rows.append(("appointments.t3_days", unit, profession, (third - today).days))
         return rows
+
+
+def _moment(value: Any, tz: ZoneInfo) -> tuple[float, date] | None:
+    """A timestamp and its local day, cached like the parse itself."""
+    if not isinstance(value, str) or not value:
+        return None
+    return _moment_cached(value, tz)
+
+
+@lru_cache(maxsize=262_144)
+def _moment_cached(value: str, tz: ZoneInfo) -> tuple[float, date] | None:
+    moment = _parse_time(value, tz)
+    return (moment.timestamp(), moment.astimezone(tz).date()) if moment else None
