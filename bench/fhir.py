@@ -13,13 +13,11 @@ Prints the figures beside the targets and the baseline (bench/baseline-fhir.json
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -28,6 +26,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.report import report  # noqa: E402
 from collectors.base import poll  # noqa: E402
 from collectors.fhir.client import FhirClient  # noqa: E402
 from collectors.fhir.collector import FhirCollector  # noqa: E402
@@ -154,21 +153,7 @@ def main() -> int:
             results["rss_after_polls_mb"] = proc.memory_info().rss / 2**20
     finally:
         server.kill()
-    baseline = json.loads(BASELINE.read_text())["results"] if BASELINE.exists() else {}
-    print(f"\nFHIR benchmark — {datetime.now():%Y-%m-%d %H:%M}")
-    print(f"{'figure':34} {'this run':>10} {'baseline':>10} {'ratio':>7} {'target':>8}")
-    for key, value in results.items():
-        base = baseline.get(key)
-        target = TARGETS.get(key)
-        mark = "" if target is None else (" ok" if value <= target else " MISSED")
-        print(f"{key:34} {value:10.3f} {base if base is not None else '–':>10.10} "
-              f"{(f'{value / base:.2f}' if base else '–'):>7} {target if target is not None else '':>8}{mark}")
-    if args.save_baseline:
-        BASELINE.write_text(json.dumps({"date": datetime.now().isoformat(timespec="seconds"),
-                                        "results": results}, indent=2) + "\n")
-        print(f"saved as the baseline: {BASELINE.relative_to(ROOT)}")
-    return 1 if any(results[k] > t for k, t in TARGETS.items()) else 0
-
+    return report("FHIR benchmark", results, TARGETS, BASELINE, args.save_baseline)
 
 if __name__ == "__main__":
     sys.exit(main())

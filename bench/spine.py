@@ -13,7 +13,6 @@ Prints each figure beside its target and beside the baseline run (bench/baseline
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import random
@@ -23,7 +22,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-from datetime import datetime
 from pathlib import Path
 
 import psutil
@@ -31,6 +29,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.report import report  # noqa: E402
 from dashboard.config import load_config  # noqa: E402
 from dashboard.livestore import LiveStore  # noqa: E402
 from dashboard.readings import Reading  # noqa: E402
@@ -187,24 +186,8 @@ def main() -> int:
     results["change_to_screen_p95_s"] = results[f"{chosen}_p95_s"]
     results["web_rss_10_displays_mb"] = results[f"{chosen}_rss_mb"]
 
-    baseline = json.loads(BASELINE.read_text())["results"] if BASELINE.exists() else {}
-    print(f"\nSpine benchmark — {platform.node()}, {psutil.cpu_count()} cores, "
-          f"{datetime.now():%Y-%m-%d %H:%M}, updates = {chosen!r}")
-    print(f"{'figure':34} {'this run':>10} {'baseline':>10} {'ratio':>7} {'target':>8}")
-    for key, value in results.items():
-        base = baseline.get(key)
-        ratio = f"{value / base:.2f}" if base else "–"
-        target = TARGETS.get(key)
-        mark = "" if target is None else (" ok" if value <= target else " MISSED")
-        print(f"{key:34} {value:10.3f} {base if base is not None else '–':>10} {ratio:>7} "
-              f"{target if target is not None else '':>8}{mark}")
-    if args.save_baseline:
-        BASELINE.write_text(json.dumps({"machine": platform.node(), "date": datetime.now().isoformat(
-            timespec="seconds"), "results": results}, indent=2) + "\n")
-        print(f"saved as the baseline: {BASELINE.relative_to(ROOT)}")
-    missed = [k for k, t in TARGETS.items() if results[k] > t]
-    return 1 if missed else 0
-
+    title = f"Spine benchmark ({platform.node()}, {psutil.cpu_count()} cores, updates = {chosen!r})"
+    return report(title, results, TARGETS, BASELINE, args.save_baseline)
 
 if __name__ == "__main__":
     sys.exit(main())

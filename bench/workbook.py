@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import resource
 import subprocess
 import sys
 import tempfile
 import time
 import zipfile
-from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from openpyxl import Workbook, load_workbook  # noqa: E402
 
+from bench.report import report  # noqa: E402
 from dashboard.config import load_config  # noqa: E402
 from dashboard.history import History  # noqa: E402
 from dashboard.livestore import LiveStore  # noqa: E402
@@ -146,21 +145,7 @@ def main() -> int:
             results[f"{name}_read_openpyxl_s"] = openpyxl_read(path)
             results[f"{name}_openpyxl_over_calamine"] = (
                 results[f"{name}_read_openpyxl_s"] / results[f"{name}_read_calamine_s"])
-    baseline = json.loads(BASELINE.read_text())["results"] if BASELINE.exists() else {}
-    print(f"\nWorkbook benchmark — {datetime.now():%Y-%m-%d %H:%M}")
-    print(f"{'figure':34} {'this run':>10} {'baseline':>10} {'ratio':>7} {'target':>8}")
-    for key, value in results.items():
-        base = baseline.get(key)
-        target = TARGETS.get(key)
-        mark = "" if target is None else (" ok" if value <= target else " MISSED")
-        print(f"{key:34} {value:10.3f} {base if base is not None else '–':>10.10} "
-              f"{(f'{value / base:.2f}' if base else '–'):>7} {target if target is not None else '':>8}{mark}")
-    if args.save_baseline:
-        BASELINE.write_text(json.dumps({"date": datetime.now().isoformat(timespec="seconds"),
-                                        "results": results}, indent=2) + "\n")
-        print(f"saved as the baseline: {BASELINE.relative_to(ROOT)}")
-    return 1 if any(results[k] > t for k, t in TARGETS.items()) else 0
-
+    return report("Workbook benchmark", results, TARGETS, BASELINE, args.save_baseline)
 
 if __name__ == "__main__":
     sys.exit(main())
