@@ -54,3 +54,39 @@ def test_a_public_holiday_is_left_out_of_the_typical_day(history: History):
         ("b", day_series(date(2027, 11, 29), {"09": 20})),
     ])
     assert history.typical_arrivals("vastaanotto", today, TZ) == {"09": 20.0}
+
+
+def test_commands_started_at_once_migrate_once(backend, tmp_path):  # type: ignore[no-untyped-def]
+    """`collect` and `serve` started together on a fresh database take turns migrating."""
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    from tests.conftest import DATABASE_URL
+
+    if backend.name == "embedded":
+        url, schema, data = None, None, tmp_path / "fresh"
+    else:
+        url, schema, data = DATABASE_URL, f"test_{uuid.uuid4().hex[:10]}", tmp_path / "fresh"
+    code = (
+        "import sys, time; from pathlib import Path; from dashboard.history import History;"
+        "time.sleep(max(0, float(sys.argv[4]) - time.time()));"
+        "History.open(sys.argv[1] or None, Path(sys.argv[2]), sys.argv[3] or None).ping()"
+    )
+    at = str(time.time() + 2)
+    procs = [subprocess.Popen([sys.executable, "-c", code, url or "", str(data), schema or "", at],
+                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    try:
+        errors = [p.communicate(timeout=60)[1] for p in procs]
+        assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
+    finally:
+        if schema:
+            from sqlalchemy import text as sql
+
+            from dashboard.history import make_engine
+
+            engine = make_engine(url or "")
+            with engine.begin() as conn:
+                conn.execute(sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            engine.dispose()
