@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,6 +30,7 @@ class Feed:
     def __init__(self) -> None:
         self.body: bytes = b"{}"
         self.status = 200
+        self.delay = 0.0
         self.content_type = "application/json"
         feed = self
 
@@ -37,6 +39,7 @@ class Feed:
                 pass
 
             def do_GET(self) -> None:
+                time.sleep(feed.delay)
                 self.send_response(feed.status)
                 self.send_header("Content-Type", feed.content_type)
                 self.send_header("Content-Length", str(len(feed.body)))
@@ -143,3 +146,14 @@ def test_collect_once_reads_a_staffing_export(backend: Backend, tmp_path: Path):
     assert reading.value == 6
     status = cli("source", "status", "tyovuorot", "--config", str(cfg), env=backend.cli_env())
     assert json.loads(status.stdout)["items_read"] == "1"
+
+
+def test_a_slow_feed_times_out_and_a_vanished_one_is_unavailable(feed: Feed):
+    source = Source(name="jonot", kind="queue", address=feed.url, units=UNITS)
+    feed.delay = 2.0
+    with pytest.raises(SourceUnavailable, match="Timeout"):
+        run(source)  # the collector's timeout is 1 s here
+    feed.delay = 0.0
+    feed.stop()
+    with pytest.raises(SourceUnavailable, match="ConnectError"):
+        run(source)
