@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from dashboard.config import Config
 from dashboard.history import History
 from dashboard.livestore import LiveStore
-from dashboard.readmodel import ModelCache
+from dashboard.readmodel import ModelCache, snapshot
 from layouts import admin, display, tablet
 
 ASSETS = Path(__file__).resolve().parent.parent / "layouts" / "assets"
@@ -65,9 +65,9 @@ def create_app(config: Config, store: LiveStore, history: History | None,
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
     @server.get("/api/snapshot/{display_id}")
-    def snapshot(display_id: str) -> JSONResponse:
+    def display_snapshot(display_id: str) -> JSONResponse:
         try:
-            return JSONResponse(cache.get(display_id).data)
+            return JSONResponse(snapshot(cache.get(display_id), config, store))
         except KeyError:
             return JSONResponse({"error": f"unknown display {display_id}"}, status_code=404)
 

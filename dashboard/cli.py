@@ -101,7 +101,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
-    from dashboard.readmodel import build
+    from dashboard.readmodel import build, snapshot
 
     s = _settings(args)
     try:
@@ -110,8 +110,9 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         print(f"unknown display {args.display!r}; configured: "
               f"{', '.join(d.id for d in s.config.displays)}", file=sys.stderr)
         return 2
-    model = build(s.config, display, s.store(), s.history())
-    print(json.dumps(model.data, ensure_ascii=False, indent=2))
+    store = s.store()
+    model = build(s.config, display, store, s.history())
+    print(json.dumps(snapshot(model, s.config, store), ensure_ascii=False, indent=2))
     return 0
 
 

@@ -267,9 +267,3 @@ class History:
     def audit(self) -> list[AuditEntry]:
         with self.engine.connect() as conn:
             return list(conn.execute(select(AuditEntry).order_by(AuditEntry.id)).all())  # type: ignore[arg-type]
-
-    def drop_everything(self) -> None:
-        """For tests: remove this database's tables (and only these)."""
-        Base.metadata.drop_all(self.engine)
-        with self.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))

@@ -105,8 +105,6 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
         "units": units_level,
     }
 
-    sources = [source_health(store, s.name, s.kind) for s in config.sources]
-
     shown = [t for t in tiles if t["status"] != UNAVAILABLE]
     as_of: str | None = max((str(t["updated_at"]) for t in shown), default=None)
     data: dict[str, Any] = {
@@ -115,15 +113,20 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
         "tiles": tiles,
         "notices": notices,
         "escalation": escalation,
-        "sources": sources,
         "generated_at": iso(now),
         "demo_clock": clock.shifted,
     }
     etag = hashlib.sha256(
-        json.dumps({k: v for k, v in data.items() if k not in ("generated_at", "sources")}, sort_keys=True,
+        json.dumps({k: v for k, v in data.items() if k != "generated_at"}, sort_keys=True,
                    default=str).encode()
     ).hexdigest()[:16]
     return Model(data, etag, next_change, version)
+
+
+def snapshot(model: Model, config: Config, store: LiveStore) -> dict[str, Any]:
+    """What `snapshot --json` prints: the display's model, and each source's health as it is
+    now (read at the moment of asking, not cached with the model)."""
+    return {**model.data, "sources": [source_health(store, s.name, s.kind) for s in config.sources]}
 
 
 def source_health(store: LiveStore, name: str, kind: str) -> dict[str, Any]:

@@ -8,7 +8,6 @@ JSON for a series), data-status and data-updated. The visible text is for people
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
@@ -294,9 +293,3 @@ def board(config: Config, d: Display, model: dict[str, Any]) -> list[Any]:
         ),
     ]
 
-
-def by_unit(tiles: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for x in tiles:
-        out[x["unit"]].append(x)
-    return out

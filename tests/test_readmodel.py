@@ -10,7 +10,7 @@ from dashboard.config import Config
 from dashboard.history import History
 from dashboard.livestore import LiveStore
 from dashboard.readings import Reading
-from dashboard.readmodel import ModelCache, build
+from dashboard.readmodel import ModelCache, build, snapshot
 
 TZ = ZoneInfo("Europe/Helsinki")
 T0 = datetime(2026, 11, 24, 10, 30, tzinfo=TZ)  # a Tuesday morning
@@ -141,7 +141,9 @@ def test_snapshot_reports_each_sources_health(config: Config, store: LiveStore):
     with time_machine.travel(T0, tick=False):
         poll_all(config, store)
         store.stop_source("demo-jonot")
-        sources = {s["name"]: s for s in build(config, config.display("aula"), store, None).data["sources"]}
+        model = build(config, config.display("aula"), store, None)
+        assert "sources" not in model.data  # not built, nor cached, with every display's model
+        sources = {s["name"]: s for s in snapshot(model, config, store)["sources"]}
     assert sources["demo-jonot"]["state"] == "stopped"
     assert sources["demo-henkilosto"]["state"] == "ok"
     assert sources["demo-henkilosto"]["last_success"] == T0.isoformat()

@@ -139,3 +139,18 @@ def test_the_admin_page_lists_each_sources_health(browser, demo: Demo):
         assert states["demo-jonot"] == "ok"
     finally:
         demo.cli("source", "start", "demo-ajanvaraus")
+
+
+def test_the_snapshot_endpoint_serves_the_model_and_live_source_health(demo: Demo):
+    import urllib.error
+    import urllib.request
+
+    with urllib.request.urlopen(f"{demo.url}/api/snapshot/aula") as r:
+        data = json.load(r)
+    assert data["display"] == "aula" and data["tiles"]
+    assert {s["name"] for s in data["sources"]} >= {"demo-jonot", "demo-potilasvirta"}
+    try:
+        urllib.request.urlopen(f"{demo.url}/api/snapshot/nope")
+        raise AssertionError("an unknown display answered")
+    except urllib.error.HTTPError as err:
+        assert err.code == 404
