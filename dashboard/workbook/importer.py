@@ -25,6 +25,7 @@ from dashboard.readings import Reading
 from dashboard.workbook import reader
 from dashboard.workbook.messages import msg
 from dashboard.workbook.parse import Parsed, Problem, Row, day_end, parse
+from dashboard.workbook.schema import SHEETS
 
 log = logging.getLogger(__name__)
 QUEUE_VALID = timedelta(minutes=60)  # a queue count typed by hand is good for an hour
@@ -149,8 +150,6 @@ def _to_live(parsed: Parsed, config: Config, lang: str, now: datetime, user: str
 
 
 def _sheet_label(row: Row, lang: str) -> str:
-    from dashboard.workbook.schema import SHEETS
-
     return next(s.names[lang] for s in SHEETS if s.key == row.sheet)
 
 
