@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import dash
 from dash import html
+from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from dashboard.config import Config
 from dashboard.history import History
 from dashboard.livestore import LiveStore
 from dashboard.readmodel import ModelCache, snapshot
+from dashboard.screens import HeartbeatError, parse_heartbeat, stamp
+from dashboard.version import app_version
 from layouts import admin, display, tablet
 
 ASSETS = Path(__file__).resolve().parent.parent / "layouts" / "assets"
@@ -39,7 +44,7 @@ def create_app(config: Config, store: LiveStore, history: History | None,
     display.register(app, display.DisplayContext(config, cache, updates))
     if history is not None and data_dir is not None:
         tablet.register(app, tablet.TabletContext(config, store, history, data_dir))
-    admin.register(config, store)
+    admin.register(app, config, store)
     dash.register_page("index", path="/", layout=lambda **_: index_page(config))
     app.layout = html.Div(dash.page_container)
     server: Any = app.server
@@ -63,6 +68,34 @@ def create_app(config: Config, store: LiveStore, history: History | None,
         return Response(template(config, config.site.language), headers={
             "Content-Disposition": 'attachment; filename="ohjaustaulu.xlsx"'},
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+    @server.post("/api/heartbeat")
+    async def heartbeat(request: Request) -> JSONResponse:
+        body = await request.body()
+        if len(body) > 4096:
+            return JSONResponse({"error": "heartbeat: body larger than 4 kB"}, status_code=413)
+        try:
+            beat = parse_heartbeat(json.loads(body or b"null"))
+        except (ValueError, HeartbeatError) as err:
+            return JSONResponse({"error": f"heartbeat: {err}"}, status_code=422)
+        try:
+            config.display(beat.display)
+        except KeyError:
+            return JSONResponse({"error": f"heartbeat: unknown display {beat.display!r}"}, status_code=404)
+        seen = datetime.now(UTC)
+        address = request.client.host if request.client else None
+        await asyncio.to_thread(store.record_heartbeat, beat.screen, stamp(beat, seen, address))
+        return JSONResponse({"version": app_version(), "server_time": seen.isoformat()})
+
+    @server.get("/api/screens/{screen}")
+    def screen_status(screen: str) -> JSONResponse:
+        """One screen's last heartbeat, for the kiosk watchdog on the screen's computer."""
+        beat = next((b for b in store.screens() if b["screen"] == screen), None)
+        if beat is None:
+            return JSONResponse({"error": f"no heartbeat from screen {screen!r}"}, status_code=404)
+        age = datetime.now(UTC).timestamp() - float(beat["seen_at_epoch"])
+        return JSONResponse({"screen": screen, "display": beat["display"], "seen_at": beat["seen_at"],
+                             "seen_seconds_ago": round(age, 1)})
 
     @server.get("/api/snapshot/{display_id}")
     def display_snapshot(display_id: str) -> JSONResponse:

@@ -21,6 +21,7 @@ DEFAULT_CONFIG = "config/ohjaustaulu.toml"
 SOURCE_KINDS = ("demo", "workbook", "fhir", "staffing", "queue", "callback")
 DEMO_FEEDS = ("queue", "callback", "staffing", "appointments", "flow")
 PAGES = ("overview", "queues", "capacity", "flow")
+Lang = Literal["fi", "sv", "en"]
 Code = Annotated[str, Field(min_length=1, pattern=r"^[a-z0-9_-]+$")]
 
 
@@ -35,6 +36,14 @@ class Site(_Strict):
     opening_hours: list[int] = Field(default=[8, 16], min_length=2, max_length=2)
     key_prefix: str = "ohjaustaulu:"
     updates: Literal["push", "poll"] = "poll"
+    reload_hour: int = Field(default=4, ge=0, le=23)
+    # Swedish names of queues, professions and resources, for bilingual screens
+    names_sv: dict[str, str] = {}
+
+    @field_validator("names_sv")
+    @classmethod
+    def _normalised_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        return {k.strip().lower(): v for k, v in value.items()}
 
     @field_validator("timezone")
     @classmethod
@@ -59,7 +68,23 @@ class Display(_Strict):
     mode: Literal["staff", "public"] = "staff"
     pages: list[Literal["overview", "queues", "capacity", "flow"]] = ["overview"]
     rotate_seconds: int = Field(default=20, ge=5)
-    language: Literal["fi", "sv", "en"] = "fi"
+    # one language, or several that the screen takes turns in (a bilingual waiting room)
+    language: Lang | list[Lang] = "fi"
+    title_sv: str | None = None
+    # outside opening hours: "dim" (clock and notices, dimmed), "off" (black) or "on"
+    night: Literal["dim", "off", "on"] = "dim"
+
+    @property
+    def languages(self) -> list[str]:
+        return [self.language] if isinstance(self.language, str) else list(self.language)
+
+    @property
+    def lang(self) -> str:
+        """The display's first language: the one its page is built in."""
+        return self.languages[0]
+
+    def title_in(self, lang: str) -> str:
+        return self.title_sv if lang == "sv" and self.title_sv else self.title
 
 
 class Source(_Strict):
@@ -163,6 +188,8 @@ def _cross_checks(cfg: Config) -> list[tuple[str, str]]:
     duplicates([s.name for s in cfg.sources], "sources", "name")
 
     for i, d in enumerate(cfg.displays):
+        if not d.languages or len(set(d.languages)) != len(d.languages):
+            problems.append((f"displays[{i}].language", "give one language or several different ones"))
         for j, code in enumerate(d.units):
             if code not in unit_codes:
                 problems.append((f"displays[{i}].units[{j}]", f"unknown unit {code!r}"))

@@ -20,6 +20,8 @@ LEVEL_NAMES = {
 class Level:
     level: int = 1
     reasons: list[str] = field(default_factory=list)
+    # the same reasons as facts, for the screens to say in words
+    details: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _values(tiles: Iterable[dict[str, Any]], unit: str, metric: str) -> list[tuple[str, float]]:
@@ -52,8 +54,12 @@ def evaluate(rules: list[Rule], tiles: list[dict[str, Any]], unit: str) -> Level
             limit = f"> {rule.above:g}" if rule.above is not None else f"< {rule.below:g}"
             where = f" ({key})" if key else ""
             reason = f"{rule.metric}{where} {value:g} {limit}"
+            detail = {"metric": rule.metric, "key": key, "value": value,
+                      "op": ">" if rule.above is not None else "<",
+                      "limit": rule.above if rule.above is not None else rule.below}
             if rule.level > result.level:
-                result = Level(rule.level, [reason])
+                result = Level(rule.level, [reason], [detail])
             elif rule.level == result.level:
                 result.reasons.append(reason)
+                result.details.append(detail)
     return result

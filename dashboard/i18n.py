@@ -38,6 +38,7 @@ TEXT: dict[str, dict[str, str]] = {
         "no_data": "ei tietoa",
         "stale_since": "vanha tieto",
         "updated_ago": "päivitetty {n} min sitten",
+        "updated_recent": "päivitetty alle minuutti sitten",
         "offline": "Ei yhteyttä palvelimeen {since} alkaen – näytössä viimeisimmät tiedot",
         "demo": "DEMO – simuloitu päivä {day}",
         "escalation": "Valmiustaso",
@@ -45,6 +46,18 @@ TEXT: dict[str, dict[str, str]] = {
         "queue_empty": "Ei jonoa",
         "unknown_display": "Tuntematon näyttö",
         "wait_estimate": "arvioitu odotus",
+        "longest_min": "pisin odotus, min",
+        "average_min": "keskim. odotus, min",
+        "oldest_min": "vanhin, min",
+        "present_ratio": "henkilöstöä paikalla",
+        "limit": "raja",
+        "more_reasons": "ja {n} muuta",
+        "wait_under": "alle {n} min",
+        "wait_about": "noin {n} min",
+        "arrivals_chart": "Saapuneet tunneittain tänään ja tavallisena päivänä",
+        "staff_appointments": "Henkilöstö ja vapaat ajat",
+        "closed": "Suljettu",
+        "page_of": "{n}/{total}",
     },
     "sv": {
         "queues": "Köer",
@@ -74,6 +87,7 @@ TEXT: dict[str, dict[str, str]] = {
         "no_data": "inga uppgifter",
         "stale_since": "gammal uppgift",
         "updated_ago": "uppdaterad för {n} min sedan",
+        "updated_recent": "uppdaterad för under en minut sedan",
         "offline": "Ingen förbindelse till servern sedan {since} – senaste uppgifter visas",
         "demo": "DEMO – simulerad dag {day}",
         "escalation": "Beredskapsnivå",
@@ -81,6 +95,18 @@ TEXT: dict[str, dict[str, str]] = {
         "queue_empty": "Ingen kö",
         "unknown_display": "Okänd skärm",
         "wait_estimate": "beräknad väntan",
+        "longest_min": "längsta väntan, min",
+        "average_min": "medelväntan, min",
+        "oldest_min": "äldsta, min",
+        "present_ratio": "personal på plats",
+        "limit": "gräns",
+        "more_reasons": "och {n} till",
+        "wait_under": "under {n} min",
+        "wait_about": "cirka {n} min",
+        "arrivals_chart": "Ankomna per timme i dag och en vanlig dag",
+        "staff_appointments": "Personal och lediga tider",
+        "closed": "Stängt",
+        "page_of": "{n}/{total}",
     },
     "en": {
         "queues": "Queues",
@@ -110,6 +136,7 @@ TEXT: dict[str, dict[str, str]] = {
         "no_data": "no data",
         "stale_since": "old data",
         "updated_ago": "updated {n} min ago",
+        "updated_recent": "updated under a minute ago",
         "offline": "No connection to the server since {since} – showing the last data",
         "demo": "DEMO – simulated day {day}",
         "escalation": "Escalation level",
@@ -117,6 +144,18 @@ TEXT: dict[str, dict[str, str]] = {
         "queue_empty": "No queue",
         "unknown_display": "Unknown display",
         "wait_estimate": "estimated wait",
+        "longest_min": "longest wait, min",
+        "average_min": "mean wait, min",
+        "oldest_min": "oldest, min",
+        "present_ratio": "staff present",
+        "limit": "limit",
+        "more_reasons": "and {n} more",
+        "wait_under": "under {n} min",
+        "wait_about": "about {n} min",
+        "arrivals_chart": "Arrivals per hour today and on a typical day",
+        "staff_appointments": "Staff and free appointments",
+        "closed": "Closed",
+        "page_of": "{n}/{total}",
     },
 }
 
@@ -130,6 +169,11 @@ def number(value: float | int | None, lang: str) -> str:
     if value is None:
         return "–"
     return format_decimal(round(value, 1), format="#,##0.#", locale=LOCALES[lang])
+
+
+def minutes_ago(moment: datetime, now: datetime) -> int:
+    """Whole minutes from `moment` to `now` (never negative)."""
+    return max(0, int((now - moment).total_seconds() // 60))
 
 
 def clock_time(moment: datetime, lang: str) -> str:

@@ -10,6 +10,8 @@ Keys, all under the configured prefix P:
   P version             int   bumped by every write, so readers rebuild only on change
   P changes             pubsub channel, the new version on every write
   P history             stream of changed readings, drained into SQL by the history writer
+  P screens             hash  screen id -> its last heartbeat JSON
+  P screens-seen        zset  screen id by last heartbeat time (to forget long-gone screens)
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from dashboard.clock import Clock
 from dashboard.readings import Reading
 
 HISTORY_GROUP = "history-writer"
+SCREEN_FORGET_SECONDS = 7 * 24 * 3600
 HISTORY_MAXLEN = 500_000  # a long database outage keeps this many changes, oldest dropped
 
 
@@ -235,6 +238,23 @@ class LiveStore:
 
     def history_backlog(self) -> int:
         return int(self.r.xlen(self.k("history")))
+
+    # -- screens --------------------------------------------------------------------
+
+    def record_heartbeat(self, screen: str, beat: dict[str, Any]) -> None:
+        """What a screen last said about itself (display, page, version, data age, seen at).
+        Screens that have been silent for a week are forgotten."""
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hset(self.k("screens"), screen, json.dumps(beat, ensure_ascii=False))
+        pipe.zadd(self.k("screens-seen"), {screen: float(beat["seen_at_epoch"])})
+        stale = float(beat["seen_at_epoch"]) - SCREEN_FORGET_SECONDS
+        for old in self.r.zrangebyscore(self.k("screens-seen"), "-inf", stale):
+            pipe.hdel(self.k("screens"), old)
+        pipe.zremrangebyscore(self.k("screens-seen"), "-inf", stale)
+        pipe.execute()
+
+    def screens(self) -> list[dict[str, Any]]:
+        return [json.loads(v) for v in self.r.hvals(self.k("screens"))]
 
     # -- tests and tools --------------------------------------------------------------
 

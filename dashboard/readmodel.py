@@ -99,7 +99,8 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
     units_level: dict[str, dict[str, Any]] = {}
     for unit in display.units:
         level = evaluate(config.escalation.rules, tiles, unit)
-        units_level[unit] = {"level": level.level, "reasons": level.reasons, "source": "rules"}
+        units_level[unit] = {"level": level.level, "reasons": level.reasons,
+                             "details": level.details, "source": "rules"}
     escalation = {
         "level": max((int(v["level"]) for v in units_level.values()), default=1),
         "units": units_level,

@@ -1,21 +1,57 @@
-"""/admin: the sources and their health, for the IT team. (Screens and their heartbeats,
-users and the audit log join it with the kiosk and roles issues.)"""
+"""/admin: the screens and their heartbeats, and the sources and their health, for the IT
+team. (Users and the audit log join it with the roles issue.)"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import dash
-from dash import dcc, html
+from dash import Input, Output, dcc, html
 
 from dashboard.config import Config
 from dashboard.livestore import LiveStore
 from dashboard.readmodel import source_health
+from dashboard.screens import SILENT_AFTER_SECONDS, screens_view
 
-HEAD = ["Lähde", "Tyyppi", "Tila", "Viimeksi onnistunut", "Viimeisin virhe", "Luettu", "Ei kohdistettu"]
+SOURCE_HEAD = ["Lähde", "Tyyppi", "Tila", "Viimeksi onnistunut", "Viimeisin virhe", "Luettu", "Ei kohdistettu"]
+SCREEN_HEAD = ["Näyttö", "Näkymä", "Sivu", "Versio", "Tietojen ikä", "Viimeksi kuultu", "Tila", "Osoite"]
+SCREEN_STATE = {"ok": "kunnossa", "silent": "⚠ hiljaa", "offline": "⚠ ei yhteyttä", "stale": "⚠ vanhat tiedot"}
 
 
-def layout(config: Config, store: LiveStore, **_query: Any) -> html.Div:
+def _age(seconds: int | None) -> str:
+    if seconds is None:
+        return "–"
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h"
+
+
+def screens_table(store: LiveStore) -> html.Div:
+    rows = [
+        html.Tr(
+            [html.Td(s["screen"]), html.Td(s["display"]), html.Td(s.get("page") or "–"),
+             html.Td(s.get("version") or "–"), html.Td(_age(s.get("data_age_s"))),
+             html.Td(f"{_age(s['silent_for_s'])} sitten"),
+             html.Td(SCREEN_STATE[s["state"]], className=f"state state--{s['state']}"),
+             html.Td(s.get("address") or "–")],
+            className="screen-row",
+            **{"data-screen": s["screen"], "data-display": s["display"], "data-state": s["state"]},
+        )
+        for s in screens_view(store.screens(), datetime.now(UTC))
+    ]
+    return html.Div([
+        html.H2("Näytöt"),
+        html.P(f"Näyttö, jolta ei ole kuulunut {SILENT_AFTER_SECONDS // 60} minuuttiin, on merkitty hiljaiseksi.")
+        if rows else html.P("Yksikään näyttö ei ole vielä ilmoittanut itsestään."),
+        html.Table([html.Thead(html.Tr([html.Th(x) for x in SCREEN_HEAD])), html.Tbody(rows)],
+                   className="sources screens"),
+    ])
+
+
+def sources_table(config: Config, store: LiveStore) -> html.Div:
     rows = []
     for s in config.sources:
         h = source_health(store, s.name, s.kind)
@@ -25,12 +61,28 @@ def layout(config: Config, store: LiveStore, **_query: Any) -> html.Div:
              html.Td(str(h["items_read"])), html.Td(f"{h['items_unmapped']} {h['unmapped_detail'] or ''}".strip())],
             className="source-row", **{"data-source": h["name"], "data-state": h["state"]}))
     return html.Div([
-        html.H1("Lähteet"),
-        html.Table([html.Thead(html.Tr([html.Th(x) for x in HEAD])), html.Tbody(rows)], className="sources"),
+        html.H2("Lähteet"),
+        html.Table([html.Thead(html.Tr([html.Th(x) for x in SOURCE_HEAD])), html.Tbody(rows)], className="sources"),
+    ])
+
+
+def content(config: Config, store: LiveStore) -> list[Any]:
+    return [screens_table(store), sources_table(config, store)]
+
+
+def layout(config: Config, store: LiveStore, **_query: Any) -> html.Div:
+    return html.Div([
+        html.H1("Ohjaustaulu – ylläpito"),
+        html.Div(content(config, store), id="admin-content"),
         dcc.Interval(id="admin-refresh", interval=10_000),
     ], className="admin")
 
 
-def register(config: Config, store: LiveStore) -> None:
+def register(app: dash.Dash, config: Config, store: LiveStore) -> None:
     dash.register_page("admin", path="/admin", layout=lambda **q: layout(config, store, **q),
                        title="Ohjaustaulu – ylläpito")
+
+    @app.callback(Output("admin-content", "children"), Input("admin-refresh", "n_intervals"),
+                  prevent_initial_call=True)
+    def refresh(_n: int) -> list[Any]:
+        return content(config, store)

@@ -13,16 +13,19 @@ import asyncio
 import json
 import threading
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import dash
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
+from dashboard.clock import is_working_day
 from dashboard.config import Config
 from dashboard.i18n import TEXT, day_name, t
 from dashboard.readmodel import ModelCache
-from layouts.components import board
+from dashboard.version import app_version
+from layouts.components import board, say, say_each
 
 BOARD, ETAG, DISPLAY_ID, TICK, STREAM, META = (
     "board", "model-etag", "display-id", "tick", "stream", "display-meta",
@@ -75,9 +78,19 @@ class DisplayContext:
     cache: ModelCache
     updates: str  # "push" or "poll"
     poll_ms: int = 2000
+    heartbeat_seconds: int = 30
 
 
-def page_layout(ctx: DisplayContext, display_id: str | None = None, **_query: Any) -> Any:
+def closed_days(now: datetime, days: int = 14) -> list[str]:
+    """The coming days (site time) that are not working days: weekends and Finnish public
+    holidays. The page decides from them, its clock and the opening hours whether it is
+    night, without asking the server."""
+    today = now.date()
+    return [(today + timedelta(days=i)).isoformat() for i in range(days)
+            if not is_working_day(today + timedelta(days=i))]
+
+
+def page_layout(ctx: DisplayContext, display_id: str | None = None, **query: Any) -> Any:
     config = ctx.config
     try:
         d = config.display(display_id or "")
@@ -88,23 +101,31 @@ def page_layout(ctx: DisplayContext, display_id: str | None = None, **_query: An
         )
     model = ctx.cache.get(d.id)
     clock = ctx.cache.store.clock(config.tz)
+    langs = d.languages
     meta = {
         "display": d.id,
-        "lang": d.language,
+        "langs": langs,
         "mode": d.mode,
         "rotate_seconds": d.rotate_seconds,
         "tz": config.site.timezone,
         "clock": clock.to_dict(),
-        "texts": {k: TEXT[d.language][k] for k in ("offline", "updated_ago")},
+        "night": d.night,
+        "opening_hours": config.site.opening_hours,
+        "closed_days": closed_days(clock.now()),
+        "reload_hour": config.site.reload_hour,
+        "version": app_version(),
+        "heartbeat_seconds": ctx.heartbeat_seconds,
+        "texts": {lang: {k: TEXT[lang][k] for k in ("offline", "updated_ago", "updated_recent", "closed")} for lang in langs},
     }
     header = html.Header(
         [
-            html.H1(d.title),
+            html.H1(say_each(langs, {lang: d.title_in(lang) for lang in langs})),
             html.Div(
-                t(d.language, "demo", day=day_name(clock.now(), d.language)),
+                say_each(langs, {lang: t(lang, "demo", day=day_name(clock.now(), lang)) for lang in langs}),
                 className="demo-banner",
             ) if clock.shifted else None,
-            html.Div(id="clock", className="clock"),
+            html.Div(id="page-indicator", className="page-indicator", **{"aria-hidden": "true"}),
+            html.Div(id="clock", className="clock", role="timer"),
         ],
         className="head",
     )
@@ -118,14 +139,16 @@ def page_layout(ctx: DisplayContext, display_id: str | None = None, **_query: An
     return html.Div(
         [
             header,
-            html.Div(id="offline-banner", className="offline-banner", hidden=True),
+            html.Div(id="offline-banner", className="offline-banner", hidden=True, role="alert"),
             html.Main(board(config, d, model.data), id=BOARD),
+            html.Div(say(langs, "closed"), className="night-note", **{"aria-hidden": "true"}),
             dcc.Store(id=ETAG, data=model.etag),
             dcc.Store(id=DISPLAY_ID, data=d.id),
             html.Div(id=META, hidden=True, **{"data-meta": json.dumps(meta)}),
             *live,
         ],
-        className=f"display display--{d.mode} lang-{d.language}",
+        className=f"display display--{d.mode}",
+        lang=d.lang,
         **{"data-display": d.id},
     )
 

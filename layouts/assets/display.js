@@ -1,92 +1,270 @@
 /* Ohjaustaulu wall display: everything that runs in the browser.
- * - body[data-connection] online/offline from /health, with back-off; a banner says since when
- * - body[data-as-of] copied from the board after each update
- * - the clock (the demo's shifted clock too), page rotation, ages of stale tiles
- * The page never reloads itself into an error page: the last values stay on screen. */
+ * - turns: the cards that do not fit the screen wait for their turn; pages and languages
+ *   take turns too (one timer, rotate_seconds)
+ * - body[data-connection] online/offline: /health, checked more often when a data request
+ *   fails; retries back off; updates pause while offline and resume without a reload
+ * - a full reload only at the quiet hour (or after a deployment), and only once the server
+ *   answers both /health and this page's own address: never onto an error page
+ * - heartbeat: display id, page, version and data age to /api/heartbeat
+ * - clock (the demo's shifted clock too), "updated N min ago", night (dim or off)
+ * The page never shows an error: the last values stay on screen. */
 (function () {
   "use strict";
-  var state = { online: true, offlineSince: null, delay: 3000, rotateTimer: null, page: 0 };
+  var S = {
+    meta: null, online: true, offlineSince: null, delay: 2000, checking: false, healthTimer: null,
+    page: 0, start: 0, turns: {}, lang: 0, loadedAt: Date.now(), reloading: false,
+    screen: null, lastTurnAt: Date.now(),
+  };
+  var HEALTH_EVERY = 5000, BACKOFF_MAX = 8000;
 
   function meta() {
+    if (S.meta) return S.meta;
     var el = document.getElementById("display-meta");
-    return el ? JSON.parse(el.getAttribute("data-meta")) : null;
+    S.meta = el ? JSON.parse(el.getAttribute("data-meta")) : null;
+    return S.meta;
   }
+  function root() { return document.querySelector(".display[data-display]"); }
+  function lang() { var m = meta(); return m ? m.langs[S.lang % m.langs.length] : "fi"; }
+  function text(key) { var m = meta(); return m.texts[lang()][key]; }
 
-  function now(m) {
-    var c = m && m.clock;
+  // -- time ---------------------------------------------------------------------------------
+  function now() {
+    var c = meta() && meta().clock;
     if (c && c.anchor_real) {
       var real0 = Date.parse(c.anchor_real), shown0 = Date.parse(c.anchor_shown);
       return new Date(shown0 + (Date.now() - real0) * parseFloat(c.speed || "1"));
     }
     return new Date();
   }
-
-  function clockText(m, d) {
-    var locale = { fi: "fi-FI", sv: "sv-FI", en: "en-GB" }[m.lang] || "fi-FI";
-    var hm = new Intl.DateTimeFormat(locale, { timeZone: m.tz, hour: "2-digit", minute: "2-digit" })
-      .format(d).replace(":", m.lang === "en" ? ":" : ".");
-    return m.lang === "en" ? hm : (m.lang === "sv" ? "kl. " : "klo ") + hm;
+  function parts(d) {  // date and hour in the site's time zone
+    var f = new Intl.DateTimeFormat("en-CA", { timeZone: meta().tz, year: "numeric", month: "2-digit",
+      day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    var p = {};
+    f.formatToParts(d).forEach(function (x) { p[x.type] = x.value; });
+    return { date: p.year + "-" + p.month + "-" + p.day, hour: parseInt(p.hour, 10), minute: parseInt(p.minute, 10) };
   }
-
+  function clockText(d) {
+    var l = lang(), p = parts(d);
+    var hm = String(p.hour).padStart(2, "0") + (l === "en" ? ":" : ".") + String(p.minute).padStart(2, "0");
+    return l === "en" ? hm : (l === "sv" ? "kl. " : "klo ") + hm;
+  }
   function tickClock() {
-    var m = meta(), el = document.getElementById("clock");
-    if (m && el) el.textContent = clockText(m, now(m));
+    var el = document.getElementById("clock");
+    if (el) el.textContent = clockText(now());
+  }
+  function ages() {  // "päivitetty N min sitten" on stale tiles
+    var t = now().getTime();
+    document.querySelectorAll(".age[data-since]").forEach(function (el) {
+      var n = Math.max(0, Math.floor((t - Date.parse(el.getAttribute("data-since"))) / 60000));
+      var s = n ? text("updated_ago").replace("{n}", n) : text("updated_recent");
+      if (el.textContent !== s) el.textContent = s;
+    });
   }
 
+  // -- night --------------------------------------------------------------------------------
+  function isNight() {
+    var m = meta(), p = parts(now());
+    if (m.closed_days.indexOf(p.date) >= 0) return true;
+    return p.hour < m.opening_hours[0] || p.hour >= m.opening_hours[1];
+  }
+  function night() {
+    var m = meta(), r = root();
+    if (!r) return;
+    var mode = m.night !== "on" && isNight() ? m.night : "";
+    r.classList.toggle("night-dim", mode === "dim");
+    r.classList.toggle("night-off", mode === "off");
+    if (mode) document.body.setAttribute("data-night", mode);
+    else document.body.removeAttribute("data-night");
+  }
+
+  // -- turns: cards, pages, languages ---------------------------------------------------------
+  function pages() { return Array.prototype.slice.call(document.querySelectorAll(".pages > .page")); }
+
+  // Show the cards of the active page from `start` on, as many as fit; return where the next
+  // turn starts (or null). A card too big for the screen is shown alone rather than never.
+  function fit(page, start) {
+    var cards = page.querySelectorAll(".card"), box = page.getBoundingClientRect();
+    var i, end = cards.length;
+    for (i = 0; i < cards.length; i++) {
+      cards[i].classList.toggle("earlier", i < start);
+      cards[i].classList.remove("later");
+    }
+    for (i = start; i < cards.length; i++) {
+      var r = cards[i].getBoundingClientRect();
+      if (r.right > box.right + 1 || r.bottom > box.bottom + 1) { end = Math.max(i, start + 1); break; }
+    }
+    for (i = end; i < cards.length; i++) cards[i].classList.add("later");
+    return end < cards.length ? end : null;
+  }
+  function turnsOf(page) {  // the start of each turn of a page
+    var starts = [0], next = fit(page, 0);
+    while (next !== null && starts.length < 50) { starts.push(next); next = fit(page, next); }
+    return starts;
+  }
+  function layout() {
+    var ps = pages();
+    if (!ps.length) return;
+    if (S.page >= ps.length) { S.page = 0; S.start = 0; }
+    ps.forEach(function (p, i) { p.classList.toggle("active", i === S.page); });
+    var starts = turnsOf(ps[S.page]);
+    S.turns[S.page] = starts.length;
+    if (starts.indexOf(S.start) < 0) S.start = 0;
+    fit(ps[S.page], S.start);
+    var total = 0, before = 0;
+    ps.forEach(function (p, i) {
+      var n = S.turns[i] || 1;
+      if (i < S.page) before += n;
+      total += n;
+    });
+    var at = before + starts.indexOf(S.start) + 1, ind = document.getElementById("page-indicator");
+    if (ind) ind.textContent = total > 1 ? at + "/" + total : "";
+    var r = root();
+    if (r) {
+      r.setAttribute("data-turn", String(at));
+      r.setAttribute("data-turns", String(total));
+    }
+  }
+  function setLang() {
+    var r = root(), l = lang();
+    if (r) r.setAttribute("data-lang-active", l);
+    document.documentElement.setAttribute("lang", l);
+    tickClock();
+    ages();
+  }
+  function turn() {  // the next turn: more cards, else the next page, else the next language
+    var ps = pages(), m = meta();
+    if (!ps.length || !m) return;
+    var starts = turnsOf(ps[S.page]), k = starts.indexOf(S.start);
+    if (k >= 0 && k + 1 < starts.length) {
+      S.start = starts[k + 1];
+    } else {
+      S.start = 0;
+      S.page = (S.page + 1) % ps.length;
+      if (S.page === 0 && m.langs.length > 1) { S.lang = (S.lang + 1) % m.langs.length; setLang(); }
+    }
+    S.lastTurnAt = Date.now();
+    layout();
+  }
+
+  // -- connection -----------------------------------------------------------------------------
+  function setProps(id, props) {
+    var dc = window.dash_clientside;
+    if (dc && dc.set_props && document.getElementById(id)) dc.set_props(id, props);
+  }
+  function setOnline(online) {
+    var banner = document.getElementById("offline-banner");
+    if (online === S.online && document.body.hasAttribute("data-connection")) return;
+    S.online = online;
+    document.body.setAttribute("data-connection", online ? "online" : "offline");
+    if (!online) {
+      S.offlineSince = new Date();
+      if (banner) {
+        banner.textContent = text("offline").replace("{since}", clockText(now()));
+        banner.hidden = false;
+      }
+      setProps("tick", { disabled: true });  // no point asking for data meanwhile
+    } else {
+      if (banner) banner.hidden = true;
+      setProps("tick", { disabled: false });
+      var ws = document.getElementById("stream");  // push mode: start the stream again
+      if (ws) setProps("stream", { max_intervals: -1, interval: 1e9, n_intervals: 0 });
+      heartbeat();
+    }
+  }
+  function scheduleHealth(ms) {
+    clearTimeout(S.healthTimer);
+    S.healthTimer = setTimeout(checkConnection, ms);
+  }
+  function checkConnection() {
+    if (S.checking) return;
+    S.checking = true;
+    var ctl = new AbortController();
+    var timer = setTimeout(function () { ctl.abort(); }, 4000);
+    origFetch("/health", { cache: "no-store", signal: ctl.signal })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); setOnline(true); S.delay = 2000; })
+      .catch(function () { setOnline(false); S.delay = Math.min(S.delay * 2, BACKOFF_MAX); })
+      .finally(function () {
+        clearTimeout(timer);
+        S.checking = false;
+        scheduleHealth(S.online ? HEALTH_EVERY : S.delay);
+      });
+  }
+  // A data request that fails is the quickest sign of a lost server: ask /health at once.
+  var origFetch = window.fetch.bind(window);
+  window.fetch = function (input, init) {
+    var url = typeof input === "string" ? input : (input && input.url) || "";
+    var p = origFetch(input, init);
+    if (url.indexOf("_dash-update-component") >= 0) {
+      p.then(function (r) { if (r.status >= 500) scheduleHealth(0); }, function () { scheduleHealth(0); });
+    }
+    return p;
+  };
+
+  // -- reloads: only at the quiet hour or after a deployment, and only onto a working page ----
+  function safeReload() {
+    if (S.reloading) return;
+    S.reloading = true;
+    origFetch("/health", { cache: "no-store" })
+      .then(function (r) { if (!r.ok) throw new Error("health " + r.status); return origFetch(location.href, { cache: "no-store" }); })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(new Error("page " + r.status)); })
+      .then(function (html) {
+        if (html.indexOf("_dash-config") < 0) throw new Error("not our page");
+        location.reload();
+      })
+      .catch(function () { S.reloading = false; });  // try again at the next check
+  }
+  function quietHour() {
+    var m = meta();
+    var hour = parts(new Date()).hour;  // real time, site zone
+    if (S.online && hour === m.reload_hour && Date.now() - S.loadedAt > 2 * 3600 * 1000) safeReload();
+  }
+
+  // -- heartbeat --------------------------------------------------------------------------------
+  function screenId() {
+    if (S.screen) return S.screen;
+    var q = new URLSearchParams(location.search).get("screen");
+    try {
+      S.screen = q || localStorage.getItem("ohjaustaulu-screen");
+      if (!S.screen) {
+        S.screen = "s-" + Math.random().toString(36).slice(2, 10);
+        localStorage.setItem("ohjaustaulu-screen", S.screen);
+      }
+    } catch (e) { S.screen = q || "s-" + Math.random().toString(36).slice(2, 10); }
+    return S.screen;
+  }
+  function dataAge() {
+    var asOf = document.body.getAttribute("data-as-of");
+    return asOf ? Math.max(0, Math.round((now() - Date.parse(asOf)) / 1000)) : null;
+  }
+  function heartbeat() {
+    var m = meta(), r = root();
+    if (!m || !r) return;
+    var active = document.querySelector(".pages > .page.active") || document.querySelector(".pages > .page");
+    var body = {
+      screen: screenId(), display: m.display, version: m.version, lang: lang(),
+      page: active ? active.getAttribute("data-page") : null, turn: r.getAttribute("data-turn"),
+      data_as_of: document.body.getAttribute("data-as-of") || null, data_age_s: dataAge(),
+      connection: document.body.getAttribute("data-connection"),
+      night: document.body.getAttribute("data-night") || null,
+      size: window.innerWidth + "x" + window.innerHeight,
+    };
+    origFetch("/api/heartbeat", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body), cache: "no-store", keepalive: true })
+      .then(function (resp) { return resp.ok ? resp.json() : null; })
+      .then(function (ans) { if (ans && ans.version && ans.version !== m.version) safeReload(); })
+      .catch(function () { /* the connection check says so on screen */ });
+  }
+
+  // -- after each update ------------------------------------------------------------------------
   function setAsOf() {
     var el = document.getElementById("as-of-text");
     if (el) document.body.setAttribute("data-as-of", el.getAttribute("data-as-of") || "");
-    var d = document.querySelector("[data-display]");
-    if (d) document.body.setAttribute("data-display", d.getAttribute("data-display"));
   }
-
-  function setOnline(online) {
-    var m = meta(), banner = document.getElementById("offline-banner");
-    if (online === state.online && document.body.hasAttribute("data-connection")) return;
-    state.online = online;
-    document.body.setAttribute("data-connection", online ? "online" : "offline");
-    if (!online) {
-      state.offlineSince = new Date();
-      if (banner && m) {
-        banner.textContent = m.texts.offline.replace("{since}", clockText(m, now(m)));
-        banner.hidden = false;
-      }
-    } else if (banner) {
-      banner.hidden = true;
-    }
-  }
-
-  function checkConnection() {
-    var ctl = new AbortController();
-    var timer = setTimeout(function () { ctl.abort(); }, 4000);
-    fetch("/health", { cache: "no-store", signal: ctl.signal })
-      .then(function (r) { if (!r.ok) throw new Error(r.status); setOnline(true); state.delay = 3000; })
-      .catch(function () { setOnline(false); state.delay = Math.min(state.delay * 2, 15000); })
-      .finally(function () {
-        clearTimeout(timer);
-        setTimeout(checkConnection, state.online ? 5000 : state.delay);
-      });
-  }
-
-  function rotate() {
-    var m = meta();
-    var pages = document.querySelectorAll(".pages > .page");
-    if (!pages.length) return;
-    if (state.page >= pages.length) state.page = 0;
-    pages.forEach(function (p, i) { p.classList.toggle("active", i === state.page); });
-    if (!state.rotateTimer && m && pages.length > 1) {
-      state.rotateTimer = setInterval(function () {
-        state.page = (state.page + 1) % document.querySelectorAll(".pages > .page").length;
-        rotate();
-      }, m.rotate_seconds * 1000);
-    }
-  }
-
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.ohjaustaulu = {
     afterUpdate: function () {
       setAsOf();
-      rotate();
+      if (S.started) { layout(); ages(); }
       return window.dash_clientside.no_update;
     },
   };
@@ -94,18 +272,34 @@
   // The page came from the server just now: it is online until /health says otherwise.
   document.body.setAttribute("data-connection", "online");
 
-  var started = false;
   function start() {
-    if (started || !document.getElementById("display-meta")) return false;
-    started = true;
+    if (S.started || !document.getElementById("display-meta")) return false;
+    var m = meta(), r = root();
+    S.started = true;
+    document.body.setAttribute("data-display", m.display);
+    if (r) r.setAttribute("data-lang-active", lang());
+    document.documentElement.setAttribute("lang", lang());
     setOnline(true);
     setAsOf();
-    rotate();
+    layout();
     tickClock();
+    ages();
+    night();
     setInterval(tickClock, 1000);
-    setTimeout(checkConnection, 5000);
+    setInterval(ages, 15000);
+    setInterval(night, 30000);
+    setInterval(quietHour, 60000);
+    setInterval(function () {
+      var ps = pages(), many = ps.length > 1 || m.langs.length > 1 || (S.turns[S.page] || 1) > 1;
+      if (many && Date.now() - S.lastTurnAt >= m.rotate_seconds * 1000 - 50) turn();
+    }, 250);
+    window.addEventListener("resize", layout);
+    scheduleHealth(HEALTH_EVERY);
+    setTimeout(heartbeat, 1000);
+    setInterval(heartbeat, (m.heartbeat_seconds || 30) * 1000);
     return true;
   }
+  window.ohjaustaulu = { state: S, turn: turn, layout: layout, safeReload: safeReload, heartbeat: heartbeat };
 
   // The display's layout arrives through the pages router: start the moment it is in the
   // document (other pages never have it, and cost nothing).

@@ -98,7 +98,7 @@ def test_stopping_one_source_makes_only_its_tiles_stale(browser, demo: Demo):
         assert time.monotonic() - stopped_at <= 2 * 1 + 2 + 3
         assert flickers == []
         stale = next(t for t in tiles(browser) if t["metric"] == "queue.longest_wait_min")
-        assert "klo" in stale["text"]  # says since when
+        assert "päivitetty" in stale["text"] and "sitten" in stale["text"]  # says how old
     finally:
         assert demo.cli("source", "start", "demo-jonot").returncode == 0
     wait_for(lambda: all(t["status"] == "fresh" for t in tiles(browser) if t["source"] == "demo-jonot"),
@@ -125,8 +125,38 @@ def test_a_display_with_several_pages_rotates_them(browser, demo: Demo):
             seen.append(now)
         return len(seen) >= 3
 
-    wait_for(next_page, timeout=20, interval=0.25, what="two page turns")
+    # five units' cards take several turns a page at 1920×1080 (5 s each in the test site)
+    wait_for(next_page, timeout=90, interval=0.25, what="two page turns")
     assert [p[0] for p in seen] == ["queues", "capacity", "flow"]
+
+
+VISIBLE_CARDS = """
+const page = document.querySelector('.pages > .page.active') || document.querySelector('.pages > .page');
+const box = page.getBoundingClientRect();
+return Array.from(page.querySelectorAll('.card')).filter(c => c.offsetParent !== null).map(c => {
+  const r = c.getBoundingClientRect();
+  return {id: c.dataset.section + ':' + c.dataset.cardUnit,
+          inside: r.left >= box.left - 1 && r.right <= box.right + 1 && r.top >= box.top - 1 && r.bottom <= box.bottom + 1};
+});
+"""
+
+
+def test_cards_that_do_not_fit_come_in_turns_each_once(browser, demo: Demo):
+    open_display(browser, demo, "vastaanotto-kaytava")
+    root = browser.find_element("css selector", ".display")
+    turns = int(root.get_attribute("data-turns"))
+    assert turns >= 2  # two units' queues, staff and flow do not fit one 1080p screen at 64 px
+    all_cards = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.card')).map(c => c.dataset.section + ':' + c.dataset.cardUnit)")
+    shown: list[str] = []
+    for turn in range(turns):
+        assert root.get_attribute("data-turn") == str(turn + 1)
+        visible = browser.execute_script(VISIBLE_CARDS)
+        assert visible and all(c["inside"] for c in visible), visible
+        shown += [c["id"] for c in visible]
+        browser.execute_script("window.ohjaustaulu.turn()")
+    assert sorted(shown) == sorted(all_cards)  # every card once a round, none twice
+    assert root.get_attribute("data-turn") == "1"  # and round again
 
 
 def test_the_admin_page_lists_each_sources_health(browser, demo: Demo):
