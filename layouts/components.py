@@ -71,26 +71,18 @@ def _attrs(metric: str, unit: str, key: str, x: dict[str, Any] | None) -> dict[s
     return attrs
 
 
-def tile(tiles: Tiles, metric: str, unit: str, key: str, langs: list[str], now: datetime, *,
+def tile(tiles: Tiles, metric: str, unit: str, key: str, langs: list[str], *,
          cls: str = "", text: Words | None = None) -> html.Span:
-    """One value with its freshness. A stale value is greyed, struck through and says how
-    old it is ("päivitetty 7 min sitten", kept current by the page); a missing one says so in
-    words. Neither relies on colour alone."""
+    """One value with its freshness. A stale value is greyed and struck through, a missing
+    one is a dash; the row it sits in says in words how old (`row_note`), so that neither
+    relies on colour alone."""
     x = tiles.get((metric, unit, key))
     attrs = _attrs(metric, unit, key, x)
     if x is None or x["status"] == "unavailable":
-        return html.Span(
-            [html.Span("–", className="num"), html.Span(say(langs, "no_data"), className="age")],
-            className=f"tile tile--unavailable {cls}", **attrs,
-        )
+        return html.Span(html.Span("–", className="num"), className=f"tile tile--unavailable {cls}",
+                         title=t(langs[0], "no_data"), **attrs)
     updated = datetime.fromisoformat(x["updated_at"])
-    badge: list[Any] = []
-    if x["status"] == "stale":
-        n = minutes_ago(updated, now)
-        badge = [html.Span(say(langs, "updated_ago", n=n) if n else say(langs, "updated_recent"), className="age",
-                           **{"data-since": x["updated_at"]})]
-    elif x.get("entered_by"):
-        badge = [html.Span("✎", className="manual", title=x["entered_by"])]
+    badge = [html.Span("✎", className="manual", title=x["entered_by"])] if x.get("entered_by") else []
     shown = number(x["value"], langs[0]) if text is None else text
     return html.Span(
         [html.Span(shown, className="num"), *badge],
@@ -98,6 +90,21 @@ def tile(tiles: Tiles, metric: str, unit: str, key: str, langs: list[str], now: 
         title=f"{x['source']} {clock_time(updated, langs[0])}",
         **attrs,
     )
+
+
+def row_note(tiles: Tiles, wanted: list[tuple[str, str, str]], langs: list[str], now: datetime) -> list[html.Div]:
+    """Under a row whose values are old: "◷ päivitetty 7 min sitten" (from its oldest value;
+    the page keeps the minutes current), or "ei tietoa" when a value has never arrived."""
+    found = [tiles.get(w) for w in wanted]
+    stale = [x for x in found if x and x["status"] == "stale"]
+    if stale:
+        oldest = min(x["updated_at"] for x in stale)
+        n = minutes_ago(datetime.fromisoformat(oldest), now)
+        words = say(langs, "updated_ago", n=n) if n else say(langs, "updated_recent")
+        return [html.Div(words, className="age rowage", **{"data-since": oldest})]
+    if any(x is None or x["status"] == "unavailable" for x in found):
+        return [html.Div(say(langs, "no_data"), className="age rowage nodata")]
+    return []
 
 
 def keys(tiles: Tiles, metric: str, unit: str) -> list[str]:
@@ -129,6 +136,11 @@ def card(config: Config, unit: str, section: str, langs: list[str], body: list[A
     )
 
 
+QUEUE_METRICS = ("queue.waiting", "queue.longest_wait_min", "queue.avg_wait_min")
+STAFF_METRICS = ("staff.present", "staff.planned", "appointments.free_today", "appointments.free_3wd",
+                 "appointments.t3_days")
+FLOW_METRICS = ("flow.arrivals_today", "flow.completed_today", "flow.no_shows_today", "flow.arrivals_by_hour")
+
 # -- cards -----------------------------------------------------------------------------------
 
 
@@ -140,9 +152,10 @@ def queue_cards(config: Config, d: Display, tiles: Tiles, now: datetime) -> list
             html.Div(
                 [
                     html.Div(key_name(config, q, langs), className="row-label"),
-                    figure(tile(tiles, "queue.waiting", unit, q, langs, now, cls="big"), say(langs, "waiting")),
-                    figure(tile(tiles, "queue.longest_wait_min", unit, q, langs, now), say(langs, "longest_min")),
-                    figure(tile(tiles, "queue.avg_wait_min", unit, q, langs, now), say(langs, "average_min")),
+                    figure(tile(tiles, "queue.waiting", unit, q, langs, cls="big"), say(langs, "waiting")),
+                    figure(tile(tiles, "queue.longest_wait_min", unit, q, langs), say(langs, "longest_min")),
+                    figure(tile(tiles, "queue.avg_wait_min", unit, q, langs), say(langs, "average_min")),
+                    *row_note(tiles, [(m, unit, q) for m in QUEUE_METRICS], langs, now),
                 ],
                 className="row qrow",
             )
@@ -152,8 +165,9 @@ def queue_cards(config: Config, d: Display, tiles: Tiles, now: datetime) -> list
             rows.append(html.Div(
                 [
                     html.Div(say(langs, "callbacks"), className="row-label"),
-                    figure(tile(tiles, "callback.pending", unit, "", langs, now, cls="big"), say(langs, "pending")),
-                    figure(tile(tiles, "callback.oldest_min", unit, "", langs, now), say(langs, "oldest_min")),
+                    figure(tile(tiles, "callback.pending", unit, "", langs, cls="big"), say(langs, "pending")),
+                    figure(tile(tiles, "callback.oldest_min", unit, "", langs), say(langs, "oldest_min")),
+                    *row_note(tiles, [(m, unit, "") for m in ("callback.pending", "callback.oldest_min")], langs, now),
                 ],
                 className="row qrow",
             ))
@@ -188,10 +202,11 @@ def public_queue_cards(config: Config, d: Display, tiles: Tiles, now: datetime) 
             rows.append(html.Div(
                 [
                     html.Div(key_name(config, q, langs), className="row-label"),
-                    figure(tile(tiles, "queue.waiting", unit, q, langs, now, cls="big"), say(langs, "waiting")),
-                    figure(tile(tiles, "queue.avg_wait_min", unit, q, langs, now, cls="estimate", text=estimate),
+                    figure(tile(tiles, "queue.waiting", unit, q, langs, cls="big"), say(langs, "waiting")),
+                    figure(tile(tiles, "queue.avg_wait_min", unit, q, langs, cls="estimate", text=estimate),
                            say(langs, "wait_estimate"), cls="wide"),
-                    figure(tile(tiles, "queue.longest_wait_min", unit, q, langs, now), say(langs, "longest_min")),
+                    figure(tile(tiles, "queue.longest_wait_min", unit, q, langs), say(langs, "longest_min")),
+                    *row_note(tiles, [(m, unit, q) for m in QUEUE_METRICS], langs, now),
                 ],
                 className="row pqrow",
             ))
@@ -215,12 +230,13 @@ def capacity_cards(config: Config, d: Display, tiles: Tiles, now: datetime) -> l
             html.Div(
                 [
                     html.Div(key_name(config, p, langs), className="row-label"),
-                    html.Div([tile(tiles, "staff.present", unit, p, langs, now),
+                    html.Div([tile(tiles, "staff.present", unit, p, langs),
                               html.Span("/", className="sep"),
-                              tile(tiles, "staff.planned", unit, p, langs, now)], className="pair"),
-                    tile(tiles, "appointments.free_today", unit, p, langs, now),
-                    tile(tiles, "appointments.free_3wd", unit, p, langs, now),
-                    tile(tiles, "appointments.t3_days", unit, p, langs, now),
+                              tile(tiles, "staff.planned", unit, p, langs)], className="pair"),
+                    tile(tiles, "appointments.free_today", unit, p, langs),
+                    tile(tiles, "appointments.free_3wd", unit, p, langs),
+                    tile(tiles, "appointments.t3_days", unit, p, langs),
+                    *row_note(tiles, [(m, unit, p) for m in STAFF_METRICS], langs, now),
                 ],
                 className="row srow",
             )
@@ -232,9 +248,10 @@ def capacity_cards(config: Config, d: Display, tiles: Tiles, now: datetime) -> l
                 [
                     html.Div(
                         [html.Div([key_name(config, r, langs), " ", say(langs, "in_use")], className="row-label"),
-                         html.Div([tile(tiles, "capacity.in_use", unit, r, langs, now),
+                         html.Div([tile(tiles, "capacity.in_use", unit, r, langs),
                                    html.Span("/", className="sep"),
-                                   tile(tiles, "capacity.total", unit, r, langs, now)], className="pair")],
+                                   tile(tiles, "capacity.total", unit, r, langs)], className="pair"),
+                         *row_note(tiles, [(m, unit, r) for m in ("capacity.in_use", "capacity.total")], langs, now)],
                         className="res",
                     )
                     for r in resources
@@ -254,9 +271,10 @@ def flow_cards(config: Config, d: Display, tiles: Tiles, now: datetime) -> list[
             continue
         series = tiles.get(("flow.arrivals_by_hour", unit, ""))
         figures = html.Div(
-            [figure(tile(tiles, "flow.arrivals_today", unit, "", langs, now, cls="big"), say(langs, "arrivals")),
-             figure(tile(tiles, "flow.completed_today", unit, "", langs, now, cls="big"), say(langs, "completed")),
-             figure(tile(tiles, "flow.no_shows_today", unit, "", langs, now, cls="big"), say(langs, "no_shows"))],
+            [figure(tile(tiles, "flow.arrivals_today", unit, "", langs, cls="big"), say(langs, "arrivals")),
+             figure(tile(tiles, "flow.completed_today", unit, "", langs, cls="big"), say(langs, "completed")),
+             figure(tile(tiles, "flow.no_shows_today", unit, "", langs, cls="big"), say(langs, "no_shows")),
+             *row_note(tiles, [(m, unit, "") for m in FLOW_METRICS], langs, now)],
             className="flowfigs",
         )
         status = series["status"] if series else "unavailable"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,12 +23,14 @@ from dash.exceptions import PreventUpdate
 from dashboard.clock import is_working_day
 from dashboard.config import Config
 from dashboard.i18n import TEXT, day_name, t
-from dashboard.readmodel import ModelCache
+from dashboard.readmodel import Model, ModelCache
 from dashboard.version import app_version
 from layouts.components import board, say, say_each
+from layouts.patch import changes, plain, with_ids
 
-BOARD, ETAG, DISPLAY_ID, TICK, STREAM, META = (
-    "board", "model-etag", "display-id", "tick", "stream", "display-meta",
+KEEP_RENDERINGS = 8  # per display: screens a few updates behind still get only the changes
+BOARD, ETAG, DISPLAY_ID, TICK, STREAM, META, CHANGES = (
+    "board", "model-etag", "display-id", "tick", "stream", "display-meta", "board-changes",
 )
 
 
@@ -79,6 +81,23 @@ class DisplayContext:
     updates: str  # "push" or "poll"
     poll_ms: int = 2000
     heartbeat_seconds: int = 30
+    # the last few renderings of each display, by model etag, as the JSON the screens hold
+    rendered: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def render(self, display_id: str, model: Model) -> Any:
+        """The board of a model, rendered once whatever the number of screens."""
+        with self.lock:
+            kept = self.rendered.setdefault(display_id, {})
+            if model.etag not in kept:
+                kept[model.etag] = with_ids(plain(board(self.config, self.config.display(display_id), model.data)))
+                while len(kept) > KEEP_RENDERINGS:
+                    kept.pop(next(iter(kept)))
+            return kept[model.etag]
+
+    def rendering(self, display_id: str, etag: str | None) -> Any | None:
+        with self.lock:
+            return self.rendered.get(display_id, {}).get(etag or "")
 
 
 def closed_days(now: datetime, days: int = 14) -> list[str]:
@@ -140,9 +159,10 @@ def page_layout(ctx: DisplayContext, display_id: str | None = None, **query: Any
         [
             header,
             html.Div(id="offline-banner", className="offline-banner", hidden=True, role="alert"),
-            html.Main(board(config, d, model.data), id=BOARD),
+            html.Main(ctx.render(d.id, model), id=BOARD),
             html.Div(say(langs, "closed"), className="night-note", **{"aria-hidden": "true"}),
             dcc.Store(id=ETAG, data=model.etag),
+            dcc.Store(id=CHANGES),
             dcc.Store(id=DISPLAY_ID, data=d.id),
             html.Div(id=META, hidden=True, **{"data-meta": json.dumps(meta)}),
             *live,
@@ -161,31 +181,32 @@ def register(app: dash.Dash, ctx: DisplayContext) -> None:
         title="Ohjaustaulu",
     )
 
-    rendered: dict[str, tuple[str, list[Any]]] = {}
-
-    def fresh_board(display_id: str, etag: str | None) -> tuple[list[Any], str]:
-        """The display's board if it differs from what the client has (else PreventUpdate);
-        rendered once per model, whatever the number of clients."""
+    def fresh_board(display_id: str, etag: str | None) -> tuple[Any, Any, str]:
+        """What a screen that shows the board `etag` needs to show the display's current one:
+        nothing (PreventUpdate); the changed elements' new props; or the whole board, when
+        its shape changed or the screen's board is too old to be remembered."""
         model = ctx.cache.get(display_id)
         if model.etag == etag:
             raise PreventUpdate
-        cached = rendered.get(display_id)
-        if cached is None or cached[0] != model.etag:
-            cached = (model.etag, board(ctx.config, ctx.config.display(display_id), model.data))
-            rendered[display_id] = cached
-        return cached[1], model.etag
+        new = ctx.render(display_id, model)
+        old = ctx.rendering(display_id, etag)
+        diff = changes(old, new) if old is not None else None
+        if diff is not None:
+            return dash.no_update, diff, model.etag
+        return new, dash.no_update, model.etag
 
     if ctx.updates == "poll":
 
         @app.callback(
             Output(BOARD, "children"),
+            Output(CHANGES, "data"),
             Output(ETAG, "data"),
             Input(TICK, "n_intervals"),
             State(DISPLAY_ID, "data"),
             State(ETAG, "data"),
             prevent_initial_call=True,
         )
-        def poll(_n: int, display_id: str, etag: str) -> tuple[list[Any], str]:
+        def poll(_n: int, display_id: str, etag: str) -> tuple[Any, Any, str]:
             return fresh_board(display_id, etag)
 
     else:
@@ -202,8 +223,11 @@ def register(app: dash.Dash, ctx: DisplayContext) -> None:
             while True:
                 armed = signal.arm()
                 try:
-                    children, etag = await asyncio.to_thread(fresh_board, display_id, etag)
-                    dash.set_props(BOARD, {"children": children})
+                    children, diff, etag = await asyncio.to_thread(fresh_board, display_id, etag)
+                    if diff is dash.no_update:
+                        dash.set_props(BOARD, {"children": children})
+                    else:
+                        dash.set_props(CHANGES, {"data": diff})
                     dash.set_props(ETAG, {"data": etag})
                 except PreventUpdate:
                     pass
@@ -212,6 +236,12 @@ def register(app: dash.Dash, ctx: DisplayContext) -> None:
 
         signal = ChangeSignal(ctx.cache)
 
+    app.clientside_callback(
+        dash.ClientsideFunction("ohjaustaulu", "applyChanges"),
+        Output(CHANGES, "id"),
+        Input(CHANGES, "data"),
+        prevent_initial_call=True,
+    )
     app.clientside_callback(
         dash.ClientsideFunction("ohjaustaulu", "afterUpdate"),
         Output(DISPLAY_ID, "id"),

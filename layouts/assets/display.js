@@ -12,7 +12,7 @@
   "use strict";
   var S = {
     meta: null, online: true, offlineSince: null, delay: 2000, checking: false, healthTimer: null,
-    page: 0, start: 0, turns: {}, lang: 0, loadedAt: Date.now(), reloading: false,
+    page: 0, start: "0:0", turns: {}, lang: 0, loadedAt: Date.now(), reloading: false,
     screen: null, lastTurnAt: Date.now(),
   };
   var HEALTH_EVERY = 5000, BACKOFF_MAX = 8000;
@@ -80,35 +80,58 @@
   // -- turns: cards, pages, languages ---------------------------------------------------------
   function pages() { return Array.prototype.slice.call(document.querySelectorAll(".pages > .page")); }
 
-  // Show the cards of the active page from `start` on, as many as fit; return where the next
-  // turn starts (or null). A card too big for the screen is shown alone rather than never.
+  // A turn starts at a card and, for a card taller than the whole page, at one of its parts
+  // (rows): "card:part". Show from there as many cards as fit, and of a card that does not fit
+  // even alone as many parts as fit; return where the next turn starts (or null). A single
+  // part too big for the screen is shown alone rather than never.
+  function partsOf(card) { return card.querySelectorAll(":scope > .row:not(.shead), :scope > .resources, :scope > .flowfigs, :scope > .chart"); }
+  function outside(el, box) {
+    var r = el.getBoundingClientRect();
+    return r.right > box.right + 1 || r.bottom > box.bottom + 1;
+  }
   function fit(page, start) {
     var cards = page.querySelectorAll(".card"), box = page.getBoundingClientRect();
-    var i, end = cards.length;
+    var at = start.split(":"), c0 = +at[0], p0 = +at[1], i, j, end = null;
     for (i = 0; i < cards.length; i++) {
-      cards[i].classList.toggle("earlier", i < start);
+      cards[i].classList.toggle("earlier", i < c0);
       cards[i].classList.remove("later");
+      var ps = partsOf(cards[i]);
+      for (j = 0; j < ps.length; j++) {
+        ps[j].classList.toggle("earlier", i === c0 && j < p0);
+        ps[j].classList.remove("later");
+      }
     }
-    for (i = start; i < cards.length; i++) {
-      var r = cards[i].getBoundingClientRect();
-      if (r.right > box.right + 1 || r.bottom > box.bottom + 1) { end = Math.max(i, start + 1); break; }
+    for (i = c0; i < cards.length && end === null; i++) {
+      if (!outside(cards[i], box)) continue;
+      if (i > c0) { end = i + ":0"; break; }
+      var parts = partsOf(cards[i]);  // the first card does not fit alone: split it
+      for (j = p0 + 1; j < parts.length; j++) if (outside(parts[j], box)) { end = i + ":" + j; break; }
+      if (end === null && i + 1 < cards.length) end = (i + 1) + ":0";
     }
-    for (i = end; i < cards.length; i++) cards[i].classList.add("later");
-    return end < cards.length ? end : null;
+    if (end === null) return null;
+    var e = end.split(":"), ce = +e[0], pe = +e[1];
+    for (i = 0; i < cards.length; i++) {
+      if (i > ce || (i === ce && pe === 0)) cards[i].classList.add("later");
+      if (i === ce && pe > 0) {
+        var rest = partsOf(cards[i]);
+        for (j = pe; j < rest.length; j++) rest[j].classList.add("later");
+      }
+    }
+    return end;
   }
   function turnsOf(page) {  // the start of each turn of a page
-    var starts = [0], next = fit(page, 0);
+    var starts = ["0:0"], next = fit(page, "0:0");
     while (next !== null && starts.length < 50) { starts.push(next); next = fit(page, next); }
     return starts;
   }
   function layout() {
     var ps = pages();
     if (!ps.length) return;
-    if (S.page >= ps.length) { S.page = 0; S.start = 0; }
+    if (S.page >= ps.length) { S.page = 0; S.start = "0:0"; }
     ps.forEach(function (p, i) { p.classList.toggle("active", i === S.page); });
     var starts = turnsOf(ps[S.page]);
     S.turns[S.page] = starts.length;
-    if (starts.indexOf(S.start) < 0) S.start = 0;
+    if (starts.indexOf(S.start) < 0) S.start = "0:0";
     fit(ps[S.page], S.start);
     var total = 0, before = 0;
     ps.forEach(function (p, i) {
@@ -138,7 +161,7 @@
     if (k >= 0 && k + 1 < starts.length) {
       S.start = starts[k + 1];
     } else {
-      S.start = 0;
+      S.start = "0:0";
       S.page = (S.page + 1) % ps.length;
       if (S.page === 0 && m.langs.length > 1) { S.lang = (S.lang + 1) % m.langs.length; setLang(); }
     }
@@ -261,10 +284,23 @@
     if (el) document.body.setAttribute("data-as-of", el.getAttribute("data-as-of") || "");
   }
   window.dash_clientside = window.dash_clientside || {};
+  function settle() {
+    setAsOf();
+    if (S.started) { layout(); ages(); }
+  }
   window.dash_clientside.ohjaustaulu = {
+    // only the elements whose props changed, updated in place (layouts/patch.py)
+    applyChanges: function (changes) {
+      if (changes) {
+        changes.forEach(function (c) {
+          if (document.getElementById(c[0])) window.dash_clientside.set_props(c[0], c[1]);
+        });
+        requestAnimationFrame(settle);
+      }
+      return window.dash_clientside.no_update;
+    },
     afterUpdate: function () {
-      setAsOf();
-      if (S.started) { layout(); ages(); }
+      settle();
       return window.dash_clientside.no_update;
     },
   };
@@ -299,7 +335,7 @@
     setInterval(heartbeat, (m.heartbeat_seconds || 30) * 1000);
     return true;
   }
-  window.ohjaustaulu = { state: S, turn: turn, layout: layout, safeReload: safeReload, heartbeat: heartbeat };
+  window.ohjaustaulu = { state: S, turn: turn, layout: layout, night: night, safeReload: safeReload, heartbeat: heartbeat };
 
   // The display's layout arrives through the pages router: start the moment it is in the
   // document (other pages never have it, and cost nothing).

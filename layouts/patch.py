@@ -1,0 +1,83 @@
+"""What changed between two renderings of a board, addressed to the elements that changed.
+
+Dash 4 remounts every child of a component whose `children` prop changes, so replacing the
+board (or patching it with a `Patch`) rebuilds the whole screen on every update: every
+element is torn down and made again. Instead every element of a board gets a stable id from
+its place, and an update is a short list of (id, {prop: value}) for the elements whose props
+changed; the page applies them with `dash_clientside.set_props`, which updates just those
+elements in place. Only when the shape changed (a card, a row or a notice came or went) is
+that element's `children` replaced, and only when the board's own shape changed is the
+whole board sent again.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from plotly.utils import PlotlyJSONEncoder
+
+Path = tuple[str | int, ...]
+Change = tuple[str, dict[str, Any]]
+
+
+def plain(components: Any) -> Any:
+    """Dash components as the JSON the browser holds."""
+    return json.loads(json.dumps(components, cls=PlotlyJSONEncoder))
+
+
+def _is_component(node: Any) -> bool:
+    return isinstance(node, dict) and "type" in node and "props" in node
+
+
+def with_ids(node: Any, prefix: str = "b") -> Any:
+    """Give every component without an id one from its place in the tree (in place)."""
+    if _is_component(node):
+        node["props"].setdefault("id", prefix)
+        children = node["props"].get("children")
+        if isinstance(children, list):
+            for i, child in enumerate(children):
+                with_ids(child, f"{prefix}.{i}")
+        elif _is_component(children):
+            with_ids(children, f"{prefix}.0")
+    elif isinstance(node, list):
+        for i, child in enumerate(node):
+            with_ids(child, f"{prefix}.{i}")
+    return node
+
+
+def _diff(old: Any, new: Any, path: Path) -> list[Path]:
+    """The paths where `old` and `new` differ, as deep as they can go: a list whose length
+    changed, or a component whose type changed, differs as a whole."""
+    if type(old) is not type(new):
+        return [path]
+    if isinstance(new, dict):
+        if _is_component(new) and (new["type"], new.get("namespace")) != (old["type"], old.get("namespace")):
+            return [path]
+        return [p for key in old.keys() | new.keys()
+                for p in ([(*path, key)] if key not in old or key not in new
+                          else _diff(old[key], new[key], (*path, key)) if old[key] != new[key] else [])]
+    if isinstance(new, list):
+        if len(old) != len(new):
+            return [path]
+        return [p for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b for p in _diff(a, b, (*path, i))]
+    return [] if old == new else [path]
+
+
+def changes(old: Any, new: Any) -> list[Change] | None:
+    """(id, {prop: new value}) for each element of the board `new` whose props differ from
+    `old` (both with ids), or None when the board's own list changed shape."""
+    out: dict[str, dict[str, Any]] = {}
+    for path in _diff(old, new, ()):
+        # the nearest component enclosing the change, and which of its props changed
+        node, owner, prop = new, None, None
+        for i, part in enumerate(path):
+            if _is_component(node) and part == "props" and i + 1 < len(path):
+                owner, prop = node, path[i + 1]
+            node = node[part] if isinstance(node, (dict, list)) else None
+            if node is None:
+                break
+        if owner is None or prop is None or prop == "id":
+            return None
+        out.setdefault(owner["props"]["id"], {})[str(prop)] = owner["props"].get(str(prop))
+    return list(out.items())
