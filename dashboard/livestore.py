@@ -248,8 +248,10 @@ class LiveStore:
         pipe.hset(self.k("screens"), screen, json.dumps(beat, ensure_ascii=False))
         pipe.zadd(self.k("screens-seen"), {screen: float(beat["seen_at_epoch"])})
         stale = float(beat["seen_at_epoch"]) - SCREEN_FORGET_SECONDS
-        for old in self.r.zrangebyscore(self.k("screens-seen"), "-inf", stale):
-            pipe.hdel(self.k("screens"), old)
+        gone = [_text(x) for x in self.r.zrangebyscore(self.k("screens-seen"), "-inf", stale)
+                if isinstance(x, (bytes, str))]
+        if gone:
+            pipe.hdel(self.k("screens"), *gone)
         pipe.zremrangebyscore(self.k("screens-seen"), "-inf", stale)
         pipe.execute()
 

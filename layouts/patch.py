@@ -70,12 +70,17 @@ def changes(old: Any, new: Any) -> list[Change] | None:
     out: dict[str, dict[str, Any]] = {}
     for path in _diff(old, new, ()):
         # the nearest component enclosing the change, and which of its props changed
-        node, owner, prop = new, None, None
+        node: Any = new
+        owner: dict[str, Any] | None = None
+        prop: str | int | None = None
         for i, part in enumerate(path):
             if _is_component(node) and part == "props" and i + 1 < len(path):
                 owner, prop = node, path[i + 1]
-            node = node[part] if isinstance(node, (dict, list)) else None
-            if node is None:
+            if isinstance(node, dict):
+                node = node.get(part)
+            elif isinstance(node, list) and isinstance(part, int):
+                node = node[part]
+            else:
                 break
         if owner is None or prop is None or prop == "id":
             return None

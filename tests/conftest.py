@@ -139,3 +139,14 @@ def wait_for(predicate, timeout: float = 20, interval: float = 0.1, what: str = 
             last = err
         time.sleep(interval)
     raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
+
+
+# Figures a test measures along the way (not timed assertions): printed at the end of the run.
+FIGURES: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if FIGURES:
+        terminalreporter.section("figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)

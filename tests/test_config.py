@@ -85,3 +85,24 @@ def test_missing_file_is_named(tmp_path: Path):
     result = cli("check-config", "--config", str(tmp_path / "nothing.toml"))
     assert result.returncode == 2
     assert "nothing.toml: (file)" in result.stderr
+
+
+def test_a_display_may_take_turns_in_languages_and_names_its_night():
+    cfg = load_config(EXAMPLE_CONFIG)
+    aula = cfg.display("aula")
+    assert aula.languages == ["fi", "sv"] and aula.lang == "fi" and aula.night == "off"
+    assert aula.title_in("sv") == "Välkommen" and aula.title_in("fi") == "Tervetuloa"
+    kaytava = cfg.display("vastaanotto-kaytava")
+    assert kaytava.languages == ["fi"] and kaytava.night == "dim"
+    assert cfg.site.names_sv["näytteenotto"] == "Provtagning"
+
+
+def test_bad_display_languages_and_night_are_named():
+    text = GOOD.replace('language = ["fi", "sv"]', 'language = ["fi", "fi"]')
+    assert ("site.toml", "displays[2].language", "give one language or several different ones") in problems(text)
+    text = GOOD.replace('language = ["fi", "sv"]', 'language = ["fi", "de"]')
+    assert any(key.startswith("displays[2].language") for _f, key, _r in problems(text))
+    text = GOOD.replace('night = "off"', 'night = "pois"')
+    assert any(key == "displays[2].night" for _f, key, _r in problems(text))
+    text = GOOD.replace("reload_hour = 4", "reload_hour = 25")
+    assert any(key == "site.reload_hour" for _f, key, _r in problems(text))

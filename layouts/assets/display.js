@@ -284,9 +284,23 @@
     if (el) document.body.setAttribute("data-as-of", el.getAttribute("data-as-of") || "");
   }
   window.dash_clientside = window.dash_clientside || {};
+  // After an update: the current turn fitted again (values change widths and rows come and
+  // go), once per frame however many updates arrived in it. The whole rotation is measured
+  // again only when the board itself was replaced, at each turn and on resize.
   function settle() {
+    S.settling = false;
     setAsOf();
-    if (S.started) { layout(); ages(); }
+    if (!S.started) return;
+    var board = document.getElementById("board"), first = board && board.firstElementChild;
+    if (first !== S.boardFirst) { S.boardFirst = first; layout(); }
+    else {
+      var ps = pages();
+      if (ps[S.page]) fit(ps[S.page], S.start);
+    }
+    ages();
+  }
+  function scheduleSettle() {
+    if (!S.settling) { S.settling = true; requestAnimationFrame(settle); }
   }
   window.dash_clientside.ohjaustaulu = {
     // only the elements whose props changed, updated in place (layouts/patch.py)
@@ -295,12 +309,12 @@
         changes.forEach(function (c) {
           if (document.getElementById(c[0])) window.dash_clientside.set_props(c[0], c[1]);
         });
-        requestAnimationFrame(settle);
+        scheduleSettle();
       }
       return window.dash_clientside.no_update;
     },
     afterUpdate: function () {
-      settle();
+      scheduleSettle();
       return window.dash_clientside.no_update;
     },
   };
@@ -317,6 +331,7 @@
     document.documentElement.setAttribute("lang", lang());
     setOnline(true);
     setAsOf();
+    S.boardFirst = document.getElementById("board") && document.getElementById("board").firstElementChild;
     layout();
     tickClock();
     ages();
