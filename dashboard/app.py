@@ -40,6 +40,9 @@ def create_app(config: Config, store: LiveStore, history: History | None,
         websocket_callbacks=False,
         compress=True,
     )
+    # the page in the site's language, dark from the first paint (no white flash on a TV)
+    app.index_string = app.index_string.replace("<html>", f'<html lang="{config.site.language}">').replace(
+        "{%app_entry%}", '{%app_entry%}<noscript>Ohjaustaulu tarvitsee JavaScriptin.</noscript>')
     cache = ModelCache(config, store, history)
     display.register(app, display.DisplayContext(config, cache, updates))
     if history is not None and data_dir is not None:

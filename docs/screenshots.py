@@ -14,7 +14,14 @@ sys.path.insert(0, str(ROOT))
 from tests.browser.conftest import chrome, start_demo, stop_demo  # noqa: E402
 from tests.conftest import EXAMPLE_CONFIG, close_backend, make_backend, wait_for  # noqa: E402
 
-SHOTS = [("vastaanotto-kaytava", 1920, 1080), ("johto", 1920, 1080), ("aula", 1920, 1080)]
+# (display, width, height, turns to take first: a later turn of the rotation, or the
+# Swedish turn of a bilingual screen)
+SHOTS = [
+    ("vastaanotto-kaytava", 1920, 1080, 0), ("vastaanotto-kaytava", 1920, 1080, 2),
+    ("vastaanotto-kaytava", 3840, 2160, 0), ("vastaanotto-kaytava", 1080, 1920, 0),
+    ("johto", 1920, 1080, 0),
+    ("aula", 1920, 1080, 0), ("aula", 3840, 2160, 1), ("aula", 1080, 1920, 0),
+]
 
 
 def main() -> None:
@@ -24,19 +31,31 @@ def main() -> None:
         backend = make_backend("embedded", Path(tmp) / "data")
         demo = start_demo(backend, EXAMPLE_CONFIG)
         try:
-            for display, width, height in SHOTS:
+            for display, width, height, turns in SHOTS:
                 driver = chrome(width, height)
                 try:
-                    driver.get(f"{demo.url}/display/{display}")
+                    driver.get(f"{demo.url}/display/{display}?screen=readme-{width}x{height}")
                     wait_for(lambda d=driver: d.execute_script(
                         "return document.querySelector('[data-status=\"fresh\"]') !== null"
                         " && document.body.dataset.asOf"), timeout=30, what="data")
-                    time.sleep(2)  # the clock's first tick, the charts drawn
-                    path = out / f"{display}-{width}x{height}.png"
+                    time.sleep(2)  # the clock's first tick
+                    for _ in range(turns):
+                        driver.execute_script("window.ohjaustaulu.turn()")
+                    time.sleep(0.5)
+                    suffix = f"-turn{turns + 1}" if turns else ""
+                    path = out / f"{display}-{width}x{height}{suffix}.png"
                     driver.save_screenshot(str(path))
                     print(path.relative_to(ROOT))
                 finally:
                     driver.quit()
+            driver = chrome(1600, 900)
+            try:
+                driver.get(f"{demo.url}/admin")
+                wait_for(lambda: driver.find_elements("css selector", ".screen-row"), what="screens")
+                driver.save_screenshot(str(out / "admin-1600x900.png"))
+                print("docs/screenshots/admin-1600x900.png")
+            finally:
+                driver.quit()
         finally:
             stop_demo(demo)
             close_backend(backend)

@@ -86,8 +86,12 @@ def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     close_backend(backend)
 
 
-def chrome(width: int = 1920, height: int = 1080) -> webdriver.Chrome:
+def chrome(width: int = 1920, height: int = 1080, network_log: bool = False) -> webdriver.Chrome:
+    """Debian's headless Chromium at exactly width × height CSS pixels; `network_log` keeps
+    DevTools' network events for reading with get_log("performance")."""
     opts = webdriver.ChromeOptions()
+    if network_log:
+        opts.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-background-networking", "--disable-component-update", "--no-first-run",
                 "--disable-sync", "--hide-scrollbars"):

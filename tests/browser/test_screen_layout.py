@@ -150,3 +150,28 @@ def test_the_axe_check_can_fail(browser, demo: Demo):
         "const p = document.createElement('p'); p.textContent = 'huono kontrasti';"
         "p.style.color = '#2a3440'; document.querySelector('main').appendChild(p);")
     assert "color-contrast" in {v["id"] for v in run_axe(browser)}
+
+
+@embedded_only
+def test_a_raised_escalation_level_says_why_and_still_fits(demo: Demo):
+    from dashboard.config import load_config
+    from dashboard.readings import Reading
+
+    store = demo.backend.store
+    now = store.clock(load_config(demo.config).tz).now()
+    store.write_readings("test-ruuhka", [
+        Reading("queue.waiting", "vastaanotto", f"ruuhkajono {i}", 20 + i, now, "test-ruuhka") for i in range(4)
+    ], {})
+    driver = chrome(1920, 1080)
+    try:
+        open_screen(driver, demo, "vastaanotto-kaytava")
+        bar = wait_for(lambda: driver.find_element("css selector", '.escalation[data-escalation="3"]'),
+                       what="escalation level 3")
+        text = bar.text
+        assert "3" in text and "Korkea" in text
+        assert "Vastaanotto, Ruuhkajono 0: jonossa 20 (raja > 15)" in text and "ja 1 muuta" in text
+        driver.execute_script("window.ohjaustaulu.layout()")
+        check_every_turn(driver, 1)
+    finally:
+        store.write_readings("test-ruuhka", [], {})
+        driver.quit()
