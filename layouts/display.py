@@ -125,6 +125,7 @@ def page_layout(ctx: DisplayContext, display_id: str | None = None, **query: Any
         "display": d.id,
         "langs": langs,
         "mode": d.mode,
+        "updates": ctx.updates,
         "rotate_seconds": d.rotate_seconds,
         "tz": config.site.timezone,
         "clock": clock.to_dict(),

@@ -170,9 +170,9 @@
   }
 
   // -- connection -----------------------------------------------------------------------------
-  function setProps(id, props) {
+  function setProps(id, props) {  // for components that draw nothing (dcc.Interval)
     var dc = window.dash_clientside;
-    if (dc && dc.set_props && document.getElementById(id)) dc.set_props(id, props);
+    try { if (dc && dc.set_props) dc.set_props(id, props); } catch (e) { /* not on this page */ }
   }
   function setOnline(online) {
     var banner = document.getElementById("offline-banner");
@@ -185,12 +185,16 @@
         banner.textContent = text("offline").replace("{since}", clockText(now()));
         banner.hidden = false;
       }
-      setProps("tick", { disabled: true });  // no point asking for data meanwhile
+      if (meta().updates === "poll") setProps("tick", { disabled: true });  // no point asking meanwhile
     } else {
       if (banner) banner.hidden = true;
-      setProps("tick", { disabled: false });
-      var ws = document.getElementById("stream");  // push mode: start the stream again
-      if (ws) setProps("stream", { max_intervals: -1, interval: 1e9, n_intervals: 0 });
+      if (meta().updates === "poll") setProps("tick", { disabled: false });
+      // push mode: the stream ended with the old server; let its one-shot interval fire
+      // once more, which starts the stream again on the new one
+      else {
+        S.streams = (S.streams || 1) + 1;
+        setProps("stream", { max_intervals: S.streams });
+      }
       heartbeat();
     }
   }

@@ -69,15 +69,20 @@ def stop(proc: subprocess.Popen[str]) -> None:
         proc.wait()
 
 
-@pytest.mark.parametrize("backend_name", BACKENDS)
-def test_the_server_goes_away_and_comes_back_without_a_reload(tmp_path: Path, backend_name: str):
+@pytest.mark.parametrize(("backend_name", "updates"), [(b, "poll") for b in BACKENDS] + [("embedded", "push")])
+def test_the_server_goes_away_and_comes_back_without_a_reload(tmp_path: Path, backend_name: str, updates: str):
     """Production shape: collectors and web server as their own processes. The web server is
-    stopped: within 15 s the banner says so, the last values stay. It is started again:
-    within 15 s the page shows fresh values, in the same document (no reload)."""
+    stopped: within 15 s the banner says so, the last values stay, and the page does not
+    reload itself onto the missing server. It is started again: within 15 s the page shows
+    fresh values, in the same document (no reload). Then a reload, when asked for, happens
+    only now that the server answers."""
     from dashboard import demo as demo_setup
 
     backend = make_backend(backend_name, tmp_path / "data")
     config_path = fast_config(tmp_path / "site.toml")
+    if updates == "push":
+        config_path.write_text(config_path.read_text(encoding="utf-8").replace(
+            'key_prefix = "ohjaustaulu:"', 'key_prefix = "ohjaustaulu:"\nupdates = "push"'), encoding="utf-8")
     config = load_config(config_path)
     demo_setup.prepare(config, backend.store, backend.history, dtime(10), 1.0)
     env = backend.cli_env()
@@ -97,6 +102,7 @@ def test_the_server_goes_away_and_comes_back_without_a_reload(tmp_path: Path, ba
         assert time.monotonic() - stopped <= 15
         banner = driver.find_element("id", "offline-banner")
         assert banner.is_displayed() and "Ei yhteyttä palvelimeen" in banner.text and "klo" in banner.text
+        driver.execute_script("window.ohjaustaulu.safeReload()")  # e.g. the quiet hour came
         time.sleep(3)  # a while without a server: still the last values, no error page
         assert {(t["metric"], t["unit"], t["key"]): t["value"] for t in tiles(driver)} == last
         assert driver.execute_script("return window.__sameDocument") == "yes"
@@ -115,6 +121,11 @@ def test_the_server_goes_away_and_comes_back_without_a_reload(tmp_path: Path, ba
         assert time.monotonic() - back <= 15
         assert not banner.is_displayed()
         assert driver.execute_script("return window.__sameDocument") == "yes"  # no reload
+        # a new version deployed: the heartbeat's answer says so, and now the page reloads
+        driver.execute_script("window.ohjaustaulu.state.meta.version = 'old'; window.ohjaustaulu.heartbeat()")
+        wait_for(lambda: driver.execute_script("return window.__sameDocument") is None, timeout=15,
+                 what="a reload onto the new version")
+        open_display(driver, driver.current_url)
     finally:
         driver.quit()
         stop(web)
