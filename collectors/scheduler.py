@@ -63,7 +63,23 @@ def build_scheduler(
         )
     sched.add_job(_guarded(lambda: drain(store, history), "history writer"), "interval", seconds=2,
                   id="history")
+    # raw changes older than [history] raw_days go once a day, in the quiet hour; the hourly
+    # and daily rollups that the history page reads stay
+    sched.add_job(_guarded(lambda: prune_history(config, history), "history retention"), "cron",
+                  hour=config.site.reload_hour, minute=17, timezone=config.tz, id="retention")
     return sched
+
+
+def prune_history(config: Config, history: History) -> int:
+    from datetime import datetime
+
+    from dashboard import rollups
+
+    removed = rollups.prune(history, config.history.raw_days, datetime.now(config.tz))
+    if removed:
+        log.info("history: %d raw changes older than %d days removed (rollups kept)", removed,
+                 config.history.raw_days)
+    return removed
 
 
 def start(sched: BackgroundScheduler) -> None:

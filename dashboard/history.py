@@ -20,8 +20,10 @@ from zoneinfo import ZoneInfo
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import (
+    Date,
     DateTime,
     Engine,
+    Float,
     Index,
     Integer,
     String,
@@ -84,6 +86,53 @@ class ReadingChange(Base):
     __table_args__ = (Index("ix_reading_changes_metric_unit_time", "metric", "unit", "observed_at"),)
 
 
+class HourlyRollup(Base):
+    """One series (metric, unit, key) over one clock hour of the site's time zone, kept by
+    dashboard.rollups from the raw changes (hour_start is the hour's UTC start instant)."""
+
+    __tablename__ = "hourly_rollups"
+    metric: Mapped[str] = mapped_column(String(64), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hour_start: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    last: Mapped[str] = mapped_column(Text)  # JSON text, as in reading_changes.value
+    mean: Mapped[float | None] = mapped_column(Float)
+    min: Mapped[float | None] = mapped_column(Float)
+    max: Mapped[float | None] = mapped_column(Float)
+    covered_seconds: Mapped[float] = mapped_column(Float)
+    samples: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = {"sqlite_with_rowid": False}
+
+
+class DailyRollup(Base):
+    """One series over one local date of the site (day_start: its UTC start instant)."""
+
+    __tablename__ = "daily_rollups"
+    metric: Mapped[str] = mapped_column(String(64), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    day_start: Mapped[datetime] = mapped_column(UtcDateTime)
+    last: Mapped[str] = mapped_column(Text)
+    mean: Mapped[float | None] = mapped_column(Float)
+    min: Mapped[float | None] = mapped_column(Float)
+    max: Mapped[float | None] = mapped_column(Float)
+    covered_seconds: Mapped[float] = mapped_column(Float)
+    samples: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = {"sqlite_with_rowid": False}
+
+
+class RollupState(Base):
+    """What the rollups were built with: the time zone, whether they cover the raw changes
+    and the retention horizon (before it, raw changes are pruned and rollups are final)."""
+
+    __tablename__ = "rollup_state"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
 class Import(Base):
     """Every workbook import, accepted or rejected, with its report."""
 
@@ -125,6 +174,9 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
     elif schema:
         with engine.begin() as conn:
+            # CREATE SCHEMA IF NOT EXISTS is not safe against itself at the same moment:
+            # commands starting together take turns (a lock of this schema's name only)
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k, hashtext(:s))"), {"k": MIGRATION_LOCK, "s": schema})
             conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     return engine
 
@@ -147,7 +199,9 @@ def migrate(engine: Engine) -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with _migration_lock(engine), engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
+            # per schema: installations (and tests) in other schemas of the database go on
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k, hashtext(current_schema()))"),
+                         {"k": MIGRATION_LOCK})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 
@@ -183,7 +237,9 @@ class History:
 
     def record(self, changes: list[tuple[str | None, Reading]]) -> int:
         """Record changes (event id, reading); an event id seen before is skipped, so a
-        change delivered twice is written once."""
+        change delivered twice is written once. The hourly and daily rollups of the series
+        and days the written changes touch are brought up to date in the same transaction
+        (dashboard.rollups.maintain)."""
         if not changes:
             return 0
         now = datetime.now(UTC)
@@ -209,10 +265,16 @@ class History:
         stmt = (
             insert(ReadingChange)
             .on_conflict_do_nothing(index_elements=["event_id"])
-            .returning(ReadingChange.id)
+            .returning(ReadingChange.metric, ReadingChange.unit, ReadingChange.key,
+                       ReadingChange.observed_at)
         )
         with self.engine.begin() as conn:
-            return len(conn.execute(stmt, rows).all())
+            written = conn.execute(stmt, rows).all()
+            if written:  # the rollups of the hours and days these changes touch, same transaction
+                from dashboard.rollups import maintain
+
+                maintain(conn, [tuple(row) for row in written])
+            return len(written)
 
     def changes(self, metric: str | None = None, unit: str | None = None) -> list[ReadingChange]:
         stmt = select(ReadingChange).order_by(ReadingChange.observed_at, ReadingChange.id)

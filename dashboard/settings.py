@@ -44,4 +44,11 @@ class Settings:
         return LiveStore.open(self.redis_url, self.data_dir, self.key_prefix)
 
     def history(self) -> History:
-        return History.open(self.database_url, self.data_dir, self.db_schema)
+        """The history database, migrated; a database that held changes before the rollups
+        existed gets them built once, here."""
+        from dashboard import rollups
+
+        history = History.open(self.database_url, self.data_dir, self.db_schema)
+        if rollups.needs_rebuild(history, self.config.tz):
+            rollups.rebuild(history, self.config.tz)
+        return history
