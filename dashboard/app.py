@@ -14,6 +14,7 @@ from dash import html
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
+from dashboard.auth import Auth
 from dashboard.config import Config
 from dashboard.history import History
 from dashboard.livestore import LiveStore
@@ -21,6 +22,7 @@ from dashboard.readmodel import ModelCache, snapshot
 from dashboard.screens import HeartbeatError, parse_heartbeat, stamp
 from dashboard.version import app_version
 from layouts import admin, display, tablet
+from layouts import history as history_page
 
 ASSETS = Path(__file__).resolve().parent.parent / "layouts" / "assets"
 
@@ -47,11 +49,15 @@ def create_app(config: Config, store: LiveStore, history: History | None,
     display.register(app, display.DisplayContext(config, cache, updates))
     if history is not None and data_dir is not None:
         tablet.register(app, tablet.TabletContext(config, store, history, data_dir))
-    admin.register(app, config, store)
+    if history is not None:
+        history_page.register(app, history_page.HistoryContext(config, store, history))
+    admin.register(app, config, store, history)
     dash.register_page("index", path="/", layout=lambda **_: index_page(config))
     app.layout = html.Div(dash.page_container)
     server: Any = app.server
     server.state.cache = cache
+    if history is not None:
+        Auth(config, store, history).register(server)
     _first_request_setup(app)
 
     @server.get("/health")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import os
@@ -85,7 +86,69 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("action", choices=["stop", "start", "status"])
     source.add_argument("name")
     source.set_defaults(func=cmd_source)
+
+    user = sub.add_parser("user", parents=[common], help="local accounts")
+    user_sub = user.add_subparsers(required=True, metavar="action")
+    add = user_sub.add_parser("add", parents=[common], help="create or update a local account")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["shift_lead", "manager", "admin"])
+    add.add_argument("--units", nargs="*", default=[], help="unit codes (default: every unit)")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.set_defaults(func=cmd_user_add)
+
+    token = sub.add_parser("display-token", parents=[common], help="print (or revoke) a screen's token")
+    token.add_argument("display")
+    token.add_argument("--revoke", action="store_true", help="revoke every token of the display")
+    token.set_defaults(func=cmd_display_token)
     return p
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from dashboard import audit
+    from dashboard.accounts import AccountError, add_user
+
+    s = _settings(args)
+    unknown = [u for u in args.units if u not in {x.code for x in s.config.units}]
+    if unknown:
+        print(f"--units: unknown unit {unknown[0]!r}; configured: "
+              f"{', '.join(u.code for u in s.config.units)}", file=sys.stderr)
+        return 2
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        created = add_user(s.history(), args.name, args.role, args.units, password)
+    except AccountError as err:
+        print(str(err), file=sys.stderr)
+        return 2
+    audit.record(s.history(), getpass.getuser(), "user-add" if created else "user-update",
+                 {"user": args.name}, after={"role": args.role, "units": args.units, "password_set": password is not None})
+    print(f"{'created' if created else 'updated'} {args.name} ({args.role}"
+          f"{', units ' + ' '.join(args.units) if args.units else ', every unit'})")
+    return 0
+
+
+def cmd_display_token(args: argparse.Namespace) -> int:
+    from dashboard import audit
+    from dashboard.accounts import new_display_token, revoke_display_tokens
+
+    s = _settings(args)
+    try:
+        s.config.display(args.display)
+    except KeyError:
+        print(f"unknown display {args.display!r}; configured: "
+              f"{', '.join(d.id for d in s.config.displays)}", file=sys.stderr)
+        return 2
+    who = getpass.getuser()
+    if args.revoke:
+        n = revoke_display_tokens(s.history(), args.display)
+        audit.record(s.history(), who, "display-token-revoke", {"display": args.display, "revoked": n})
+        print(f"revoked {n} token(s) of {args.display}; its screens stop within 30 s")
+        return 0
+    token = new_display_token(s.history(), args.display)
+    audit.record(s.history(), who, "display-token", {"display": args.display})
+    print(token)
+    return 0
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -227,11 +290,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if clock.shifted:
         print(f"  Outside opening hours: the demo clock shows {clock.now():%a %d.%m.%Y %H.%M}"
               f" (x{clock.speed:g}), and the screens say so.")
+    tokens = demo.screens_and_people(s.config, history)
+    # weeks of past days for the manager's history, while the screens already run
+    threading.Thread(target=demo.seed_days, args=(s.config, history, clock.now().date()),
+                     daemon=True, name="demo-history").start()
     for d in s.config.displays:
-        print(f"  wall display ({d.mode}): {base}/display/{d.id}")
-    print(f"  all displays:          {base}/")
-    print(f"  shift lead's workbook:  {base}/tablet")
-    print("  (the manager's history view arrives with its own issue)")
+        print(f"  wall display ({d.mode}): {base}/display/{d.id}?token={tokens[d.id]}")
+    print(f"  shift lead's tablet:   {base}/tablet   (sign in: {demo.PEOPLE[0][0]} / {demo.PASSWORD})")
+    print(f"  manager's history:     {base}/history  (sign in: {demo.PEOPLE[1][0]} / {demo.PASSWORD})")
+    print(f"  admin:                 {base}/admin    (sign in: {demo.PEOPLE[2][0]} / {demo.PASSWORD})")
     print(f"  data folder:           {s.data_dir}\n", flush=True)
     try:
         _run_web(s, store, history, args.host, args.port)

@@ -117,12 +117,36 @@ class Escalation(_Strict):
     rules: list[Rule] = []
 
 
+class OidcSettings(_Strict):
+    issuer: str = Field(min_length=1)
+    client_id: str = Field(min_length=1)
+    client_secret_env: str = Field(min_length=1)
+    scope: str = "openid profile"
+    name_claim: str = "preferred_username"
+    roles_claim: str = "roles"
+    # the identity provider's role or group names -> ours
+    role_map: dict[str, Literal["shift_lead", "manager", "admin"]] = Field(min_length=1)
+    units_claim: str | None = None
+    button: str = "Kirjaudu organisaation tunnuksella"
+
+
+class AuthSettings(_Strict):
+    oidc: OidcSettings | None = None
+
+
+class HistorySettings(_Strict):
+    # raw reading changes are kept this long; hourly and daily rollups are kept for good
+    raw_days: int = Field(default=400, ge=7)
+
+
 class Config(_Strict):
     site: Site = Site()
     units: list[Unit] = Field(min_length=1)
     displays: list[Display] = []
     sources: list[Source] = []
     escalation: Escalation = Escalation()
+    history: HistorySettings = HistorySettings()
+    auth: AuthSettings = AuthSettings()
     path: Path | None = Field(default=None, exclude=True)
 
     def unit(self, code: str) -> Unit:
@@ -221,6 +245,13 @@ def _cross_checks(cfg: Config) -> list[tuple[str, str]]:
         for j, code in enumerate(r.units):
             if code not in unit_codes:
                 problems.append((f"escalation.rules[{i}].units[{j}]", f"unknown unit {code!r}"))
+    oidc = cfg.auth.oidc
+    if oidc is not None:
+        if not oidc.issuer.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            problems.append(("auth.oidc.issuer", "must be an https:// address"))
+        if oidc.client_secret_env not in os.environ:
+            problems.append(("auth.oidc.client_secret_env",
+                             f"environment variable {oidc.client_secret_env} is not set"))
     start, end = cfg.site.opening_hours
     if not 0 <= start < end <= 24:
         problems.append(("site.opening_hours", "must be [start, end] hours with start < end"))

@@ -12,6 +12,11 @@ Keys, all under the configured prefix P:
   P history             stream of changed readings, drained into SQL by the history writer
   P screens             hash  screen id -> its last heartbeat JSON
   P screens-seen        zset  screen id by last heartbeat time (to forget long-gone screens)
+  P escalation          hash  unit -> the level a shift lead set or confirmed, with reason
+  P session:<sha256>    hash  a signed-in person's session (expires), keyed by its id's digest
+  P login-failures:<who> int  failed sign-ins in a row for a name or address (expires)
+  P oidc:<state>        hash  an OpenID Connect sign-in under way: nonce, PKCE verifier (expires)
+  P login-blocked:<who>  str   present while `who` must wait before trying again (expires)
 """
 
 from __future__ import annotations
@@ -257,6 +262,85 @@ class LiveStore:
 
     def screens(self) -> list[dict[str, Any]]:
         return [json.loads(v) for v in self.r.hvals(self.k("screens"))]
+
+    # -- escalation set by a person ------------------------------------------------------
+
+    def set_escalation(self, unit: str, entry: dict[str, Any] | None) -> None:
+        """A shift lead's level for a unit (level, reason, by, at, valid_until), or None to
+        hand the unit back to the rules."""
+        pipe = self.r.pipeline(transaction=True)
+        if entry is None:
+            pipe.hdel(self.k("escalation"), unit)
+        else:
+            pipe.hset(self.k("escalation"), unit, json.dumps(entry, ensure_ascii=False))
+        pipe.incr(self.k("version"))
+        pipe.execute()
+        self._announce()
+
+    def escalations(self) -> dict[str, dict[str, Any]]:
+        return {_text(k): json.loads(v) for k, v in self.r.hgetall(self.k("escalation")).items()}
+
+    def put_notice_now(self, notice: dict[str, Any]) -> None:
+        """Post or change a notice and tell the screens at once."""
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hset(self.k("notices"), notice["id"], json.dumps(notice, ensure_ascii=False))
+        pipe.incr(self.k("version"))
+        pipe.execute()
+        self._announce()
+
+    # -- sessions and sign-in attempts -------------------------------------------------
+
+    def put_oidc_state(self, state: str, data: dict[str, str], ttl_seconds: int = 600) -> None:
+        mapping: dict[Any, Any] = dict(data)
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hset(self.k("oidc", state), mapping=mapping)
+        pipe.expire(self.k("oidc", state), ttl_seconds)
+        pipe.execute()
+
+    def pop_oidc_state(self, state: str) -> dict[str, str]:
+        """The sign-in that `state` began, once (a replayed state finds nothing)."""
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hgetall(self.k("oidc", state))
+        pipe.delete(self.k("oidc", state))
+        raw, _ = pipe.execute()
+        return {_text(k): _text(v) for k, v in raw.items()}
+
+    def put_session(self, sid_hash: str, data: dict[str, str], ttl_seconds: int) -> None:
+        key = self.k("session", sid_hash)
+        mapping: dict[Any, Any] = dict(data)
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hset(key, mapping=mapping)
+        pipe.expire(key, ttl_seconds)
+        pipe.execute()
+
+    def session(self, sid_hash: str) -> dict[str, str]:
+        return {_text(k): _text(v) for k, v in self.r.hgetall(self.k("session", sid_hash)).items()}
+
+    def drop_session(self, sid_hash: str) -> None:
+        self.r.delete(self.k("session", sid_hash))
+
+    def failed_logins(self, who: str) -> int:
+        return int(self.r.get(self.k("login-failures", who)) or 0)
+
+    def fail_login(self, who: str, window_seconds: int) -> int:
+        """Count one more failed sign-in for `who` (a name or an address); the count is
+        forgotten `window_seconds` after the last failure."""
+        key = self.k("login-failures", who)
+        pipe = self.r.pipeline(transaction=True)
+        pipe.incr(key)
+        pipe.expire(key, window_seconds)
+        count, _ = pipe.execute()
+        return int(count)
+
+    def clear_failed_logins(self, who: str) -> None:
+        self.r.delete(self.k("login-failures", who), self.k("login-blocked", who))
+
+    def block_logins(self, who: str, seconds: int) -> None:
+        self.r.set(self.k("login-blocked", who), "1", ex=max(1, seconds))
+
+    def login_blocked_for(self, who: str) -> int:
+        """Seconds until `who` may try to sign in again (0: now)."""
+        return max(0, int(self.r.ttl(self.k("login-blocked", who))))
 
     # -- tests and tools --------------------------------------------------------------
 

@@ -1,0 +1,54 @@
+"""The audit log: every sign-in, import, correction, notice and escalation change, with who,
+when, and the value before and after. Rows are only ever inserted; the database itself
+refuses to update or delete them (migration 0003)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from dashboard.history import AuditEntry, History
+
+
+def record(history: History, who: str, action: str, details: dict[str, Any], *,
+           before: Any = None, after: Any = None, conn: Connection | None = None) -> None:
+    row = {"at": datetime.now(UTC), "who": who, "action": action,
+           "details": json.dumps({**details, "before": before, "after": after}, ensure_ascii=False, default=str)}
+    if conn is not None:
+        conn.execute(insert(AuditEntry), [row])
+        return
+    with history.engine.begin() as c:
+        c.execute(insert(AuditEntry), [row])
+
+
+def entries(history: History, limit: int = 500, action: str | None = None) -> list[dict[str, Any]]:
+    """The newest entries first."""
+    stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if action:
+        stmt = stmt.where(AuditEntry.action == action)
+    with history.engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    out = []
+    for r in rows:
+        details = json.loads(r.details) if r.details else {}
+        out.append({"id": r.id, "at": r.at.isoformat(), "who": r.who, "action": r.action,
+                    "before": details.pop("before", None), "after": details.pop("after", None),
+                    "details": details})
+    return out
+
+
+def to_csv(rows: list[dict[str, Any]]) -> bytes:
+    """The audit log for a spreadsheet: UTF-8 with BOM, `;` between fields."""
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";")
+    w.writerow(["id", "aika", "kuka", "tapahtuma", "ennen", "jälkeen", "tiedot"])
+    for r in rows:
+        w.writerow([r["id"], r["at"], r["who"], r["action"],
+                    json.dumps(r["before"], ensure_ascii=False), json.dumps(r["after"], ensure_ascii=False),
+                    json.dumps(r["details"], ensure_ascii=False)])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
