@@ -107,7 +107,7 @@ def main() -> int:
         backend = make_backend("embedded", Path(tmp) / "data")
         demo = start_demo(backend, EXAMPLE_CONFIG)
         try:
-            url = f"{demo.url}/display/{DISPLAY}"
+            url = demo.display_url(DISPLAY)
             load_times(url, 1)  # the server's own first request setup, not the screen's
             fcp, tiles, first_load_kb = load_times(url, args.runs)
             weights = update_weights(url, args.seconds)

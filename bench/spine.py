@@ -80,16 +80,23 @@ def env_for(data: Path) -> dict[str, str]:
     return env
 
 
+def token(data: Path, config: Path) -> str:
+    """The display's token, made as IT makes one."""
+    return subprocess.run([EXE, "display-token", DISPLAY, "--config", str(config)], env=env_for(data),
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
 def cold_start(tmp: Path, browser) -> float:  # type: ignore[no-untyped-def]
     data = tmp / "cold"
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    screen_token = token(data, EXAMPLE_CONFIG)  # set up by IT beforehand, not part of the start
     t0 = time.perf_counter()
     proc = subprocess.Popen([EXE, "demo", "--port", str(port), "--config", str(EXAMPLE_CONFIG)],
                             env=env_for(data), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_health(url, proc)
-        browser.get(f"{url}/display/{DISPLAY}")
+        browser.get(f"{url}/display/{DISPLAY}?token={screen_token}")
         wait_for(lambda: browser.execute_script(
             "return document.querySelector('[data-status=\"fresh\"]') !== null"),
             timeout=30, interval=0.02, what="a fresh tile")
@@ -131,9 +138,10 @@ def serve_run(tmp: Path, updates: str, samples: int, cpu_seconds: float) -> dict
     try:
         wait_health(url, serve)
         store = LiveStore.open(None, data, "ohjaustaulu:")
+        screen_token = token(data, cfg)
         for _ in range(10):
             d = chrome()
-            d.get(f"{url}/display/{DISPLAY}")
+            d.get(f"{url}/display/{DISPLAY}?token={screen_token}")
             drivers.append(d)
         for d in drivers:
             wait_for(lambda d=d: d.execute_script("return document.querySelectorAll('[data-metric]').length > 0"),

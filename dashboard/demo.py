@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, time, timedelta
 
+from sqlalchemy import text
+
 from collectors.demo import simulator
 from dashboard.clock import Clock, demo_clock, is_working_day
 from dashboard.config import Config
@@ -14,6 +16,20 @@ from dashboard.readings import Reading
 
 log = logging.getLogger(__name__)
 SEED_SOURCE = "demo-historia"
+# the demo's own accounts (a real installation creates its own with `ohjaustaulu user add`)
+PEOPLE = [("vuorovastaava", "shift_lead"), ("esihenkilo", "manager"), ("yllapito", "admin")]
+PASSWORD = "ohjaustaulu-demo"
+
+
+def screens_and_people(config: Config, history: History) -> dict[str, str]:
+    """A fresh token for each display (to print its address), and the demo's accounts if
+    they are not there yet."""
+    from dashboard.accounts import add_user, get_user, new_display_token
+
+    for name, role in PEOPLE:
+        if get_user(history, name) is None:
+            add_user(history, name, role, [], PASSWORD)
+    return {d.id: new_display_token(history, d.id) for d in config.displays}
 
 
 def prepare(config: Config, store: LiveStore, history: History, start: time, speed: float) -> Clock:
@@ -42,6 +58,41 @@ def seed_history(config: Config, history: History, today: date) -> int:
                  Reading("flow.arrivals_by_hour", unit, "", hours, observed, SEED_SOURCE))
             )
     return history.record(changes)
+
+
+def seed_days(config: Config, history: History, today: date, weeks: int = 8, every_minutes: int = 30) -> int:
+    """The past working days as the demo's feeds would have reported them (every half hour,
+    07.30–16.30, changed values only), so that the manager's history has weeks to show.
+    Idempotent: each change has its own event id. Arrivals per hour come from seed_history."""
+    from collectors.demo.feeds import DemoCollector
+
+    tz = config.tz
+    yesterday = next(today - timedelta(days=i) for i in range(1, 10) if is_working_day(today - timedelta(days=i)))
+    with history.engine.connect() as conn:  # seeded by an earlier start already
+        if conn.execute(text("SELECT 1 FROM reading_changes WHERE event_id LIKE 'seed:demo-%' AND observed_at >= :t"),
+                        {"t": datetime.combine(yesterday, time(0), tzinfo=tz)}).first():
+            return 0
+    collectors = [DemoCollector(s, tz) for s in config.sources if s.kind == "demo"]
+    last: dict[tuple[str, str, str, str], object] = {}
+    batch: list[tuple[str | None, Reading]] = []
+    written = 0
+    for back in range(weeks * 7, 0, -1):
+        day = today - timedelta(days=back)
+        if not is_working_day(day):
+            continue
+        for minute in range(7 * 60 + 30, 16 * 60 + 31, every_minutes):
+            now = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=tz)
+            for c in collectors:
+                for rd in c.normalise(c.fetch(now), now):
+                    ident = (c.source.name, rd.metric, rd.unit, rd.key)
+                    if rd.metric == "flow.arrivals_by_hour" or last.get(ident) == rd.value:
+                        continue
+                    last[ident] = rd.value
+                    batch.append((f"seed:{':'.join(ident)}:{now.isoformat()}", rd))
+        if len(batch) > 5000:
+            written += history.record(batch)
+            batch = []
+    return written + history.record(batch)
 
 
 def seed_notices(store: LiveStore, now: datetime) -> None:

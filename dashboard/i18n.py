@@ -57,6 +57,7 @@ TEXT: dict[str, dict[str, str]] = {
         "arrivals_chart": "Saapuneet tunneittain tänään ja tavallisena päivänä",
         "staff_appointments": "Henkilöstö ja vapaat ajat",
         "closed": "Suljettu",
+        "set_by": "asettanut",
         "page_of": "{n}/{total}",
     },
     "sv": {
@@ -106,6 +107,7 @@ TEXT: dict[str, dict[str, str]] = {
         "arrivals_chart": "Ankomna per timme i dag och en vanlig dag",
         "staff_appointments": "Personal och lediga tider",
         "closed": "Stängt",
+        "set_by": "satt av",
         "page_of": "{n}/{total}",
     },
     "en": {
@@ -155,6 +157,7 @@ TEXT: dict[str, dict[str, str]] = {
         "arrivals_chart": "Arrivals per hour today and on a typical day",
         "staff_appointments": "Staff and free appointments",
         "closed": "Closed",
+        "set_by": "set by",
         "page_of": "{n}/{total}",
     },
 }

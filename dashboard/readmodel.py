@@ -97,10 +97,22 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
     notices.sort(key=lambda n: (urgency.get(str(n["importance"]), 2), str(n["starts"])))
 
     units_level: dict[str, dict[str, Any]] = {}
+    set_by_people = store.escalations()
     for unit in display.units:
         level = evaluate(config.escalation.rules, tiles, unit)
         units_level[unit] = {"level": level.level, "reasons": level.reasons,
                              "details": level.details, "source": "rules"}
+        manual = set_by_people.get(unit)
+        if manual:
+            until = datetime.fromisoformat(manual["valid_until"])
+            if now < until:
+                # a shift lead's level stands (until its end) whatever the rules say; the
+                # rules' own level is kept beside it
+                units_level[unit] = {"level": int(manual["level"]), "reasons": [manual["reason"]],
+                                     "details": [], "source": "manual", "by": manual["by"],
+                                     "at": manual["at"], "rules_level": level.level}
+                if next_change is None or until < next_change:
+                    next_change = until
     escalation = {
         "level": max((int(v["level"]) for v in units_level.values()), default=1),
         "units": units_level,

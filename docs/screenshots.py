@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.conftest import chrome, start_demo, stop_demo  # noqa: E402
+from tests.browser.conftest import chrome, sign_in, start_demo, stop_demo  # noqa: E402
 from tests.conftest import EXAMPLE_CONFIG, close_backend, make_backend, wait_for  # noqa: E402
 
 # (display, width, height, turns to take first: a later turn of the rotation, or the
@@ -34,7 +34,7 @@ def main() -> None:
             for display, width, height, turns in SHOTS:
                 driver = chrome(width, height)
                 try:
-                    driver.get(f"{demo.url}/display/{display}?screen=readme-{width}x{height}")
+                    driver.get(demo.display_url(display, f"screen=readme-{width}x{height}"))
                     wait_for(lambda d=driver: d.execute_script(
                         "return document.querySelector('[data-status=\"fresh\"]') !== null"
                         " && document.body.dataset.asOf"), timeout=30, what="data")
@@ -48,14 +48,22 @@ def main() -> None:
                     print(path.relative_to(ROOT))
                 finally:
                     driver.quit()
-            driver = chrome(1600, 900)
-            try:
-                driver.get(f"{demo.url}/admin")
-                wait_for(lambda: driver.find_elements("css selector", ".screen-row"), what="screens")
-                driver.save_screenshot(str(out / "admin-1600x900.png"))
-                print("docs/screenshots/admin-1600x900.png")
-            finally:
-                driver.quit()
+            people = [("yllapito", "/admin", 1600, 900, ".screen-row"),
+                      ("vuorovastaava", "/tablet", 800, 1280, "#tablet-fix-save"),
+                      ("esihenkilo", "/history", 1600, 1000, "#history-heatmap")]
+            time.sleep(15)  # the demo's past weeks are written to the history meanwhile
+            for person, page, width, height, ready in people:
+                driver = chrome(width, height)
+                try:
+                    sign_in(driver, demo.url, person)
+                    driver.get(f"{demo.url}{page}")
+                    wait_for(lambda d=driver, r=ready: d.find_elements("css selector", r), timeout=30, what=page)
+                    time.sleep(2)
+                    name = f"{page.strip('/')}-{width}x{height}.png"
+                    driver.save_screenshot(str(out / name))
+                    print(f"docs/screenshots/{name}")
+                finally:
+                    driver.quit()
         finally:
             stop_demo(demo)
             close_backend(backend)

@@ -346,11 +346,15 @@ def reason_text(config: Config, unit: str, detail: dict[str, Any], lang: str) ->
 def escalation_bar(config: Config, escalation: dict[str, Any], lang: str) -> html.Div:
     """The level, large, by number, word and colour, with the reasons that raised it."""
     level = escalation["level"]
-    reasons = [
-        reason_text(config, unit, detail, lang)
-        for unit, u in escalation["units"].items() if u["level"] == level and level > 1
-        for detail in u.get("details", [])
-    ]
+    reasons = []
+    for unit, u in escalation["units"].items():
+        if u["level"] != level or (level == 1 and u.get("source") != "manual"):
+            continue
+        if u.get("source") == "manual":
+            name = config.unit(unit).name_sv if lang == "sv" else config.unit(unit).name
+            reasons.append(f"{name}: {u['reasons'][0]} ({t(lang, 'set_by')} {u['by']})")
+        else:
+            reasons += [reason_text(config, unit, detail, lang) for detail in u.get("details", [])]
     return html.Div(
         [html.Div([html.Span(t(lang, "escalation"), className="cap"),
                    html.Span(str(level), className="lvl"),

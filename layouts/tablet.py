@@ -11,11 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import dash
-from dash import Input, Output, State, dcc, html
+from dash import ALL, Input, Output, State, dcc, html
+from dash import ctx as trigger
 
-from dashboard.config import Config
+from dashboard import auth
+from dashboard.auth import who
+from dashboard.config import Config, Display
 from dashboard.history import History
+from dashboard.i18n import number
 from dashboard.livestore import LiveStore
+from dashboard.readmodel import build
+from dashboard.shiftlead import Refused, ShiftLead
 from dashboard.workbook.importer import Report, import_bytes
 from dashboard.workbook.reader import MAX_BYTES
 
@@ -44,18 +50,146 @@ class TabletContext:
     data_dir: Path
 
 
+METRIC_NAMES = {
+    "queue.waiting": "Jonossa", "queue.longest_wait_min": "Pisin odotus, min", "queue.avg_wait_min": "Keskim. odotus, min",
+    "callback.pending": "Takaisinsoittoja odottaa", "callback.oldest_min": "Vanhin takaisinsoitto, min",
+    "staff.planned": "Henkilöstö suunniteltu", "staff.present": "Henkilöstö paikalla",
+    "appointments.free_today": "Vapaat ajat tänään", "appointments.free_3wd": "Vapaat ajat 3 arkipv",
+    "appointments.t3_days": "T3, pv", "capacity.in_use": "Käytössä", "capacity.total": "Yhteensä",
+    "flow.arrivals_today": "Saapuneet", "flow.completed_today": "Käynnit valmiit", "flow.no_shows_today": "Peruuttamatta jääneet",
+}
+VALID_NAMES = {"1h": "tunnin", "4h": "4 tuntia", "day": "päivän loppuun"}
+LEVELS = {1: "1 Normaali", 2: "2 Kohonnut", 3: "3 Korkea", 4: "4 Kriittinen"}
+
+
+def lead(ctx: TabletContext) -> ShiftLead:
+    p = auth.current.get()
+    if p is None or p.user is None:
+        raise PermissionError("not signed in")
+    return ShiftLead(ctx.config, ctx.store, ctx.history, p.user, ctx.config.site.language)
+
+
+def board_view(ctx: TabletContext, sl: ShiftLead) -> html.Div:
+    """Today's figures of the shift lead's units, with where each comes from."""
+    view = Display(id="tabletti", title="tabletti", units=sl.units() or [ctx.config.units[0].code])
+    model = build(ctx.config, view, ctx.store, ctx.history)
+    rows = []
+    for x in model.data["tiles"]:
+        if x["metric"] not in METRIC_NAMES:
+            continue
+        rows.append(html.Tr(
+            [html.Td(unit_label(ctx, x["unit"])), html.Td(METRIC_NAMES[x["metric"]]), html.Td(x["key"]),
+             html.Td(number(x["value"], sl.lang), className="val"),
+             html.Td({"fresh": "ajantasainen", "stale": "◷ vanha", "unavailable": "– ei tietoa"}[x["status"]],
+                     className=f"st st--{x['status']}"),
+             html.Td(x.get("entered_by") or x["source"])],
+            className="board-row", **{"data-metric": x["metric"], "data-unit": x["unit"], "data-key": x["key"],
+                                      "data-value": str(x["value"]), "data-status": x["status"]}))
+    level = model.data["escalation"]["units"]
+    levels = [html.Li(f"{unit_label(ctx, u)}: {LEVELS[v['level']]}"
+                      + (f" – {v['reasons'][0]} ({v['by']})" if v.get("source") == "manual" else ""),
+                      **{"data-unit": u, "data-level": str(v["level"]), "data-source": v.get("source", "rules")})
+              for u, v in level.items()]
+    return html.Div([
+        html.H2("Valmiustaso"), html.Ul(levels, className="levels"),
+        html.H2("Tänään"),
+        html.Div(html.Table([html.Thead(html.Tr([html.Th(h) for h in ("Yksikkö", "Mittari", "Tarkenne", "Arvo", "Tila", "Lähde")])),
+                             html.Tbody(rows)], className="board-table"), className="scroll"),
+    ])
+
+
+def unit_label(ctx: TabletContext, code: str) -> str:
+    return ctx.config.unit(code).name if code != "kaikki" else "Kaikki yksiköt"
+
+
+def notices_view(ctx: TabletContext, sl: ShiftLead) -> html.Div:
+    items = [
+        html.Li([
+            html.Span(f"{n['text']}", className="ntext"),
+            html.Span(f" · {unit_label(ctx, n['unit'])} · {n['importance']} · "
+                      f"{'julkinen' if n.get('public') else 'henkilökunta'} · päättyy {n['ends'][11:16].replace(':', '.')}",
+                      className="nmeta"),
+            html.Button("Muokkaa", id={"type": "tablet-notice-edit", "id": n["id"]}, className="button small"),
+            html.Button("Päätä nyt", id={"type": "tablet-notice-end", "id": n["id"]}, className="button small danger"),
+        ], className="notice-item", **{"data-notice": n["id"]})
+        for n in sl.notices()
+    ]
+    return html.Ul(items, className="notice-list") if items else html.P("Ei voimassa olevia tiedotteita.")
+
+
 def layout(ctx: TabletContext, **_query: Any) -> html.Div:
     tx = TEXT[ctx.config.site.language]
+    p = auth.current.get()
+    if p is None or p.user is None:
+        return html.Div(html.A("Kirjaudu sisään", href="/login?next=/tablet"), className="tablet")
+    sl = ShiftLead(ctx.config, ctx.store, ctx.history, p.user, ctx.config.site.language)
+    units = [{"label": unit_label(ctx, u), "value": u} for u in sl.units()]
+    notice_units = units + ([{"label": "Kaikki yksiköt", "value": "kaikki"}] if not p.user.units else [])
+    closing = f"{ctx.config.site.opening_hours[1]:02d}.00"
+    field = lambda label, comp: html.Label([html.Span(label), comp], className="field")  # noqa: E731
     return html.Div(
         [
-            html.H1(tx["title"]),
-            dcc.Upload(id=UPLOAD, children=html.Div(tx["drop"]), className="upload",
-                       max_size=MAX_BYTES, multiple=False),
-            html.A(tx["template"], href="/tablet/template.xlsx", className="button", download="ohjaustaulu.xlsx"),
-            dcc.Loading(html.Div(id=RESULT, className="result")),
+            html.Header([html.H1("Vuorovastaava"),
+                         html.Form([html.Span(f"{p.user.name}", className="who"),
+                                    dcc.Input(type="hidden", name="csrf", value=p.csrf or ""),
+                                    html.Button("Kirjaudu ulos", type="submit", className="button small")],
+                                   method="post", action="/logout", className="logout")], className="tablet-head"),
+            html.Div([
+                html.Section([html.Div(board_view(ctx, sl), id="tablet-board"),
+                              dcc.Interval(id="tablet-refresh", interval=15_000)], className="panel"),
+                html.Section([
+                    html.H2("Korjaa arvo"),
+                    field("Yksikkö", dcc.Dropdown(units, units[0]["value"] if units else None, id="tablet-fix-unit", clearable=False)),
+                    field("Mittari", dcc.Dropdown([{"label": v, "value": k} for k, v in METRIC_NAMES.items()],
+                                                  "staff.present", id="tablet-fix-metric", clearable=False)),
+                    field("Tarkenne (jono, ammattiryhmä, resurssi)", dcc.Input(id="tablet-fix-key", type="text", debounce=False)),
+                    field("Uusi arvo", dcc.Input(id="tablet-fix-value", type="text", inputMode="decimal")),
+                    field("Voimassa", dcc.RadioItems([{"label": v, "value": k} for k, v in VALID_NAMES.items()], "day",
+                                                     id="tablet-fix-valid", inline=True)),
+                    html.Button("Tallenna korjaus", id="tablet-fix-save", className="button"),
+                    html.Div(id="tablet-fix-result", role="status"),
+                ], className="panel"),
+                html.Section([
+                    html.H2("Tiedotteet"),
+                    html.Div(notices_view(ctx, sl), id="tablet-notices"),
+                    html.H3("Uusi tiedote", id="tablet-notice-title"),
+                    dcc.Store(id="tablet-notice-editing"),
+                    field("Teksti (enintään 200 merkkiä)", dcc.Textarea(id="tablet-notice-text", maxLength=200)),
+                    field("Yksiköt", dcc.Checklist(notice_units, [], id="tablet-notice-units", inline=True)),
+                    field("Tärkeys", dcc.RadioItems(["info", "tärkeä", "kiireellinen"], "info", id="tablet-notice-importance", inline=True)),
+                    field("Näytetään", dcc.Checklist([{"label": "myös odotustilan näytöillä (julkinen)", "value": "public"}], [],
+                                                     id="tablet-notice-public")),
+                    field("Päättyy klo", dcc.Input(id="tablet-notice-ends", type="text", value=closing)),
+                    html.Button("Julkaise", id="tablet-notice-save", className="button"),
+                    html.Div(id="tablet-notice-result", role="status"),
+                ], className="panel"),
+                html.Section([
+                    html.H2("Aseta tai vahvista valmiustaso"),
+                    field("Yksikkö", dcc.Dropdown(units, units[0]["value"] if units else None, id="tablet-esc-unit", clearable=False)),
+                    field("Taso", dcc.RadioItems([{"label": v, "value": k} for k, v in LEVELS.items()], 1,
+                                                 id="tablet-esc-level", inline=True)),
+                    field("Perustelu", dcc.Input(id="tablet-esc-reason", type="text", maxLength=200)),
+                    html.Button("Aseta taso", id="tablet-esc-save", className="button"),
+                    html.Button("Palauta sääntöjen mukaiseksi", id="tablet-esc-clear", className="button secondary"),
+                    html.Div(id="tablet-esc-result", role="status"),
+                ], className="panel"),
+                html.Section([
+                    html.H2(tx["title"]),
+                    dcc.Upload(id=UPLOAD, children=html.Div(tx["drop"]), className="upload",
+                               max_size=MAX_BYTES, multiple=False),
+                    html.A(tx["template"], href="/tablet/template.xlsx", className="button", download="ohjaustaulu.xlsx"),
+                    dcc.Loading(html.Div(id=RESULT, className="result")),
+                ], className="panel"),
+            ], className="tablet-grid"),
         ],
         className="tablet",
     )
+
+
+def message(ok: bool, text: str | list[str]) -> html.Div:
+    lines = text if isinstance(text, list) else [text]
+    return html.Div([html.P(line) for line in lines], className=f"msg msg--{'ok' if ok else 'error'}",
+                    **{"data-ok": "true" if ok else "false"})
 
 
 def result_view(report: Report, filename: str, lang: str) -> html.Div:
@@ -95,6 +229,72 @@ def register(app: dash.Dash, ctx: TabletContext) -> None:
         if not contents:
             return dash.no_update
         data = base64.b64decode(contents.split(",", 1)[1])
-        report = import_bytes(data, filename or "tyokirja.xlsx", "tabletti", config=ctx.config,
+        report = import_bytes(data, filename or "tyokirja.xlsx", who(), config=ctx.config,
                               store=ctx.store, history=ctx.history, data_dir=ctx.data_dir)
         return result_view(report, filename or "", ctx.config.site.language)
+
+
+    @app.callback(Output("tablet-board", "children"), Input("tablet-refresh", "n_intervals"),
+                  Input("tablet-fix-result", "children"), Input("tablet-esc-result", "children"),
+                  prevent_initial_call=True)
+    def refresh(*_: Any) -> Any:
+        return board_view(ctx, lead(ctx))
+
+    @app.callback(Output("tablet-fix-result", "children"), Input("tablet-fix-save", "n_clicks"),
+                  State("tablet-fix-unit", "value"), State("tablet-fix-metric", "value"), State("tablet-fix-key", "value"),
+                  State("tablet-fix-value", "value"), State("tablet-fix-valid", "value"), prevent_initial_call=True)
+    def fix(_n: int, unit: str, metric: str, key: str | None, value: str | None, valid: str) -> Any:
+        try:
+            rd = lead(ctx).correct(unit, metric, key, value, valid)
+        except Refused as err:
+            return message(False, err.problems)
+        return message(True, f"Tallennettu: {METRIC_NAMES[rd.metric]} {rd.key} = {number(rd.value, ctx.config.site.language)}"
+                             f", voimassa klo {rd.valid_until:%H.%M} asti" if rd.valid_until else "Tallennettu")
+
+    @app.callback(Output("tablet-notice-result", "children"), Output("tablet-notices", "children"),
+                  Output("tablet-notice-editing", "data"), Output("tablet-notice-title", "children"),
+                  Output("tablet-notice-text", "value"), Output("tablet-notice-units", "value"),
+                  Output("tablet-notice-importance", "value"), Output("tablet-notice-public", "value"),
+                  Output("tablet-notice-ends", "value"),
+                  Input("tablet-notice-save", "n_clicks"), Input({"type": "tablet-notice-edit", "id": ALL}, "n_clicks"),
+                  Input({"type": "tablet-notice-end", "id": ALL}, "n_clicks"),
+                  State("tablet-notice-editing", "data"), State("tablet-notice-text", "value"),
+                  State("tablet-notice-units", "value"), State("tablet-notice-importance", "value"),
+                  State("tablet-notice-public", "value"), State("tablet-notice-ends", "value"), prevent_initial_call=True)
+    def notices(_save: int, _edit: list[int], _end: list[int], editing: str | None, text: str, units: list[str],
+                importance: str, public: list[str], ends: str) -> Any:
+        sl = lead(ctx)
+        same = dash.no_update
+        form = [same] * 6
+        trig = trigger.triggered_id
+        if not trigger.triggered or not trigger.triggered[0].get("value"):
+            raise dash.exceptions.PreventUpdate
+        try:
+            if isinstance(trig, dict) and trig["type"] == "tablet-notice-end":
+                sl.end_notice(trig["id"])
+                return message(True, "Tiedote päätetty."), notices_view(ctx, sl), None, "Uusi tiedote", *form[1:]
+            if isinstance(trig, dict) and trig["type"] == "tablet-notice-edit":
+                n = next((x for x in sl.notices() if x["id"] == trig["id"]), None)
+                if n is None:
+                    raise Refused(["Tiedotetta ei löydy"])
+                return ("", same, n["id"], "Muokkaa tiedotetta", n["text"], [n["unit"]], n["importance"],
+                        ["public"] if n.get("public") else [], n["ends"][11:16].replace(":", "."))
+            sl.post_notice(text, units or [], importance, "public" in (public or []), ends, editing)
+        except Refused as err:
+            return message(False, err.problems), same, same, same, *form
+        return (message(True, "Tiedote julkaistu näytöille." if not editing else "Tiedote muutettu."),
+                notices_view(ctx, sl), None, "Uusi tiedote", "", [], "info", [], same)
+
+    @app.callback(Output("tablet-esc-result", "children"), Input("tablet-esc-save", "n_clicks"),
+                  Input("tablet-esc-clear", "n_clicks"), State("tablet-esc-unit", "value"),
+                  State("tablet-esc-level", "value"), State("tablet-esc-reason", "value"), prevent_initial_call=True)
+    def escalation(_set: int, _clear: int, unit: str, level: int, reason: str | None) -> Any:
+        sl = lead(ctx)
+        try:
+            if trigger.triggered_id == "tablet-esc-clear":
+                sl.clear_escalation(unit)
+                return message(True, f"{unit_label(ctx, unit)}: taso palautettu sääntöjen mukaiseksi.")
+            entry = sl.set_escalation(unit, level, reason or "")
+        except Refused as err:
+            return message(False, err.problems)
+        return message(True, f"{unit_label(ctx, unit)}: valmiustaso {LEVELS[entry['level']]} päivän loppuun.")

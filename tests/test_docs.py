@@ -3,7 +3,18 @@ commands exactly as .ci/run and the dev script run them."""
 
 import re
 
-from dashboard.config import Config, Display, Escalation, Rule, Site, Source, Unit
+from dashboard.config import (
+    AuthSettings,
+    Config,
+    Display,
+    Escalation,
+    HistorySettings,
+    OidcSettings,
+    Rule,
+    Site,
+    Source,
+    Unit,
+)
 from tests.conftest import ROOT
 
 CONFIG_DOC = (ROOT / "config" / "README.md").read_text(encoding="utf-8")
@@ -19,11 +30,12 @@ def documented_keys(section: str) -> set[str]:
 
 def test_every_setting_is_documented():
     for section, model in [("[site]", Site), ("[[units]]", Unit), ("[[displays]]", Display),
-                           ("[[sources]]", Source), ("[escalation]", Rule)]:
+                           ("[[sources]]", Source), ("[escalation]", Rule), ("[history]", HistorySettings),
+                           ("[auth.oidc]", OidcSettings)]:
         missing = set(model.model_fields) - documented_keys(section)
         assert not missing, f"{section}: undocumented {sorted(missing)}"
-    assert set(Escalation.model_fields) == {"rules"}
-    assert set(Config.model_fields) - {"path"} == {"site", "units", "displays", "sources", "escalation"}
+    assert set(Escalation.model_fields) == {"rules"} and set(AuthSettings.model_fields) == {"oidc"}
+    assert set(Config.model_fields) - {"path"} == {"site", "units", "displays", "sources", "escalation", "history", "auth"}
 
 
 def test_every_environment_variable_is_documented():

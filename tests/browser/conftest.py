@@ -11,6 +11,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -42,11 +43,49 @@ class Demo:
     def __init__(self, backend: Backend, config: Path, port: int, proc: subprocess.Popen[str]):
         self.backend, self.config, self.port, self.proc = backend, config, port, proc
         self.url = f"http://127.0.0.1:{port}"
+        self.tokens: dict[str, str] = {}
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         from tests.conftest import cli
 
         return cli(*args, "--config", str(self.config), env=self.backend.cli_env())
+
+    def token(self, display: str) -> str:
+        """A display token, made as IT makes one: `ohjaustaulu display-token ID`."""
+        if display not in self.tokens:
+            result = self.cli("display-token", display)
+            assert result.returncode == 0, result.stderr
+            self.tokens[display] = result.stdout.strip()
+        return self.tokens[display]
+
+    def display_url(self, display: str, query: str = "") -> str:
+        return f"{self.url}/display/{display}?token={self.token(display)}" + (f"&{query}" if query else "")
+
+
+def http_client(base_url: str, name: str | None = None, password: str | None = None) -> httpx.Client:
+    """An HTTP client, signed in through the login form when a name is given."""
+    from dashboard.demo import PASSWORD
+
+    client = httpx.Client(base_url=base_url, timeout=10)
+    if name:
+        client.get("/login")
+        r = client.post("/login", data={"name": name, "password": password or PASSWORD,
+                                        "csrf": client.cookies.get("ohjaustaulu_csrf") or "", "next": "/"})
+        assert r.status_code == 303, r.text
+    return client
+
+
+def sign_in(driver: webdriver.Chrome, base_url: str, name: str, password: str | None = None) -> None:
+    """Sign in through the login form, as a person would (the demo's accounts by default)."""
+    from dashboard.demo import PASSWORD
+
+    driver.get(f"{base_url}/login")
+    driver.delete_all_cookies()  # whoever was signed in before, and any screen's token
+    driver.get(f"{base_url}/login")
+    driver.find_element("id", "name").send_keys(name)
+    driver.find_element("id", "password").send_keys(password or PASSWORD)
+    driver.find_element("css selector", "button[type=submit]").click()
+    wait_for(lambda: "/login" not in driver.current_url, timeout=10, what=f"{name} signed in")
 
 
 def start_demo(backend: Backend, config: Path, *extra: str) -> Demo:

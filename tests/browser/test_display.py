@@ -1,16 +1,17 @@
 import json
 import time
+from contextlib import closing
 
 import pytest
 
-from tests.browser.conftest import Demo, tiles
+from tests.browser.conftest import Demo, http_client, sign_in, tiles
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.browser
 
 
 def open_display(browser, demo: Demo, display: str) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
-    browser.get(f"{demo.url}/display/{display}")
+    browser.get(demo.display_url(display))
     return wait_for(lambda: [t for t in tiles(browser) if t["status"] == "fresh"], timeout=20,
                     what="fresh tiles on the page")
 
@@ -162,6 +163,7 @@ def test_cards_that_do_not_fit_come_in_turns_each_once(browser, demo: Demo):
 def test_the_admin_page_lists_each_sources_health(browser, demo: Demo):
     assert demo.cli("source", "stop", "demo-ajanvaraus").returncode == 0
     try:
+        sign_in(browser, demo.url, "yllapito")
         browser.get(f"{demo.url}/admin")
         rows = wait_for(lambda: browser.find_elements("css selector", ".source-row"), what="source rows")
         states = {r.get_attribute("data-source"): r.get_attribute("data-state") for r in rows}
@@ -175,12 +177,16 @@ def test_the_snapshot_endpoint_serves_the_model_and_live_source_health(demo: Dem
     import urllib.error
     import urllib.request
 
-    with urllib.request.urlopen(f"{demo.url}/api/snapshot/aula") as r:
+    with urllib.request.urlopen(f"{demo.url}/api/snapshot/aula?token={demo.token('aula')}") as r:
         data = json.load(r)
     assert data["display"] == "aula" and data["tiles"]
     assert {s["name"] for s in data["sources"]} >= {"demo-jonot", "demo-potilasvirta"}
-    try:
-        urllib.request.urlopen(f"{demo.url}/api/snapshot/nope")
-        raise AssertionError("an unknown display answered")
+    try:  # a screen reads its own display only
+        urllib.request.urlopen(f"{demo.url}/api/snapshot/johto?token={demo.token('aula')}")
+        raise AssertionError("a screen read another display")
     except urllib.error.HTTPError as err:
-        assert err.code == 404
+        assert err.code == 403
+    with closing(http_client(demo.url, "esihenkilo")) as client:
+        assert client.get("/api/snapshot/johto").status_code == 200
+        missing = client.get("/api/snapshot/nope")
+        assert missing.status_code == 404 and "nope" in missing.json()["error"]

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from dashboard.config import load_config
-from tests.browser.conftest import Demo, chrome, fast_config, tiles
-from tests.conftest import BACKENDS, close_backend, free_port, make_backend, wait_for
+from tests.browser.conftest import Demo, chrome, fast_config, sign_in, tiles
+from tests.conftest import BACKENDS, cli, close_backend, free_port, make_backend, wait_for
 
 pytestmark = pytest.mark.browser
 embedded_only = pytest.mark.parametrize("demo", ["embedded"], indirect=True)
@@ -91,7 +91,8 @@ def test_the_server_goes_away_and_comes_back_without_a_reload(tmp_path: Path, ba
     web = serve(port, config_path, env)
     driver = chrome()
     try:
-        open_display(driver, f"http://127.0.0.1:{port}/display/vastaanotto-kaytava")
+        token = cli("display-token", "vastaanotto-kaytava", "--config", str(config_path), env=env).stdout.strip()
+        open_display(driver, f"http://127.0.0.1:{port}/display/vastaanotto-kaytava?token={token}")
         driver.execute_script("window.__sameDocument = 'yes'")
         stop(web)
         stopped = time.monotonic()
@@ -138,7 +139,7 @@ def test_the_server_goes_away_and_comes_back_without_a_reload(tmp_path: Path, ba
 
 @embedded_only
 def test_a_bilingual_waiting_room_screen_takes_turns_in_finnish_and_swedish(browser, demo: Demo):
-    open_display(browser, f"{demo.url}/display/aula")
+    open_display(browser, demo.display_url("aula"))
     body = browser.find_element("tag name", "body")
     assert browser.execute_script("return document.documentElement.lang") == "fi"
     assert "Tervetuloa" in body.text and "jonossa" in body.text and "Välkommen" not in body.text
@@ -170,12 +171,12 @@ return {night: document.body.dataset.night || null, cls: root.className,
 
 @embedded_only
 def test_outside_opening_hours_a_screen_goes_dim_or_dark(browser, demo: Demo):
-    open_display(browser, f"{demo.url}/display/aula")  # night = "off"
+    open_display(browser, demo.display_url("aula"))  # night = "off"
     off = browser.execute_script(NIGHT_JS, True)
     assert off["night"] == "off" and off["bg"] == "rgb(0, 0, 0)" and off["titleVisible"] == "hidden"
     day = browser.execute_script(NIGHT_JS, False)
     assert day["night"] is None and day["titleVisible"] == "visible"
-    open_display(browser, f"{demo.url}/display/vastaanotto-kaytava")  # night = "dim" (default)
+    open_display(browser, demo.display_url("vastaanotto-kaytava"))  # night = "dim" (default)
     dim = browser.execute_script(NIGHT_JS, True)
     assert dim["night"] == "dim" and "brightness" in dim["filter"] and dim["titleVisible"] == "visible"
     assert tiles(browser)  # dimmed, the figures are still there
@@ -183,7 +184,7 @@ def test_outside_opening_hours_a_screen_goes_dim_or_dark(browser, demo: Demo):
 
 @embedded_only
 def test_each_screen_reports_its_heartbeat_and_admin_flags_a_silent_one(browser, demo: Demo):
-    open_display(browser, f"{demo.url}/display/aula?screen=kioski-aula-1")
+    open_display(browser, demo.display_url("aula", "screen=kioski-aula-1"))
 
     def seen() -> dict[str, object] | None:
         with urllib.request.urlopen(f"{demo.url}/api/screens/kioski-aula-1", timeout=2) as r:
@@ -197,6 +198,7 @@ def test_each_screen_reports_its_heartbeat_and_admin_flags_a_silent_one(browser,
     store.record_heartbeat("kioski-kaytava-2", {
         "screen": "kioski-kaytava-2", "display": "vastaanotto-kaytava", "version": "x", "page": "overview",
         "data_age_s": 3, "connection": "online", "seen_at": "2026-11-23T08:00:00+00:00", "seen_at_epoch": old})
+    sign_in(browser, demo.url, "yllapito")
     browser.get(f"{demo.url}/admin")
     rows = wait_for(lambda: {r.get_attribute("data-screen"): r for r in browser.find_elements("css selector", ".screen-row")},
                     what="screen rows")
@@ -208,7 +210,7 @@ def test_each_screen_reports_its_heartbeat_and_admin_flags_a_silent_one(browser,
 
 @embedded_only
 def test_the_heartbeat_endpoint_refuses_bad_input_by_name(demo: Demo):
-    url = f"{demo.url}/api/heartbeat"
+    url = f"{demo.url}/api/heartbeat?token={demo.token('aula')}"
     code, ans = post(url, b"{not json")
     assert code == 422 and "heartbeat" in str(ans["error"])
     code, ans = post(url, json.dumps({"screen": "a b", "display": "aula"}).encode())
@@ -226,7 +228,7 @@ def test_the_heartbeat_endpoint_refuses_bad_input_by_name(demo: Demo):
 
 @embedded_only
 def test_updates_keep_the_elements_only_changed_values_move(browser, demo: Demo):
-    open_display(browser, f"{demo.url}/display/vastaanotto-kaytava")
+    open_display(browser, demo.display_url("vastaanotto-kaytava"))
     browser.execute_script("""
       window.__marked = Array.from(document.querySelectorAll('[data-metric], .card'));
       window.__marked.forEach(e => e.__mark = 1);

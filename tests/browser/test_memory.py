@@ -54,7 +54,7 @@ def heap(driver) -> float:  # type: ignore[no-untyped-def]
 def test_ten_thousand_updates_leave_the_heap_flat(demo: Demo):
     driver = chrome()
     try:
-        driver.get(f"{demo.url}/display/vastaanotto-kaytava")
+        driver.get(demo.display_url("vastaanotto-kaytava"))
         wait_for(lambda: driver.execute_script("return !!window.ohjaustaulu && document.querySelectorAll('.tile[id]').length > 20"),
                  timeout=30, what="the display")
         # the live updates keep coming as well; these go on top of them

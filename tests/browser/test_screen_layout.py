@@ -73,7 +73,7 @@ def screen(request: pytest.FixtureRequest) -> Iterator[tuple[webdriver.Chrome, i
 
 
 def open_screen(driver: webdriver.Chrome, demo: Demo, display: str) -> None:
-    driver.get(f"{demo.url}/display/{display}")
+    driver.get(demo.display_url(display))
     wait_for(lambda: driver.execute_script(
         "return document.querySelectorAll('[data-status=\"fresh\"]').length > 0 && window.ohjaustaulu"
         " && document.querySelector('.display').dataset.turns"), timeout=30, what="a laid-out display")

@@ -1,0 +1,220 @@
+"""What a shift lead does from the tablet: correct a value, post, edit and end notices, set
+or confirm a unit's escalation level. Each is checked whole (every problem named, in the
+user's language), then applied to the live store at once (the walls see it at their next
+update), and written to the audit log with the value before and after.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from dashboard import audit
+from dashboard.accounts import User
+from dashboard.config import Config
+from dashboard.history import History
+from dashboard.livestore import LiveStore
+from dashboard.metrics import CATALOGUE, normalise_key
+from dashboard.readings import Reading
+
+SOURCE = "tabletti"
+IMPORTANCE = ("info", "tärkeä", "kiireellinen")
+VALID_FOR = {"1h": timedelta(hours=1), "4h": timedelta(hours=4), "day": None}
+MESSAGES = {
+    "fi": {"unit": "Yksikkö: valitse jokin omista yksiköistäsi", "metric": "Mittari: valitse luettelosta",
+           "key": "Tarkenne (jono, ammattiryhmä tai resurssi) puuttuu", "value": "Arvo: anna luku, 0 tai enemmän",
+           "valid": "Voimassa: valitse luettelosta", "text": "Teksti: 1–200 merkkiä",
+           "units": "Yksiköt: valitse vähintään yksi omista yksiköistäsi", "importance": "Tärkeys: info, tärkeä tai kiireellinen",
+           "ends": "Päättyy: anna kellonaika muodossa 15.30, myöhemmin kuin nyt", "level": "Taso: 1–4",
+           "reason": "Perustelu: 3–200 merkkiä", "notice": "Tiedotetta ei löydy (se on ehkä jo päättynyt)"},
+    "sv": {"unit": "Enhet: välj en av dina enheter", "metric": "Mätare: välj i listan",
+           "key": "Precisering (kö, yrkesgrupp eller resurs) saknas", "value": "Värde: ange ett tal, 0 eller mer",
+           "valid": "Giltig: välj i listan", "text": "Text: 1–200 tecken",
+           "units": "Enheter: välj minst en av dina enheter", "importance": "Vikt: info, tärkeä eller kiireellinen",
+           "ends": "Slutar: ange en tid som 15.30, senare än nu", "level": "Nivå: 1–4",
+           "reason": "Motivering: 3–200 tecken", "notice": "Meddelandet finns inte (det har kanske redan slutat)"},
+    "en": {"unit": "Unit: choose one of your units", "metric": "Metric: choose from the list",
+           "key": "Key (queue, profession or resource) missing", "value": "Value: give a number, 0 or more",
+           "valid": "Valid for: choose from the list", "text": "Text: 1–200 characters",
+           "units": "Units: choose at least one of your units", "importance": "Importance: info, tärkeä or kiireellinen",
+           "ends": "Ends: give a time such as 15.30, later than now", "level": "Level: 1–4",
+           "reason": "Reason: 3–200 characters", "notice": "No such notice (it may have ended already)"},
+}
+
+
+class Refused(ValueError):
+    """Every problem of the input, each naming its field, in the user's language."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+@dataclass
+class ShiftLead:
+    config: Config
+    store: LiveStore
+    history: History
+    user: User
+    lang: str = "fi"
+
+    def _say(self, key: str) -> str:
+        return MESSAGES.get(self.lang, MESSAGES["fi"])[key]
+
+    def now(self) -> datetime:
+        return self.store.clock(self.config.tz).now()
+
+    def units(self) -> list[str]:
+        return [u.code for u in self.config.units if self.user.covers(u.code)]
+
+    def _end_of_day(self, now: datetime) -> datetime:
+        return datetime.combine(now.date() + timedelta(days=1), time(0), tzinfo=self.config.tz)
+
+    # -- a correction ------------------------------------------------------------------------
+
+    def correct(self, unit: str, metric: str, key: str | None, value: Any, valid_for: str) -> Reading:
+        problems = []
+        if unit not in self.units():
+            problems.append(self._say("unit"))
+        m = CATALOGUE.get(metric)
+        if m is None or m.series:
+            problems.append(self._say("metric"))
+        key = normalise_key(key)
+        if m is not None and m.keyed_by and not key:
+            problems.append(self._say("key"))
+        try:
+            number = float(str(value).replace(",", ".").strip())
+            if number < 0 or number != number:
+                raise ValueError
+        except (TypeError, ValueError):
+            problems.append(self._say("value"))
+            number = 0.0
+        if valid_for not in VALID_FOR:
+            problems.append(self._say("valid"))
+        if problems:
+            raise Refused(problems)
+        now = self.now()
+        span = VALID_FOR[valid_for]
+        until = now + span if span else self._end_of_day(now)
+        shown = int(number) if number.is_integer() else round(number, 1)
+        reading = Reading(metric, unit, "" if not (m and m.keyed_by) else key, shown, now, SOURCE,
+                          manual=True, entered_by=f"{self.user.name} (tabletti)", valid_until=until)
+        before = self._current(metric, unit, reading.key)
+        self.store.apply_manual(SOURCE, [reading], [], {"state": "ok", "kind": "tablet",
+                                                        "last_success": now.isoformat()})
+        audit.record(self.history, self.user.name, "correction",
+                     {"metric": metric, "unit": unit, "key": reading.key, "valid_until": until.isoformat()},
+                     before=before, after=shown)
+        return reading
+
+    def _current(self, metric: str, unit: str, key: str) -> Any:
+        found = None
+        for rds in self.store.all_readings().values():
+            for rd in rds:
+                if (rd.metric, rd.unit, rd.key) == (metric, unit, key) and (found is None or rd.observed_at > found.observed_at):
+                    found = rd
+        return None if found is None else {"value": found.value, "source": found.source,
+                                           "observed_at": found.observed_at.isoformat()}
+
+    # -- notices ---------------------------------------------------------------------------------
+
+    def notices(self) -> list[dict[str, Any]]:
+        """Notices not yet ended that concern the user's units, soonest ending first."""
+        now = self.now()
+        mine = set(self.units())
+        out = [n for n in self.store.notices()
+               if datetime.fromisoformat(n["ends"]) > now and (n["unit"] == "kaikki" or n["unit"] in mine)]
+        return sorted(out, key=lambda n: (n["ends"], n["id"]))
+
+    def post_notice(self, text: str, units: list[str], importance: str, public: bool, ends: str,
+                    notice_id: str | None = None) -> list[dict[str, Any]]:
+        """Post a notice to each chosen unit (or `kaikki`), or change the one `notice_id`."""
+        problems = []
+        text = (text or "").strip()
+        if not 1 <= len(text) <= 200:
+            problems.append(self._say("text"))
+        allowed = set(self.units()) | ({"kaikki"} if not self.user.units else set())
+        if not units or any(u not in allowed for u in units):
+            problems.append(self._say("units"))
+        if importance not in IMPORTANCE:
+            problems.append(self._say("importance"))
+        now = self.now()
+        end = _time_today(ends, now)
+        if end is None or end <= now:
+            problems.append(self._say("ends"))
+        before = None
+        if notice_id:
+            before = next((n for n in self.notices() if n["id"] == notice_id), None)
+            if before is None:
+                problems.append(self._say("notice"))
+        if problems:
+            raise Refused(problems)
+        assert end is not None
+        posted = []
+        for i, unit in enumerate(units):
+            nid = notice_id if notice_id and i == 0 else f"tabletti-{uuid.uuid4().hex[:12]}"
+            notice = {"id": nid, "unit": unit, "importance": importance, "public": public, "text": text,
+                      "starts": (before or {}).get("starts", now.isoformat()), "ends": end.isoformat(),
+                      "entered_by": self.user.name}
+            self.store.put_notice_now(notice)
+            audit.record(self.history, self.user.name, "notice-edit" if before else "notice",
+                         {"id": nid, "unit": unit}, before=before, after=notice)
+            posted.append(notice)
+        return posted
+
+    def end_notice(self, notice_id: str) -> dict[str, Any]:
+        before = next((n for n in self.notices() if n["id"] == notice_id), None)
+        if before is None:
+            raise Refused([self._say("notice")])
+        after = {**before, "ends": self.now().isoformat(), "ended_by": self.user.name}
+        self.store.put_notice_now(after)
+        audit.record(self.history, self.user.name, "notice-end", {"id": notice_id}, before=before, after=after)
+        return after
+
+    # -- escalation --------------------------------------------------------------------------------
+
+    def set_escalation(self, unit: str, level: Any, reason: str) -> dict[str, Any]:
+        """Set or confirm a unit's level until the end of the day; its reason is shown on the
+        walls with the name of who set it."""
+        problems = []
+        if unit not in self.units():
+            problems.append(self._say("unit"))
+        try:
+            lvl = int(level)
+            if not 1 <= lvl <= 4:
+                raise ValueError
+        except (TypeError, ValueError):
+            problems.append(self._say("level"))
+            lvl = 1
+        reason = (reason or "").strip()
+        if not 3 <= len(reason) <= 200:
+            problems.append(self._say("reason"))
+        if problems:
+            raise Refused(problems)
+        now = self.now()
+        before = self.store.escalations().get(unit)
+        entry = {"level": lvl, "reason": reason, "by": self.user.name, "at": now.isoformat(),
+                 "valid_until": self._end_of_day(now).isoformat()}
+        self.store.set_escalation(unit, entry)
+        audit.record(self.history, self.user.name, "escalation", {"unit": unit}, before=before, after=entry)
+        return entry
+
+    def clear_escalation(self, unit: str) -> None:
+        if unit not in self.units():
+            raise Refused([self._say("unit")])
+        before = self.store.escalations().get(unit)
+        self.store.set_escalation(unit, None)
+        audit.record(self.history, self.user.name, "escalation-clear", {"unit": unit}, before=before, after=None)
+
+
+def _time_today(text: str, now: datetime) -> datetime | None:
+    """"15.30", "15:30" or "15" today in the site's zone."""
+    raw = (text or "").strip().replace(":", ".")
+    try:
+        hour, _, minute = raw.partition(".")
+        at = time(int(hour), int(minute or 0))
+    except ValueError:
+        return None
+    return datetime.combine(now.date(), at, tzinfo=now.tzinfo)

@@ -1,0 +1,125 @@
+"""The shift lead's actions, accounts and the audit log, on both backends."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy.exc
+import time_machine
+from sqlalchemy import text
+
+from dashboard import audit
+from dashboard.accounts import (
+    AccountError,
+    User,
+    add_user,
+    authenticate,
+    display_of_token,
+    new_display_token,
+    revoke_display_tokens,
+)
+from dashboard.config import Config
+from dashboard.history import History
+from dashboard.livestore import LiveStore
+from dashboard.readmodel import build
+from dashboard.shiftlead import Refused, ShiftLead
+
+pytestmark = pytest.mark.store
+TZ = ZoneInfo("Europe/Helsinki")
+T0 = datetime(2026, 11, 24, 10, 30, tzinfo=TZ)
+LEAD = User("hoitaja1", "shift_lead", ("vastaanotto", "laboratorio"))
+
+
+def lead(config: Config, store: LiveStore, history: History) -> ShiftLead:
+    return ShiftLead(config, store, history, LEAD, "fi")
+
+
+def test_a_correction_becomes_a_manual_reading_with_provenance(config: Config, store: LiveStore, history: History):
+    with time_machine.travel(T0, tick=False):
+        rd = lead(config, store, history).correct("vastaanotto", "staff.present", " Sairaanhoitaja ", "3", "4h")
+        assert (rd.key, rd.value, rd.manual, rd.entered_by) == ("sairaanhoitaja", 3, True, "hoitaja1 (tabletti)")
+        assert rd.valid_until == T0 + timedelta(hours=4)
+        model = build(config, config.display("vastaanotto-kaytava"), store, history).data
+    tile = next(t for t in model["tiles"] if t["metric"] == "staff.present" and t["key"] == "sairaanhoitaja")
+    assert (tile["value"], tile["status"], tile["entered_by"]) == (3, "fresh", "hoitaja1 (tabletti)")
+    entry = audit.entries(history)[0]
+    assert (entry["who"], entry["action"], entry["after"]) == ("hoitaja1", "correction", 3)
+
+
+def test_a_bad_correction_names_every_problem_and_changes_nothing(config: Config, store: LiveStore, history: History):
+    with pytest.raises(Refused) as err:
+        lead(config, store, history).correct("sosiaali", "staff.present", "", "kolme", "vuosi")
+    assert err.value.problems == [
+        "Yksikkö: valitse jokin omista yksiköistäsi", "Tarkenne (jono, ammattiryhmä tai resurssi) puuttuu",
+        "Arvo: anna luku, 0 tai enemmän", "Voimassa: valitse luettelosta"]
+    assert store.all_readings() == {} and audit.entries(history) == []
+
+
+def test_notices_are_posted_edited_and_ended_with_before_and_after(config: Config, store: LiveStore, history: History):
+    sl = lead(config, store, history)
+    with time_machine.travel(T0, tick=False):
+        (posted,) = sl.post_notice("Laboratorio suljettu klo 14 alkaen", ["laboratorio"], "tärkeä", True, "16.00")
+        assert [n["id"] for n in sl.notices()] == [posted["id"]]
+        sl.post_notice("Laboratorio suljettu klo 13 alkaen", ["laboratorio"], "kiireellinen", True, "15.30", posted["id"])
+        (changed,) = sl.notices()
+        assert (changed["text"], changed["importance"], changed["ends"]) == (
+            "Laboratorio suljettu klo 13 alkaen", "kiireellinen", "2026-11-24T15:30:00+02:00")
+        model = build(config, config.display("aula"), store, history).data  # public: shown
+        assert [n["text"] for n in model["notices"]] == ["Laboratorio suljettu klo 13 alkaen"]
+        sl.end_notice(posted["id"])
+        assert sl.notices() == []
+        with pytest.raises(Refused) as err:
+            sl.post_notice("", ["sosiaali"], "huom", False, "9.00")
+    assert err.value.problems == ["Teksti: 1–200 merkkiä", "Yksiköt: valitse vähintään yksi omista yksiköistäsi",
+                                  "Tärkeys: info, tärkeä tai kiireellinen",
+                                  "Päättyy: anna kellonaika muodossa 15.30, myöhemmin kuin nyt"]
+    actions = [(e["action"], e["before"] is not None) for e in reversed(audit.entries(history))]
+    assert actions == [("notice", False), ("notice-edit", True), ("notice-end", True)]
+
+
+def test_a_shift_leads_escalation_level_stands_until_the_end_of_the_day(config: Config, store: LiveStore, history: History):
+    sl = lead(config, store, history)
+    with time_machine.travel(T0, tick=False):
+        sl.set_escalation("vastaanotto", 3, "Kaksi lääkäriä sairaana")
+        data = build(config, config.display("vastaanotto-kaytava"), store, history).data
+        unit = data["escalation"]["units"]["vastaanotto"]
+        assert (data["escalation"]["level"], unit["source"], unit["by"], unit["reasons"]) == (
+            3, "manual", "hoitaja1", ["Kaksi lääkäriä sairaana"])
+        with pytest.raises(Refused):
+            sl.set_escalation("vastaanotto", 5, "")
+    with time_machine.travel(T0 + timedelta(days=1), tick=False):  # the next day: the rules again
+        data = build(config, config.display("vastaanotto-kaytava"), store, history).data
+        assert data["escalation"]["units"]["vastaanotto"]["source"] == "rules"
+    with time_machine.travel(T0, tick=False):
+        sl.clear_escalation("vastaanotto")
+        assert build(config, config.display("vastaanotto-kaytava"), store, history).data[
+            "escalation"]["units"]["vastaanotto"]["source"] == "rules"
+
+
+def test_the_audit_log_refuses_updates_and_deletes_in_the_database(history: History):
+    audit.record(history, "hoitaja1", "correction", {"metric": "staff.present"}, before=2, after=3)
+    for statement in ("UPDATE audit_log SET who = 'joku muu'", "DELETE FROM audit_log"):
+        with pytest.raises(sqlalchemy.exc.DatabaseError, match="never updated or deleted"):
+            with history.engine.begin() as conn:
+                conn.execute(text(statement))
+    assert [e["who"] for e in audit.entries(history)] == ["hoitaja1"]
+    csv_text = audit.to_csv(audit.entries(history)).decode("utf-8-sig")
+    assert csv_text.splitlines()[0].startswith("id;aika;kuka") and "hoitaja1;correction;2;3" in csv_text
+
+
+def test_accounts_and_display_tokens(history: History):
+    assert add_user(history, "esihenkilo", "manager", [], "pitka-salasana-1") is True
+    assert add_user(history, "esihenkilo", "manager", ["vastaanotto"], None) is False  # update keeps the password
+    user = authenticate(history, "esihenkilo", "pitka-salasana-1")
+    assert user is not None and user.units == ("vastaanotto",) and user.may("manager") and not user.may("admin")
+    assert authenticate(history, "esihenkilo", "väärä-salasana") is None
+    assert authenticate(history, "tuntematon", "pitka-salasana-1") is None
+    for bad in (("a b", "manager", "pitka-salasana-1"), ("x", "boss", "pitka-salasana-1"), ("x", "admin", "lyhyt")):
+        with pytest.raises(AccountError):
+            add_user(history, bad[0], bad[1], [], bad[2])
+    token = new_display_token(history, "aula")
+    assert display_of_token(history, token) == "aula" and display_of_token(history, token + "x") is None
+    with history.engine.connect() as conn:  # only the digest is kept
+        assert token not in str(conn.execute(text("SELECT * FROM display_tokens")).all())
+    assert revoke_display_tokens(history, "aula") == 1
+    assert display_of_token(history, token) is None
