@@ -12,7 +12,7 @@ import sys
 import threading
 from datetime import time
 
-from dashboard.config import ConfigError
+from dashboard.config import ConfigError, Display
 from dashboard.settings import Settings
 
 log = logging.getLogger("ohjaustaulu")
@@ -133,11 +133,7 @@ def cmd_display_token(args: argparse.Namespace) -> int:
     from dashboard.accounts import new_display_token, revoke_display_tokens
 
     s = _settings(args)
-    try:
-        s.config.display(args.display)
-    except KeyError:
-        print(f"unknown display {args.display!r}; configured: "
-              f"{', '.join(d.id for d in s.config.displays)}", file=sys.stderr)
+    if _display(s, args.display) is None:
         return 2
     who = getpass.getuser()
     if args.revoke:
@@ -155,6 +151,16 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.load(args.config, args.data_dir)
 
 
+def _display(s: Settings, display_id: str) -> Display | None:
+    """The configured display, or None after saying which ones there are."""
+    try:
+        return s.config.display(display_id)
+    except KeyError:
+        print(f"unknown display {display_id!r}; configured: "
+              f"{', '.join(d.id for d in s.config.displays)}", file=sys.stderr)
+        return None
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     s = _settings(args)
     cfg = s.config
@@ -167,11 +173,8 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     from dashboard.readmodel import build, snapshot
 
     s = _settings(args)
-    try:
-        display = s.config.display(args.display)
-    except KeyError:
-        print(f"unknown display {args.display!r}; configured: "
-              f"{', '.join(d.id for d in s.config.displays)}", file=sys.stderr)
+    display = _display(s, args.display)
+    if display is None:
         return 2
     store = s.store()
     model = build(s.config, display, store, s.history())

@@ -36,3 +36,16 @@ CATALOGUE: dict[str, Metric] = {
 def normalise_key(key: str | None) -> str:
     """Keys (queue, profession, resource names) are compared trimmed and lower-case."""
     return (key or "").strip().lower()
+
+
+# Names for people on the Finnish-speaking staff pages (tablet, history): the wall displays
+# have their own words per language in dashboard/i18n.py.
+LABEL_FI: dict[str, str] = {
+    "queue.waiting": "Jonossa", "queue.longest_wait_min": "Pisin odotus, min", "queue.avg_wait_min": "Keskim. odotus, min",
+    "callback.pending": "Takaisinsoittoja odottaa", "callback.oldest_min": "Vanhin takaisinsoitto, min",
+    "staff.present": "Henkilöstö paikalla", "staff.planned": "Henkilöstö suunniteltu",
+    "appointments.free_today": "Vapaat ajat tänään", "appointments.free_3wd": "Vapaat ajat 3 arkipv",
+    "appointments.t3_days": "T3, pv", "capacity.in_use": "Tilat käytössä", "capacity.total": "Tiloja yhteensä",
+    "flow.arrivals_today": "Saapuneet", "flow.completed_today": "Käynnit valmiit",
+    "flow.no_shows_today": "Peruuttamatta jääneet",
+}

@@ -25,16 +25,9 @@ from dashboard.export import to_csv, to_xlsx
 from dashboard.history import History
 from dashboard.i18n import number
 from dashboard.livestore import LiveStore
-from dashboard.metrics import CATALOGUE
+from dashboard.metrics import CATALOGUE, LABEL_FI
 
-METRICS = {
-    "queue.waiting": "Jonossa", "queue.longest_wait_min": "Pisin odotus, min", "queue.avg_wait_min": "Keskim. odotus, min",
-    "callback.pending": "Takaisinsoittoja odottaa", "callback.oldest_min": "Vanhin takaisinsoitto, min",
-    "staff.present": "Henkilöstö paikalla", "staff.planned": "Henkilöstö suunniteltu",
-    "appointments.free_today": "Vapaat ajat tänään", "appointments.free_3wd": "Vapaat ajat 3 arkipv",
-    "appointments.t3_days": "T3, pv", "capacity.in_use": "Tilat käytössä", "flow.arrivals_today": "Saapuneet",
-    "flow.completed_today": "Käynnit valmiit", "flow.no_shows_today": "Peruuttamatta jääneet",
-}
+METRICS = {k: v for k, v in LABEL_FI.items() if k != "capacity.total"}
 WEEKDAYS = ["ma", "ti", "ke", "to", "pe", "la", "su"]
 MAX_DAYS = 3 * 366
 MAX_XLSX_ROWS = 60_000  # openpyxl writes about 12,000 rows a second here

@@ -20,6 +20,7 @@ from dashboard.config import Config, Display
 from dashboard.history import History
 from dashboard.i18n import number
 from dashboard.livestore import LiveStore
+from dashboard.metrics import LABEL_FI
 from dashboard.readmodel import build
 from dashboard.shiftlead import Refused, ShiftLead
 from dashboard.workbook.importer import Report, import_bytes
@@ -50,14 +51,7 @@ class TabletContext:
     data_dir: Path
 
 
-METRIC_NAMES = {
-    "queue.waiting": "Jonossa", "queue.longest_wait_min": "Pisin odotus, min", "queue.avg_wait_min": "Keskim. odotus, min",
-    "callback.pending": "Takaisinsoittoja odottaa", "callback.oldest_min": "Vanhin takaisinsoitto, min",
-    "staff.planned": "Henkilöstö suunniteltu", "staff.present": "Henkilöstö paikalla",
-    "appointments.free_today": "Vapaat ajat tänään", "appointments.free_3wd": "Vapaat ajat 3 arkipv",
-    "appointments.t3_days": "T3, pv", "capacity.in_use": "Käytössä", "capacity.total": "Yhteensä",
-    "flow.arrivals_today": "Saapuneet", "flow.completed_today": "Käynnit valmiit", "flow.no_shows_today": "Peruuttamatta jääneet",
-}
+METRIC_NAMES = LABEL_FI
 VALID_NAMES = {"1h": "tunnin", "4h": "4 tuntia", "day": "päivän loppuun"}
 LEVELS = {1: "1 Normaali", 2: "2 Kohonnut", 3: "3 Korkea", 4: "4 Kriittinen"}
 
