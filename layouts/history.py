@@ -101,7 +101,9 @@ def series_figure(config: Config, rows: list[dict[str, Any]], grain: str) -> go.
         fig.add_scatter(x=x, y=y, mode="lines+markers" if len(x) < 60 else "lines", name=label)
     fig.update_layout(uirevision="history", height=420, margin={"l": 50, "r": 10, "t": 30, "b": 40},
                       legend={"orientation": "h", "y": -0.2}, template="plotly_white",
-                      yaxis_title="keskiarvo (aikapainotettu)")
+                      # say exactly what a daily mean covers (dashboard/rollups.py)
+                      yaxis_title="tunnin keskiarvo" if grain == "hour"
+                      else "päivän keskiarvo (1. muutoksesta keskiyöhön)")
     return fig
 
 
