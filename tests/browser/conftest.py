@@ -103,7 +103,11 @@ def start_demo(backend: Backend, config: Path, *extra: str) -> Demo:
         with urllib.request.urlopen(demo.url + "/health", timeout=1) as r:
             return r.status == 200
 
-    wait_for(healthy, timeout=60, what="the demo to answer /health")
+    try:
+        wait_for(healthy, timeout=60, what="the demo to answer /health")
+    except BaseException:
+        stop_demo(demo)  # never leave a half-started demo running (and writing) behind
+        raise
     return demo
 
 

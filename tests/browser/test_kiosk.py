@@ -56,7 +56,11 @@ def serve(port: int, config: Path, env: dict[str, str]) -> subprocess.Popen[str]
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
             return r.status == 200
 
-    wait_for(healthy, timeout=60, what="the web server")
+    try:
+        wait_for(healthy, timeout=60, what="the web server")
+    except BaseException:
+        stop(proc)
+        raise
     return proc
 
 
