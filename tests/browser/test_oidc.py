@@ -41,11 +41,13 @@ def site(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-d
         url = f"http://127.0.0.1:{port}"
         import urllib.request
 
-        wait_for(lambda: urllib.request.urlopen(f"{url}/health", timeout=1).status == 200, timeout=60, what="serve")
-        yield url, provider, backend
-        proc.terminate()
-        proc.wait(timeout=10)
-        close_backend(backend)
+        try:
+            wait_for(lambda: urllib.request.urlopen(f"{url}/health", timeout=1).status == 200, timeout=60, what="serve")
+            yield url, provider, backend
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+            close_backend(backend)
 
 
 def test_a_manager_signs_in_through_the_identity_provider(site):  # type: ignore[no-untyped-def]
