@@ -118,12 +118,15 @@ def heatmap_figure(cells: list[dict[str, Any]]) -> go.Figure:
     return fig
 
 
-def compliance_table(config: Config, result: dict[str, dict[str, Any]]) -> html.Table:
-    def cell(x: dict[str, Any] | None) -> str:
-        if not x or not x["days"]:
-            return "ei tietoa"
-        return f"{number(100 * x['share'], 'fi')} % ({x['met']}/{x['days']} arkipv)"
+def compliance_text(x: dict[str, Any] | None) -> str:
+    """"92 % (23/25 arkipv)": how often a limit was met, or that there are no data."""
+    if not x or not x["days"]:
+        return "ei tietoa"
+    return f"{number(100 * x['share'], 'fi')} % ({x['met']}/{x['days']} arkipv)"
 
+
+def compliance_table(config: Config, result: dict[str, dict[str, Any]]) -> html.Table:
+    cell = compliance_text
     rows = [html.Tr([html.Td(unit_name(config, u)), html.Td(cell(v.get("callback_same_day"))),
                      html.Td(cell(v.get("assessment_3wd")))], className="compliance-row", **{"data-unit": u})
             for u, v in result.items()]
@@ -262,8 +265,8 @@ def register(app: dash.Dash, ctx: HistoryContext) -> None:
             f"<td>{number(r['max'], 'fi') if r['max'] is not None else '–'}</td></tr>" for r in rows)
         comp_rows = "".join(
             f"<tr><td>{esc(unit_name(config, u))}</td>"
-            + "".join(f"<td>{number(100 * v[k]['share'], 'fi')} % ({v[k]['met']}/{v[k]['days']})</td>" if v.get(k) else "<td>ei tietoa</td>"
-                      for k in ("callback_same_day", "assessment_3wd")) + "</tr>" for u, v in comp.items())
+            + "".join(f"<td>{esc(compliance_text(v.get(k)))}</td>" for k in ("callback_same_day", "assessment_3wd"))
+            + "</tr>" for u, v in comp.items())
         page = f"""<!DOCTYPE html><html lang="fi"><head><meta charset="utf-8">
 <title>Ohjaustaulu – raportti {q.start:%-d.%-m.%Y}–{q.end:%-d.%-m.%Y}</title>
 <style>body{{font-family:"DejaVu Sans",Arial,sans-serif;color:#111;background:#fff;margin:24px}}
