@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from dashboard.config import Config, Source
-from dashboard.livestore import LiveStore
+from dashboard.livestore import LeaseLost, LiveStore
 from dashboard.readings import Reading
 
 log = logging.getLogger(__name__)
@@ -43,8 +43,10 @@ class PollResult:
     skipped: bool = False
 
 
-def poll(collector: Collector, store: LiveStore, config: Config) -> PollResult:
-    """One poll of one source, end to end; never raises for the source's own faults."""
+def poll(collector: Collector, store: LiveStore, config: Config,
+         lease: tuple[str, str] | None = None) -> PollResult:
+    """One poll of one source, end to end; never raises for the source's own faults. With a
+    `lease` (job, holder) the readings are written only while this process holds it."""
     name = collector.source.name
     if store.is_stopped(name):
         return PollResult(ok=False, skipped=True, error="stopped by an operator")
@@ -74,5 +76,9 @@ def poll(collector: Collector, store: LiveStore, config: Config) -> PollResult:
     extra = getattr(collector, "status_extra", None)  # e.g. items read and not mapped
     if callable(extra):
         status.update(extra())
-    changed = store.write_readings(name, readings, status)
+    try:
+        changed = store.write_readings(name, readings, status, lease=lease)
+    except LeaseLost:
+        log.warning("source %s: another collector took over during this poll; its data kept", name)
+        return PollResult(ok=False, skipped=True, error="taken over by another collector")
     return PollResult(ok=True, items=len(readings), changed=len(changed))

@@ -8,20 +8,17 @@ changes wait in the queue.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 
 from dashboard.history import History
 from dashboard.livestore import LiveStore
 
 log = logging.getLogger(__name__)
-CONSUMER = f"{socket.gethostname()}-{os.getpid()}"
 
 
 def drain(store: LiveStore, history: History, batch: int = 500) -> int:
     written = 0
     while True:
-        entries = store.history_batch(CONSUMER, batch)
+        entries = store.history_batch(batch)
         if not entries:
             return written
         history.record([(f"{store.p}{entry_id}", rd) for entry_id, rd in entries])

@@ -1,72 +1,126 @@
 """Runs the collectors: one APScheduler job per source (max_instances=1, coalesce, jittered),
-and a job that drains the history queue into SQL."""
+a job that drains the history queue into SQL, and the daily retention job. Each job runs
+under a lease in the live store, so two collector processes (hosts) never both run it."""
 
 from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Callable
 from pathlib import Path
 
+import redis
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import SQLAlchemyError
 
 from collectors.base import PollResult, poll
 from collectors.historywriter import drain
+from collectors.leases import Leases, lease_ms
 from collectors.registry import collector_for
 from collectors.workbook import FolderWatcher
 from dashboard.config import Config, Source
 from dashboard.history import History
 from dashboard.livestore import LiveStore
+from dashboard.observability import POLL_FAILURES, POLL_SECONDS
 
 log = logging.getLogger(__name__)
 
 
-def _guarded(fn, what: str):  # type: ignore[no-untyped-def]
-    """A job that never kills the scheduler: unexpected errors are logged, the next run
-    comes as planned."""
+class _Job:
+    """One scheduled job: runs only while this process holds the job's lease, never kills
+    the scheduler, and logs when what it needs goes away and when it comes back, not on
+    every run."""
 
-    def job() -> None:
+    def __init__(self, name: str, run: Callable[[], object], leases: Leases, ttl_ms: int,
+                 store: LiveStore, source: str | None = None):
+        self.name, self.run, self.leases, self.ttl_ms = name, run, leases, ttl_ms
+        self.store, self.source = store, source
+        self.down: str | None = None  # what is unavailable, while it is
+
+    def __call__(self) -> None:
+        if not self.leases.hold(self.name, self.ttl_ms):
+            return  # another collector process runs this job now
+        started = time.perf_counter()
+        failed = False
         try:
-            fn()
+            result = self.run()
+            failed = isinstance(result, PollResult) and not result.ok and not result.skipped
+            self._up()
+        except redis.RedisError as err:
+            failed = True
+            self._gone("the live store", err)
         except SQLAlchemyError as err:
-            log.warning("%s: history database unavailable (%s); changes stay queued", what, err)
+            failed = True
+            self._gone("the history database", err, "changes stay queued in the live store")
         except Exception:
-            log.exception("%s failed unexpectedly", what)
+            failed = True
+            log.exception("%s failed unexpectedly", self.name)
+        finally:
+            if self.source is not None:
+                took = time.perf_counter() - started
+                POLL_SECONDS.labels(self.source).observe(took)
+                if failed:
+                    POLL_FAILURES.labels(self.source).inc()
+                try:
+                    self.store.record_poll(self.source, took, failed)
+                except redis.RedisError:
+                    pass  # said above
 
-    return job
+    def _gone(self, what: str, err: Exception, then: str = "retrying") -> None:
+        if self.down != what:
+            log.warning("%s: %s unavailable (%s); %s", self.name, what, str(err).splitlines()[0] if str(err) else type(err).__name__,
+                        then, extra={"job": self.name, "unavailable": what})
+        self.down = what
+
+    def _up(self) -> None:
+        if self.down is not None:
+            log.warning("%s: %s is back", self.name, self.down, extra={"job": self.name})
+        self.down = None
 
 
 def _poller(source: Source, config: Config, store: LiveStore, history: History,
-            data_dir: Path) -> Callable[[], object]:
-    """One poll of a source: a watched workbook folder, or a feed through the collector contract."""
+            data_dir: Path, leases: Leases) -> Callable[[], object]:
+    """One poll of a source: a watched workbook folder, or a feed through the collector
+    contract, its write fenced by the source's lease."""
     if source.kind == "workbook":
         return FolderWatcher(source, config, store, history, data_dir).poll
     collector = collector_for(source, config)
-    return lambda: poll(collector, store, config)
+    job = f"poll:{source.name}"
+    return lambda: poll(collector, store, config, lease=leases.fence(job))
+
+
+HISTORY_LEASE_MS = 6000  # the history writer runs every 2 s
 
 
 def build_scheduler(
-    config: Config, store: LiveStore, history: History, data_dir: Path, only: str | None = None
+    config: Config, store: LiveStore, history: History, data_dir: Path, only: str | None = None,
+    leases: Leases | None = None,
 ) -> BackgroundScheduler:
+    """Every job of a collector process. Several processes (hosts) may run the same
+    configuration: each job runs in one of them at a time (collectors/leases.py)."""
+    leases = leases or Leases(store)
     sched = BackgroundScheduler(job_defaults={"max_instances": 1, "coalesce": True})
+    sched.leases = leases  # type: ignore[attr-defined]
     for source in config.sources:
         if only and source.name != only:
             continue
+        name = f"poll:{source.name}"
         sched.add_job(
-            _guarded(_poller(source, config, store, history, data_dir), f"poll {source.name}"),
+            _Job(name, _poller(source, config, store, history, data_dir, leases), leases,
+                 lease_ms(source.poll_seconds), store, source.name),
             "interval",
             seconds=source.poll_seconds,
             jitter=min(source.poll_seconds * 0.1, 2),
-            id=f"poll:{source.name}",
+            id=name,
             next_run_time=None,
         )
-    sched.add_job(_guarded(lambda: drain(store, history), "history writer"), "interval", seconds=2,
-                  id="history")
+    sched.add_job(_Job("history-writer", lambda: drain(store, history), leases, HISTORY_LEASE_MS, store),
+                  "interval", seconds=2, id="history")
     # raw changes older than [history] raw_days go once a day, in the quiet hour; the hourly
     # and daily rollups that the history page reads stay
-    sched.add_job(_guarded(lambda: prune_history(config, history), "history retention"), "cron",
-                  hour=config.site.reload_hour, minute=17, timezone=config.tz, id="retention")
+    sched.add_job(_Job("retention", lambda: prune_history(config, history), leases, 600_000, store),
+                  "cron", hour=config.site.reload_hour, minute=17, timezone=config.tz, id="retention")
     return sched
 
 
@@ -80,6 +134,12 @@ def prune_history(config: Config, history: History) -> int:
         log.info("history: %d raw changes older than %d days removed (rollups kept)", removed,
                  config.history.raw_days)
     return removed
+
+
+def stop(sched: BackgroundScheduler) -> None:
+    """Stop the jobs and hand this process's leases to the other collectors at once."""
+    sched.shutdown(wait=False)
+    sched.leases.release_all()  # type: ignore[attr-defined]
 
 
 def start(sched: BackgroundScheduler) -> None:

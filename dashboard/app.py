@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -64,11 +65,21 @@ def create_app(config: Config, store: LiveStore, history: History | None,
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    readiness = Readiness(store, history)
+
     @server.get("/ready")
     def ready() -> JSONResponse:
-        checks = {"redis": _check(store.ping), "database": _check(history.ping) if history else "absent"}
+        checks = readiness.checks()
         ok = all(v == "ok" for v in checks.values())
         return JSONResponse(checks, status_code=200 if ok else 503)
+
+    @server.get("/metrics")
+    def metrics() -> Response:
+        from prometheus_client import CONTENT_TYPE_LATEST
+
+        from dashboard.observability import exposition
+
+        return Response(exposition(store, config), media_type=CONTENT_TYPE_LATEST)
 
     @server.get("/tablet/template.xlsx")
     def workbook_template() -> Response:
@@ -127,12 +138,30 @@ def _first_request_setup(app: dash.Dash) -> None:
             asyncio.run(result)
 
 
+class Readiness:
+    """Redis and the database reachable? Asked by load balancers and by every screen (which
+    tells "no server" from "no live data" by it), so an answer is reused for a second."""
+
+    def __init__(self, store: LiveStore, history: History | None, reuse_seconds: float = 1.0):
+        self.store, self.history, self.reuse = store, history, reuse_seconds
+        self._answer: tuple[float, dict[str, str]] = (0.0, {})
+
+    def checks(self) -> dict[str, str]:
+        at, answer = self._answer
+        if time.monotonic() - at < self.reuse:
+            return answer
+        answer = {"redis": _check(self.store.ping),
+                  "database": _check(self.history.ping) if self.history else "absent"}
+        self._answer = (time.monotonic(), answer)
+        return answer
+
+
 def _check(fn: Any) -> str:
     try:
         fn()
         return "ok"
     except Exception as err:  # a readiness probe reports any failure, whatever its type
-        return f"error: {err}"
+        return f"error: {str(err).splitlines()[0] if str(err) else type(err).__name__}"
 
 
 def index_page(config: Config) -> html.Div:

@@ -32,8 +32,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+import redis
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import audit
 from dashboard.accounts import AccountError, User, authenticate, display_of_token
@@ -97,11 +99,27 @@ class Auth:
         cached = self._tokens.get(token)
         if cached and cached[1] > time.monotonic():
             return cached[0]
-        display = display_of_token(self.history, token)
+        try:
+            display = display_of_token(self.history, token)
+        except SQLAlchemyError:
+            # the history database is away: live screens go on with a token known to be
+            # valid when it was last asked (remembered in the live store for a day), so a
+            # database outage blanks no screen; a token never seen is refused
+            return cached[0] if cached else self._remembered(token)
+        try:
+            self.store.remember_token(_digest(token), display)
+        except redis.RedisError:
+            pass
         if len(self._tokens) > 10_000:
             self._tokens.clear()
         self._tokens[token] = (display, time.monotonic() + TOKEN_CACHE_SECONDS)
         return display
+
+    def _remembered(self, token: str) -> str | None:
+        try:
+            return self.store.remembered_token(_digest(token))
+        except redis.RedisError:
+            return None
 
     def principal(self, request: Request) -> Principal | None:
         sid = request.cookies.get(SESSION_COOKIE)

@@ -21,9 +21,9 @@ log = logging.getLogger("ohjaustaulu")
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from dashboard.observability import configure_logging
+
+    configure_logging(args.log_format)
     from collectors.registry import NotYetSupported
 
     try:
@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", help="configuration file (default config/ohjaustaulu.toml)")
     common.add_argument("--data-dir", help="data folder (default ./data or OHJAUSTAULU_DATA)")
+    common.add_argument("--log-format", choices=["text", "json"], default=None,
+                        help="log lines as text or one JSON object each (default OHJAUSTAULU_LOG_FORMAT or text)")
     p = argparse.ArgumentParser(prog="ohjaustaulu", description="Sote-centre control board")
     sub = p.add_subparsers(required=True, metavar="command")
 
@@ -55,11 +57,15 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", parents=[common], help="the web app")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8050)
+    serve.add_argument("--workers", type=int, default=1,
+                       help="web worker processes sharing the port (default 1; about one per core)")
     serve.set_defaults(func=cmd_serve)
 
     collect = sub.add_parser("collect", parents=[common], help="the collectors")
     collect.add_argument("--once", action="store_true", help="poll each source once and exit")
     collect.add_argument("--source", help="only this source")
+    collect.add_argument("--metrics-port", type=int, default=None,
+                         help="serve this process's Prometheus metrics (poll durations, leases) on this port")
     collect.set_defaults(func=cmd_collect)
 
     snap = sub.add_parser("snapshot", parents=[common], help="what a display shows now")
@@ -265,16 +271,35 @@ def cmd_collect(args: argparse.Namespace) -> int:
             print(f"{name}: {'ok' if r.ok else 'FAILED'} items={r.items} changed={r.changed}"
                   + (f" ({r.error})" if r.error else ""))
         return 0 if all(r.ok for r in results.values()) else 1
+    if args.metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(args.metrics_port, addr="0.0.0.0")
     sched = scheduler.build_scheduler(s.config, store, history, s.data_dir, args.source)
     scheduler.start(sched)
+    log.info("collecting as %s: %d sources", sched.leases.holder, len(s.config.sources),  # type: ignore[attr-defined]
+             extra={"holder": sched.leases.holder})  # type: ignore[attr-defined]
     _wait_for_signal()
-    sched.shutdown(wait=False)
+    scheduler.stop(sched)
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     s = _settings(args)
-    _run_web(s, s.store(), s.history(), args.host, args.port)
+    if args.workers < 1:
+        print("--workers: at least 1", file=sys.stderr)
+        return 2
+    if args.workers == 1:
+        _run_web(s, s.store(), s.history(), args.host, args.port)
+        return 0
+    import uvicorn
+
+    from dashboard import asgi
+
+    s.history()  # migrate once, here, before the workers start
+    asgi.prepare_workers(s, args.log_format)
+    uvicorn.run("dashboard.asgi:create", factory=True, host=args.host, port=args.port,
+                workers=args.workers, log_level="warning", timeout_graceful_shutdown=5)
     return 0
 
 
@@ -306,7 +331,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     try:
         _run_web(s, store, history, args.host, args.port)
     finally:
-        sched.shutdown(wait=False)
+        scheduler.stop(sched)
     return 0
 
 
@@ -314,10 +339,11 @@ def _run_web(s: Settings, store, history, host: str, port: int) -> None:  # type
     import uvicorn
 
     from dashboard.app import create_app
+    from dashboard.observability import RequestMetrics
 
     app = create_app(s.config, store, history, s.data_dir)
     # Screens hold websockets open for good; on shutdown give them a few seconds, not forever.
-    uvicorn.run(app.server, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
+    uvicorn.run(RequestMetrics(app.server), host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
 
 
 def _wait_for_signal() -> None:

@@ -167,8 +167,12 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
     """An engine for the URL; with `schema` (PostgreSQL), everything lives in that schema."""
     url = url.replace("postgresql://", "postgresql+psycopg://", 1)
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
-    if schema:
-        kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
+    if url.startswith("postgresql"):
+        # a database that is away is an error within seconds (screens and collectors go on
+        # without it), not a request that hangs until TCP gives up
+        kwargs["connect_args"] = {"connect_timeout": 5}
+        if schema:
+            kwargs["connect_args"]["options"] = f"-csearch_path={schema}"
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

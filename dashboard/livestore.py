@@ -17,6 +17,10 @@ Keys, all under the configured prefix P:
   P login-failures:<who> int  failed sign-ins in a row for a name or address (expires)
   P oidc:<state>        hash  an OpenID Connect sign-in under way: nonce, PKCE verifier (expires)
   P login-blocked:<who>  str   present while `who` must wait before trying again (expires)
+  P lease:<job>         str   which collector process polls a source (or drains the history)
+                              now; expires unless its holder renews it (docs/deployment.md)
+  P token-ok:<sha256>   str   the display a token was last known to belong to, for when the
+                              history database cannot be asked (expires after a day)
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from dashboard.clock import Clock
 from dashboard.readings import Reading
 
 HISTORY_GROUP = "history-writer"
+HISTORY_CONSUMER = "writer"  # one name: whoever holds the writer's lease reads what the last one left unacknowledged
 SCREEN_FORGET_SECONDS = 7 * 24 * 3600
 HISTORY_MAXLEN = 500_000  # a long database outage keeps this many changes, oldest dropped
 
@@ -61,7 +66,7 @@ class LiveStore:
 
     @classmethod
     def open(cls, url: str | None, data_dir: Path, prefix: str) -> LiveStore:
-        client = redis.Redis.from_url(url) if url else embedded.connect(data_dir)
+        client = connect(url) if url else embedded.connect(data_dir)
         return cls(client, prefix)
 
     def k(self, *parts: str) -> str:
@@ -73,20 +78,40 @@ class LiveStore:
     # -- readings ---------------------------------------------------------------------
 
     def write_readings(
-        self, source: str, readings: Iterable[Reading], status: dict[str, Any]
+        self, source: str, readings: Iterable[Reading], status: dict[str, Any],
+        lease: tuple[str, str] | None = None,
     ) -> list[Reading]:
         """Replace a source's readings and status in one transaction; return (and queue for
-        the history) the readings whose value changed."""
+        the history) the readings whose value changed.
+
+        With `lease` (job, holder), the write happens only while that holder still holds the
+        job's lease: a collector that stalled past its lease and was taken over writes
+        nothing (LeaseLost), so two collectors never interleave one source's data."""
         readings = list(readings)
         key = self.k("readings", source)
-        old = {_text(f): Reading.from_json(v) for f, v in self.r.hgetall(key).items()}
+        if lease is not None:
+            with self.r.pipeline(transaction=True) as pipe:
+                try:
+                    pipe.watch(self.k("lease", lease[0]))  # type: ignore[no-untyped-call]
+                    if _text(pipe.get(self.k("lease", lease[0])) or b"") != lease[1]:
+                        raise LeaseLost(lease[0])
+                    # watching: the pipeline runs commands at once until multi()
+                    return self._write(pipe, pipe.hgetall(key), source, key, readings, status)
+                except redis.WatchError as err:
+                    raise LeaseLost(lease[0]) from err
+        return self._write(self.r.pipeline(transaction=True), self.r.hgetall(key), source, key,
+                           readings, status)
+
+    def _write(self, pipe: Any, current: dict[Any, Any], source: str, key: str,
+               readings: list[Reading], status: dict[str, Any]) -> list[Reading]:
+        old = {_text(f): Reading.from_json(v) for f, v in current.items()}
         changed = [
             rd for rd in readings
             if rd.ident not in old or old[rd.ident].value != rd.value
             or old[rd.ident].valid_until != rd.valid_until
         ]
         encoded: dict[Any, Any] = {rd.ident: rd.to_json() for rd in readings}
-        pipe = self.r.pipeline(transaction=True)
+        pipe.multi()
         pipe.delete(key)
         if encoded:
             pipe.hset(key, mapping=encoded)
@@ -146,6 +171,20 @@ class LiveStore:
         if "items" in fields:
             fields["items"] = int(fields["items"] or 0)
         return SourceStatus(name=source, **fields)
+
+    def record_poll(self, source: str, seconds: float, failed: bool) -> None:
+        """Count a poll and its time in the source's status (for /metrics on any host)."""
+        pipe = self.r.pipeline(transaction=False)
+        pipe.hset(self.k("source", source), "last_poll_seconds", f"{seconds:.4f}")
+        pipe.hincrby(self.k("source", source), "polls", 1)
+        if failed:
+            pipe.hincrby(self.k("source", source), "failures", 1)
+        pipe.execute()
+
+    def poll_counts(self, source: str) -> dict[str, float]:
+        raw = self.r.hmget(self.k("source", source), ["polls", "failures", "last_poll_seconds"])
+        return {name: float(_text(v)) for name, v in zip(("polls", "failures", "last_poll_seconds"), raw, strict=True)
+                if v is not None and v != b""}
 
     # -- operator controls ------------------------------------------------------------
 
@@ -210,6 +249,46 @@ class LiveStore:
     def _announce(self) -> None:
         self.r.publish(self.k("changes"), "1")
 
+    # -- leases: one collector process per source -------------------------------------
+
+    def take_lease(self, job: str, holder: str, ttl_ms: int) -> bool:
+        """Take the job's lease for `ttl_ms`, or renew it if `holder` has it; False while
+        another holder's lease runs."""
+        return bool(self._lease_take(keys=[self.k("lease", job)], args=[holder, ttl_ms]))
+
+    def drop_lease(self, job: str, holder: str) -> None:
+        """Give the lease up at once (a clean shutdown), if `holder` still has it."""
+        self._lease_drop(keys=[self.k("lease", job)], args=[holder])
+
+    def lease_holder(self, job: str) -> str | None:
+        value = self.r.get(self.k("lease", job))
+        return _text(value) if value else None
+
+    @property
+    def _lease_take(self) -> Any:
+        if not hasattr(self, "_take_script"):
+            self._take_script = self.r.register_script(_TAKE_LEASE)
+        return self._take_script
+
+    @property
+    def _lease_drop(self) -> Any:
+        if not hasattr(self, "_drop_script"):
+            self._drop_script = self.r.register_script(_DROP_LEASE)
+        return self._drop_script
+
+    # -- display tokens, remembered for when the database cannot be asked -----------------
+
+    def remember_token(self, token_sha256: str, display: str | None) -> None:
+        key = self.k("token-ok", token_sha256)
+        if display is None:
+            self.r.delete(key)
+        else:
+            self.r.set(key, display, ex=24 * 3600)
+
+    def remembered_token(self, token_sha256: str) -> str | None:
+        value = self.r.get(self.k("token-ok", token_sha256))
+        return _text(value) if value else None
+
     # -- history queue ----------------------------------------------------------------
 
     def ensure_history_group(self) -> None:
@@ -219,19 +298,20 @@ class LiveStore:
             if "BUSYGROUP" not in str(err):
                 raise
 
-    def history_batch(self, consumer: str, count: int) -> list[tuple[str, Reading]]:
-        """Changes for the history writer: first its own unacknowledged ones, then new."""
+    def history_batch(self, count: int, consumer: str = HISTORY_CONSUMER) -> list[tuple[str, Reading]]:
+        """Changes for the history writer: first any that a writer read and did not
+        acknowledge (it died, or the database refused them), then new ones."""
         self.ensure_history_group()
         out: list[tuple[str, Reading]] = []
-        for start in ("0", ">"):
-            resp: Any = self.r.xreadgroup(
-                HISTORY_GROUP, consumer, {self.k("history"): start}, count=count
-            )
-            for _stream, entries in resp or []:
-                for entry_id, fields in entries:
-                    out.append((_text(entry_id), Reading.from_json(fields[b"r"])))
-            if out:
-                break
+        # pending entries of any consumer (a writer killed mid-write, an older version's
+        # per-process names) come to us: each is written once, by its event id
+        claimed: Any = self.r.xautoclaim(self.k("history"), HISTORY_GROUP, consumer, 0, "0-0", count=count)
+        entries = [e for e in claimed[1] if e and e[1]]  # entries deleted meanwhile come as None
+        if not entries:
+            resp: Any = self.r.xreadgroup(HISTORY_GROUP, consumer, {self.k("history"): ">"}, count=count)
+            entries = [e for _stream, es in resp or [] for e in es]
+        for entry_id, fields in entries:
+            out.append((_text(entry_id), Reading.from_json(fields[b"r"])))
         return out
 
     def history_ack(self, ids: list[str]) -> None:
@@ -348,6 +428,48 @@ class LiveStore:
         """Delete every key under this store's prefix (and nothing else)."""
         for key in self.r.scan_iter(match=self.p.replace("*", r"\*") + "*", count=500):
             self.r.delete(key)
+
+
+class LeaseLost(Exception):
+    """This process no longer holds the lease it wrote under: another collector took over."""
+
+
+# Take or renew: set when free, extend when ours; atomic, so two collectors cannot both win.
+_TAKE_LEASE = """
+local holder = redis.call('GET', KEYS[1])
+if not holder then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+elseif holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+"""
+_DROP_LEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def connect(url: str) -> redis.Redis:
+    """A client for REDIS_URL: redis://, rediss://, unix://, or
+    redis-sentinel://host:port[,host:port...]/<master name>[/<db>] for a Sentinel-watched
+    primary (the client follows a failover). Timeouts keep a cut network from hanging a
+    screen's request: an unreachable store is an error within seconds, not minutes."""
+    timeouts: dict[str, Any] = {"socket_timeout": 5, "socket_connect_timeout": 3,
+                                "health_check_interval": 30}
+    if url.startswith("redis-sentinel://"):
+        from redis.sentinel import Sentinel
+
+        hosts, _, rest = url.removeprefix("redis-sentinel://").partition("/")
+        master, _, db = rest.partition("/")
+        if not hosts or not master:
+            raise ValueError(f"REDIS_URL {url!r}: expected redis-sentinel://host:port[,host:port]/master[/db]")
+        nodes = [(h.rpartition(":")[0] or h, int(h.rpartition(":")[2] or 26379)) for h in hosts.split(",")]
+        sentinel = Sentinel(nodes, sentinel_kwargs={"socket_timeout": 2, "socket_connect_timeout": 2})  # type: ignore[no-untyped-call]
+        return sentinel.master_for(master, db=int(db or 0), **timeouts)  # type: ignore[no-untyped-call,no-any-return]
+    return redis.Redis.from_url(url, **timeouts)
 
 
 def _text(value: bytes | str) -> str:

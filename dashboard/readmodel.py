@@ -186,6 +186,11 @@ class ModelCache:
         now = self.store.clock(self.config.tz).now()
         return max(0.05, min(cap, (model.valid_until - now).total_seconds()))
 
+    def last(self, display_id: str) -> Model | None:
+        """The display's last model, whatever its age: for a page asked for while the live
+        store is unreachable (the page says so itself, from /ready)."""
+        return self._models.get(display_id)
+
     def get(self, display_id: str) -> Model:
         display = self.config.display(display_id)
         version = self.store.version()

@@ -17,10 +17,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import dash
+import redis
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from dashboard.clock import is_working_day
+from dashboard.clock import Clock, is_working_day
 from dashboard.config import Config
 from dashboard.i18n import TEXT, day_name, t
 from dashboard.readmodel import Model, ModelCache
@@ -118,8 +119,16 @@ def page_layout(ctx: DisplayContext, display_id: str | None = None, **query: Any
             [html.H1(t(config.site.language, "unknown_display")), html.P(display_id or "")],
             className="unknown-display",
         )
-    model = ctx.cache.get(d.id)
-    clock = ctx.cache.store.clock(config.tz)
+    try:
+        model = ctx.cache.get(d.id)
+        clock = ctx.cache.store.clock(config.tz)
+    except redis.RedisError:
+        # the live store is away: a screen that reloads now gets the last board this worker
+        # built, and its banner says the data is not updating
+        last = ctx.cache.last(d.id)
+        if last is None:
+            raise
+        model, clock = last, Clock(config.tz)
     langs = d.languages
     meta = {
         "display": d.id,
@@ -135,7 +144,7 @@ def page_layout(ctx: DisplayContext, display_id: str | None = None, **query: Any
         "reload_hour": config.site.reload_hour,
         "version": app_version(),
         "heartbeat_seconds": ctx.heartbeat_seconds,
-        "texts": {lang: {k: TEXT[lang][k] for k in ("offline", "updated_ago", "updated_recent", "closed")} for lang in langs},
+        "texts": {lang: {k: TEXT[lang][k] for k in ("offline", "no_live_data", "updated_ago", "updated_recent", "closed")} for lang in langs},
     }
     header = html.Header(
         [

@@ -1,8 +1,9 @@
 /* Ohjaustaulu wall display: everything that runs in the browser.
  * - turns: the cards that do not fit the screen wait for their turn; pages and languages
  *   take turns too (one timer, rotate_seconds)
- * - body[data-connection] online/offline: /health, checked more often when a data request
- *   fails; retries back off; updates pause while offline and resume without a reload
+ * - body[data-connection] online/offline and body[data-store] ok/unavailable: /ready, asked
+ *   when a data request fails (and every 5 s when no poll has answered); retries back off;
+ *   updates pause while either is lost and resume without a reload
  * - a full reload only at the quiet hour (or after a deployment), and only once the server
  *   answers both /health and this page's own address: never onto an error page
  * - heartbeat: display id, page, version and data age to /api/heartbeat
@@ -11,7 +12,7 @@
 (function () {
   "use strict";
   var S = {
-    meta: null, online: true, offlineSince: null, delay: 2000, checking: false, healthTimer: null,
+    meta: null, online: true, live: true, lastOk: Date.now(), offlineSince: null, delay: 2000, checking: false, healthTimer: null,
     page: 0, start: "0:0", turns: {}, lang: 0, loadedAt: Date.now(), reloading: false,
     screen: null, lastTurnAt: Date.now(),
   };
@@ -174,19 +175,26 @@
     var dc = window.dash_clientside;
     try { if (dc && dc.set_props) dc.set_props(id, props); } catch (e) { /* not on this page */ }
   }
-  function setOnline(online) {
+  // online: the server answers; live: it can read the live store (Redis). Either lost, the
+  // last values stay on screen under a banner that says which, and since when.
+  function setState(online, live) {
     var banner = document.getElementById("offline-banner");
-    if (online === S.online && document.body.hasAttribute("data-connection")) return;
+    var was = S.online && S.live, ok = online && live;
+    if (online === S.online && live === S.live && document.body.hasAttribute("data-connection")) return;
+    var changed = (online !== S.online) || (live !== S.live);
     S.online = online;
+    S.live = live;
     document.body.setAttribute("data-connection", online ? "online" : "offline");
-    if (!online) {
-      S.offlineSince = new Date();
+    document.body.setAttribute("data-store", online && !live ? "unavailable" : "ok");
+    if (!ok) {
+      if (was || changed) S.offlineSince = S.offlineSince || new Date();
       if (banner) {
-        banner.textContent = text("offline").replace("{since}", clockText(now()));
+        banner.textContent = text(online ? "no_live_data" : "offline").replace("{since}", clockText(S.offlineSince));
         banner.hidden = false;
       }
       if (meta().updates === "poll") setProps("tick", { disabled: true });  // no point asking meanwhile
     } else {
+      S.offlineSince = null;
       if (banner) banner.hidden = true;
       if (meta().updates === "poll") setProps("tick", { disabled: false });
       // push mode: the stream ended with the old server; let its one-shot interval fire
@@ -204,25 +212,39 @@
   }
   function checkConnection() {
     if (S.checking) return;
+    // a poll answered just now says as much as a check would: 300 screens, no extra requests
+    if (S.online && S.live && meta() && meta().updates === "poll" && Date.now() - S.lastOk < HEALTH_EVERY) {
+      scheduleHealth(HEALTH_EVERY);
+      return;
+    }
     S.checking = true;
     var ctl = new AbortController();
     var timer = setTimeout(function () { ctl.abort(); }, 4000);
-    origFetch("/health", { cache: "no-store", signal: ctl.signal })
-      .then(function (r) { if (!r.ok) throw new Error(r.status); setOnline(true); S.delay = 2000; })
-      .catch(function () { setOnline(false); S.delay = Math.min(S.delay * 2, BACKOFF_MAX); })
+    origFetch("/ready", { cache: "no-store", signal: ctl.signal })
+      .then(function (r) { return r.json(); })  // 503 too: it says what is missing
+      .then(function (ready) {
+        if (!ready || typeof ready.redis !== "string") throw new Error("not our server");
+        var live = ready.redis === "ok";
+        setState(true, live);
+        S.delay = live ? 2000 : Math.min(S.delay * 2, BACKOFF_MAX);
+      })
+      .catch(function () { setState(false, S.live); S.delay = Math.min(S.delay * 2, BACKOFF_MAX); })
       .finally(function () {
         clearTimeout(timer);
         S.checking = false;
-        scheduleHealth(S.online ? HEALTH_EVERY : S.delay);
+        scheduleHealth(S.online && S.live ? HEALTH_EVERY : S.delay);
       });
   }
-  // A data request that fails is the quickest sign of a lost server: ask /health at once.
+  // A data request that fails is the quickest sign of a lost server: ask at once.
   var origFetch = window.fetch.bind(window);
   window.fetch = function (input, init) {
     var url = typeof input === "string" ? input : (input && input.url) || "";
     var p = origFetch(input, init);
     if (url.indexOf("_dash-update-component") >= 0) {
-      p.then(function (r) { if (r.status >= 500) scheduleHealth(0); }, function () { scheduleHealth(0); });
+      p.then(function (r) {
+        if (r.status >= 500) scheduleHealth(0);
+        else S.lastOk = Date.now();
+      }, function () { scheduleHealth(0); });
     }
     return p;
   };
@@ -325,6 +347,7 @@
 
   // The page came from the server just now: it is online until /health says otherwise.
   document.body.setAttribute("data-connection", "online");
+  document.body.setAttribute("data-store", "ok");
 
   function start() {
     if (S.started || !document.getElementById("display-meta")) return false;
@@ -333,7 +356,7 @@
     document.body.setAttribute("data-display", m.display);
     if (r) r.setAttribute("data-lang-active", lang());
     document.documentElement.setAttribute("lang", lang());
-    setOnline(true);
+    setState(true, true);
     setAsOf();
     S.boardFirst = document.getElementById("board") && document.getElementById("board").firstElementChild;
     layout();
