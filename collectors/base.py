@@ -52,6 +52,7 @@ def poll(collector: Collector, store: LiveStore, config: Config,
         return PollResult(ok=False, skipped=True, error="stopped by an operator")
     now = store.clock(config.tz).now()
     previous = store.source_status(name)
+    by = {"collector": lease[1]} if lease else {}  # which collector process polled it
     try:
         readings = collector.normalise(collector.fetch(now), now)
     except (SourceUnavailable, InvalidData) as err:
@@ -60,7 +61,7 @@ def poll(collector: Collector, store: LiveStore, config: Config,
             log.warning("source %s failed: %s", name, reason)
         store.record_status(
             name,
-            {"last_attempt": now, "last_error": reason, "last_error_at": now, "state": "failing"},
+            {"last_attempt": now, "last_error": reason, "last_error_at": now, "state": "failing", **by},
         )
         return PollResult(ok=False, error=reason)
     if previous.state == "failing":
@@ -72,6 +73,7 @@ def poll(collector: Collector, store: LiveStore, config: Config,
         "state": "ok",
         "poll_seconds": collector.source.poll_seconds,
         "kind": collector.source.kind,
+        **by,
     }
     extra = getattr(collector, "status_extra", None)  # e.g. items read and not mapped
     if callable(extra):

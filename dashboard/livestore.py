@@ -57,6 +57,7 @@ class SourceStatus:
     items_read: str | None = None  # fhir: resources read in the last poll
     items_unmapped: str | None = None  # fhir: resources that could not be mapped
     unmapped_detail: str | None = None
+    collector: str | None = None  # the collector process (host:pid) that polled it last
 
 
 class LiveStore:
