@@ -1,32 +1,99 @@
-"""Scratch (being written)."""
+"""Benchmark of the server under many wall displays (issue 7): N simulated screens polling
+one `ohjaustaulu serve --workers W` on this machine, with the simulated feeds writing.
+
+The system: `ohjaustaulu demo` (demo clock, accounts, tokens, the simulated feeds and their
+collectors; its own web port stays idle) and `ohjaustaulu serve --workers W` (the server
+under load, default 2 workers) on one temporary data folder with the embedded defaults
+(a redis-server of that folder's own, SQLite). Everything is stopped and removed at the end,
+also when the bench fails.
+
+The screens: one display page is opened once in headless Chromium and its requests are
+recorded from DevTools' network events (URL, method, the headers Chromium actually sent,
+body): the page's load (the document, its scripts and styles, /_dash-layout,
+/_dash-dependencies, the pages router's callback), its heartbeat and its poll of
+/_dash-update-component. Each simulated screen replays exactly those, with its own display
+(the N screens spread over every display of config/ohjaustaulu.toml), token, endId (from its
+own page's _dash-config), screen id and etag: one httpx.AsyncClient per screen (own cookie
+jar, own keep-alive HTTP/1.1 connections), all in one asyncio loop per load process. A
+screen loads like a cold-cache browser (the loads spread over the first seconds), then polls
+every 2 s from a random offset (open loop: a tick is sent on time even when the previous
+answer is late) with its current etag, taking the new etag from a 200 answer (a 204 means
+unchanged); posts a heartbeat 1 s after load and every 30 s; and asks /ready when no poll
+has answered for 5 s or one failed, as assets/display.js does.
+
+Measured, over --seconds (default 60) after a warm-up:
+  1. latency of the update polls (send to the last byte of the answer): p50, p95, p99, max;
+     errors (any non-2xx answer, exception or 10 s timeout, of any request of the whole
+     run, loads included); the share of polls that carried changes
+  2. change → screen: every 5 s the bench changes a notice shown on every display (the
+     live store's put_notice_now, as the tablet does) and each screen notes when an answer
+     first carries it; p50 and p95 of the delay (its floor is the 2 s poll interval)
+  3. CPU time (psutil) of the serve process and its workers over the window: server cores
+     used, and displays per core = N / server cores; beside it the cores of the embedded
+     Redis, of the demo (collectors) and of the load generator, which share the machine's
+     2 cores with the server
+  4. update cost beside a static response, with nothing else asking: one client,
+     sequentially, K rounds of one poll of an unchanged model (a 204, as a screen gets most
+     of the time), one GET of /assets/display.css and one GET of /health: median latency
+     of each and the ratios; then K of each type in a row, the server processes' CPU time
+     divided by K (less their idle rate), and the CPU ratios. The feeds are stopped for
+     this part, so that the model stays unchanged.
+  5. with --ramp: N = --displays, +300, +300, ... until p95 > 1 s or an error; the largest
+     N that passed
+
+Prints each figure beside its target and the baseline run (bench/baseline-displays.json);
+`--save-baseline` makes this run the baseline.
+"""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import json
+import math
+import multiprocessing
 import os
+import random
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import httpx
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.report import report  # noqa: E402
 from tests.conftest import EXAMPLE_CONFIG, free_port  # noqa: E402
 
+BASELINE = ROOT / "bench" / "baseline-displays.json"
+TARGETS = {"update_p95_s": 1.0, "errors": 0, "changes_not_delivered": 0,
+           "update_vs_static_cpu_ratio": 2.0}
 EXE = str(Path(sys.executable).parent / "ohjaustaulu")
 TOKEN_LINE = re.compile(r"wall display \((\w+)\): (\S+)/display/([^?\s]+)\?token=(\S+)")
+DASH_CONFIG = re.compile(r'<script id="_dash-config" type="application/json">(.*?)</script>', re.S)
+MARKER = "Kuormatesti"  # the text of the notice the bench changes
+MARKERS = re.compile(MARKER + r" (\d+)")
+POLL_MS, HEARTBEAT_S, HEALTH_EVERY_S, TIMEOUT_S = 2000, 30, 5, 10
+CHANGE_EVERY_S = 5.0
+DROP_HEADERS = {"cookie", "host", "content-length", "connection"}
 
+
+# -- the system under test ------------------------------------------------------------------
 
 class System:
-    """`ohjaustaulu demo` (simulated feeds, collectors, demo clock; its web port idle) and
-    `ohjaustaulu serve --workers W` (the server under load) on one temporary data folder."""
+    """`ohjaustaulu demo` and `ohjaustaulu serve --workers W` on one temporary data folder."""
 
     def __init__(self, workers: int):
         self.workers = workers
@@ -39,11 +106,13 @@ class System:
         self.env = {k: v for k, v in os.environ.items()
                     if not k.startswith("OHJAUSTAULU_") and k not in ("REDIS_URL", "DATABASE_URL")}
         self.env["PYTHONUNBUFFERED"] = "1"
+        self._store: Any = None
 
     def _start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
-        log = open(self.tmp / f"{name}.log", "wb")  # noqa: SIM115 - closed with the folder
-        proc = subprocess.Popen([EXE, *args, "--config", str(EXAMPLE_CONFIG), "--data-dir", str(self.data)],
-                                env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=self.tmp)
+        with open(self.tmp / f"{name}.log", "wb") as log:
+            proc = subprocess.Popen(
+                [EXE, *args, "--config", str(EXAMPLE_CONFIG), "--data-dir", str(self.data)],
+                env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=self.tmp)
         self.procs.append(proc)
         return proc
 
@@ -52,15 +121,16 @@ class System:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def start(self) -> None:
-        demo = self._start("demo", "demo", "--port", str(free_port()))
+        self.demo = self._start("demo", "demo", "--port", str(free_port()))
         deadline = time.monotonic() + 120
         while "data folder:" not in self.log("demo"):
-            if demo.poll() is not None or time.monotonic() > deadline:
+            if self.demo.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the demo did not start:\n{self.log('demo')[-3000:]}")
             time.sleep(0.2)
         for m in TOKEN_LINE.finditer(self.log("demo")):
             self.tokens[m.group(3)] = m.group(4)
-        self.serve = self._start("serve", "serve", "--workers", str(self.workers), "--port", str(self.port))
+        self.serve = self._start("serve", "serve", "--workers", str(self.workers),
+                                 "--port", str(self.port))
         deadline = time.monotonic() + 120
         while True:
             if self.serve.poll() is not None or time.monotonic() > deadline:
@@ -72,10 +142,23 @@ class System:
             except OSError:
                 pass
             time.sleep(0.2)
-        self.demo = demo
+
+    def page_url(self, display: str) -> str:
+        return f"{self.url}/display/{display}?token={self.tokens[display]}"
+
+    def store(self) -> Any:
+        """The live store of the data folder, as the demo and the server see it."""
+        if self._store is None:
+            from dashboard.livestore import LiveStore
+            from dashboard.settings import Settings
+
+            s = Settings.load(str(EXAMPLE_CONFIG), str(self.data))
+            self.config = s.config
+            self._store = LiveStore.open(None, self.data, s.config.site.key_prefix)
+        return self._store
 
     def server_processes(self) -> list[psutil.Process]:
-        """The serve process and its workers (and whatever else it started)."""
+        """The serve process and its workers."""
         try:
             main = psutil.Process(self.serve.pid)
             return [main, *main.children(recursive=True)]
@@ -83,22 +166,23 @@ class System:
             return []
 
     def redis_process(self) -> psutil.Process | None:
+        """The embedded redis-server of this data folder (never another one)."""
         try:
-            pid = int((self.data / "redis.pid").read_text().strip())
-            proc = psutil.Process(pid)
+            proc = psutil.Process(int((self.data / "redis.pid").read_text().strip()))
             return proc if str(self.data) in " ".join(proc.cmdline()) else None
         except (OSError, ValueError, psutil.Error):
             return None
 
     def stop(self) -> None:
-        """Stop everything this bench started, whatever state it is in, and remove the folder."""
+        """Stop everything this bench started, whatever state it is in; remove the folder."""
         redis_proc = self.redis_process()
+        if self._store is not None:
+            self._store.r.close()
         for proc in reversed(self.procs):
-            kids = []
             try:
                 kids = psutil.Process(proc.pid).children(recursive=True)
             except psutil.Error:
-                pass
+                kids = []
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
                 try:
@@ -106,14 +190,15 @@ class System:
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait(timeout=5)
-            for kid in kids:  # workers left behind by a killed parent
+            for kid in kids:  # workers left behind by a parent that had to be killed
                 try:
                     kid.kill()
                 except psutil.Error:
                     pass
-        from dashboard import embedded
+        if (self.data / "redis.pid").exists():
+            from dashboard import embedded
 
-        embedded.stop(self.data)  # the embedded live store of this data folder only
+            embedded.stop(self.data)  # this data folder's own live store only
         if redis_proc is not None:
             try:
                 redis_proc.wait(timeout=5)
@@ -122,3 +207,554 @@ class System:
             except psutil.Error:
                 pass
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def cpu_seconds(procs: list[psutil.Process]) -> float:
+    total = 0.0
+    for p in procs:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def busy_seconds() -> float:
+    """CPU seconds the whole machine spent busy (every process, ours or not)."""
+    t = psutil.cpu_times()
+    return sum(t) - t.idle - getattr(t, "iowait", 0.0)
+
+
+# -- the real page's requests ---------------------------------------------------------------
+
+def capture(system: System, display: str) -> dict[str, Any]:
+    """Open the display in headless Chromium and record its requests from DevTools' network
+    events until it has polled and sent a heartbeat: what the simulated screens replay."""
+    from tests.browser.conftest import chrome
+
+    driver = chrome(network_log=True)
+    events: list[dict[str, Any]] = []
+    try:
+        driver.get(system.page_url(display))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            events += [json.loads(e["message"])["message"] for e in driver.get_log("performance")]
+            bodies = [e["params"]["request"].get("postData", "") for e in events
+                      if e["method"] == "Network.requestWillBeSent"]
+            if any('"tick.n_intervals"' in b for b in bodies) and any('"screen"' in b for b in bodies):
+                break
+        else:
+            raise RuntimeError("the page sent no poll and no heartbeat within 30 s")
+    finally:
+        driver.quit()
+    sent: dict[str, dict[str, str]] = {}
+    for e in events:
+        if e["method"] == "Network.requestWillBeSentExtraInfo":
+            sent[e["params"]["requestId"]] = e["params"]["headers"]
+    requests = []
+    for e in events:
+        if e["method"] != "Network.requestWillBeSent":
+            continue
+        p, r = e["params"], e["params"]["request"]
+        url = urllib.parse.urlsplit(r["url"])
+        headers = {k: v for k, v in sent.get(p["requestId"], r["headers"]).items()
+                   if k.lower() not in DROP_HEADERS and not k.startswith(":")}
+        requests.append({"method": r["method"], "path": url.path + (f"?{url.query}" if url.query else ""),
+                         "headers": headers, "body": r.get("postData")})
+    load, poll, heartbeat, router = [], None, None, None
+    for r in requests:
+        if r["path"].startswith("/api/heartbeat"):
+            heartbeat = heartbeat or r
+        elif r["path"].startswith("/_dash-update-component"):
+            body = json.loads(r["body"])
+            if "tick.n_intervals" in body.get("changedPropIds", []):
+                poll = poll or r
+            elif router is None and "_pages_content" in r["body"]:
+                router = r
+                load.append({**r, "kind": "router"})
+        elif poll is None and r["method"] == "GET" and not r["path"].startswith("/ready"):
+            kind = "page" if r["path"].startswith(f"/display/{display}") else "get"
+            load.append({**r, "kind": kind})
+    if poll is None or heartbeat is None or router is None or load[0]["kind"] != "page":
+        raise RuntimeError(f"unexpected requests of the page: {[r['path'] for r in requests]}")
+    return {"display": display, "token": system.tokens[display], "load": load, "poll": poll,
+            "heartbeat": heartbeat, "ready_headers": load[0]["headers"]}
+
+
+def for_screen(cap: dict[str, Any], display: str, token: str, page_url: str) -> dict[str, Any]:
+    """The captured requests as screen `display` with `token` sends them."""
+    def fix(headers: dict[str, str]) -> dict[str, str]:
+        return {k: (page_url if k.lower() == "referer" else v) for k, v in headers.items()}
+
+    load = []
+    for r in cap["load"]:
+        r = {**r, "headers": fix(r["headers"])}
+        if r["kind"] == "page":
+            r["path"] = f"/display/{display}?token={token}"
+        elif r["kind"] == "router":
+            body = json.loads(r["body"])
+            for i in body["inputs"]:
+                if i["id"] == "_pages_location" and i["property"] == "pathname":
+                    i["value"] = f"/display/{display}"
+                elif i["id"] == "_pages_location" and i["property"] == "search":
+                    i["value"] = f"?token={token}"
+            r["body"] = json.dumps(body, separators=(",", ":"))
+        load.append(r)
+    return {"load": load, "poll": {**cap["poll"], "headers": fix(cap["poll"]["headers"])},
+            "heartbeat": {**cap["heartbeat"], "headers": fix(cap["heartbeat"]["headers"])},
+            "ready_headers": fix(cap["ready_headers"])}
+
+
+def find_etag(node: Any) -> str | None:
+    """The model etag in a rendered layout (the dcc.Store `model-etag`)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, dict):
+            props = n.get("props")
+            if isinstance(props, dict) and props.get("id") == "model-etag":
+                return str(props.get("data"))
+            stack.extend(n.values())
+        elif isinstance(n, list):
+            stack.extend(n)
+    return None
+
+
+def poll_body(template: dict[str, Any], n: int, display: str, etag: str | None) -> bytes:
+    body = json.loads(json.dumps(template))
+    body["inputs"][0]["value"] = n
+    for s in body["state"]:
+        s["value"] = display if s["id"] == "display-id" else etag
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+# -- the load generator ---------------------------------------------------------------------
+
+class Screen:
+    """One simulated display page."""
+
+    def __init__(self, run: Load, index: int, display: str, token: str, reqs: dict[str, Any]):
+        self.run, self.index, self.display, self.token, self.reqs = run, index, display, token, reqs
+        self.poll_template = json.loads(reqs["poll"]["body"])
+        self.etag: str | None = None
+        self.poll_path = reqs["poll"]["path"]
+        self.n = 0
+        self.end_id: str | None = None
+        self.last_ok = time.monotonic()
+        self.seen: dict[int, float] = {}  # notice marker → when an answer first carried it
+        beat = json.loads(reqs["heartbeat"]["body"])
+        beat.update(screen=f"s-bench{index:05d}", display=display)
+        self.beat = json.dumps(beat, separators=(",", ":")).encode()
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def request(self, kind: str, method: str, path: str, headers: dict[str, str],
+                      body: bytes | None = None) -> httpx.Response | None:
+        t0 = time.monotonic()
+        try:
+            r = await self.client.request(method, path, headers=headers, content=body)
+            await r.aread()
+        except (httpx.HTTPError, OSError) as err:
+            self.run.error(kind, f"{type(err).__name__}: {err}"[:200], t0)
+            return None
+        if not 200 <= r.status_code < 300:
+            self.run.error(kind, f"HTTP {r.status_code}: {r.text[:120]}", t0)
+        self.run.count(kind)
+        return r
+
+    async def load(self) -> bool:
+        t0 = time.monotonic()
+        for r in self.reqs["load"]:
+            body = r["body"].encode() if r["body"] else None
+            path = r["path"]
+            if r["kind"] == "router" and self.end_id:
+                path = "/_dash-update-component?" + urllib.parse.urlencode({"endId": self.end_id})
+            answer = await self.request(r["kind"], r["method"], path, r["headers"], body)
+            if answer is None or answer.status_code != 200:
+                return False
+            if r["kind"] == "page":
+                m = DASH_CONFIG.search(answer.text)
+                self.end_id = json.loads(m.group(1)).get("end_id") if m else None
+                if self.end_id:
+                    self.poll_path = "/_dash-update-component?" + urllib.parse.urlencode({"endId": self.end_id})
+            elif r["kind"] == "router":
+                self.etag = find_etag(answer.json())
+        self.run.load_times.append(time.monotonic() - t0)
+        return self.etag is not None
+
+    async def poll(self) -> None:
+        self.n += 1
+        body = poll_body(self.poll_template, self.n, self.display, self.etag)
+        t0 = time.monotonic()
+        try:
+            r = await self.client.post(self.poll_path, headers=self.reqs["poll"]["headers"], content=body)
+            await r.aread()
+        except (httpx.HTTPError, OSError) as err:
+            self.run.error("poll", f"{type(err).__name__}: {err}"[:200], t0)
+            self.spawn(self.ready())
+            return
+        t1 = time.monotonic()
+        changed = r.status_code == 200
+        if r.status_code < 500:
+            self.last_ok = t1
+        else:
+            self.spawn(self.ready())
+        if not 200 <= r.status_code < 300:
+            self.run.error("poll", f"HTTP {r.status_code}: {r.text[:120]}", t0)
+        elif changed:
+            answer = r.json()["response"]
+            self.etag = answer.get("model-etag", {}).get("data", self.etag)
+            for m in MARKERS.finditer(r.text):
+                self.seen.setdefault(int(m.group(1)), t1)
+        self.run.count("poll")
+        if self.run.measure_from <= t0 < self.run.measure_to:
+            self.run.polls.append((t1 - t0, changed))
+
+    async def heartbeat(self) -> None:
+        await self.request("heartbeat", "POST", "/api/heartbeat", self.reqs["heartbeat"]["headers"], self.beat)
+
+    async def ready(self) -> None:
+        await self.request("ready", "GET", "/ready", self.reqs["ready_headers"])
+
+    def spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def live(self, start_at: float) -> None:
+        await asyncio.sleep(max(0.0, start_at - time.monotonic()))
+        limits = httpx.Limits(max_connections=6, max_keepalive_connections=6)
+        async with httpx.AsyncClient(base_url=self.run.url, limits=limits, timeout=TIMEOUT_S) as client:
+            self.client = client
+            if not await self.load():
+                self.run.error("load", "the page did not load", time.monotonic())
+                return
+            loaded = time.monotonic()
+            next_poll = loaded + random.uniform(0, POLL_MS / 1000)
+            next_beat, next_check = loaded + 1.0, loaded + HEALTH_EVERY_S
+            while True:
+                at = min(next_poll, next_beat, next_check)
+                if at >= self.run.stop_at:
+                    break
+                await asyncio.sleep(max(0.0, at - time.monotonic()))
+                if at == next_poll:
+                    if self.run.measure_from <= at < self.run.measure_to:
+                        self.run.lags.append(time.monotonic() - at)
+                    self.spawn(self.poll())
+                    next_poll += POLL_MS / 1000
+                elif at == next_beat:
+                    self.spawn(self.heartbeat())
+                    # the page: one 1 s after it started, then one every 30 s from its start
+                    next_beat = (loaded if next_beat < loaded + HEARTBEAT_S else next_beat) + HEARTBEAT_S
+                else:
+                    if time.monotonic() - self.last_ok >= HEALTH_EVERY_S:
+                        self.spawn(self.ready())
+                    next_check += HEALTH_EVERY_S
+            if self.tasks:
+                await asyncio.wait(list(self.tasks), timeout=TIMEOUT_S + 1)
+        self.run.seen.append(self.seen)
+
+
+class Load:
+    """The screens of one load process and what they measured."""
+
+    def __init__(self, plan: dict[str, Any]):
+        self.url = plan["url"]
+        self.measure_from, self.measure_to, self.stop_at = plan["measure_from"], plan["measure_to"], plan["stop_at"]
+        self.polls: list[tuple[float, bool]] = []
+        self.errors: list[tuple[str, str, float]] = []
+        self.counts: dict[str, int] = {}
+        self.load_times: list[float] = []
+        self.lags: list[float] = []  # how late the load generator sent each poll
+        self.seen: list[dict[int, float]] = []
+
+    def error(self, kind: str, reason: str, at: float) -> None:
+        self.errors.append((kind, reason, at))
+
+    def count(self, kind: str) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+
+    async def run(self, plan: dict[str, Any]) -> None:
+        screens = [Screen(self, i, d, tok, reqs) for i, d, tok, reqs in plan["screens"]]
+        await asyncio.gather(*(s.live(at) for s, at in zip(screens, plan["start_at"], strict=True)))
+
+
+def load_process(plan: dict[str, Any], conn: Any) -> None:
+    """One load process: its share of the screens in one asyncio loop; results to `conn`."""
+    try:
+        random.seed(plan["seed"])
+        run = Load(plan)
+        asyncio.run(run.run(plan))
+        conn.send({"polls": run.polls, "errors": run.errors, "counts": run.counts,
+                   "load_times": run.load_times, "seen": run.seen, "lags": run.lags})
+    except BaseException as err:  # the parent reports it; never hang it
+        conn.send({"crash": f"{type(err).__name__}: {err}"})
+        raise
+    finally:
+        conn.close()
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, math.ceil(q * len(s)) - 1))]
+
+
+def post_notice(system: System, k: int) -> None:
+    store = system.store()
+    now = store.clock(system.config.tz).now()
+    store.put_notice_now({"id": "kuormatesti", "unit": "kaikki", "importance": "info", "public": True,
+                          "text": f"{MARKER} {k}", "starts": (now - timedelta(minutes=5)).isoformat(),
+                          "ends": (now + timedelta(hours=3)).isoformat(), "entered_by": "bench"})
+
+
+def run_load(system: System, cap: dict[str, Any], n: int, seconds: float, procs: int) -> dict[str, Any]:
+    """N screens against the server for a warm-up and `seconds` of measurement."""
+    displays = [d.id for d in system.config.displays]
+    screens = []
+    for i in range(n):
+        d = displays[i % len(displays)]
+        screens.append((i, d, system.tokens[d], for_screen(cap, d, system.tokens[d], system.page_url(d))))
+    spread = min(30.0, max(2.0, n / 30))  # the screens' loads spread over this many seconds
+    t0 = time.monotonic() + 4.0  # the load processes' start
+    measure_from = t0 + spread + 12.0  # every screen loaded and polling for ~10 s
+    measure_to = measure_from + seconds
+    stop_at = measure_to + 0.5
+    starts = [t0 + spread * i / n for i in range(n)]
+    ctx = multiprocessing.get_context("spawn")
+    workers, pipes = [], []
+    for k in range(procs):
+        plan = {"url": system.url, "measure_from": measure_from, "measure_to": measure_to,
+                "stop_at": stop_at, "seed": 7 + k, "screens": screens[k::procs], "start_at": starts[k::procs]}
+        here, there = ctx.Pipe(duplex=False)
+        w = ctx.Process(target=load_process, args=(plan, there), daemon=True, name=f"load-{k}")
+        w.start()
+        there.close()
+        workers.append(w)
+        pipes.append(here)
+    results: list[dict[str, Any]] = []
+    changes: dict[int, float] = {}
+    try:
+        loaders = [psutil.Process(w.pid) for w in workers]
+        post_notice(system, 0)  # the notice is there before the window: later changes are edits
+        time.sleep(max(0.0, measure_from - time.monotonic()))
+        redis_proc = system.redis_process()
+        groups = [system.server_processes(), [redis_proc] if redis_proc else [],
+                  [psutil.Process(system.demo.pid)], loaders]
+        before = [*(cpu_seconds(g) for g in groups), busy_seconds(), time.monotonic()]
+        k, next_change = 1, measure_from + 1.0
+        while next_change < measure_to - 3 * POLL_MS / 1000:  # every change has 3 polls to arrive
+            time.sleep(max(0.0, next_change - time.monotonic()))
+            changes[k] = time.monotonic()
+            post_notice(system, k)
+            k, next_change = k + 1, next_change + CHANGE_EVERY_S
+        time.sleep(max(0.0, measure_to - time.monotonic()))
+        after = [*(cpu_seconds(g) for g in groups), busy_seconds(), time.monotonic()]
+        for pipe in pipes:
+            if not pipe.poll(TIMEOUT_S * 3 + spread):
+                raise RuntimeError("a load process did not answer")
+            results.append(pipe.recv())
+    finally:
+        for w in workers:
+            w.join(timeout=10)
+            if w.is_alive():
+                w.kill()
+                w.join()
+    crashed = [r["crash"] for r in results if "crash" in r]
+    if crashed:
+        raise RuntimeError(f"a load process failed: {crashed[0]}")
+    wall = after[-1] - before[-1]
+    server_cores, redis_cores, demo_cores, load_cores, busy = (
+        (a - b) / wall for a, b in zip(after[:-1], before[:-1], strict=True))
+    polls = [p for r in results for p in r["polls"]]
+    latencies = [p[0] for p in polls]
+    errors = [e for r in results for e in r["errors"]]
+    counts: dict[str, int] = {}
+    for r in results:
+        for kind, c in r["counts"].items():
+            counts[kind] = counts.get(kind, 0) + c
+    seen = [s for r in results for s in r["seen"]]
+    delays, missed = [], 0
+    for k, at in changes.items():
+        for s in seen:
+            if k in s:
+                delays.append(s[k] - at)
+            elif not any(later >= k for later in s):  # a later change's answer carries it too
+                missed += 1
+            else:
+                delays.append(min(t for later, t in s.items() if later >= k) - at)
+    load_times = [t for r in results for t in r["load_times"]]
+    if errors:
+        kinds: dict[str, int] = {}
+        for kind, reason, _ in errors:
+            kinds[f"{kind}: {reason[:80]}"] = kinds.get(f"{kind}: {reason[:80]}", 0) + 1
+        print(f"  errors ({len(errors)}):", *(f"\n    {c} × {k}" for k, c in sorted(kinds.items(), key=lambda x: -x[1])[:8]))
+    out = {
+        "displays": float(n),
+        "update_p50_s": pct(latencies, 0.50),
+        "update_p95_s": pct(latencies, 0.95),
+        "update_p99_s": pct(latencies, 0.99),
+        "update_max_s": max(latencies, default=float("nan")),
+        "polls_per_s": len(polls) / seconds,
+        "polls_with_changes_share": sum(1 for p in polls if p[1]) / max(1, len(polls)),
+        "errors": float(len(errors)),
+        "changes_not_delivered": float(missed),
+        "change_to_screen_p50_s": pct(delays, 0.50),
+        "change_to_screen_p95_s": pct(delays, 0.95),
+        "page_load_p95_s": pct(load_times, 0.95),
+        "server_cores_used": server_cores,
+        "displays_per_core": n / server_cores if server_cores > 0 else float("nan"),
+        "redis_cores_used": redis_cores,
+        "demo_collectors_cores_used": demo_cores,
+        "load_generator_cores_used": load_cores,
+        "load_generator_lag_p95_s": pct([t for r in results for t in r["lags"]], 0.95),
+        "machine_busy_cores": busy,
+    }
+    print(f"  N={n}: {len(polls)} polls in {seconds:.0f} s, p50 {out['update_p50_s'] * 1000:.0f} ms, "
+          f"p95 {out['update_p95_s'] * 1000:.0f} ms, max {out['update_max_s'] * 1000:.0f} ms, "
+          f"{len(errors)} errors, {missed} changes not delivered of {len(changes) * n}; "
+          f"cores: server {server_cores:.2f}, redis {redis_cores:.2f}, demo {demo_cores:.2f}, "
+          f"load generator {load_cores:.2f}, whole machine {busy:.2f}; requests {counts}", flush=True)
+    return out
+
+
+# -- update cost beside a static response ---------------------------------------------------
+
+def cost_compare(system: System, cap: dict[str, Any], k: int) -> dict[str, float]:
+    """One client, nothing else asking, the feeds stopped: latency and server CPU per request
+    of an unchanged poll (204), of a poll one change behind (200, a notice's text changed),
+    of the page's static stylesheet and of /health (and of a heartbeat, CPU only)."""
+    store = system.store()
+    for source in system.config.sources:
+        store.stop_source(source.name)  # as `ohjaustaulu source stop NAME`
+    time.sleep(3)
+    display = cap["display"]
+    reqs = for_screen(cap, display, system.tokens[display], system.page_url(display))
+    css = next(r for r in reqs["load"] if r["path"].startswith("/assets/display.css"))
+    router = next(r for r in reqs["load"] if r["kind"] == "router")
+    template = json.loads(reqs["poll"]["body"])
+    state: dict[str, Any] = {"n": 0, "changed": 0}
+    with httpx.Client(base_url=system.url, timeout=TIMEOUT_S) as client:
+        page = client.get(f"/display/{display}?token={system.tokens[display]}",
+                          headers=reqs["load"][0]["headers"])
+        m = DASH_CONFIG.search(page.text)
+        end_id = json.loads(m.group(1)).get("end_id") if m else None
+        poll_path = ("/_dash-update-component?" + urllib.parse.urlencode({"endId": end_id})
+                     if end_id else reqs["poll"]["path"])
+        state["etag"] = find_etag(client.post(poll_path, headers=router["headers"],
+                                              content=router["body"].encode()).json())
+
+        def poll(etag: str | None = None) -> httpx.Response:
+            state["n"] += 1
+            r = client.post(poll_path, headers=reqs["poll"]["headers"],
+                            content=poll_body(template, state["n"], display, etag or state["etag"]))
+            if r.status_code == 200 and etag is None:
+                state["changed"] += 1
+                state["etag"] = r.json()["response"]["model-etag"]["data"]
+            return r
+
+        for i in range(2):  # two notice edits: the screen's board before the last one
+            post_notice(system, 10**6 + i)
+            behind, t0 = state["etag"], time.monotonic()
+            while poll().status_code != 200 and time.monotonic() - t0 < 10:
+                time.sleep(0.05)
+        kinds = {
+            "update": poll,
+            "update_changed": lambda: poll(behind),
+            "static": lambda: client.get(css["path"], headers=css["headers"]),
+            "health": lambda: client.get("/health", headers=reqs["ready_headers"]),
+            "heartbeat": lambda: client.post("/api/heartbeat", headers=reqs["heartbeat"]["headers"],
+                                             content=reqs["heartbeat"]["body"].encode()),
+        }
+        for fn in kinds.values():  # warm up
+            for _ in range(50):
+                if not 200 <= fn().status_code < 300:
+                    raise RuntimeError("a request of the comparison failed")
+        if poll(behind).status_code != 200:
+            raise RuntimeError("a poll one change behind got no changes")
+        state["changed"] = 0
+        latency: dict[str, list[float]] = {kind: [] for kind in ("update", "update_changed", "static", "health")}
+        for _ in range(k):
+            for kind in latency:
+                t0 = time.perf_counter()
+                r = kinds[kind]()
+                latency[kind].append(time.perf_counter() - t0)
+                if not 200 <= r.status_code < 300:
+                    raise RuntimeError(f"{kind}: HTTP {r.status_code}")
+        server = system.server_processes()
+        c0, t0 = cpu_seconds(server), time.monotonic()
+        time.sleep(3)
+        idle = (cpu_seconds(server) - c0) / (time.monotonic() - t0)  # CPU per second, no requests
+        cpu: dict[str, float] = {}
+        for kind, fn in kinds.items():
+            c0, t0 = cpu_seconds(server), time.monotonic()
+            for _ in range(k):
+                fn()
+            cpu[kind] = (cpu_seconds(server) - c0 - idle * (time.monotonic() - t0)) / k
+    for source in system.config.sources:
+        store.start_source(source.name)
+    med = {kind: statistics.median(v) for kind, v in latency.items()}
+    print(f"  side by side, K={k}: median latency " + ", ".join(f"{kind} {v * 1000:.2f} ms" for kind, v in med.items())
+          + "; server CPU per request " + ", ".join(f"{kind} {v * 1000:.2f} ms" for kind, v in cpu.items())
+          + f" (idle {idle:.3f} cores); unchanged polls that found a change: {state['changed']}", flush=True)
+    return {
+        "update_median_ms": med["update"] * 1000,
+        "update_changed_median_ms": med["update_changed"] * 1000,
+        "static_median_ms": med["static"] * 1000,
+        "health_median_ms": med["health"] * 1000,
+        "update_vs_static_latency_ratio": med["update"] / med["static"],
+        "update_vs_health_latency_ratio": med["update"] / med["health"],
+        "update_cpu_ms": cpu["update"] * 1000,
+        "update_changed_cpu_ms": cpu["update_changed"] * 1000,
+        "static_cpu_ms": cpu["static"] * 1000,
+        "health_cpu_ms": cpu["health"] * 1000,
+        "heartbeat_cpu_ms": cpu["heartbeat"] * 1000,
+        "update_vs_static_cpu_ratio": cpu["update"] / cpu["static"],
+        "update_vs_health_cpu_ratio": cpu["update"] / cpu["health"],
+        "changed_update_vs_static_cpu_ratio": cpu["update_changed"] / cpu["static"],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--save-baseline", action="store_true")
+    parser.add_argument("--displays", type=int, default=300, help="simulated screens (default 300)")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes (default 2)")
+    parser.add_argument("--seconds", type=float, default=60, help="measured window (default 60)")
+    parser.add_argument("--ramp", action="store_true", help="+300 screens until p95 > 1 s or errors")
+    parser.add_argument("--load-processes", type=int, default=0,
+                        help="load generator processes (default: one per 300 screens, at most 2)")
+    parser.add_argument("--k", type=int, default=1000, help="requests of each type side by side")
+    args = parser.parse_args()
+    print(f"machine: {psutil.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; "
+          f"{args.displays} screens, {args.workers} workers, {args.seconds:.0f} s", flush=True)
+    system = System(args.workers)
+    try:
+        system.start()
+        system.store()
+        cap = capture(system, system.config.displays[0].id)
+        print(f"  captured: {len(cap['load'])} requests on load "
+              f"({', '.join(r['path'].split('?')[0].rsplit('/', 1)[-1] for r in cap['load'])}), "
+              f"poll {len(cap['poll']['body'])} B, heartbeat {len(cap['heartbeat']['body'])} B", flush=True)
+        procs = args.load_processes or min(2, math.ceil(args.displays / 300))
+        results = run_load(system, cap, args.displays, args.seconds, procs)
+        if args.ramp:
+            n, passed = args.displays, 0.0
+            step = results
+            while (step["update_p95_s"] <= TARGETS["update_p95_s"] and step["errors"] == 0
+                   and step["changes_not_delivered"] == 0):
+                passed = float(n)
+                n += 300
+                procs = args.load_processes or min(2, math.ceil(n / 300))
+                step = run_load(system, cap, n, args.seconds, procs)
+            results["capacity_displays"] = passed
+        results.update(cost_compare(system, cap, args.k))
+    finally:
+        system.stop()
+    return report("Displays under load (issue 7)", results, TARGETS, BASELINE, args.save_baseline)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

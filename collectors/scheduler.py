@@ -8,6 +8,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import redis
@@ -90,7 +91,7 @@ def _poller(source: Source, config: Config, store: LiveStore, history: History,
     return lambda: poll(collector, store, config, lease=leases.fence(job))
 
 
-HISTORY_LEASE_MS = 6000  # the history writer runs every 2 s
+HISTORY_LEASE_MS = 4000  # the history writer runs every 2 s
 
 
 def build_scheduler(
@@ -115,8 +116,9 @@ def build_scheduler(
             id=name,
             next_run_time=None,
         )
+    # the history writer starts at once: a restarted collector catches up with what waited
     sched.add_job(_Job("history-writer", lambda: drain(store, history), leases, HISTORY_LEASE_MS, store),
-                  "interval", seconds=2, id="history")
+                  "interval", seconds=2, id="history", next_run_time=datetime.now(config.tz))
     # raw changes older than [history] raw_days go once a day, in the quiet hour; the hourly
     # and daily rollups that the history page reads stay
     sched.add_job(_Job("retention", lambda: prune_history(config, history), leases, 600_000, store),
@@ -125,8 +127,6 @@ def build_scheduler(
 
 
 def prune_history(config: Config, history: History) -> int:
-    from datetime import datetime
-
     from dashboard import rollups
 
     removed = rollups.prune(history, config.history.raw_days, datetime.now(config.tz))
@@ -144,7 +144,7 @@ def stop(sched: BackgroundScheduler) -> None:
 
 def start(sched: BackgroundScheduler) -> None:
     """Start the jobs, the first poll of each source at a random moment of its first second."""
-    from datetime import datetime, timedelta
+    from datetime import timedelta
 
     sched.start()
     now = datetime.now(sched.timezone)

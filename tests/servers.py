@@ -98,7 +98,7 @@ class TcpProxy:
         self.host = HOST
         self.port = port or 0
         self.connect_timeout = connect_timeout
-        self._targets: list[Address] = [(str(h), int(p)) for h, p in targets]  # type: ignore[misc]
+        self._targets: list[Address] = [(str(h), int(p)) for h, p in targets]
         self.forwarded: dict[Address, int] = {t: 0 for t in self._targets}
         self._next = 0
         self._mode = "forward"  # "forward" | "cut" | "blackhole"
@@ -128,7 +128,7 @@ class TcpProxy:
     @property
     def open_connections(self) -> int:
         """Client connections the proxy holds now (forwarded or held by a black hole)."""
-        return self._call(lambda: len(self._conns))
+        return int(self._call(lambda: len(self._conns)))
 
     def start(self) -> Self:
         """Bind the port and start forwarding."""
@@ -139,8 +139,14 @@ class TcpProxy:
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
         self._sel.register(self._wake_r, selectors.EVENT_READ, _WAKE)
-        self._bind()
-        self._listen()
+        try:
+            self._bind()
+            self._listen()
+        except BaseException:
+            for closable in (self._listener, self._wake_r, self._wake_w, self._sel):
+                if closable is not None:
+                    closable.close()
+            raise
         self._thread = threading.Thread(target=self._run, name=f"TcpProxy:{self.port}",
                                         daemon=True)
         self._thread.start()
@@ -149,7 +155,8 @@ class TcpProxy:
     def cut(self, *, reset: bool = False) -> None:
         """Close every open connection at once and refuse new ones (connection refused).
 
-        `reset=False` closes like a killed process does (FIN); `reset=True` sends RST.
+        `reset=False` closes as a killed process's sockets close (FIN, or RST where unread
+        bytes wait); `reset=True` always sends RST.
         The port stays reserved for `restore()`.
         """
         self._call(lambda: self._do_cut(reset))

@@ -93,8 +93,13 @@ def import_bytes(
                 "state": "ok", "kind": "workbook", "last_file": filename,
             })
     except IntegrityError:
+        # the same file, uploaded at the same moment elsewhere (another tablet, another web
+        # worker), was applied first: this one is a repeat, and the audit log says so
         report.applied = False
-        report.warnings.append(msg(lang, "w_repeat", at=now.strftime("%d.%m.%Y %H.%M"), user="?"))
+        earlier = history.applied_import(sha)
+        report.warnings.append(msg(lang, "w_repeat", user=earlier.user if earlier else "?",
+                                   at=(earlier.at if earlier else now).astimezone(config.tz).strftime("%d.%m.%Y %H.%M")))
+        _record(history, report, filename, user, now, None, dry_run, action="import_repeat")
     return report
 
 

@@ -1,0 +1,129 @@
+"""Faults survived, on the embedded store and on the real servers: a collector killed in the
+middle of writing, the same workbook uploaded twice at the same moment.
+
+(Redis and PostgreSQL going away: tests/test_outages.py; a feed that hangs, fails or sends
+garbage: tests/test_feed_faults.py.)
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from dashboard.config import load_config
+from dashboard.history import ReadingChange
+from dashboard.readings import Reading
+from tests.conftest import EXAMPLE_CONFIG, ROOT, Backend, wait_for
+
+pytestmark = pytest.mark.store
+
+
+def ohjaustaulu(*args: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    exe = shutil.which("ohjaustaulu", path=str(Path(sys.executable).parent)) or "ohjaustaulu"
+    return subprocess.Popen([exe, *args], cwd=ROOT, env=env, stdout=open(log, "ab"),
+                            stderr=subprocess.STDOUT)
+
+
+@pytest.fixture
+def procs() -> Iterator[list[subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for p in started:
+        if p.poll() is None:
+            p.kill()
+            p.wait(10)
+
+
+def rows_written(backend: Backend) -> tuple[int, int]:
+    with backend.history.engine.connect() as conn:
+        n = conn.execute(select(func.count()).select_from(ReadingChange)).scalar_one()
+        distinct = conn.execute(select(func.count(func.distinct(ReadingChange.event_id)))).scalar_one()
+    return int(n), int(distinct)
+
+
+def test_a_history_writer_killed_mid_write_loses_nothing_and_writes_nothing_twice(
+        backend: Backend, procs: list[subprocess.Popen[bytes]], tmp_path: Path):
+    store = backend.store
+    for source in load_config(EXAMPLE_CONFIG).sources:
+        store.stop_source(source.name)  # only the history writer works in these processes
+    t0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    series, rounds = 50, 120  # 6,000 changes queued in the live store, a busy day's shape
+    for i in range(rounds):
+        store.write_readings("jonot", [
+            Reading("queue.waiting", "vastaanotto", f"q{k}", i * 100 + k, t0 + timedelta(minutes=3 * i), "jonot")
+            for k in range(series)], {"state": "ok"})
+    queued = series * rounds
+    assert store.history_backlog() == queued
+    env = backend.cli_env()
+    args = ("collect", "--config", str(EXAMPLE_CONFIG))
+    kills = 0
+    while store.history_backlog() > 0 and kills < 2:
+        proc = ohjaustaulu(*args, env=env, log=tmp_path / "collect.log")
+        procs.append(proc)
+        written_before = rows_written(backend)[0]
+        # kill it while it writes: some of the queue is in SQL, some not yet
+        wait_for(lambda w=written_before: rows_written(backend)[0] > w or store.history_backlog() == 0,
+                 timeout=60, interval=0.02, what="the writer to write")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        kills += 1
+    assert kills >= 2, "the queue was drained before a second kill; make it longer"
+    procs.append(ohjaustaulu(*args, env=env, log=tmp_path / "collect.log"))
+    wait_for(lambda: store.history_backlog() == 0, timeout=120, what="the queue to drain")
+    assert rows_written(backend) == (queued, queued)
+
+
+def today_workbook(config_tz: str, tag: str) -> bytes:
+    """A shift lead's workbook for today, as the template's sheets name things."""
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(ZoneInfo(config_tz)).date().strftime("%d.%m.%Y")
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Henkilöstö"
+    ws.append(["Päivä", "Yksikkö", "Ammattiryhmä", "Suunniteltu", "Paikalla"])
+    ws.append([today, "vastaanotto", "lääkäri", 8, 7])
+    ws.append([today, "laboratorio", "bioanalyytikko", 6, 6])
+    ws = wb.create_sheet("Tiedotteet")
+    ws.append(["Alkaa", "Päättyy", "Yksikkö", "Teksti", "Tärkeys", "Julkinen"])
+    ws.append([f"{today} 0.00", f"{today} 23.59", "kaikki", f"Testitiedote {tag}", "info", "ei"])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_the_same_workbook_uploaded_twice_at_once_is_applied_once(
+        backend: Backend, procs: list[subprocess.Popen[bytes]], tmp_path: Path, attempt: int):
+    config = load_config(EXAMPLE_CONFIG)
+    path = tmp_path / "aamu.xlsx"
+    path.write_bytes(today_workbook(config.site.timezone, f"{attempt}-{time.time_ns()}"))
+    env = backend.cli_env()
+    exe = shutil.which("ohjaustaulu", path=str(Path(sys.executable).parent)) or "ohjaustaulu"
+    two = [subprocess.Popen([exe, "import", str(path), "--json", "--user", who], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+           for who in ("tabletti-1", "tabletti-2")]
+    procs.extend(two)
+    outs = [p.communicate(timeout=60) for p in two]
+    reports = [json.loads(out) for out, _ in outs]
+    assert [p.returncode for p in two] == [0, 0], [err for _, err in outs]
+    assert sorted(r["applied"] for r in reports) == [False, True], reports
+    repeat = next(r for r in reports if not r["applied"])
+    assert any("Sama tiedosto on jo tuotu" in w for w in repeat["warnings"]), repeat
+    imports = backend.history.imports()
+    assert [i.applied for i in imports] == [1]
+    assert sorted(a.action for a in backend.history.audit()) == ["import", "import_repeat"]
+    notices = [n for n in backend.store.notices() if n["text"].startswith("Testitiedote")]
+    assert len(notices) == 1
