@@ -21,5 +21,5 @@ def collector_for(source: Source, config: Config) -> Collector:
     if source.kind in ("staffing", "queue", "callback"):
         from collectors.tabular import TabularCollector
 
-        return TabularCollector(source, config.tz)
+        return TabularCollector(source, config.tz, timeout=source.timeout_seconds)
     raise NotYetSupported(f"source {source.name}: kind {source.kind!r} has no collector yet")

@@ -92,6 +92,7 @@ class Source(_Strict):
     kind: Literal["demo", "workbook", "fhir", "staffing", "queue", "callback"]
     address: str | None = None
     poll_seconds: float = Field(default=30, gt=0)
+    timeout_seconds: float = Field(default=10, gt=0)  # each request to the source
     units: list[str] = []
     unit_map: dict[str, str] = {}
     token_env: str | None = None

@@ -21,7 +21,7 @@ class FhirCollector:
     def __init__(self, source: Source, tz: ZoneInfo, client: FhirClient | None = None):
         self.source = source
         self.tz = tz
-        self.client = client or FhirClient(source.address or "", _auth(source))
+        self.client = client or FhirClient(source.address or "", _auth(source), timeout=source.timeout_seconds)
         self.normaliser = Normaliser(source.name, source.unit_map, tz, source.profession_map)
         self.snapshot = Snapshot()
         self.day: date | None = None
