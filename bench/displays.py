@@ -343,6 +343,7 @@ class Screen:
         self.n = 0
         self.end_id: str | None = None
         self.last_ok = time.monotonic()
+        self.loaded_at = math.inf
         self.seen: dict[int, float] = {}  # notice marker → when an answer first carried it
         beat = json.loads(reqs["heartbeat"]["body"])
         beat.update(screen=f"s-bench{index:05d}", display=display)
@@ -356,7 +357,7 @@ class Screen:
             r = await self.client.request(method, path, headers=headers, content=body)
             await r.aread()
         except (httpx.HTTPError, OSError) as err:
-            self.run.error(kind, f"{type(err).__name__}: {err}"[:200], t0)
+            self.run.error(kind, f"{type(err).__name__}: {err}", t0)
             return None
         if not 200 <= r.status_code < 300:
             self.run.error(kind, f"HTTP {r.status_code}: {r.text[:120]}", t0)
@@ -364,20 +365,20 @@ class Screen:
         return r
 
     async def load(self) -> bool:
+        """The page's load, request by request as Chromium sent them (one connection)."""
         t0 = time.monotonic()
         for r in self.reqs["load"]:
             body = r["body"].encode() if r["body"] else None
-            path = r["path"]
-            if r["kind"] == "router" and self.end_id:
-                path = "/_dash-update-component?" + urllib.parse.urlencode({"endId": self.end_id})
+            path = self.poll_path if r["kind"] == "router" else r["path"]
             answer = await self.request(r["kind"], r["method"], path, r["headers"], body)
             if answer is None or answer.status_code != 200:
                 return False
             if r["kind"] == "page":
                 m = DASH_CONFIG.search(answer.text)
                 self.end_id = json.loads(m.group(1)).get("end_id") if m else None
-                if self.end_id:
-                    self.poll_path = "/_dash-update-component?" + urllib.parse.urlencode({"endId": self.end_id})
+                if self.end_id:  # this page's own, as the renderer sends it back
+                    self.poll_path = "/_dash-update-component?" + urllib.parse.urlencode(
+                        {"endId": self.end_id})
             elif r["kind"] == "router":
                 self.etag = find_etag(answer.json())
         self.run.load_times.append(time.monotonic() - t0)
@@ -388,31 +389,30 @@ class Screen:
         body = poll_body(self.poll_template, self.n, self.display, self.etag)
         t0 = time.monotonic()
         try:
-            r = await self.client.post(self.poll_path, headers=self.reqs["poll"]["headers"], content=body)
+            r = await self.client.post(self.poll_path, headers=self.reqs["poll"]["headers"],
+                                       content=body)
             await r.aread()
         except (httpx.HTTPError, OSError) as err:
-            self.run.error("poll", f"{type(err).__name__}: {err}"[:200], t0)
+            self.run.error("poll", f"{type(err).__name__}: {err}", t0)
             self.spawn(self.ready())
             return
         t1 = time.monotonic()
-        changed = r.status_code == 200
         if r.status_code < 500:
             self.last_ok = t1
         else:
             self.spawn(self.ready())
         if not 200 <= r.status_code < 300:
             self.run.error("poll", f"HTTP {r.status_code}: {r.text[:120]}", t0)
-        elif changed:
-            answer = r.json()["response"]
-            self.etag = answer.get("model-etag", {}).get("data", self.etag)
+        elif r.status_code == 200:
+            self.etag = r.json()["response"].get("model-etag", {}).get("data", self.etag)
             for m in MARKERS.finditer(r.text):
                 self.seen.setdefault(int(m.group(1)), t1)
         self.run.count("poll")
-        if self.run.measure_from <= t0 < self.run.measure_to:
-            self.run.polls.append((t1 - t0, changed))
+        self.run.polls.append((t0, t1 - t0, r.status_code == 200))
 
     async def heartbeat(self) -> None:
-        await self.request("heartbeat", "POST", "/api/heartbeat", self.reqs["heartbeat"]["headers"], self.beat)
+        await self.request("heartbeat", "POST", "/api/heartbeat", self.reqs["heartbeat"]["headers"],
+                           self.beat)
 
     async def ready(self) -> None:
         await self.request("ready", "GET", "/ready", self.reqs["ready_headers"])
@@ -425,27 +425,31 @@ class Screen:
     async def live(self, start_at: float) -> None:
         await asyncio.sleep(max(0.0, start_at - time.monotonic()))
         limits = httpx.Limits(max_connections=6, max_keepalive_connections=6)
-        async with httpx.AsyncClient(base_url=self.run.url, limits=limits, timeout=TIMEOUT_S) as client:
+        async with httpx.AsyncClient(base_url=self.run.url, limits=limits,
+                                     timeout=TIMEOUT_S) as client:
             self.client = client
-            if not await self.load():
+            ok = await self.load()
+            with self.run.done.get_lock():
+                self.run.done.value += 1
+            if not ok:
                 self.run.error("load", "the page did not load", time.monotonic())
                 return
-            loaded = time.monotonic()
+            loaded = self.loaded_at = time.monotonic()
+            # the page's timers: the poll every 2 s (its phase: when the page came up), a
+            # heartbeat 1 s after the start and every 30 s, the connection check every 5 s
             next_poll = loaded + random.uniform(0, POLL_MS / 1000)
             next_beat, next_check = loaded + 1.0, loaded + HEALTH_EVERY_S
             while True:
                 at = min(next_poll, next_beat, next_check)
-                if at >= self.run.stop_at:
-                    break
                 await asyncio.sleep(max(0.0, at - time.monotonic()))
+                if time.monotonic() >= self.run.stop_at.value:
+                    break
                 if at == next_poll:
-                    if self.run.measure_from <= at < self.run.measure_to:
-                        self.run.lags.append(time.monotonic() - at)
+                    self.run.lags.append((at, time.monotonic() - at))
                     self.spawn(self.poll())
                     next_poll += POLL_MS / 1000
                 elif at == next_beat:
                     self.spawn(self.heartbeat())
-                    # the page: one 1 s after it started, then one every 30 s from its start
                     next_beat = (loaded if next_beat < loaded + HEARTBEAT_S else next_beat) + HEARTBEAT_S
                 else:
                     if time.monotonic() - self.last_ok >= HEALTH_EVERY_S:
@@ -453,24 +457,24 @@ class Screen:
                     next_check += HEALTH_EVERY_S
             if self.tasks:
                 await asyncio.wait(list(self.tasks), timeout=TIMEOUT_S + 1)
-        self.run.seen.append(self.seen)
+        self.run.seen.append((self.loaded_at, self.seen))
 
 
 class Load:
-    """The screens of one load process and what they measured."""
+    """The screens of one load process and everything they saw, with times (the parent
+    takes what fell in the measured window)."""
 
-    def __init__(self, plan: dict[str, Any]):
-        self.url = plan["url"]
-        self.measure_from, self.measure_to, self.stop_at = plan["measure_from"], plan["measure_to"], plan["stop_at"]
-        self.polls: list[tuple[float, bool]] = []
+    def __init__(self, url: str, done: Any, stop_at: Any):
+        self.url, self.done, self.stop_at = url, done, stop_at
+        self.polls: list[tuple[float, float, bool]] = []  # sent at, latency, carried changes
         self.errors: list[tuple[str, str, float]] = []
         self.counts: dict[str, int] = {}
         self.load_times: list[float] = []
-        self.lags: list[float] = []  # how late the load generator sent each poll
-        self.seen: list[dict[int, float]] = []
+        self.lags: list[tuple[float, float]] = []  # how late each poll was sent
+        self.seen: list[tuple[float, dict[int, float]]] = []
 
     def error(self, kind: str, reason: str, at: float) -> None:
-        self.errors.append((kind, reason, at))
+        self.errors.append((kind, reason[:200], at))
 
     def count(self, kind: str) -> None:
         self.counts[kind] = self.counts.get(kind, 0) + 1
@@ -480,15 +484,15 @@ class Load:
         await asyncio.gather(*(s.live(at) for s, at in zip(screens, plan["start_at"], strict=True)))
 
 
-def load_process(plan: dict[str, Any], conn: Any) -> None:
+def load_process(plan: dict[str, Any], done: Any, stop_at: Any, conn: Any) -> None:
     """One load process: its share of the screens in one asyncio loop; results to `conn`."""
     try:
         random.seed(plan["seed"])
-        run = Load(plan)
+        run = Load(plan["url"], done, stop_at)
         asyncio.run(run.run(plan))
         conn.send({"polls": run.polls, "errors": run.errors, "counts": run.counts,
                    "load_times": run.load_times, "seen": run.seen, "lags": run.lags})
-    except BaseException as err:  # the parent reports it; never hang it
+    except BaseException as err:  # the parent reports it; never leave it waiting
         conn.send({"crash": f"{type(err).__name__}: {err}"})
         raise
     finally:
@@ -503,62 +507,77 @@ def pct(values: list[float], q: float) -> float:
 
 
 def post_notice(system: System, k: int) -> None:
+    """Change the bench's notice (shown on every display) to "Kuormatesti k", as a shift
+    lead's edit on the tablet does (LiveStore.put_notice_now)."""
     store = system.store()
     now = store.clock(system.config.tz).now()
-    store.put_notice_now({"id": "kuormatesti", "unit": "kaikki", "importance": "info", "public": True,
-                          "text": f"{MARKER} {k}", "starts": (now - timedelta(minutes=5)).isoformat(),
+    store.put_notice_now({"id": "kuormatesti", "unit": "kaikki", "importance": "info",
+                          "public": True, "text": f"{MARKER} {k}",
+                          "starts": (now - timedelta(minutes=5)).isoformat(),
                           "ends": (now + timedelta(hours=3)).isoformat(), "entered_by": "bench"})
 
 
-def run_load(system: System, cap: dict[str, Any], n: int, seconds: float, procs: int) -> dict[str, Any]:
-    """N screens against the server for a warm-up and `seconds` of measurement."""
+def run_load(system: System, cap: dict[str, Any], n: int, seconds: float,
+             procs: int) -> dict[str, Any]:
+    """N screens against the server: they load (spread over N/20 s, at most 30 s), then,
+    10 s after the last one is up, `seconds` are measured."""
     displays = [d.id for d in system.config.displays]
     screens = []
     for i in range(n):
         d = displays[i % len(displays)]
-        screens.append((i, d, system.tokens[d], for_screen(cap, d, system.tokens[d], system.page_url(d))))
-    spread = min(30.0, max(2.0, n / 30))  # the screens' loads spread over this many seconds
-    t0 = time.monotonic() + 4.0  # the load processes' start
-    measure_from = t0 + spread + 12.0  # every screen loaded and polling for ~10 s
-    measure_to = measure_from + seconds
-    stop_at = measure_to + 0.5
+        screens.append((i, d, system.tokens[d], for_screen(cap, d, system.tokens[d],
+                                                           system.page_url(d))))
+    spread = min(30.0, max(2.0, n / 20))
+    t0 = time.monotonic() + 4.0  # the load processes have started by then
     starts = [t0 + spread * i / n for i in range(n)]
     ctx = multiprocessing.get_context("spawn")
+    done, stop_at = ctx.Value("i", 0), ctx.Value("d", math.inf)
     workers, pipes = [], []
-    for k in range(procs):
-        plan = {"url": system.url, "measure_from": measure_from, "measure_to": measure_to,
-                "stop_at": stop_at, "seed": 7 + k, "screens": screens[k::procs], "start_at": starts[k::procs]}
-        here, there = ctx.Pipe(duplex=False)
-        w = ctx.Process(target=load_process, args=(plan, there), daemon=True, name=f"load-{k}")
-        w.start()
-        there.close()
-        workers.append(w)
-        pipes.append(here)
     results: list[dict[str, Any]] = []
     changes: dict[int, float] = {}
     try:
+        for k in range(procs):
+            plan = {"url": system.url, "seed": 7 + k, "screens": screens[k::procs],
+                    "start_at": starts[k::procs]}
+            here, there = ctx.Pipe(duplex=False)
+            w = ctx.Process(target=load_process, args=(plan, done, stop_at, there), daemon=True,
+                            name=f"load-{k}")
+            w.start()
+            there.close()
+            workers.append(w)
+            pipes.append(here)
         loaders = [psutil.Process(w.pid) for w in workers]
-        post_notice(system, 0)  # the notice is there before the window: later changes are edits
+        post_notice(system, 0)  # the notice is there from the start: later changes are edits
+        deadline = t0 + spread + 300
+        while done.value < n:
+            if time.monotonic() > deadline or not all(w.is_alive() for w in workers):
+                raise RuntimeError(f"only {done.value} of {n} screens loaded")
+            time.sleep(0.2)
+        all_loaded = time.monotonic()
+        measure_from = all_loaded + 10.0
+        measure_to = measure_from + seconds
         time.sleep(max(0.0, measure_from - time.monotonic()))
         redis_proc = system.redis_process()
         groups = [system.server_processes(), [redis_proc] if redis_proc else [],
                   [psutil.Process(system.demo.pid)], loaders]
         before = [*(cpu_seconds(g) for g in groups), busy_seconds(), time.monotonic()]
         k, next_change = 1, measure_from + 1.0
-        while next_change < measure_to - 3 * POLL_MS / 1000:  # every change has 3 polls to arrive
+        while next_change < measure_to - 3 * POLL_MS / 1000:  # 3 polls for each to arrive
             time.sleep(max(0.0, next_change - time.monotonic()))
             changes[k] = time.monotonic()
             post_notice(system, k)
             k, next_change = k + 1, next_change + CHANGE_EVERY_S
         time.sleep(max(0.0, measure_to - time.monotonic()))
         after = [*(cpu_seconds(g) for g in groups), busy_seconds(), time.monotonic()]
+        stop_at.value = time.monotonic()
         for pipe in pipes:
-            if not pipe.poll(TIMEOUT_S * 3 + spread):
+            if not pipe.poll(TIMEOUT_S * 3):
                 raise RuntimeError("a load process did not answer")
             results.append(pipe.recv())
     finally:
+        stop_at.value = 0.0
         for w in workers:
-            w.join(timeout=10)
+            w.join(timeout=15)
             if w.is_alive():
                 w.kill()
                 w.join()
@@ -568,29 +587,29 @@ def run_load(system: System, cap: dict[str, Any], n: int, seconds: float, procs:
     wall = after[-1] - before[-1]
     server_cores, redis_cores, demo_cores, load_cores, busy = (
         (a - b) / wall for a, b in zip(after[:-1], before[:-1], strict=True))
-    polls = [p for r in results for p in r["polls"]]
-    latencies = [p[0] for p in polls]
-    errors = [e for r in results for e in r["errors"]]
+    polls = [p for r in results for p in r["polls"] if measure_from <= p[0] < measure_to]
+    latencies = [p[1] for p in polls]
+    errors = [e for r in results for e in r["errors"]]  # the whole run, loads included
     counts: dict[str, int] = {}
     for r in results:
         for kind, c in r["counts"].items():
             counts[kind] = counts.get(kind, 0) + c
-    seen = [s for r in results for s in r["seen"]]
     delays, missed = [], 0
     for k, at in changes.items():
-        for s in seen:
-            if k in s:
-                delays.append(s[k] - at)
-            elif not any(later >= k for later in s):  # a later change's answer carries it too
-                missed += 1
+        for loaded_at, seen in (s for r in results for s in r["seen"]):
+            if loaded_at > at:
+                continue  # its first board had it already
+            later = [t for marker, t in seen.items() if marker >= k]  # a later edit carries it too
+            if later:
+                delays.append(min(later) - at)
             else:
-                delays.append(min(t for later, t in s.items() if later >= k) - at)
-    load_times = [t for r in results for t in r["load_times"]]
+                missed += 1
     if errors:
         kinds: dict[str, int] = {}
         for kind, reason, _ in errors:
-            kinds[f"{kind}: {reason[:80]}"] = kinds.get(f"{kind}: {reason[:80]}", 0) + 1
-        print(f"  errors ({len(errors)}):", *(f"\n    {c} × {k}" for k, c in sorted(kinds.items(), key=lambda x: -x[1])[:8]))
+            kinds[f"{kind}: {reason[:90]}"] = kinds.get(f"{kind}: {reason[:90]}", 0) + 1
+        for reason, c in sorted(kinds.items(), key=lambda x: -x[1])[:8]:
+            print(f"    {c} × {reason}")
     out = {
         "displays": float(n),
         "update_p50_s": pct(latencies, 0.50),
@@ -598,25 +617,29 @@ def run_load(system: System, cap: dict[str, Any], n: int, seconds: float, procs:
         "update_p99_s": pct(latencies, 0.99),
         "update_max_s": max(latencies, default=float("nan")),
         "polls_per_s": len(polls) / seconds,
-        "polls_with_changes_share": sum(1 for p in polls if p[1]) / max(1, len(polls)),
+        "polls_with_changes_share": sum(1 for p in polls if p[2]) / max(1, len(polls)),
         "errors": float(len(errors)),
         "changes_not_delivered": float(missed),
         "change_to_screen_p50_s": pct(delays, 0.50),
         "change_to_screen_p95_s": pct(delays, 0.95),
-        "page_load_p95_s": pct(load_times, 0.95),
+        "page_load_p95_s": pct([t for r in results for t in r["load_times"]], 0.95),
+        "all_loaded_after_s": all_loaded - t0,
         "server_cores_used": server_cores,
         "displays_per_core": n / server_cores if server_cores > 0 else float("nan"),
         "redis_cores_used": redis_cores,
         "demo_collectors_cores_used": demo_cores,
         "load_generator_cores_used": load_cores,
-        "load_generator_lag_p95_s": pct([t for r in results for t in r["lags"]], 0.95),
+        "load_generator_lag_p95_s": pct([lag for r in results for at, lag in r["lags"]
+                                         if measure_from <= at < measure_to], 0.95),
         "machine_busy_cores": busy,
     }
-    print(f"  N={n}: {len(polls)} polls in {seconds:.0f} s, p50 {out['update_p50_s'] * 1000:.0f} ms, "
-          f"p95 {out['update_p95_s'] * 1000:.0f} ms, max {out['update_max_s'] * 1000:.0f} ms, "
-          f"{len(errors)} errors, {missed} changes not delivered of {len(changes) * n}; "
-          f"cores: server {server_cores:.2f}, redis {redis_cores:.2f}, demo {demo_cores:.2f}, "
-          f"load generator {load_cores:.2f}, whole machine {busy:.2f}; requests {counts}", flush=True)
+    print(f"  N={n} ({procs} load process{'es' if procs > 1 else ''}): all loaded after "
+          f"{all_loaded - t0:.0f} s; {len(polls)} polls in {seconds:.0f} s, p50 "
+          f"{out['update_p50_s'] * 1000:.0f} ms, p95 {out['update_p95_s'] * 1000:.0f} ms, max "
+          f"{out['update_max_s'] * 1000:.0f} ms, {len(errors)} errors, {missed} of {len(delays) + missed} "
+          f"changes not delivered; cores: server {server_cores:.2f}, redis {redis_cores:.2f}, demo "
+          f"{demo_cores:.2f}, load generator {load_cores:.2f}, whole machine {busy:.2f}; requests "
+          f"of the whole run {counts}", flush=True)
     return out
 
 

@@ -45,11 +45,15 @@ class Leases:
         self._thread: threading.Thread | None = None
 
     def hold(self, job: str, ttl_ms: int) -> bool:
-        """True when this process may run the job now (it took or renewed the lease)."""
+        """True when this process may run the job now (it took or renewed the lease).
+        Raises redis.RedisError when the live store cannot be asked: no poll then (there
+        is nowhere to write it), and the caller says so once."""
         try:
             ours = self.store.take_lease(job, self.holder, ttl_ms)
         except redis.RedisError:
-            ours = False  # no live store, no poll: there is nowhere to write it anyway
+            with self._lock:
+                self.held.pop(job, None)
+            raise
         with self._lock:
             was = job in self.held
             if ours:

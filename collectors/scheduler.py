@@ -40,8 +40,12 @@ class _Job:
         self.down: str | None = None  # what is unavailable, while it is
 
     def __call__(self) -> None:
-        if not self.leases.hold(self.name, self.ttl_ms):
-            return  # another collector process runs this job now
+        try:
+            if not self.leases.hold(self.name, self.ttl_ms):
+                return  # another collector process runs this job now
+        except redis.RedisError as err:
+            self._gone("the live store", err)
+            return
         started = time.perf_counter()
         failed = False
         try:
@@ -70,7 +74,7 @@ class _Job:
 
     def _gone(self, what: str, err: Exception, then: str = "retrying") -> None:
         if self.down != what:
-            log.warning("%s: %s unavailable (%s); %s", self.name, what, str(err).splitlines()[0] if str(err) else type(err).__name__,
+            log.warning("%s: %s is unavailable (%s); %s", self.name, what, str(err).splitlines()[0] if str(err) else type(err).__name__,
                         then, extra={"job": self.name, "unavailable": what})
         self.down = what
 

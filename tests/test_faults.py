@@ -1,8 +1,8 @@
 """Faults survived, on the embedded store and on the real servers: a collector killed in the
 middle of writing, the same workbook uploaded twice at the same moment.
 
-(Redis and PostgreSQL going away: tests/test_outages.py; a feed that hangs, fails or sends
-garbage: tests/test_feed_faults.py.)
+(Redis and PostgreSQL going away, a host dying: tests/browser/test_two_hosts.py and
+tests/test_outages.py; a feed that hangs, fails or sends garbage: tests/test_feed_faults.py.)
 """
 
 from __future__ import annotations
