@@ -220,6 +220,30 @@ def cpu_seconds(procs: list[psutil.Process]) -> float:
     return total
 
 
+BUCKET = re.compile(r"ohjaustaulu_http_request_duration_seconds_bucket\{([^}]*)\} (\S+)")
+
+
+def server_histogram(system: System) -> dict[float, float]:
+    """The server's own latency histogram of the polls (RequestMetrics, both workers), from
+    /metrics: cumulative count by bucket bound."""
+    with urllib.request.urlopen(system.url + "/metrics", timeout=TIMEOUT_S) as r:
+        text = r.read().decode()
+    out: dict[float, float] = {}
+    for m in BUCKET.finditer(text):
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
+        if labels.get("route") == "/_dash-update-component" and labels.get("method") == "POST":
+            le = float(labels["le"])
+            out[le] = out.get(le, 0.0) + float(m.group(2))
+    return out
+
+
+def histogram_p95(before: dict[float, float], after: dict[float, float]) -> float:
+    """The bucket bound under which 95 % of the window's requests fell."""
+    delta = {le: after.get(le, 0.0) - before.get(le, 0.0) for le in after}
+    total = delta.get(math.inf, 0.0)
+    return min((le for le, c in delta.items() if c >= 0.95 * total), default=float("nan"))
+
+
 def busy_seconds() -> float:
     """CPU seconds the whole machine spent busy (every process, ours or not)."""
     t = psutil.cpu_times()
@@ -561,6 +585,8 @@ def run_load(system: System, cap: dict[str, Any], n: int, seconds: float,
         groups = [system.server_processes(), [redis_proc] if redis_proc else [],
                   [psutil.Process(system.demo.pid)], loaders]
         before = [*(cpu_seconds(g) for g in groups), busy_seconds(), time.monotonic()]
+        per_process = [cpu_seconds([p]) for p in groups[0]]
+        histogram = server_histogram(system)
         k, next_change = 1, measure_from + 1.0
         while next_change < measure_to - 3 * POLL_MS / 1000:  # 3 polls for each to arrive
             time.sleep(max(0.0, next_change - time.monotonic()))
@@ -569,6 +595,8 @@ def run_load(system: System, cap: dict[str, Any], n: int, seconds: float,
             k, next_change = k + 1, next_change + CHANGE_EVERY_S
         time.sleep(max(0.0, measure_to - time.monotonic()))
         after = [*(cpu_seconds(g) for g in groups), busy_seconds(), time.monotonic()]
+        per_process = [cpu_seconds([p]) - c for p, c in zip(groups[0], per_process, strict=True)]
+        histogram_p95_s = histogram_p95(histogram, server_histogram(system))
         stop_at.value = time.monotonic()
         for pipe in pipes:
             if not pipe.poll(TIMEOUT_S * 3):
@@ -616,6 +644,7 @@ def run_load(system: System, cap: dict[str, Any], n: int, seconds: float,
         "update_p95_s": pct(latencies, 0.95),
         "update_p99_s": pct(latencies, 0.99),
         "update_max_s": max(latencies, default=float("nan")),
+        "update_p95_server_side_bucket_s": histogram_p95_s,
         "polls_per_s": len(polls) / seconds,
         "polls_with_changes_share": sum(1 for p in polls if p[2]) / max(1, len(polls)),
         "errors": float(len(errors)),
@@ -626,6 +655,7 @@ def run_load(system: System, cap: dict[str, Any], n: int, seconds: float,
         "all_loaded_after_s": all_loaded - t0,
         "server_cores_used": server_cores,
         "displays_per_core": n / server_cores if server_cores > 0 else float("nan"),
+        "busiest_server_process_cores": max(per_process) / wall,
         "redis_cores_used": redis_cores,
         "demo_collectors_cores_used": demo_cores,
         "load_generator_cores_used": load_cores,
@@ -637,7 +667,8 @@ def run_load(system: System, cap: dict[str, Any], n: int, seconds: float,
           f"{all_loaded - t0:.0f} s; {len(polls)} polls in {seconds:.0f} s, p50 "
           f"{out['update_p50_s'] * 1000:.0f} ms, p95 {out['update_p95_s'] * 1000:.0f} ms, max "
           f"{out['update_max_s'] * 1000:.0f} ms, {len(errors)} errors, {missed} of {len(delays) + missed} "
-          f"changes not delivered; cores: server {server_cores:.2f}, redis {redis_cores:.2f}, demo "
+          f"changes not delivered; cores: server {server_cores:.2f} ("
+          f"{' + '.join(f'{c / wall:.2f}' for c in per_process)}), redis {redis_cores:.2f}, demo "
           f"{demo_cores:.2f}, load generator {load_cores:.2f}, whole machine {busy:.2f}; requests "
           f"of the whole run {counts}", flush=True)
     return out
