@@ -662,6 +662,7 @@ def run_load(system: System, cap: dict[str, Any], n: int, seconds: float,
         "load_generator_lag_p95_s": pct([lag for r in results for at, lag in r["lags"]
                                          if measure_from <= at < measure_to], 0.95),
         "machine_busy_cores": busy,
+        "other_processes_cores": busy - server_cores - redis_cores - demo_cores - load_cores,
     }
     print(f"  N={n} ({procs} load process{'es' if procs > 1 else ''}): all loaded after "
           f"{all_loaded - t0:.0f} s; {len(polls)} polls in {seconds:.0f} s, p50 "
