@@ -109,3 +109,50 @@ def test_two_collectors_poll_each_source_once_and_take_over_from_a_dead_one(
     assert b.wait(15) == 0
     assert all(store.lease_holder(f"poll:{s}") is None for s in sources)
     assert store.lease_holder("history-writer") is None
+
+
+def test_a_web_worker_that_dies_is_replaced_and_the_others_answer_meanwhile(backend: Backend, tmp_path: Path):
+    import httpx
+    import psutil
+
+    from tests.conftest import free_port
+
+    exe = shutil.which("ohjaustaulu", path=str(Path(sys.executable).parent)) or "ohjaustaulu"
+    port = free_port()
+    web = subprocess.Popen([exe, "serve", "--port", str(port), "--workers", "2", "--config",
+                            str(EXAMPLE_CONFIG)], cwd=ROOT, env=backend.cli_env(),
+                           stdout=open(tmp_path / "serve.log", "wb"), stderr=subprocess.STDOUT)
+    try:
+        def health() -> bool:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        def workers() -> list[psutil.Process]:
+            # uvicorn's supervisor's worker processes (not multiprocessing's helper, not a
+            # killed one that is still a zombie)
+            found = []
+            for p in psutil.Process(web.pid).children():
+                try:
+                    line = " ".join(p.cmdline())
+                except (psutil.ZombieProcess, psutil.NoSuchProcess):
+                    continue
+                if "spawn_main" in line and "resource_tracker" not in line:
+                    found.append(p)
+            return found
+
+        wait_for(lambda: health() and len(workers()) == 2, timeout=60, what="two workers")
+        victim = workers()[0]
+        victim.kill()
+        answered = sum(health() for _ in range(10))  # the other worker goes on meanwhile
+        assert answered == 10
+        wait_for(lambda: len(workers()) == 2 and victim.pid not in {p.pid for p in workers()},
+                 timeout=30, what="a new worker")
+        assert health()
+    finally:
+        web.terminate()
+        try:
+            web.wait(15)
+        except subprocess.TimeoutExpired:
+            web.kill()
