@@ -127,3 +127,46 @@ def test_the_same_workbook_uploaded_twice_at_once_is_applied_once(
     assert sorted(a.action for a in backend.history.audit()) == ["import", "import_repeat"]
     notices = [n for n in backend.store.notices() if n["text"].startswith("Testitiedote")]
     assert len(notices) == 1
+
+
+def test_a_collector_killed_while_writing_a_big_feed_leaves_all_or_nothing(
+        backend: Backend, procs: list[subprocess.Popen[bytes]], tmp_path: Path):
+    """A feed of 2,000 queues (6,000 readings a poll) written every 0.3 s, the collector
+    killed at random moments: the source's readings are always one poll's, whole."""
+    import random
+
+    feed = tmp_path / "jonot.json"
+
+    def publish(generation: int) -> None:
+        records = [{"unit": "vastaanotto", "queue": f"q{i}", "waiting": generation,
+                    "longest_wait_min": generation, "avg_wait_min": generation} for i in range(2000)]
+        tmp = feed.with_suffix(".part")
+        tmp.write_text(json.dumps({"queues": records}))
+        tmp.replace(feed)
+
+    config = tmp_path / "site.toml"
+    config.write_text(EXAMPLE_CONFIG.read_text() + f'''
+[[sources]]
+name = "isojono"
+kind = "queue"
+address = "{feed}"
+units = ["vastaanotto"]
+poll_seconds = 0.3
+''')
+    store = backend.store
+    for source in load_config(EXAMPLE_CONFIG).sources:
+        store.stop_source(source.name)
+    rng = random.Random(7)
+    for generation in range(1, 6):
+        publish(generation)
+        proc = ohjaustaulu("collect", "--config", str(config), env=backend.cli_env(), log=tmp_path / "c.log")
+        procs.append(proc)
+        wait_for(lambda g=generation: any(r.value == g for r in store.all_readings().get("isojono", [])),
+                 timeout=60, what=f"generation {generation} written")
+        publish(generation + 100)  # the next polls write this one: kill while they do
+        time.sleep(rng.uniform(0.0, 0.6))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        readings = store.all_readings()["isojono"]
+        assert len(readings) == 6000
+        assert len({r.value for r in readings}) == 1, {r.value for r in readings}  # one poll's, whole
