@@ -92,6 +92,17 @@ DROP_HEADERS = {"cookie", "host", "content-length", "connection"}
 
 # -- the system under test ------------------------------------------------------------------
 
+def _die_with_parent() -> None:
+    """In a child, before exec: Linux sends it SIGTERM when the bench's process ends."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _exit_on_signal(signum: int, _frame: Any) -> None:
+    raise SystemExit(f"stopped by signal {signum}")  # so that every `finally` runs
+
+
 class System:
     """`ohjaustaulu demo` and `ohjaustaulu serve --workers W` on one temporary data folder."""
 
@@ -109,10 +120,12 @@ class System:
         self._store: Any = None
 
     def _start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+        # its own session (no signal to one reaches the other), and SIGTERM if the bench dies
         with open(self.tmp / f"{name}.log", "wb") as log:
             proc = subprocess.Popen(
                 [EXE, *args, "--config", str(EXAMPLE_CONFIG), "--data-dir", str(self.data)],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=self.tmp)
+                env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=self.tmp,
+                start_new_session=True, preexec_fn=_die_with_parent)
         self.procs.append(proc)
         return proc
 
@@ -783,6 +796,8 @@ def main() -> int:
                         help="load generator processes (default: one per 300 screens, at most 2)")
     parser.add_argument("--k", type=int, default=1000, help="requests of each type side by side")
     args = parser.parse_args()
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _exit_on_signal)
     print(f"machine: {psutil.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; "
           f"{args.displays} screens, {args.workers} workers, {args.seconds:.0f} s", flush=True)
     system = System(args.workers)

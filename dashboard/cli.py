@@ -25,11 +25,15 @@ def main(argv: list[str] | None = None) -> int:
 
     configure_logging(args.log_format)
     from collectors.registry import NotYetSupported
+    from dashboard.livestore import StoreUrlError
 
     try:
         return int(args.func(args) or 0)
     except NotYetSupported as err:
         print(f"Cannot collect: {err}", file=sys.stderr)
+        return 2
+    except StoreUrlError as err:
+        print(str(err), file=sys.stderr)
         return 2
     except ConfigError as err:
         print("Configuration is not valid:", file=sys.stderr)

@@ -431,6 +431,10 @@ class LiveStore:
             self.r.delete(key)
 
 
+class StoreUrlError(ValueError):
+    """REDIS_URL cannot be understood."""
+
+
 class LeaseLost(Exception):
     """This process no longer holds the lease it wrote under: another collector took over."""
 
@@ -465,12 +469,15 @@ def connect(url: str) -> redis.Redis:
 
         hosts, _, rest = url.removeprefix("redis-sentinel://").partition("/")
         master, _, db = rest.partition("/")
-        if not hosts or not master:
-            raise ValueError(f"REDIS_URL {url!r}: expected redis-sentinel://host:port[,host:port]/master[/db]")
+        if not hosts or not master or not db.isdigit() and db:
+            raise StoreUrlError(f"REDIS_URL {url!r}: expected redis-sentinel://host:port[,host:port]/master[/db]")
         nodes = [(h.rpartition(":")[0] or h, int(h.rpartition(":")[2] or 26379)) for h in hosts.split(",")]
         sentinel = Sentinel(nodes, sentinel_kwargs={"socket_timeout": 2, "socket_connect_timeout": 2})  # type: ignore[no-untyped-call]
         return sentinel.master_for(master, db=int(db or 0), **timeouts)  # type: ignore[no-untyped-call,no-any-return]
-    return redis.Redis.from_url(url, **timeouts)
+    try:
+        return redis.Redis.from_url(url, **timeouts)
+    except ValueError as err:
+        raise StoreUrlError(f"REDIS_URL {url!r}: {err}") from None
 
 
 def _text(value: bytes | str) -> str:

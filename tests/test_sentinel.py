@@ -3,6 +3,7 @@ a replica of the test's own, and a sentinel watching them)."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -43,3 +44,16 @@ def test_a_malformed_sentinel_url_is_named(tmp_path: Path):
         LiveStore.open("redis-sentinel://127.0.0.1:26379", tmp_path, "t:")
 
 
+
+
+@pytest.mark.parametrize("url", ["redis-sentinel://127.0.0.1:26379", "redis-sentinel:///ohjaustaulu",
+                                 "redis-sentinel://h:1/m/x", "rediss+nope://host"])
+def test_a_redis_url_that_cannot_be_understood_is_named_by_the_command(url: str, tmp_path: Path):
+    from tests.conftest import EXAMPLE_CONFIG, cli
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OHJAUSTAULU_")}
+    result = cli("snapshot", "--display", "aula", "--json", "--config", str(EXAMPLE_CONFIG),
+                 "--data-dir", str(tmp_path), env=env | {"REDIS_URL": url})
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"REDIS_URL {url!r}"), result.stderr
+    assert "Traceback" not in result.stderr
