@@ -47,7 +47,8 @@ def create_app(config: Config, store: LiveStore, history: History | None,
     app.index_string = app.index_string.replace("<html>", f'<html lang="{config.site.language}">').replace(
         "{%app_entry%}", '{%app_entry%}<noscript>Ohjaustaulu tarvitsee JavaScriptin.</noscript>')
     cache = ModelCache(config, store, history)
-    display.register(app, display.DisplayContext(config, cache, updates))
+    display_ctx = display.DisplayContext(config, cache, updates)
+    display.register(app, display_ctx)
     if history is not None and data_dir is not None:
         tablet.register(app, tablet.TabletContext(config, store, history, data_dir))
     if history is not None:
@@ -57,8 +58,10 @@ def create_app(config: Config, store: LiveStore, history: History | None,
     app.layout = html.Div(dash.page_container)
     server: Any = app.server
     server.state.cache = cache
+    server.state.display_ctx = display_ctx
     if history is not None:
-        Auth(config, store, history).register(server)
+        server.state.auth = Auth(config, store, history)
+        server.state.auth.register(server)
     _first_request_setup(app)
 
     @server.get("/health")
@@ -125,6 +128,18 @@ def create_app(config: Config, store: LiveStore, history: History | None,
             return JSONResponse({"error": f"unknown display {display_id}"}, status_code=404)
 
     return app
+
+
+def asgi(app: dash.Dash) -> Any:
+    """What the HTTP server runs: request metrics around the wall's fast poll around the app."""
+    from dashboard.observability import RequestMetrics
+    from layouts.fastpoll import FastPoll
+
+    inner: Any = app.server
+    auth = getattr(app.server.state, "auth", None)
+    if auth is not None:
+        inner = FastPoll(inner, app.server.state.display_ctx, auth)
+    return RequestMetrics(inner)
 
 
 def _first_request_setup(app: dash.Dash) -> None:

@@ -31,10 +31,10 @@ def prepare_workers(s: Settings, log_format: str | None) -> None:
 
 def create() -> Any:
     """One worker's ASGI app."""
-    from dashboard.app import create_app
-    from dashboard.observability import RequestMetrics, configure_logging
+    from dashboard.app import asgi, create_app
+    from dashboard.observability import configure_logging
 
     configure_logging()
     s = Settings.load(os.environ.get("OHJAUSTAULU_CONFIG"), os.environ.get("OHJAUSTAULU_DATA"))
     app = create_app(s.config, s.store(), s.history(), s.data_dir)
-    return RequestMetrics(app.server)
+    return asgi(app)

@@ -342,12 +342,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def _run_web(s: Settings, store, history, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
     import uvicorn
 
-    from dashboard.app import create_app
-    from dashboard.observability import RequestMetrics
+    from dashboard.app import asgi, create_app
 
     app = create_app(s.config, store, history, s.data_dir)
     # Screens hold websockets open for good; on shutdown give them a few seconds, not forever.
-    uvicorn.run(RequestMetrics(app.server), host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
+    uvicorn.run(asgi(app), host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
 
 
 def _wait_for_signal() -> None:

@@ -49,6 +49,9 @@ POLL_SECONDS = Histogram(
 )
 POLL_FAILURES = Counter("ohjaustaulu_poll_failures_total",
                         "Polls of a source that failed (source unavailable or invalid data)", ["source"])
+FAST_POLLS = Counter("ohjaustaulu_fast_polls_total",
+                     "Wall display polls answered without Dash (layouts/fastpoll.py), by status",
+                     ["status"])
 LEASE_HELD = Gauge("ohjaustaulu_lease_held", "1 while this collector process holds the job's lease",
                    ["job", "holder"], multiprocess_mode="livemax")
 

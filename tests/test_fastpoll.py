@@ -1,0 +1,79 @@
+"""The wall's poll answered without Dash gives the screen exactly what Dash would, and only
+to the screen that may have it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from dashboard.accounts import new_display_token
+from dashboard.app import asgi, create_app
+from dashboard.config import Config
+from dashboard.readings import Reading
+from layouts.fastpoll import OUTPUT
+from tests.conftest import Backend
+
+pytestmark = pytest.mark.store
+DISPLAY = "vastaanotto-kaytava"
+
+
+def poll_body(display: str, etag: str) -> dict[str, Any]:
+    return {"output": OUTPUT,
+            "outputs": [{"id": "board", "property": "children"}, {"id": "board-changes", "property": "data"},
+                        {"id": "model-etag", "property": "data"}],
+            "inputs": [{"id": "tick", "property": "n_intervals", "value": 7}],
+            "changedPropIds": ["tick.n_intervals"],
+            "state": [{"id": "display-id", "property": "data", "value": display},
+                      {"id": "model-etag", "property": "data", "value": etag}]}
+
+
+def ask(app: Any, body: dict[str, Any], token: str | None) -> httpx.Response:
+    async def go() -> httpx.Response:
+        cookies = {"ohjaustaulu_display": token} if token else {}
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t",
+                                     cookies=cookies) as client:
+            return await client.post("/_dash-update-component", json=body)
+    return asyncio.run(go())
+
+
+def test_the_fast_poll_answers_as_dash_does_and_only_to_its_screen(backend: Backend, config: Config):
+    store = backend.store
+    app = create_app(config, store, backend.history, backend.data_dir)
+    fast, dash_only = asgi(app), app.server
+    fastpoll = fast.app  # RequestMetrics → FastPoll
+    ctx = app.server.state.display_ctx
+    token = new_display_token(backend.history, DISPLAY)
+    other = new_display_token(backend.history, "aula")
+    now = datetime.now().astimezone()
+    store.write_readings("demo-jonot", [Reading("queue.waiting", "vastaanotto", "Päivystys", 3, now, "demo-jonot")],
+                         {"state": "ok"})
+    model = ctx.cache.get(DISPLAY)
+    ctx.render(DISPLAY, model)  # the board the screen's page was given
+    body = poll_body(DISPLAY, model.etag)
+
+    assert ask(dash_only, body, token).status_code == 204
+    assert ask(fast, body, token).status_code == 204
+    assert fastpoll.answered == 1
+
+    store.write_readings("demo-jonot", [Reading("queue.waiting", "vastaanotto", "Päivystys", 9, now, "demo-jonot")],
+                         {"state": "ok"})
+    by_dash, by_fast = ask(dash_only, body, token), ask(fast, body, token)
+    assert by_dash.status_code == by_fast.status_code == 200
+    assert json.loads(by_fast.content) == json.loads(by_dash.content)
+    changed = json.loads(by_fast.content)["response"]["board-changes"]["data"]
+    assert ["9" in (c[1].get("children"), c[1].get("data-value")) for c in changed].count(True) >= 1, changed
+    assert fastpoll.answered == 2
+
+    # not this screen's to ask: the normal stack refuses, in its own words
+    for who, status in ((None, 401), (other, 403), ("not-a-token", 401)):
+        assert ask(fast, body, who).status_code == status
+    assert fastpoll.answered == 2
+    # an unknown board (the screen is far behind): the whole board, by Dash
+    whole = ask(fast, poll_body(DISPLAY, "long-gone"), token)
+    assert whole.status_code == 200 and "board" in json.loads(whole.content)["response"]
+    assert fastpoll.answered == 2
