@@ -131,15 +131,17 @@ def create_app(config: Config, store: LiveStore, history: History | None,
 
 
 def asgi(app: dash.Dash) -> Any:
-    """What the HTTP server runs: request metrics around the wall's fast poll around the app."""
+    """What the HTTP server runs: request metrics, around versioned static files compressed
+    once, around the wall's fast poll, around the app."""
     from dashboard.observability import RequestMetrics
+    from dashboard.staticcache import StaticCache
     from layouts.fastpoll import FastPoll
 
     inner: Any = app.server
     auth = getattr(app.server.state, "auth", None)
     if auth is not None:
         inner = FastPoll(inner, app.server.state.display_ctx, auth)
-    return RequestMetrics(inner)
+    return RequestMetrics(StaticCache(inner))
 
 
 def _first_request_setup(app: dash.Dash) -> None:

@@ -93,6 +93,13 @@ class Auth:
 
     # -- who is asking --------------------------------------------------------------------
 
+    def cached_display(self, token: str) -> tuple[bool, str | None]:
+        """(known, display) from this process's cache only: no database, never blocks."""
+        cached = self._tokens.get(token)
+        if cached and cached[1] > time.monotonic():
+            return True, cached[0]
+        return False, None
+
     def display_for(self, token: str | None) -> str | None:
         if not token:
             return None

@@ -229,9 +229,11 @@ class LiveStore:
     def version(self) -> int:
         return int(self.r.get(self.k("version")) or 0)
 
-    def listen_changes(self, on_change: Callable[[], None], stop: threading.Event) -> None:
-        """Call `on_change` on every write announced on the change channel, until `stop`.
-        Blocks: run it in a thread. Reconnects when the store goes away and comes back."""
+    def listen_changes(self, on_change: Callable[[], None], stop: threading.Event,
+                       on_lost: Callable[[], None] | None = None) -> None:
+        """Call `on_change` on every write announced on the change channel, until `stop`
+        (and `on_lost` when the connection to the store is lost). Blocks: run it in a
+        thread. Reconnects when the store goes away and comes back."""
         while not stop.is_set():
             try:
                 pubsub = self.r.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
@@ -241,6 +243,8 @@ class LiveStore:
                     if pubsub.get_message(timeout=1.0):
                         on_change()
             except (redis.RedisError, OSError):
+                if on_lost is not None:
+                    on_lost()
                 stop.wait(1.0)
 
     def _bump(self) -> None:

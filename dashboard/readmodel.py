@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import redis
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashboard.clock import Clock
 from dashboard.config import Config, Display
 from dashboard.escalation import evaluate
 from dashboard.freshness import UNAVAILABLE, choose, status_of
@@ -168,6 +170,29 @@ def _typical(history: History | None, unit: str, now: datetime, config: Config) 
         return {}
 
 
+class VersionWatch:
+    """The live store's version and clock, kept current by its change channel (one
+    subscription per process), so that a screen asking "anything new?" costs no Redis
+    round trip. While the subscription is down it knows nothing (None) and askers go to
+    Redis themselves — and find out, and say, that it is away."""
+
+    def __init__(self, store: LiveStore, tz: Any):
+        self.store, self.tz = store, tz
+        self.known: tuple[int, Clock] | None = None
+        self.stop = threading.Event()
+        threading.Thread(target=store.listen_changes, args=(self._changed, self.stop, self._lost),
+                         daemon=True, name="version-watch").start()
+
+    def _changed(self) -> None:
+        try:
+            self.known = (self.store.version(), self.store.clock(self.tz))
+        except redis.RedisError:
+            self.known = None
+
+    def _lost(self) -> None:
+        self.known = None
+
+
 class ModelCache:
     """One model per display, rebuilt only when the store changed or a tile's freshness
     moved; every client of a display gets the same object."""
@@ -177,6 +202,22 @@ class ModelCache:
         self._models: dict[str, Model] = {}
         self._lock = threading.Lock()
         self.builds = 0
+        self.watch: VersionWatch | None = None
+
+    def watch_changes(self) -> None:
+        """Follow the store's changes from now on (a web process does; a command does not)."""
+        if self.watch is None:
+            self.watch = VersionWatch(self.store, self.config.tz)
+
+    def peek(self, display_id: str) -> Model | None:
+        """The display's model if it is known to be current without asking Redis, else None."""
+        known = self.watch.known if self.watch is not None else None
+        model = self._models.get(display_id)
+        if known is None or model is None or model.version != known[0]:
+            return None
+        if model.valid_until is not None and known[1].now() >= model.valid_until:
+            return None
+        return model
 
     def seconds_until_due(self, display_id: str, cap: float) -> float:
         """How long the display's current model stays right if nothing is written."""

@@ -16,7 +16,7 @@ from dashboard.app import asgi, create_app
 from dashboard.config import Config
 from dashboard.readings import Reading
 from layouts.fastpoll import OUTPUT
-from tests.conftest import Backend
+from tests.conftest import Backend, wait_for
 
 pytestmark = pytest.mark.store
 DISPLAY = "vastaanotto-kaytava"
@@ -45,7 +45,7 @@ def test_the_fast_poll_answers_as_dash_does_and_only_to_its_screen(backend: Back
     store = backend.store
     app = create_app(config, store, backend.history, backend.data_dir)
     fast, dash_only = asgi(app), app.server
-    fastpoll = fast.app  # RequestMetrics → FastPoll
+    fastpoll = fast.app.app  # RequestMetrics → StaticCache → FastPoll
     ctx = app.server.state.display_ctx
     token = new_display_token(backend.history, DISPLAY)
     other = new_display_token(backend.history, "aula")
@@ -62,6 +62,8 @@ def test_the_fast_poll_answers_as_dash_does_and_only_to_its_screen(backend: Back
 
     store.write_readings("demo-jonot", [Reading("queue.waiting", "vastaanotto", "Päivystys", 9, now, "demo-jonot")],
                          {"state": "ok"})
+    # the process hears of the write on the change channel (within milliseconds)
+    wait_for(lambda: ctx.cache.watch.known and ctx.cache.watch.known[0] == store.version(), what="heard")
     by_dash, by_fast = ask(dash_only, body, token), ask(fast, body, token)
     assert by_dash.status_code == by_fast.status_code == 200
     assert json.loads(by_fast.content) == json.loads(by_dash.content)
@@ -77,3 +79,35 @@ def test_the_fast_poll_answers_as_dash_does_and_only_to_its_screen(backend: Back
     whole = ask(fast, poll_body(DISPLAY, "long-gone"), token)
     assert whole.status_code == 200 and "board" in json.loads(whole.content)["response"]
     assert fastpoll.answered == 2
+
+
+def test_versioned_static_files_are_compressed_once_and_given_alike(backend: Backend, config: Config):
+    import re
+
+    from dashboard.staticcache import StaticCache
+
+    app = create_app(config, backend.store, backend.history, backend.data_dir)
+    app.backend._setup_catchall()  # what Dash does at the server's start-up (lifespan)
+    stack = asgi(app)
+    cache = stack.app
+    assert isinstance(cache, StaticCache)
+    token = new_display_token(backend.history, DISPLAY)
+
+    async def go() -> None:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=stack), base_url="http://t") as c:
+            page = await c.get(f"/display/{DISPLAY}?token={token}")
+            scripts = re.findall(r'src="(/_dash-component-suites/[^"]+)"', page.text)
+            css = re.findall(r'href="(/assets/display\.css\?m=[^"]+)"', page.text)
+            assert scripts and css
+            for url in (scripts[0], css[0]):
+                gz = [await c.get(url, headers={"accept-encoding": "gzip"}) for _ in range(2)]
+                plain = [await c.get(url, headers={"accept-encoding": "identity"}) for _ in range(2)]
+                assert gz[0].content == gz[1].content and plain[0].content == plain[1].content
+                assert gz[0].headers.get("content-encoding") == "gzip"
+                assert "content-encoding" not in plain[0].headers
+                assert gz[1].headers == gz[0].headers
+            # the display page itself (not versioned, sets the screen's cookie) is never kept
+            assert all(not path.startswith("/display/") for path, _, _ in cache.kept)
+            assert len(cache.kept) == 4
+
+    asyncio.run(go())
