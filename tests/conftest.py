@@ -119,11 +119,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# the installed `ohjaustaulu` console script of this test run's virtualenv
+OHJAUSTAULU = shutil.which("ohjaustaulu", path=str(Path(sys.executable).parent)) or "ohjaustaulu"
+
+
 def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60,
         input: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run the installed `ohjaustaulu` console script, as a user would."""
-    exe = shutil.which("ohjaustaulu", path=str(Path(sys.executable).parent)) or "ohjaustaulu"
-    return subprocess.run([exe, *args], capture_output=True, text=True, env=env,
+    return subprocess.run([OHJAUSTAULU, *args], capture_output=True, text=True, env=env,
                           timeout=timeout, input=input, cwd=ROOT)
 
 

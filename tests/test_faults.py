@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -25,14 +23,13 @@ from sqlalchemy import func, select
 from dashboard.config import load_config
 from dashboard.history import ReadingChange
 from dashboard.readings import Reading
-from tests.conftest import EXAMPLE_CONFIG, ROOT, Backend, wait_for
+from tests.conftest import EXAMPLE_CONFIG, OHJAUSTAULU, ROOT, Backend, wait_for
 
 pytestmark = pytest.mark.store
 
 
 def ohjaustaulu(*args: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    exe = shutil.which("ohjaustaulu", path=str(Path(sys.executable).parent)) or "ohjaustaulu"
-    return subprocess.Popen([exe, *args], cwd=ROOT, env=env, stdout=open(log, "ab"),
+    return subprocess.Popen([OHJAUSTAULU, *args], cwd=ROOT, env=env, stdout=open(log, "ab"),
                             stderr=subprocess.STDOUT)
 
 
@@ -111,8 +108,7 @@ def test_the_same_workbook_uploaded_twice_at_once_is_applied_once(
     path = tmp_path / "aamu.xlsx"
     path.write_bytes(today_workbook(config.site.timezone, f"{attempt}-{time.time_ns()}"))
     env = backend.cli_env()
-    exe = shutil.which("ohjaustaulu", path=str(Path(sys.executable).parent)) or "ohjaustaulu"
-    two = [subprocess.Popen([exe, "import", str(path), "--json", "--user", who], cwd=ROOT, env=env,
+    two = [subprocess.Popen([OHJAUSTAULU, "import", str(path), "--json", "--user", who], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
            for who in ("tabletti-1", "tabletti-2")]
     procs.extend(two)

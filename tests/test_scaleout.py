@@ -5,17 +5,15 @@ clean shutdown hands its leases over at once."""
 from __future__ import annotations
 
 import re
-import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLE_CONFIG, FIGURES, ROOT, Backend, wait_for
+from tests.conftest import EXAMPLE_CONFIG, FIGURES, OHJAUSTAULU, ROOT, Backend, wait_for
 
 pytestmark = pytest.mark.store
 
@@ -38,9 +36,8 @@ class Collectors:
         self.procs: list[subprocess.Popen[bytes]] = []
 
     def start(self) -> subprocess.Popen[bytes]:
-        exe = shutil.which("ohjaustaulu", path=str(Path(sys.executable).parent)) or "ohjaustaulu"
         log = open(self.logs / f"collect-{len(self.procs)}.log", "wb")
-        proc = subprocess.Popen([exe, "collect", "--config", str(self.config)], cwd=ROOT,
+        proc = subprocess.Popen([OHJAUSTAULU, "collect", "--config", str(self.config)], cwd=ROOT,
                                 env=self.backend.cli_env(), stdout=log, stderr=subprocess.STDOUT)
         self.procs.append(proc)
         return proc
@@ -116,10 +113,8 @@ def test_a_web_worker_that_dies_is_replaced_and_the_others_answer_meanwhile(back
     import psutil
 
     from tests.conftest import free_port
-
-    exe = shutil.which("ohjaustaulu", path=str(Path(sys.executable).parent)) or "ohjaustaulu"
     port = free_port()
-    web = subprocess.Popen([exe, "serve", "--port", str(port), "--workers", "2", "--config",
+    web = subprocess.Popen([OHJAUSTAULU, "serve", "--port", str(port), "--workers", "2", "--config",
                             str(EXAMPLE_CONFIG)], cwd=ROOT, env=backend.cli_env(),
                            stdout=open(tmp_path / "serve.log", "wb"), stderr=subprocess.STDOUT)
     try:

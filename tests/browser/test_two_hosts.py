@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -37,7 +35,7 @@ from dashboard.history import History, ReadingChange, make_engine
 from dashboard.livestore import LiveStore
 from dashboard.readings import Reading
 from tests.browser.conftest import chrome, fast_config, tiles
-from tests.conftest import DATABASE_URL, FIGURES, ROOT, free_port, wait_for
+from tests.conftest import DATABASE_URL, FIGURES, OHJAUSTAULU, ROOT, free_port, wait_for
 from tests.servers import RedisServer, TcpProxy
 
 pytestmark = [
@@ -70,9 +68,8 @@ class Host:
         self.collector: subprocess.Popen[bytes] | None = None
 
     def _run(self, *args: str) -> subprocess.Popen[bytes]:
-        exe = shutil.which("ohjaustaulu", path=str(Path(sys.executable).parent)) or "ohjaustaulu"
         log = open(self.data / f"{args[0]}.log", "ab")
-        return subprocess.Popen([exe, *args, "--config", str(self.config), "--log-format", "json"],
+        return subprocess.Popen([OHJAUSTAULU, *args, "--config", str(self.config), "--log-format", "json"],
                                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
 
@@ -125,8 +122,7 @@ def site(tmp_path: Path) -> Iterator[dict[str, object]]:
 
 
 def display_token(env: dict[str, str], config: Path, data: Path) -> str:
-    exe = shutil.which("ohjaustaulu", path=str(Path(sys.executable).parent)) or "ohjaustaulu"
-    out = subprocess.run([exe, "display-token", DISPLAY, "--config", str(config)], cwd=ROOT,
+    out = subprocess.run([OHJAUSTAULU, "display-token", DISPLAY, "--config", str(config)], cwd=ROOT,
                          env=env | {"OHJAUSTAULU_DATA": str(data)}, capture_output=True, text=True,
                          timeout=60)
     assert out.returncode == 0, out.stderr
