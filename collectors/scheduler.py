@@ -23,7 +23,7 @@ from collectors.workbook import FolderWatcher
 from dashboard.config import Config, Source
 from dashboard.history import History
 from dashboard.livestore import LiveStore
-from dashboard.observability import POLL_FAILURES, POLL_SECONDS
+from dashboard.observability import POLL_FAILURES, POLL_SECONDS, first_line
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +74,8 @@ class _Job:
 
     def _gone(self, what: str, err: Exception, then: str = "retrying") -> None:
         if self.down != what:
-            log.warning("%s: %s is unavailable (%s); %s", self.name, what, str(err).splitlines()[0] if str(err) else type(err).__name__,
-                        then, extra={"job": self.name, "unavailable": what})
+            log.warning("%s: %s is unavailable (%s); %s", self.name, what, first_line(err), then,
+                        extra={"job": self.name, "unavailable": what})
         self.down = what
 
     def _up(self) -> None:

@@ -19,6 +19,7 @@ from dashboard.auth import Auth
 from dashboard.config import Config
 from dashboard.history import History
 from dashboard.livestore import LiveStore
+from dashboard.observability import first_line
 from dashboard.readmodel import ModelCache, snapshot
 from dashboard.screens import HeartbeatError, parse_heartbeat, stamp
 from dashboard.version import app_version
@@ -178,7 +179,7 @@ def _check(fn: Any) -> str:
         fn()
         return "ok"
     except Exception as err:  # a readiness probe reports any failure, whatever its type
-        return f"error: {str(err).splitlines()[0] if str(err) else type(err).__name__}"
+        return f"error: {first_line(err)}"
 
 
 def index_page(config: Config) -> html.Div:

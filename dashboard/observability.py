@@ -82,6 +82,12 @@ def configure_logging(fmt: str | None = None, level: int = logging.INFO) -> None
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def first_line(err: BaseException) -> str:
+    """An error in one line, for a log or a health answer (a driver's message can run on)."""
+    text = str(err)
+    return text.splitlines()[0] if text.strip() else type(err).__name__
+
+
 # -- request latency -------------------------------------------------------------------------
 
 _ROUTES = [

@@ -22,6 +22,21 @@ pytestmark = pytest.mark.store
 DISPLAY = "vastaanotto-kaytava"
 
 
+_apps: list[Any] = []
+
+
+@pytest.fixture(autouse=True)
+def stop_watching() -> Any:
+    """Each app's change-channel listener ends with its test (the store goes with it)."""
+    yield
+    while _apps:
+        _apps.pop().server.state.display_ctx.cache.watch.stop.set()
+
+
+def request_stop_watch(app: Any) -> None:
+    _apps.append(app)
+
+
 def poll_body(display: str, etag: str) -> dict[str, Any]:
     return {"output": OUTPUT,
             "outputs": [{"id": "board", "property": "children"}, {"id": "board-changes", "property": "data"},
@@ -45,6 +60,7 @@ def test_the_fast_poll_answers_as_dash_does_and_only_to_its_screen(backend: Back
     store = backend.store
     app = create_app(config, store, backend.history, backend.data_dir)
     fast, dash_only = asgi(app), app.server
+    request_stop_watch(app)
     fastpoll = fast.app.app  # RequestMetrics → StaticCache → FastPoll
     ctx = app.server.state.display_ctx
     token = new_display_token(backend.history, DISPLAY)
@@ -89,6 +105,7 @@ def test_versioned_static_files_are_compressed_once_and_given_alike(backend: Bac
     app = create_app(config, backend.store, backend.history, backend.data_dir)
     app.backend._setup_catchall()  # what Dash does at the server's start-up (lifespan)
     stack = asgi(app)
+    request_stop_watch(app)
     cache = stack.app
     assert isinstance(cache, StaticCache)
     token = new_display_token(backend.history, DISPLAY)
