@@ -494,21 +494,11 @@ class TcpProxy:
         if up is None:
             self._set_mask(conn, client, 0)
             return
-        cm = 0
-        if not client.eof_in and len(up.out) < _BUFFER:
-            cm |= selectors.EVENT_READ
-        if client.out:
-            cm |= selectors.EVENT_WRITE
-        self._set_mask(conn, client, cm)
+        self._set_mask(conn, client, _wanted(client, up))
         if conn.connecting:
             self._set_mask(conn, up, selectors.EVENT_WRITE)
             return
-        um = 0
-        if not up.eof_in and len(client.out) < _BUFFER:
-            um |= selectors.EVENT_READ
-        if up.out:
-            um |= selectors.EVENT_WRITE
-        self._set_mask(conn, up, um)
+        self._set_mask(conn, up, _wanted(up, client))
 
     def _set_mask(self, conn: _Conn, end: _End, mask: int) -> None:
         assert self._sel is not None
@@ -843,3 +833,14 @@ class RedisSentinel(_Process):
         """A redis-py Sentinel that knows this sentinel; `.master_for(self.master_name)`."""
         connection_kwargs.setdefault("socket_timeout", 5)
         return redis.sentinel.Sentinel([self.address], **connection_kwargs)
+
+
+def _wanted(end: _End, other: _End) -> int:
+    """What one end of a forwarded connection waits for: to read while it has not seen EOF
+    and the other end's buffer has room, to write while it has bytes to send."""
+    mask = 0
+    if not end.eof_in and len(other.out) < _BUFFER:
+        mask |= selectors.EVENT_READ
+    if end.out:
+        mask |= selectors.EVENT_WRITE
+    return mask

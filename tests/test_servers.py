@@ -60,22 +60,22 @@ def _stop_echo(server: EchoServer, thread: threading.Thread) -> None:
     thread.join(5)
 
 
-@pytest.fixture
-def echo() -> Iterator[EchoServer]:
+def _echo() -> Iterator[EchoServer]:
     server, thread = _start_echo()
     try:
         yield server
     finally:
         _stop_echo(server, thread)
+
+
+@pytest.fixture
+def echo() -> Iterator[EchoServer]:
+    yield from _echo()
 
 
 @pytest.fixture
 def echo2() -> Iterator[EchoServer]:
-    server, thread = _start_echo()
-    try:
-        yield server
-    finally:
-        _stop_echo(server, thread)
+    yield from _echo()
 
 
 @pytest.fixture
