@@ -103,15 +103,16 @@ class Auth:
     def display_for(self, token: str | None) -> str | None:
         if not token:
             return None
-        cached = self._tokens.get(token)
-        if cached and cached[1] > time.monotonic():
-            return cached[0]
+        known, display = self.cached_display(token)
+        if known:
+            return display
         try:
             display = display_of_token(self.history, token)
         except SQLAlchemyError:
             # the history database is away: live screens go on with a token known to be
             # valid when it was last asked (remembered in the live store for a day), so a
             # database outage blanks no screen; a token never seen is refused
+            cached = self._tokens.get(token)
             return cached[0] if cached else self._remembered(token)
         try:
             self.store.remember_token(_digest(token), display)
