@@ -7,6 +7,11 @@ bold and frozen and readable column widths. Times are the periods' local start (
 offset is left out, as a spreadsheet has none; the repeated hour of the autumn's DST change
 appears twice, in order). Values of series metrics (an object hour → count) are written as
 compact JSON text.
+
+No text cell of any download (these, and the audit log's CSV) is ever a formula: a unit, key
+or user name such as `=HYPERLINK(...)` or `-2+3` must arrive in the spreadsheet as the text
+it is (OWASP "CSV injection"). `formula_like` is the one rule; `inert` applies it to a CSV
+cell, `to_xlsx` to a workbook's cell. Numbers are never put through it: they are numbers.
 """
 
 from __future__ import annotations
@@ -34,6 +39,35 @@ HEADERS = {
 SHEET = {"fi": "Historia", "sv": "Historik", "en": "History"}
 _TIME_FORMAT = {"fi": "%d.%m.%Y %H.%M", "sv": "%d.%m.%Y %H.%M", "en": "%Y-%m-%d %H:%M"}
 _EXCEL_FORMAT = {"fi": "dd.mm.yyyy hh.mm", "sv": "dd.mm.yyyy hh.mm", "en": "yyyy-mm-dd hh:mm"}
+# What a spreadsheet takes as the start of a formula in a text cell: OWASP's list (= + - @,
+# tab, carriage return) and the full-width forms, which Excel reads as = + - @. A frozenset,
+# so that the empty text is not in it.
+FORMULA_START = frozenset("=+-@\t\r＝＋－＠")
+
+
+def formula_like(text: str) -> bool:
+    """Would a spreadsheet read this text cell as a formula (on opening, or once edited)?"""
+    return text[:1] in FORMULA_START
+
+
+def inert(text: str) -> str:
+    """A text cell for CSV that no spreadsheet evaluates: a leading apostrophe, as OWASP
+    advises, where the text would start a formula; other text unchanged."""
+    return "'" + text if formula_like(text) else text
+
+
+def _xlsx_text(ws: Any, text: str) -> str | WriteOnlyCell:
+    """A workbook's text cell that stays text. openpyxl would store "=…" as a formula, so such
+    a text is typed a string ("s") and marked quotePrefix, not given an apostrophe: that is
+    what Excel itself stores when a person types '=1. The cell shows the text as it is (no
+    stray apostrophe, and a program reading the file gets the value unchanged), and editing
+    the cell keeps it text instead of turning it into a formula."""
+    if not formula_like(text):
+        return text
+    cell = WriteOnlyCell(ws, value=text)
+    cell.data_type = "s"
+    cell.quotePrefix = True
+    return cell
 
 
 def _lang(lang: str) -> str:
@@ -80,6 +114,8 @@ def to_csv(rows: Sequence[dict[str, Any]], lang: str) -> bytes:
 
     def text(value: Any) -> str:  # the first time a value is seen; objects every time
         shown = _cell_text(value, comma)
+        if not isinstance(value, int | float):  # a number's text stays a number, -0,5 too
+            shown = inert(shown)
         if not isinstance(value, dict | list):
             numbers[value] = shown
         return shown
@@ -96,7 +132,7 @@ def to_csv(rows: Sequence[dict[str, Any]], lang: str) -> bytes:
             last_text = text(last)
         else:
             last_text = known(last) or text(last)
-        append((row["metric"], row["unit"], row["key"], shown,
+        append((inert(row["metric"]), inert(row["unit"]), inert(row["key"]), shown,
                 known(mean) or text(mean), known(lo) or text(lo), known(hi) or text(hi),
                 last_text, row["samples"]))
     writer.writerows(rows_out)
@@ -136,9 +172,10 @@ def to_xlsx(rows: Sequence[dict[str, Any]], lang: str) -> bytes:
         when = WriteOnlyCell(ws, value=local)
         when.number_format = excel_format
         last = row["last"]
-        ws.append([row["metric"], row["unit"], row["key"], when, row["mean"], row["min"],
-                   row["max"], last if isinstance(last, int | float) or last is None
-                   else _cell_text(last, False), row["samples"]])
+        ws.append([_xlsx_text(ws, row["metric"]), _xlsx_text(ws, row["unit"]),
+                   _xlsx_text(ws, row["key"]), when, row["mean"], row["min"], row["max"],
+                   last if isinstance(last, int | float) or last is None
+                   else _xlsx_text(ws, _cell_text(last, False)), row["samples"]])
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
