@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from dashboard.export import inert
 from dashboard.history import AuditEntry, History
 
 
@@ -43,12 +44,20 @@ def entries(history: History, limit: int = 500, action: str | None = None) -> li
 
 
 def to_csv(rows: list[dict[str, Any]]) -> bytes:
-    """The audit log for a spreadsheet: UTF-8 with BOM, `;` between fields."""
+    """The audit log for a spreadsheet: UTF-8 with BOM, `;` between fields. A name or value
+    that a spreadsheet would take for a formula is written as inert text (dashboard.export)."""
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=";")
     w.writerow(["id", "aika", "kuka", "tapahtuma", "ennen", "jälkeen", "tiedot"])
     for r in rows:
-        w.writerow([r["id"], r["at"], r["who"], r["action"],
-                    json.dumps(r["before"], ensure_ascii=False), json.dumps(r["after"], ensure_ascii=False),
-                    json.dumps(r["details"], ensure_ascii=False)])
+        w.writerow([r["id"], inert(r["at"]), inert(r["who"]), inert(r["action"]),
+                    _json_cell(r["before"]), _json_cell(r["after"]), _json_cell(r["details"])])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def _json_cell(value: Any) -> str:
+    """A value as JSON text; a number's stays a number (-2 is not made inert)."""
+    text = json.dumps(value, ensure_ascii=False)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return text
+    return inert(text)
