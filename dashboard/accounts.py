@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -98,6 +99,14 @@ def add_user(history: History, name: str, role: str, units: list[str], password:
         return True
 
 
+def disable_user(history: History, name: str) -> bool:
+    """Disable an account (it can no longer sign in); False if there is no such user. The
+    caller ends its sessions (LiveStore.end_sessions)."""
+    with history.engine.begin() as conn:
+        result = conn.execute(update(UserRow).where(UserRow.name == name).values(disabled=1))
+    return bool(result.rowcount)
+
+
 def get_user(history: History, name: str) -> User | None:
     with history.engine.connect() as conn:
         row = conn.execute(select(UserRow).where(UserRow.name == name, UserRow.disabled == 0)).first()
@@ -152,6 +161,14 @@ def display_of_token(history: History, token: str) -> str | None:
     return str(row[0]) if row else None
 
 
+def token_digest_valid(history: History, token_sha256: str) -> bool:
+    """Is the token with this digest issued and not revoked?"""
+    with history.engine.connect() as conn:
+        row = conn.execute(select(DisplayTokenRow.id).where(
+            DisplayTokenRow.token_sha256 == token_sha256, DisplayTokenRow.revoked_at.is_(None))).first()
+    return row is not None
+
+
 def list_users(history: History) -> list[dict[str, object]]:
     with history.engine.connect() as conn:
         rows = conn.execute(select(UserRow).order_by(UserRow.name)).all()
@@ -159,14 +176,18 @@ def list_users(history: History) -> list[dict[str, object]]:
              "disabled": bool(r.disabled)} for r in rows]
 
 
-def upsert_oidc_user(history: History, subject: str, name: str, role: Role, units: list[str]) -> User:
+def upsert_oidc_user(history: History, subject: str, name: str, role: Role, units: list[str],
+                     on_change: Callable[[str], object] | None = None) -> User:
     """The account of a person signed in through the identity provider: created at the first
     sign-in, its role and units refreshed from the provider's claims at every one."""
     with history.engine.begin() as conn:
-        row = conn.execute(select(UserRow.id, UserRow.disabled).where(UserRow.oidc_subject == subject)).first()
+        row = conn.execute(select(UserRow.id, UserRow.disabled, UserRow.name, UserRow.role, UserRow.units)
+                           .where(UserRow.oidc_subject == subject)).first()
         if row is not None:
             if row.disabled:
                 raise AccountError(f"user {name!r} is disabled")
+            if (row.role, json.loads(row.units)) != (role, units) and on_change is not None:
+                on_change(row.name)  # the provider changed what the person may do
             conn.execute(update(UserRow).where(UserRow.oidc_subject == subject).values(
                 name=name, role=role, units=json.dumps(units)))
         else:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +14,7 @@ from dash import html
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
+from dashboard import access
 from dashboard.auth import Auth
 from dashboard.config import Config
 from dashboard.history import History
@@ -62,8 +62,9 @@ def create_app(config: Config, store: LiveStore, history: History | None,
     server.state.display_ctx = display_ctx
     if history is not None:
         server.state.auth = Auth(config, store, history)
-        server.state.auth.register(server)
+        server.state.auth.register(server, app.callback_map)
     _first_request_setup(app)
+    server.state.script_hashes = list(app.csp_hashes())
 
     @server.get("/health")
     async def health() -> dict[str, str]:
@@ -78,16 +79,22 @@ def create_app(config: Config, store: LiveStore, history: History | None,
         return JSONResponse(checks, status_code=200 if ok else 503)
 
     @server.get("/metrics")
-    def metrics() -> Response:
+    def metrics(request: Request) -> Response:
         from prometheus_client import CONTENT_TYPE_LATEST
 
-        from dashboard.observability import exposition
+        from dashboard.observability import exposition, metrics_allowed
 
+        if not metrics_allowed(config, request.client.host if request.client else None,
+                               request.headers.get("authorization")):
+            return JSONResponse({"error": "metrics: not for this address; see [site] metrics_allow"},
+                                status_code=403)
         return Response(exposition(store, config), media_type=CONTENT_TYPE_LATEST)
 
     @server.get("/tablet/template.xlsx")
     def workbook_template() -> Response:
         from dashboard.workbook.template import template
+
+        access.require("tablet")
 
         return Response(template(config, config.site.language), headers={
             "Content-Disposition": 'attachment; filename="ohjaustaulu.xlsx"'},
@@ -99,16 +106,23 @@ def create_app(config: Config, store: LiveStore, history: History | None,
         if len(body) > 4096:
             return JSONResponse({"error": "heartbeat: body larger than 4 kB"}, status_code=413)
         try:
-            beat = parse_heartbeat(json.loads(body or b"null"))
-        except (ValueError, HeartbeatError) as err:
+            beat = parse_heartbeat(access.parse_json(body))
+        except (access.BadCallback, ValueError, HeartbeatError) as err:
             return JSONResponse({"error": f"heartbeat: {err}"}, status_code=422)
         try:
             config.display(beat.display)
         except KeyError:
             return JSONResponse({"error": f"heartbeat: unknown display {beat.display!r}"}, status_code=404)
+        # a screen speaks for its own display, and for a screen id no other token holds
+        p = access.require("heartbeat", beat.display)
+        claim = f"token:{p.token}" if p.display else f"user:{p.name}"
+        held = await asyncio.to_thread(screen_claim, store, history, beat.screen)
+        if held is not None and held != claim:
+            return JSONResponse({"error": f"heartbeat: screen {beat.screen!r} belongs to another display token"},
+                                status_code=409)
         seen = datetime.now(UTC)
         address = request.client.host if request.client else None
-        await asyncio.to_thread(store.record_heartbeat, beat.screen, stamp(beat, seen, address))
+        await asyncio.to_thread(store.record_heartbeat, beat.screen, {**stamp(beat, seen, address), "claim": claim})
         return JSONResponse({"version": app_version(), "server_time": seen.isoformat()})
 
     @server.get("/api/screens/{screen}")
@@ -123,6 +137,7 @@ def create_app(config: Config, store: LiveStore, history: History | None,
 
     @server.get("/api/snapshot/{display_id}")
     def display_snapshot(display_id: str) -> JSONResponse:
+        access.require("display:read", display_id)
         try:
             return JSONResponse(snapshot(cache.get(display_id), config, store))
         except KeyError:
@@ -132,8 +147,10 @@ def create_app(config: Config, store: LiveStore, history: History | None,
 
 
 def asgi(app: dash.Dash) -> Any:
-    """What the HTTP server runs: request metrics, around versioned static files compressed
+    """What the HTTP server runs: request metrics, around size limits, security headers and
+    the websocket's guard (dashboard/hardening.py), around versioned static files compressed
     once, around the wall's fast poll, around the app."""
+    from dashboard.hardening import Hardening
     from dashboard.observability import RequestMetrics
     from dashboard.staticcache import StaticCache
     from layouts.fastpoll import FastPoll
@@ -142,7 +159,22 @@ def asgi(app: dash.Dash) -> Any:
     auth = getattr(app.server.state, "auth", None)
     if auth is not None:
         inner = FastPoll(inner, app.server.state.display_ctx, auth)
-    return RequestMetrics(StaticCache(inner))
+    return RequestMetrics(Hardening(StaticCache(inner), auth, app.server.state.script_hashes))
+
+
+def screen_claim(store: LiveStore, history: History | None, screen: str) -> str | None:
+    """Who holds a screen id: the display token (digest) or person of its heartbeats, while
+    that token is valid. A screen whose token was revoked may be taken by its new one."""
+    beat = next((b for b in store.screens() if b["screen"] == screen), None)
+    claim = beat.get("claim") if beat else None
+    if not isinstance(claim, str):
+        return None
+    if claim.startswith("token:") and history is not None:
+        from dashboard.accounts import token_digest_valid
+
+        if not token_digest_valid(history, claim.removeprefix("token:")):
+            return None
+    return claim
 
 
 def _first_request_setup(app: dash.Dash) -> None:
@@ -183,6 +215,7 @@ def _check(fn: Any) -> str:
 
 
 def index_page(config: Config) -> html.Div:
+    access.require("page")
     return html.Div(
         [
             html.H1(config.site.name),

@@ -28,8 +28,6 @@ import secrets
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -38,6 +36,17 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import audit
+from dashboard.access import (
+    BadCallback,
+    Forbidden,
+    Principal,
+    check_callback,
+    current,
+    may,
+    parse_json,
+    refusals,
+    values,
+)
 from dashboard.accounts import AccountError, User, authenticate, display_of_token
 from dashboard.config import Config
 from dashboard.history import History
@@ -47,29 +56,16 @@ from dashboard.oidc import Oidc, OidcError
 SESSION_COOKIE, CSRF_COOKIE, DISPLAY_COOKIE = "ohjaustaulu_session", "ohjaustaulu_csrf", "ohjaustaulu_display"
 SESSION_SECONDS = 12 * 3600
 FREE_FAILURES, FAILURE_WINDOW, MAX_WAIT = 5, 15 * 60, 15 * 60
+FREE_FAILURES_PER_ADDRESS = 30  # an address may be a ward's shared NAT: more before it waits
+GLOBAL_ATTEMPTS_PER_SECOND = 20  # sign-ins the whole site verifies a second (Argon2id is dear)
 TOKEN_CACHE_SECONDS = 30  # a revoked display token stops working within this
 PUBLIC_PREFIXES = ("/_dash-component-suites/", "/assets/", "/_dash-layout", "/_dash-dependencies",
                    "/_favicon.ico", "/favicon.ico", "/_reload-hash")
 PUBLIC_PATHS = {"/health", "/ready", "/metrics", "/login", "/logout", "/login/oidc", "/login/oidc/callback"}
-PAGE_ROLES = {"tablet": "shift_lead", "history": "manager", "admin": "admin"}
+PAGE_ACTIONS = {"tablet": "tablet", "history": "history", "admin": "admin"}
 # component id prefixes of each page's own callbacks
-CALLBACK_ROLES = {"wb-": "shift_lead", "tablet-": "shift_lead", "history-": "manager", "admin-": "admin"}
+CALLBACK_ACTIONS = {"wb-": "tablet", "tablet-": "tablet", "history-": "history", "admin-": "admin"}
 DISPLAY_IDS = {"board", "board-changes", "model-etag", "display-id", "tick", "stream"}
-
-current: ContextVar[Principal | None] = ContextVar("ohjaustaulu_principal", default=None)
-
-
-@dataclass(frozen=True)
-class Principal:
-    user: User | None = None
-    display: str | None = None
-    csrf: str | None = None
-    session: str | None = None  # the session id's digest
-
-    @property
-    def name(self) -> str:
-        return self.user.name if self.user else f"näyttö:{self.display}"
-
 
 def who() -> str:
     """The signed-in person (for provenance and the audit log) in a page's callback."""
@@ -89,6 +85,7 @@ class Auth:
     def __init__(self, config: Config, store: LiveStore, history: History):
         self.config, self.store, self.history = config, store, history
         self._tokens: dict[str, tuple[str | None, float]] = {}
+        self.callback_map: dict[str, Any] = {}  # the Dash app's, given by register()
         self.oidc = Oidc(config.auth.oidc, config, store, history) if config.auth.oidc else None
 
     # -- who is asking --------------------------------------------------------------------
@@ -130,20 +127,26 @@ class Auth:
             return None
 
     def principal(self, request: Request) -> Principal | None:
-        sid = request.cookies.get(SESSION_COOKIE)
-        if sid:
-            data = self.store.session(_digest(sid))
+        return self.principal_of(request.cookies.get(SESSION_COOKIE),
+                                 request.query_params.get("token") or request.cookies.get(DISPLAY_COOKIE))
+
+    def principal_of(self, session_id: str | None, display_token: str | None) -> Principal | None:
+        """A signed-in person by their session cookie, else a screen by its display token."""
+        if session_id:
+            data = self.store.session(_digest(session_id))
             if data:
                 user = User(data["user"], data["role"], tuple(json.loads(data["units"])))  # type: ignore[arg-type]
-                return Principal(user=user, csrf=data["csrf"], session=_digest(sid))
-        display = self.display_for(request.query_params.get("token") or request.cookies.get(DISPLAY_COOKIE))
-        return Principal(display=display) if display else None
+                return Principal(user=user, csrf=data["csrf"], session=_digest(session_id))
+        display = self.display_for(display_token)
+        return Principal(display=display, token=_digest(display_token or "")) if display else None
 
     # -- what they ask for ----------------------------------------------------------------
+    # A first filter, by the address or the callback asked for. Each page, callback and
+    # endpoint asks `access.may` again where it makes its data.
 
     @staticmethod
     def path_needs(path: str) -> tuple[str, str | None]:
-        """("public" | "display" | "user" | a role, the display id for "display")."""
+        """("public" | "display" | an access action, the display id for "display")."""
         if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
             return "public", None
         if path.startswith("/api/screens/"):
@@ -152,51 +155,54 @@ class Auth:
         if m:
             return "display", urllib.parse.unquote(m.group(1))
         if path == "/api/heartbeat":
-            return "display", None
+            return "display", None  # the endpoint checks the display the beat is for
         first = path.strip("/").split("/", 1)[0]
-        return PAGE_ROLES.get(first, "user"), None
+        return PAGE_ACTIONS.get(first, "page"), None
 
     @classmethod
-    def callback_needs(cls, body: dict[str, Any]) -> tuple[str, str | None]:
-        """What a Dash callback request needs, from the ids of its outputs (and, for the
-        pages router, the address of the page it renders)."""
-        output = str(body.get("output", ""))
-        ids = set(re.findall(r"([A-Za-z_][\w-]*)\.[A-Za-z_]+", output))
-        if "_pages_content" in ids or "_pages_store" in ids:
-            values = {f"{i.get('id')}.{i.get('property')}": i.get("value") for i in body.get("inputs", []) if isinstance(i, dict)}
-            return cls.path_needs(str(values.get("_pages_location.pathname") or "/"))
-        if ids and ids <= DISPLAY_IDS | {"_pages_location", "_pages_dummy"}:
-            states = {f"{s.get('id')}.{s.get('property')}": s.get("value") for s in body.get("state", []) if isinstance(s, dict)}
-            return "display", str(states.get("display-id.data") or "") or None
-        roles = {role for prefix, role in CALLBACK_ROLES.items() for i in ids if i.startswith(prefix)}
-        if len(roles) == 1:
-            return roles.pop(), None
-        return ("admin" if roles else "user"), None
+    def callback_needs(cls, key: str, body: dict[str, Any]) -> tuple[str, str | None]:
+        """What a callback request needs; `body` has passed check_callback, so each value
+        read here by its name is the one the callback gets at that position."""
+        ids = set(re.findall(r"([A-Za-z_][\w-]*)\.[A-Za-z_]+", key))
+        named = values(body)
+        if "_pages_content" in ids:
+            path, search = named.get("_pages_location.pathname"), named.get("_pages_location.search")
+            if not isinstance(path, str) or not isinstance(search, str | None):
+                return "bad", None
+            return cls.path_needs(path if path.startswith("/") else "/")
+        if ids and ids <= DISPLAY_IDS:
+            display = named.get("display-id.data")
+            return "display", display if isinstance(display, str) else ""
+        actions = {action for prefix, action in CALLBACK_ACTIONS.items() for i in ids if i.startswith(prefix)}
+        if len(actions) == 1:
+            return actions.pop(), None
+        return ("admin" if actions else "page"), None
 
     @staticmethod
     def allows(p: Principal | None, need: str, display: str | None) -> bool:
         if need == "public":
             return True
-        if p is None:
-            return False
-        if p.user is not None:
-            return need in ("display", "user") or p.user.may(need)  # type: ignore[arg-type]
-        # a screen: its own display only
-        return need == "display" and (display is None or display == p.display)
+        if need == "display":
+            if display is None:  # a heartbeat: any screen or person, checked by the endpoint
+                return p is not None
+            return may(p, "display:read", display)
+        return may(p, need)
 
     # -- the guard ----------------------------------------------------------------------------
 
     async def guard(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         path = request.url.path
         need, display = self.path_needs(path)
-        body: dict[str, Any] = {}
         if path.endswith("/_dash-update-component") and request.method == "POST":
-            raw = await request.body()
             try:
-                body = json.loads(raw or b"{}")
-            except ValueError:
-                return JSONResponse({"error": "request: not JSON"}, status_code=400)
-            need, display = self.callback_needs(body if isinstance(body, dict) else {})
+                body = parse_json(await request.body())
+                key = check_callback(self.callback_map, body)
+            except BadCallback as err:
+                return JSONResponse({"error": f"callback request: {err}"}, status_code=400)
+            need, display = self.callback_needs(key, body)
+            if need == "bad":
+                return JSONResponse({"error": "callback request: _pages_location: the address must be text"},
+                                    status_code=400)
         if need == "public":
             return await call_next(request)
         p = self.principal(request)
@@ -210,11 +216,16 @@ class Auth:
             if not sent or not p.csrf or not secrets.compare_digest(sent, p.csrf):
                 return JSONResponse({"error": "CSRF-tunniste puuttuu tai on väärä: lataa sivu uudelleen"},
                                     status_code=403)
-        token = current.set(p)
+        token, refused = current.set(p), refusals.set([])
         try:
             response = await call_next(request)
+            verdict = refusals.get() or []
         finally:
             current.reset(token)
+            refusals.reset(refused)
+        if verdict:
+            # a page or callback found it may not make this data: nothing of it goes out
+            return self.refuse(request, p, verdict[0])
         query_token = request.query_params.get("token")
         if p is not None and p.display and query_token and request.method == "GET":
             # the screen keeps its token in an HttpOnly cookie for its page's own requests
@@ -263,19 +274,42 @@ class Auth:
         response.set_cookie(CSRF_COOKIE, csrf, samesite="strict", secure=_secure(request), max_age=SESSION_SECONDS)
         return response
 
+    # Sign-in attempts are slowed by (name, address) and by address, and all of them together
+    # by a bounded rate; never by the name alone, so nobody can lock a person out from
+    # elsewhere. An attempt refused while waiting is not tried and does not lengthen the wait.
+
+    @staticmethod
+    def _throttle_keys(name: str, address: str) -> list[tuple[str, int]]:
+        return [(f"pair:{name}|{address}", FREE_FAILURES), (f"addr:{address}", FREE_FAILURES_PER_ADDRESS)]
+
     def wait_seconds(self, name: str, address: str) -> int:
-        return max(self.store.login_blocked_for(f"name:{name}"), self.store.login_blocked_for(f"addr:{address}"))
+        return max(self.store.login_blocked_for(key) for key, _ in self._throttle_keys(name, address))
 
-    def count_failure(self, name: str, address: str) -> None:
-        """One more failure in a row; from the fifth on, the name and the address must wait
-        2, 4, 8 … seconds (at most 15 minutes) before the next try."""
-        for key in (f"name:{name}", f"addr:{address}"):
+    def count_failure(self, name: str, address: str) -> int:
+        """One more failure; past a key's free ones, it waits 2, 4, 8 … s (at most 15 min)
+        before its next try. The wait imposed, in seconds (0: none)."""
+        wait = 0
+        for key, free in self._throttle_keys(name, address):
             n = self.store.fail_login(key, FAILURE_WINDOW)
-            if n >= FREE_FAILURES:
-                self.store.block_logins(key, min(2 ** (n - FREE_FAILURES + 1), MAX_WAIT))
+            if n >= free:
+                seconds = min(2 ** min(n - free + 1, 20), MAX_WAIT)
+                self.store.block_logins(key, seconds)
+                wait = max(wait, seconds)
+        return wait
 
-    def register(self, server: FastAPI) -> None:
+    def _report_refused(self, name: str, address: str) -> None:
+        """Attempts refused unheard since the last real one: one audit row for all of them."""
+        refused = self.store.take_login_refusals(f"pair:{name}|{address}")
+        if refused:
+            audit.record(self.history, name or "?", "login-throttled", {"address": address, "refused": refused})
+
+    def register(self, server: FastAPI, callback_map: dict[str, Any]) -> None:
+        self.callback_map = callback_map
         server.middleware("http")(self.guard)
+
+        @server.exception_handler(Forbidden)
+        async def forbidden(request: Request, err: Forbidden) -> Response:
+            return self.refuse(request, current.get(), "forbidden")
 
         @server.get("/login")
         def login_form(request: Request, next: str = "/", error: str = "") -> Response:
@@ -294,21 +328,24 @@ class Auth:
             if not cookie or not secrets.compare_digest(str(form.get("csrf") or ""), cookie):
                 return JSONResponse({"error": "CSRF-tunniste puuttuu tai on väärä: lataa kirjautumissivu uudelleen"},
                                     status_code=403)
+            if len(name) > 200 or len(password) > 1024:
+                return HTMLResponse(_login_page(cookie, "/", "Käyttäjätunnus tai salasana on liian pitkä.", self.oidc_button),
+                                    status_code=422)
             address = request.client.host if request.client else "?"
             wait = self.wait_seconds(name, address)
+            if not wait and not self.store.login_rate_ok(GLOBAL_ATTEMPTS_PER_SECOND):
+                wait = 1  # the whole site's sign-ins are at their bounded rate: try again in a second
             if wait:
-                # asking again while slowed down counts as one more failure: the wait doubles
-                self.count_failure(name, address)
-                wait = self.wait_seconds(name, address)
-                audit.record(self.history, name or "?", "login-throttled", {"address": address, "wait_s": wait})
+                self.store.count_login_refusal(f"pair:{name}|{address}", FAILURE_WINDOW)
                 return HTMLResponse(_login_page(cookie, target, f"Liian monta virheellistä yritystä: odota {wait} s.", self.oidc_button),
                                     status_code=429, headers={"Retry-After": str(wait)})
+            self._report_refused(name, address)
             user = authenticate(self.history, name, password) if name and password else None
             if user is None:
                 self.count_failure(name, address)
                 audit.record(self.history, name or "?", "login-failed", {"address": address})
                 return HTMLResponse(_login_page(cookie, target, "Väärä käyttäjätunnus tai salasana.", self.oidc_button), status_code=401)
-            for key in (f"name:{name}", f"addr:{address}"):
+            for key, _ in self._throttle_keys(name, address):
                 self.store.clear_failed_logins(key)
             return self.start_session(request, user, target, "local")
 

@@ -68,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     collect = sub.add_parser("collect", parents=[common], help="the collectors")
     collect.add_argument("--once", action="store_true", help="poll each source once and exit")
     collect.add_argument("--source", help="only this source")
+    collect.add_argument("--metrics-host", default="127.0.0.1",
+                         help="the address --metrics-port listens on (default: this host only)")
     collect.add_argument("--metrics-port", type=int, default=None,
                          help="serve this process's Prometheus metrics (poll durations, leases) on this port")
     collect.set_defaults(func=cmd_collect)
@@ -105,6 +107,13 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--units", nargs="*", default=[], help="unit codes (default: every unit)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.set_defaults(func=cmd_user_add)
+    disable = user_sub.add_parser("disable", parents=[common], help="disable an account and end its sessions")
+    disable.add_argument("name")
+    disable.set_defaults(func=cmd_user_disable)
+    sessions = user_sub.add_parser("sessions", parents=[common], help="count (or end) a person's sessions")
+    sessions.add_argument("name")
+    sessions.add_argument("--end", action="store_true", help="end every session of the person now")
+    sessions.set_defaults(func=cmd_user_sessions)
 
     token = sub.add_parser("display-token", parents=[common], help="print (or revoke) a screen's token")
     token.add_argument("display")
@@ -115,7 +124,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def cmd_user_add(args: argparse.Namespace) -> int:
     from dashboard import audit
-    from dashboard.accounts import AccountError, add_user
+    from dashboard.accounts import AccountError, add_user, list_users
 
     s = _settings(args)
     unknown = [u for u in args.units if u not in {x.code for x in s.config.units}]
@@ -126,15 +135,52 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     password = None
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
+    before = next((u for u in list_users(s.history()) if u["name"] == args.name.strip()), None)
     try:
         created = add_user(s.history(), args.name, args.role, args.units, password)
     except AccountError as err:
         print(str(err), file=sys.stderr)
         return 2
+    ended = 0
+    if before is not None and (password is not None or before["role"] != args.role
+                               or before["units"] != args.units or before["disabled"]):
+        # what a session was given no longer holds: the person signs in again
+        ended = s.store().end_sessions(args.name.strip())
     audit.record(s.history(), getpass.getuser(), "user-add" if created else "user-update",
-                 {"user": args.name}, after={"role": args.role, "units": args.units, "password_set": password is not None})
+                 {"user": args.name, "sessions_ended": ended},
+                 before=None if before is None else {"role": before["role"], "units": before["units"]},
+                 after={"role": args.role, "units": args.units, "password_set": password is not None})
     print(f"{'created' if created else 'updated'} {args.name} ({args.role}"
-          f"{', units ' + ' '.join(args.units) if args.units else ', every unit'})")
+          f"{', units ' + ' '.join(args.units) if args.units else ', every unit'})"
+          + (f"; ended {ended} session(s)" if ended else ""))
+    return 0
+
+
+def cmd_user_disable(args: argparse.Namespace) -> int:
+    from dashboard import audit
+    from dashboard.accounts import disable_user
+
+    s = _settings(args)
+    if not disable_user(s.history(), args.name):
+        print(f"no user {args.name!r}", file=sys.stderr)
+        return 2
+    ended = s.store().end_sessions(args.name)
+    audit.record(s.history(), getpass.getuser(), "user-disable", {"user": args.name, "sessions_ended": ended})
+    print(f"disabled {args.name}; ended {ended} session(s)")
+    return 0
+
+
+def cmd_user_sessions(args: argparse.Namespace) -> int:
+    from dashboard import audit
+
+    s = _settings(args)
+    store = s.store()
+    if not args.end:
+        print(f"{args.name}: {store.user_sessions(args.name)} session(s)")
+        return 0
+    ended = store.end_sessions(args.name)
+    audit.record(s.history(), getpass.getuser(), "sessions-end", {"user": args.name, "sessions_ended": ended})
+    print(f"ended {ended} session(s) of {args.name}")
     return 0
 
 
@@ -278,7 +324,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
     if args.metrics_port:
         from prometheus_client import start_http_server
 
-        start_http_server(args.metrics_port, addr="0.0.0.0")
+        start_http_server(args.metrics_port, addr=args.metrics_host)
     sched = scheduler.build_scheduler(s.config, store, history, s.data_dir, args.source)
     scheduler.start(sched)
     log.info("collecting as %s: %d sources", sched.leases.holder, len(s.config.sources),  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ Every problem is reported at once, each with the file, the key (as a dotted path
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass
@@ -37,6 +38,10 @@ class Site(_Strict):
     key_prefix: str = "ohjaustaulu:"
     updates: Literal["push", "poll"] = "poll"
     reload_hour: int = Field(default=4, ge=0, le=23)
+    # who may read /metrics: addresses or networks (default: this host only), and/or the
+    # bearer token in the environment variable named here
+    metrics_allow: list[str] = ["127.0.0.1/32", "::1/128"]
+    metrics_token_env: str | None = None
     # Swedish names of queues, professions and resources, for bilingual screens
     names_sv: dict[str, str] = {}
 
@@ -44,6 +49,16 @@ class Site(_Strict):
     @classmethod
     def _normalised_keys(cls, value: dict[str, str]) -> dict[str, str]:
         return {k.strip().lower(): v for k, v in value.items()}
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"metrics_allow: {item!r} is not an address or network") from None
+        return value
 
     @field_validator("timezone")
     @classmethod

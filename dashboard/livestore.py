@@ -17,6 +17,9 @@ Keys, all under the configured prefix P:
   P login-failures:<who> int  failed sign-ins in a row for a name or address (expires)
   P oidc:<state>        hash  an OpenID Connect sign-in under way: nonce, PKCE verifier (expires)
   P login-blocked:<who>  str   present while `who` must wait before trying again (expires)
+  P login-refused:<who>  int   attempts refused unheard while waiting, audited in one row (expires)
+  P login-rate:<second>  int   sign-in attempts of the whole site in one second (expires)
+  P user-sessions:<name> set   the session digests of a person, to end them all at once
   P lease:<job>         str   which collector process polls a source (or drains the history)
                               now; expires unless its holder renews it (docs/deployment.md)
   P token-ok:<sha256>   str   the display a token was last known to belong to, for when the
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -393,16 +397,64 @@ class LiveStore:
     def put_session(self, sid_hash: str, data: dict[str, str], ttl_seconds: int) -> None:
         key = self.k("session", sid_hash)
         mapping: dict[Any, Any] = dict(data)
+        index = self.k("user-sessions", data["user"])
         pipe = self.r.pipeline(transaction=True)
         pipe.hset(key, mapping=mapping)
         pipe.expire(key, ttl_seconds)
+        pipe.sadd(index, sid_hash)
+        pipe.expire(index, ttl_seconds)
         pipe.execute()
 
     def session(self, sid_hash: str) -> dict[str, str]:
         return {_text(k): _text(v) for k, v in self.r.hgetall(self.k("session", sid_hash)).items()}
 
     def drop_session(self, sid_hash: str) -> None:
-        self.r.delete(self.k("session", sid_hash))
+        user = self.r.hget(self.k("session", sid_hash), "user")
+        pipe = self.r.pipeline(transaction=True)
+        pipe.delete(self.k("session", sid_hash))
+        if user is not None:
+            pipe.srem(self.k("user-sessions", _text(user)), sid_hash)
+        pipe.execute()
+
+    def user_sessions(self, user: str) -> int:
+        """How many of `user`'s sessions are alive."""
+        ids = [_text(x) for x in self.r.smembers(self.k("user-sessions", user))]
+        return sum(1 for i in ids if self.r.exists(self.k("session", i)))
+
+    def end_sessions(self, user: str) -> int:
+        """End every session of `user` (their password, role or units changed, or they were
+        disabled); how many were alive."""
+        index = self.k("user-sessions", user)
+        ids = [_text(x) for x in self.r.smembers(index)]
+        if not ids:
+            return 0
+        alive = int(self.r.delete(*[self.k("session", i) for i in ids]))
+        self.r.srem(index, *ids)
+        return alive
+
+    def count_login_refusal(self, who: str, window_seconds: int) -> None:
+        key = self.k("login-refused", who)
+        pipe = self.r.pipeline(transaction=True)
+        pipe.incr(key)
+        pipe.expire(key, window_seconds)
+        pipe.execute()
+
+    def take_login_refusals(self, who: str) -> int:
+        """Attempts refused unheard for `who` since the last look (and forget them)."""
+        pipe = self.r.pipeline(transaction=True)
+        pipe.get(self.k("login-refused", who))
+        pipe.delete(self.k("login-refused", who))
+        count, _ = pipe.execute()
+        return int(count or 0)
+
+    def login_rate_ok(self, per_second: int) -> bool:
+        """One more sign-in attempt this second, if the site's bounded rate allows it."""
+        key = self.k("login-rate", str(int(time.time())))
+        pipe = self.r.pipeline(transaction=True)
+        pipe.incr(key)
+        pipe.expire(key, 2)
+        count, _ = pipe.execute()
+        return int(count) <= per_second
 
     def failed_logins(self, who: str) -> int:
         return int(self.r.get(self.k("login-failures", who)) or 0)

@@ -14,9 +14,11 @@ prometheus_client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR, set by `serve`)
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import re
+import secrets
 import sys
 import time
 from collections.abc import Iterator
@@ -199,6 +201,20 @@ class StoreCollector:
                                     "Changes waiting in the live store for the history database")
         backlog.add_metric([], self.store.history_backlog())
         yield from (beats, alive, backlog)
+
+
+def metrics_allowed(config: Any, address: str | None, authorization: str | None) -> bool:
+    """/metrics answers to the addresses `[site] metrics_allow` names, or to the bearer token
+    in the variable `[site] metrics_token_env` names."""
+    token_env = config.site.metrics_token_env
+    token = os.environ.get(token_env) if token_env else None
+    if token and authorization and secrets.compare_digest(authorization.encode(), f"Bearer {token}".encode()):
+        return True
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(n, strict=False) for n in config.site.metrics_allow)
 
 
 def exposition(store: Any, config: Any) -> bytes:

@@ -98,5 +98,8 @@ class Oidc:
         role: Role = max(roles, key=lambda r: RANK[r])
         codes = {u.code for u in self.config.units}
         units = [u for u in (claims.get(self.s.units_claim) or [] if self.s.units_claim else []) if u in codes]
-        user = upsert_oidc_user(self.history, str(claims["sub"]), name, role, units)
+        # a person whose role or units the provider changed starts afresh: their older
+        # sessions end (they were given what no longer holds)
+        user = upsert_oidc_user(self.history, str(claims["sub"]), name, role, units,
+                                on_change=self.store.end_sessions)
         return user, pending["next"]

@@ -6,6 +6,7 @@ update), and written to the audit log with the value before and after.
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -20,23 +21,24 @@ from dashboard.metrics import CATALOGUE, normalise_key
 from dashboard.readings import Reading
 
 SOURCE = "tabletti"
+MAX_VALUE = 100_000  # no queue, staff count or wait in a sote-centre is larger
 IMPORTANCE = ("info", "tärkeä", "kiireellinen")
 VALID_FOR = {"1h": timedelta(hours=1), "4h": timedelta(hours=4), "day": None}
 MESSAGES = {
     "fi": {"unit": "Yksikkö: valitse jokin omista yksiköistäsi", "metric": "Mittari: valitse luettelosta",
-           "key": "Tarkenne (jono, ammattiryhmä tai resurssi) puuttuu", "value": "Arvo: anna luku, 0 tai enemmän",
+           "key": "Tarkenne (jono, ammattiryhmä tai resurssi) puuttuu", "value": "Arvo: anna luku 0–100 000",
            "valid": "Voimassa: valitse luettelosta", "text": "Teksti: 1–200 merkkiä",
            "units": "Yksiköt: valitse vähintään yksi omista yksiköistäsi", "importance": "Tärkeys: info, tärkeä tai kiireellinen",
            "ends": "Päättyy: anna kellonaika muodossa 15.30, myöhemmin kuin nyt", "level": "Taso: 1–4",
            "reason": "Perustelu: 3–200 merkkiä", "notice": "Tiedotetta ei löydy (se on ehkä jo päättynyt)"},
     "sv": {"unit": "Enhet: välj en av dina enheter", "metric": "Mätare: välj i listan",
-           "key": "Precisering (kö, yrkesgrupp eller resurs) saknas", "value": "Värde: ange ett tal, 0 eller mer",
+           "key": "Precisering (kö, yrkesgrupp eller resurs) saknas", "value": "Värde: ange ett tal 0–100 000",
            "valid": "Giltig: välj i listan", "text": "Text: 1–200 tecken",
            "units": "Enheter: välj minst en av dina enheter", "importance": "Vikt: info, tärkeä eller kiireellinen",
            "ends": "Slutar: ange en tid som 15.30, senare än nu", "level": "Nivå: 1–4",
            "reason": "Motivering: 3–200 tecken", "notice": "Meddelandet finns inte (det har kanske redan slutat)"},
     "en": {"unit": "Unit: choose one of your units", "metric": "Metric: choose from the list",
-           "key": "Key (queue, profession or resource) missing", "value": "Value: give a number, 0 or more",
+           "key": "Key (queue, profession or resource) missing", "value": "Value: give a number from 0 to 100,000",
            "valid": "Valid for: choose from the list", "text": "Text: 1–200 characters",
            "units": "Units: choose at least one of your units", "importance": "Importance: info, tärkeä or kiireellinen",
            "ends": "Ends: give a time such as 15.30, later than now", "level": "Level: 1–4",
@@ -85,8 +87,8 @@ class ShiftLead:
         if m is not None and m.keyed_by and not key:
             problems.append(self._say("key"))
         try:
-            number = float(str(value).replace(",", ".").strip())
-            if number < 0 or number != number:
+            number = float(str(value).replace(",", ".").replace("\u00a0", "").replace(" ", "").strip())
+            if not math.isfinite(number) or not 0 <= number <= MAX_VALUE:
                 raise ValueError
         except (TypeError, ValueError):
             problems.append(self._say("value"))

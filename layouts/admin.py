@@ -11,7 +11,7 @@ import dash
 from dash import Input, Output, dcc, html
 from fastapi.responses import Response
 
-from dashboard import audit, auth
+from dashboard import access, audit, auth
 from dashboard.accounts import list_users
 from dashboard.config import Config
 from dashboard.history import History
@@ -107,6 +107,7 @@ def content(config: Config, store: LiveStore, history: History | None = None) ->
 
 
 def layout(config: Config, store: LiveStore, history: History | None = None, **_query: Any) -> html.Div:
+    access.require("admin")
     return html.Div([
         html.H1("Ohjaustaulu – ylläpito"),
         html.Div(content(config, store, history), id="admin-content"),
@@ -121,6 +122,7 @@ def register(app: dash.Dash, config: Config, store: LiveStore, history: History 
     @app.callback(Output("admin-content", "children"), Input("admin-refresh", "n_intervals"),
                   prevent_initial_call=True)
     def refresh(_n: int) -> list[Any]:
+        access.require("admin")
         return content(config, store, history)
 
     if history is not None:
@@ -128,6 +130,7 @@ def register(app: dash.Dash, config: Config, store: LiveStore, history: History 
 
         @server.get("/admin/audit.csv")
         def audit_csv() -> Response:
+            access.require("admin")
             audit.record(history, auth.who(), "audit-export", {})
             return Response(audit.to_csv(audit.entries(history, limit=10_000_000)), media_type="text/csv; charset=utf-8",
                             headers={"Content-Disposition": 'attachment; filename="ohjaustaulu-tapahtumaloki.csv"'})

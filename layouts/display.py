@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import urllib.parse
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ import redis
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
+from dashboard import access
 from dashboard.clock import Clock, is_working_day
 from dashboard.config import Config
 from dashboard.i18n import TEXT, day_name, t
@@ -110,8 +112,23 @@ def closed_days(now: datetime, days: int = 14) -> list[str]:
             if not is_working_day(today + timedelta(days=i))]
 
 
+def _path_display() -> str | None:
+    """The display id in the address the pages router was asked for: a query parameter of the
+    same name (Dash lets it override the path's) never chooses the display."""
+    try:
+        path = dash.ctx.inputs.get("_pages_location.pathname")
+    except Exception:  # called outside a callback (tests, the snapshot)
+        return None
+    prefix = "/display/"
+    if isinstance(path, str) and path.startswith(prefix):
+        return urllib.parse.unquote(path[len(prefix):].split("/", 1)[0])
+    return None
+
+
 def page_layout(ctx: DisplayContext, display_id: str | None = None, **query: Any) -> Any:
     config = ctx.config
+    display_id = _path_display() or display_id
+    access.require("display:read", display_id or "")
     try:
         d = config.display(display_id or "")
     except KeyError:
@@ -195,7 +212,11 @@ def register(app: dash.Dash, ctx: DisplayContext) -> None:
         """What a screen that shows the board `etag` needs to show the display's current one:
         nothing (PreventUpdate); the changed elements' new props; or the whole board, when
         its shape changed or the screen's board is too old to be remembered."""
-        model = ctx.cache.get(display_id)
+        access.require("display:read", display_id)
+        try:
+            model = ctx.cache.get(display_id)
+        except KeyError:
+            raise PreventUpdate from None
         if model.etag == etag:
             raise PreventUpdate
         new = ctx.render(display_id, model)

@@ -17,14 +17,15 @@ callback) goes on to the normal stack, which decides as always.
 from __future__ import annotations
 
 import json
-from http.cookies import SimpleCookie
 from typing import Any
 
 import anyio
 
+from dashboard.access import BadCallback, Principal, check_callback, may, parse_json
 from dashboard.auth import DISPLAY_COOKIE, Auth
+from dashboard.hardening import cookie, replay
 from dashboard.observability import FAST_POLLS
-from layouts.display import BOARD, CHANGES, DISPLAY_ID, ETAG, TICK, DisplayContext
+from layouts.display import BOARD, CHANGES, ETAG, DisplayContext
 from layouts.patch import changes
 
 PATH = "/_dash-update-component"
@@ -46,16 +47,16 @@ class FastPoll:
             return
         body = await _read(receive)
         answer = None
-        ask = _poll_of(body)
+        ask = _poll_of(body, self.auth.callback_map)
         if ask is not None:
-            token = _cookie(scope, DISPLAY_COOKIE)
+            token = cookie(scope, DISPLAY_COOKIE)
             if token:
                 # most polls: nothing new, known without a database, Redis or a thread
                 answer = self._known(ask[0], ask[1], token)
                 if answer is None:
                     answer = await anyio.to_thread.run_sync(self._answer, ask[0], ask[1], token)
         if answer is None:
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay(body, receive), send)
             return
         self.answered += 1
         status, payload = answer
@@ -72,7 +73,7 @@ class FastPoll:
     def _known(self, display_id: str, etag: str, token: str) -> tuple[int, bytes] | None:
         """The answer from what this process already knows, or None to find it out."""
         known, display = self.auth.cached_display(token)
-        if not known or display != display_id:
+        if not known or not may(Principal(display=display), "display:read", display_id):
             return None
         model = self.ctx.cache.peek(display_id)
         if model is None:
@@ -83,7 +84,7 @@ class FastPoll:
         return (200, payload) if payload is not None else None
 
     def _answer(self, display_id: str, etag: str, token: str) -> tuple[int, bytes] | None:
-        if self.auth.display_for(token) != display_id:
+        if not may(Principal(display=self.auth.display_for(token)), "display:read", display_id):
             return None  # the guard refuses it, in its own words
         try:
             model = self.ctx.cache.get(display_id)
@@ -109,35 +110,20 @@ class FastPoll:
         return 200, payload
 
 
-def _poll_of(body: bytes) -> tuple[str, str] | None:
-    """(display id, the screen's board etag) when the body is the wall's poll."""
+def _poll_of(body: bytes, callback_map: dict[str, Any]) -> tuple[str, str] | None:
+    """(display id, the screen's board etag) when the body is exactly the wall's poll (as
+    check_callback sees it: the values are at the positions Dash would read them from)."""
     try:
-        request = json.loads(body)
-    except ValueError:
-        return None
-    if not isinstance(request, dict) or request.get("output") != OUTPUT:
-        return None
-    inputs = request.get("inputs") or []
-    if len(inputs) != 1 or not isinstance(inputs[0], dict) or inputs[0].get("id") != TICK:
-        return None
-    states = {s.get("id"): s.get("value") for s in request.get("state") or [] if isinstance(s, dict)}
-    display_id, etag = states.get(DISPLAY_ID), states.get(ETAG)
+        request = parse_json(body)
+        if not isinstance(request, dict) or request.get("output") != OUTPUT:
+            return None
+        check_callback(callback_map, request)
+    except BadCallback:
+        return None  # the guard refuses it, in its own words
+    display_id, etag = (s.get("value") for s in request["state"])
     if not isinstance(display_id, str) or not isinstance(etag, str):
         return None
     return display_id, etag
-
-
-def _cookie(scope: dict[str, Any], name: str) -> str | None:
-    for key, value in scope.get("headers") or []:
-        if key == b"cookie":
-            jar: SimpleCookie = SimpleCookie()
-            try:
-                jar.load(value.decode("latin-1"))
-            except Exception:  # a malformed cookie header: not ours to judge here
-                return None
-            morsel = jar.get(name)
-            return morsel.value if morsel else None
-    return None
 
 
 async def _read(receive: Any) -> bytes:
@@ -147,18 +133,3 @@ async def _read(receive: Any) -> bytes:
         chunks.append(message.get("body", b""))
         if not message.get("more_body"):
             return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Any) -> Any:
-    """The body once more, for the stack behind; then the client's own messages (a
-    disconnect when it goes)."""
-    sent = False
-
-    async def again() -> dict[str, Any]:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()  # type: ignore[no-any-return]
-
-    return again

@@ -19,7 +19,7 @@ from dash import Input, Output, dcc, html
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from dashboard import auth, rollups
+from dashboard import access, auth, rollups
 from dashboard.config import Config
 from dashboard.export import to_csv, to_xlsx
 from dashboard.history import History
@@ -61,14 +61,18 @@ def parse_query(config: Config, units: Any, metrics: Any, start: Any, end: Any, 
     """The choices, checked; every problem named (in Finnish, the managers' language)."""
     problems = []
     codes = {u.code for u in config.units}
-    unit_list = [u for u in (units.split(",") if isinstance(units, str) else units or []) if u]
-    metric_list = [m for m in (metrics.split(",") if isinstance(metrics, str) else metrics or []) if m]
+    unit_list = [u for u in (units.split(",") if isinstance(units, str) else units if isinstance(units, list) else []) if u]
+    metric_list = [m for m in (metrics.split(",") if isinstance(metrics, str) else metrics if isinstance(metrics, list) else []) if m]
+    # a hostile request may send anything: only names are names
+    if not all(isinstance(x, str) for x in unit_list + metric_list):
+        unit_list, metric_list = [u for u in unit_list if isinstance(u, str)], [m for m in metric_list if isinstance(m, str)]
+        problems.append("Yksiköt ja mittarit: anna nimet tekstinä")
     if not unit_list or any(u not in codes for u in unit_list):
         problems.append("Yksiköt: valitse vähintään yksi tunnettu yksikkö")
     if not metric_list or any(m not in CATALOGUE for m in metric_list):
         problems.append("Mittarit: valitse vähintään yksi tunnettu mittari")
     try:
-        d0, d1 = date.fromisoformat(str(start)), date.fromisoformat(str(end))
+        d0, d1 = date.fromisoformat(str(start)[:10]), date.fromisoformat(str(end)[:10])
         if d1 < d0:
             problems.append("Aikaväli: loppu on ennen alkua")
         elif (d1 - d0).days > MAX_DAYS:
@@ -76,7 +80,7 @@ def parse_query(config: Config, units: Any, metrics: Any, start: Any, end: Any, 
     except ValueError:
         problems.append("Aikaväli: anna alku- ja loppupäivä")
         d0 = d1 = date.today()
-    if grain not in ("hour", "day"):
+    if not isinstance(grain, str) or grain not in ("hour", "day"):
         problems.append("Tarkkuus: tunti tai päivä")
     if problems:
         raise BadQuery("; ".join(problems))
@@ -147,6 +151,7 @@ def compare_table(config: Config, rows: list[dict[str, Any]]) -> html.Table:
 
 
 def layout(ctx: HistoryContext, **_query: Any) -> html.Div:
+    access.require("history")
     today = ctx.store.clock(ctx.config.tz).now().date()
     units = [{"label": u.name, "value": u.code} for u in ctx.config.units]
     p = auth.current.get()
@@ -183,6 +188,7 @@ def register(app: dash.Dash, ctx: HistoryContext) -> None:
                   Input("history-range", "end_date"), Input("history-grain", "value"), Input("history-compare", "start_date"),
                   Input("history-compare", "end_date"))
     def show(units: list[str], metrics: list[str], start: str, end: str, grain: str, b0: str | None, b1: str | None) -> Any:
+        access.require("history")
         try:
             q = parse_query(config, units, metrics, start, end, grain)
         except BadQuery as err:
@@ -205,7 +211,7 @@ def register(app: dash.Dash, ctx: HistoryContext) -> None:
                 a = (date.fromisoformat(b0), date.fromisoformat(b1))
                 parts += [html.H2(f"Vertailu: A {a[0]:%-d.%-m.%Y}–{a[1]:%-d.%-m.%Y}, B {q.start:%-d.%-m.%Y}–{q.end:%-d.%-m.%Y}"),
                           compare_table(config, rollups.compare(history, tz, q.metrics, q.units, a, (q.start, q.end)))]
-            except ValueError:
+            except (TypeError, ValueError):
                 pass
         links = [html.A("Lataa CSV", href=f"/history/export.csv?{q.params()}", className="button", id="history-csv"),
                  html.A("Lataa XLSX", href=f"/history/export.xlsx?{q.params()}", className="button", id="history-xlsx"),
@@ -228,6 +234,7 @@ def register(app: dash.Dash, ctx: HistoryContext) -> None:
 
     @server.get("/history/export.{kind}")
     def export(kind: str, request: Request) -> Response:
+        access.require("history")
         try:
             q = query_of(request)
         except BadQuery as err:
@@ -251,6 +258,7 @@ def register(app: dash.Dash, ctx: HistoryContext) -> None:
 
     @server.get("/history/print")
     def printable(request: Request) -> Response:
+        access.require("history")
         try:
             q = query_of(request)
         except BadQuery as err:
@@ -274,7 +282,7 @@ table{{border-collapse:collapse;width:100%;margin-bottom:24px}}th,td{{border-bot
 td:nth-child(n+5){{text-align:right}}@media print{{a{{display:none}}}}</style></head><body>
 <h1>{esc(config.site.name)}: {q.start:%-d.%-m.%Y}–{q.end:%-d.%-m.%Y}</h1>
 <p>Yksiköt: {esc(', '.join(unit_name(config, u) for u in q.units))}. Luvut ovat aikapainotettuja
-päiväkeskiarvoja ja päivän suurimpia arvoja. <a href="javascript:window.print()">Tulosta</a></p>
+päiväkeskiarvoja ja päivän suurimpia arvoja. Tulosta selaimen tulostuskomennolla (Ctrl+P).</p>
 <h2>Hoitoon pääsy</h2><table><tr><th>Yksikkö</th><th>Takaisinsoitto samana arkipäivänä</th>
 <th>Arvio 3 arkipäivässä</th></tr>{comp_rows}</table>
 <h2>Päivittäin</h2><table><tr><th>Päivä</th><th>Yksikkö</th><th>Mittari</th><th>Tarkenne</th><th>Keskiarvo</th>

@@ -6,6 +6,7 @@ language. Corrections, notices and the escalation level arrive with the tablet i
 from __future__ import annotations
 
 import base64
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import dash
 from dash import ALL, Input, Output, State, dcc, html
 from dash import ctx as trigger
 
-from dashboard import auth
+from dashboard import access
 from dashboard.auth import who
 from dashboard.config import Config, Display
 from dashboard.history import History
@@ -57,10 +58,18 @@ LEVELS = {1: "1 Normaali", 2: "2 Kohonnut", 3: "3 Korkea", 4: "4 Kriittinen"}
 
 
 def lead(ctx: TabletContext) -> ShiftLead:
-    p = auth.current.get()
-    if p is None or p.user is None:
-        raise PermissionError("not signed in")
+    p = access.require("tablet")
+    assert p.user is not None
     return ShiftLead(ctx.config, ctx.store, ctx.history, p.user, ctx.config.site.language)
+
+
+def text(value: Any) -> str:
+    """A form field's text; whatever else a hostile request sends in its place is no text."""
+    return value if isinstance(value, str) else ""
+
+
+def texts(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def board_view(ctx: TabletContext, sl: ShiftLead) -> html.Div:
@@ -113,9 +122,8 @@ def notices_view(ctx: TabletContext, sl: ShiftLead) -> html.Div:
 
 def layout(ctx: TabletContext, **_query: Any) -> html.Div:
     tx = TEXT[ctx.config.site.language]
-    p = auth.current.get()
-    if p is None or p.user is None:
-        return html.Div(html.A("Kirjaudu sisään", href="/login?next=/tablet"), className="tablet")
+    p = access.require("tablet")
+    assert p.user is not None
     sl = ShiftLead(ctx.config, ctx.store, ctx.history, p.user, ctx.config.site.language)
     units = [{"label": unit_label(ctx, u), "value": u} for u in sl.units()]
     notice_units = units + ([{"label": "Kaikki yksiköt", "value": "kaikki"}] if not p.user.units else [])
@@ -220,12 +228,18 @@ def register(app: dash.Dash, ctx: TabletContext) -> None:
     @app.callback(Output(RESULT, "children"), Input(UPLOAD, "contents"), State(UPLOAD, "filename"),
                   prevent_initial_call=True)
     def upload(contents: str | None, filename: str | None) -> Any:
-        if not contents:
+        sl = lead(ctx)
+        if not contents or not isinstance(contents, str):
             return dash.no_update
-        data = base64.b64decode(contents.split(",", 1)[1])
-        report = import_bytes(data, filename or "tyokirja.xlsx", who(), config=ctx.config,
-                              store=ctx.store, history=ctx.history, data_dir=ctx.data_dir)
-        return result_view(report, filename or "", ctx.config.site.language)
+        name = os.path.basename(text(filename).replace("\\", "/"))[:200] or "tyokirja.xlsx"
+        try:
+            data = base64.b64decode(contents.split(",", 1)[1], validate=True)
+        except (IndexError, ValueError):
+            return message(False, f"{name}: tiedosto ei tullut perille ehjänä (base64); lataa se uudelleen")
+        # the shift lead's units bound the workbook as they bound the forms
+        report = import_bytes(data, name, who(), config=ctx.config, store=ctx.store, history=ctx.history,
+                              data_dir=ctx.data_dir, units=sl.user.units or None)
+        return result_view(report, name, ctx.config.site.language)
 
 
     @app.callback(Output("tablet-board", "children"), Input("tablet-refresh", "n_intervals"),
@@ -239,7 +253,8 @@ def register(app: dash.Dash, ctx: TabletContext) -> None:
                   State("tablet-fix-value", "value"), State("tablet-fix-valid", "value"), prevent_initial_call=True)
     def fix(_n: int, unit: str, metric: str, key: str | None, value: str | None, valid: str) -> Any:
         try:
-            rd = lead(ctx).correct(unit, metric, key, value, valid)
+            rd = lead(ctx).correct(text(unit), text(metric), text(key), text(value) if not isinstance(value, int | float)
+                                   else value, text(valid))
         except Refused as err:
             return message(False, err.problems)
         return message(True, f"Tallennettu: {METRIC_NAMES[rd.metric]} {rd.key} = {number(rd.value, ctx.config.site.language)}"
@@ -255,25 +270,27 @@ def register(app: dash.Dash, ctx: TabletContext) -> None:
                   State("tablet-notice-editing", "data"), State("tablet-notice-text", "value"),
                   State("tablet-notice-units", "value"), State("tablet-notice-importance", "value"),
                   State("tablet-notice-public", "value"), State("tablet-notice-ends", "value"), prevent_initial_call=True)
-    def notices(_save: int, _edit: list[int], _end: list[int], editing: str | None, text: str, units: list[str],
+    def notices(_save: int, _edit: list[int], _end: list[int], editing: str | None, body: str, units: list[str],
                 importance: str, public: list[str], ends: str) -> Any:
         sl = lead(ctx)
+        editing, text_, units_ = text(editing) or None, text(body), texts(units)
+        importance, public_, ends = text(importance), texts(public), text(ends)
         same = dash.no_update
-        form = [same] * 6
+        form = [same] * 5  # the form's fields: text, units, importance, public, ends
         trig = trigger.triggered_id
         if not trigger.triggered or not trigger.triggered[0].get("value"):
             raise dash.exceptions.PreventUpdate
         try:
             if isinstance(trig, dict) and trig["type"] == "tablet-notice-end":
                 sl.end_notice(trig["id"])
-                return message(True, "Tiedote päätetty."), notices_view(ctx, sl), None, "Uusi tiedote", *form[1:]
+                return message(True, "Tiedote päätetty."), notices_view(ctx, sl), None, "Uusi tiedote", *form
             if isinstance(trig, dict) and trig["type"] == "tablet-notice-edit":
                 n = next((x for x in sl.notices() if x["id"] == trig["id"]), None)
                 if n is None:
                     raise Refused(["Tiedotetta ei löydy"])
                 return ("", same, n["id"], "Muokkaa tiedotetta", n["text"], [n["unit"]], n["importance"],
                         ["public"] if n.get("public") else [], n["ends"][11:16].replace(":", "."))
-            sl.post_notice(text, units or [], importance, "public" in (public or []), ends, editing)
+            sl.post_notice(text_, units_, importance, "public" in public_, ends, editing)
         except Refused as err:
             return message(False, err.problems), same, same, same, *form
         return (message(True, "Tiedote julkaistu näytöille." if not editing else "Tiedote muutettu."),
@@ -284,6 +301,8 @@ def register(app: dash.Dash, ctx: TabletContext) -> None:
                   State("tablet-esc-level", "value"), State("tablet-esc-reason", "value"), prevent_initial_call=True)
     def escalation(_set: int, _clear: int, unit: str, level: int, reason: str | None) -> Any:
         sl = lead(ctx)
+        unit, reason = text(unit), text(reason)
+        level = level if isinstance(level, int) and not isinstance(level, bool) else 0
         try:
             if trigger.triggered_id == "tablet-esc-clear":
                 sl.clear_escalation(unit)

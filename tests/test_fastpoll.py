@@ -61,7 +61,7 @@ def test_the_fast_poll_answers_as_dash_does_and_only_to_its_screen(backend: Back
     app = create_app(config, store, backend.history, backend.data_dir)
     fast, dash_only = asgi(app), app.server
     request_stop_watch(app)
-    fastpoll = fast.app.app  # RequestMetrics → StaticCache → FastPoll
+    fastpoll = fast.app.app.app  # RequestMetrics → Hardening → StaticCache → FastPoll
     ctx = app.server.state.display_ctx
     token = new_display_token(backend.history, DISPLAY)
     other = new_display_token(backend.history, "aula")
@@ -106,7 +106,7 @@ def test_versioned_static_files_are_compressed_once_and_given_alike(backend: Bac
     app.backend._setup_catchall()  # what Dash does at the server's start-up (lifespan)
     stack = asgi(app)
     request_stop_watch(app)
-    cache = stack.app
+    cache = stack.app.app  # RequestMetrics → Hardening → StaticCache
     assert isinstance(cache, StaticCache)
     token = new_display_token(backend.history, DISPLAY)
 

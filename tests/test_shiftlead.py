@@ -51,7 +51,7 @@ def test_a_bad_correction_names_every_problem_and_changes_nothing(config: Config
         lead(config, store, history).correct("sosiaali", "staff.present", "", "kolme", "vuosi")
     assert err.value.problems == [
         "Yksikkö: valitse jokin omista yksiköistäsi", "Tarkenne (jono, ammattiryhmä tai resurssi) puuttuu",
-        "Arvo: anna luku, 0 tai enemmän", "Voimassa: valitse luettelosta"]
+        "Arvo: anna luku 0–100 000", "Voimassa: valitse luettelosta"]
     assert store.all_readings() == {} and audit.entries(history) == []
 
 

@@ -124,14 +124,13 @@ def test_ten_wrong_passwords_in_a_row_are_slowed_down(demo: Demo):
             codes.append(r.status_code)
             waits.append(int(r.headers.get("retry-after", 0)))
         assert codes[:5] == [401] * 5
-        assert set(codes[5:]) == {429} and waits[5] >= 2 and waits[-1] > waits[5]
-        # while slowed down even the right password is not tried
+        assert set(codes[5:]) == {429} and waits[5] >= 1
+        # while slowed down even the right password is not tried from this address
         right = guesser.post("/login", data={"name": "esihenkilo", "password": "ohjaustaulu-demo", "csrf": csrf})
         assert right.status_code == 429
     entries = [e for e in demo.backend.history.audit() if e.who == "esihenkilo"]
     assert sum(e.action == "login-failed" for e in entries) == 5
-    assert sum(e.action == "login-throttled" for e in entries) >= 5
-    demo.backend.store.clear_failed_logins("name:esihenkilo")
+    demo.backend.store.clear_failed_logins("pair:esihenkilo|127.0.0.1")
     demo.backend.store.clear_failed_logins("addr:127.0.0.1")
 
 

@@ -1,0 +1,85 @@
+"""Sign-in throttling that slows an attacker without locking a person out, and sessions that
+end when what they were given no longer holds. Against the demo over raw HTTP, both backends."""
+
+from __future__ import annotations
+
+import json
+import time
+from contextlib import closing
+
+import httpx
+
+from tests.browser.conftest import Demo, http_client
+from tests.security.test_hostile_clients import HTML, add_user
+
+PASSWORD = "ohjaustaulu-demo"
+
+
+def from_address(demo: Demo, address: str) -> httpx.Client:
+    """A client whose connections come from another loopback address (a guest device)."""
+    return httpx.Client(base_url=demo.url, timeout=10, transport=httpx.HTTPTransport(local_address=address))
+
+
+def sign_in(client: httpx.Client, name: str, password: str) -> httpx.Response:
+    client.get("/login")
+    return client.post("/login", data={"name": name, "password": password,
+                                       "csrf": client.cookies.get("ohjaustaulu_csrf") or "", "next": "/"})
+
+
+def test_hammering_a_name_does_not_lock_its_person_out(demo: Demo):
+    add_user(demo, "kohde", "manager")
+    with closing(from_address(demo, "127.0.0.2")) as attacker:
+        codes = [sign_in(attacker, "kohde", f"arvaus-{i}").status_code for i in range(40)]
+        assert codes[:5] == [401] * 5 and codes.count(429) >= 30  # the attacker is slowed down
+    # the person, from their own address, right away: not refused because of the attacker
+    with closing(httpx.Client(base_url=demo.url, timeout=10)) as person:
+        assert sign_in(person, "kohde", PASSWORD).status_code == 303
+    rows = [e for e in demo.backend.history.audit() if e.who == "kohde"]
+    assert sum(e.action == "login-failed" for e in rows) <= 10  # only attempts really tried
+    assert sum(e.action == "login-throttled" for e in rows) <= 2  # refused ones in aggregate, not a row each
+    # after its wait, the attacker's next real attempt reports how many were refused unheard
+    time.sleep(demo.backend.store.login_blocked_for("pair:kohde|127.0.0.2") + 0.2)
+    with closing(from_address(demo, "127.0.0.2")) as attacker:
+        assert sign_in(attacker, "kohde", "vielä-yksi").status_code == 401
+    refused = [json.loads(e.details).get("refused", 0) for e in demo.backend.history.audit()
+               if e.who == "kohde" and e.action == "login-throttled"]
+    assert sum(refused) >= 30
+
+
+def test_an_address_that_tries_many_names_waits_too(demo: Demo):
+    with closing(from_address(demo, "127.0.0.3")) as sprayer:
+        codes = [sign_in(sprayer, f"nimi-{i}", "salasana-123").status_code for i in range(36)]
+    assert codes[:29] == [401] * 29 and 429 in codes[30:]
+    with closing(httpx.Client(base_url=demo.url, timeout=10)) as other:  # the control: another address
+        assert sign_in(other, "yllapito", PASSWORD).status_code == 303
+
+
+def test_a_session_ends_when_the_role_or_units_change(demo: Demo):
+    add_user(demo, "vaihtuva", "shift_lead")
+    with closing(http_client(demo.url, "vaihtuva")) as tablet:
+        assert tablet.get("/tablet", headers=HTML).status_code == 200
+        add_user(demo, "vaihtuva", "manager")  # IT changes the role
+        r = tablet.get("/tablet", headers=HTML, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    with closing(http_client(demo.url, "vaihtuva")) as history:  # signed in again: the new role
+        assert history.get("/history", headers=HTML).status_code == 200
+        assert history.get("/tablet", headers=HTML).status_code == 403
+        add_user(demo, "vaihtuva", "manager", "laboratorio")  # the units change
+        assert history.get("/history", headers=HTML, follow_redirects=False).status_code == 303
+
+
+def test_ending_and_disabling_from_the_command_line(demo: Demo):
+    add_user(demo, "lahtija", "manager")
+    with closing(http_client(demo.url, "lahtija")) as a, closing(http_client(demo.url, "lahtija")) as b:
+        assert demo.cli("user", "sessions", "lahtija").stdout.strip() == "lahtija: 2 session(s)"
+        ended = demo.cli("user", "sessions", "lahtija", "--end")
+        assert ended.returncode == 0 and "ended 2" in ended.stdout
+        for client in (a, b):
+            assert client.get("/history", headers=HTML, follow_redirects=False).status_code == 303
+    with closing(http_client(demo.url, "lahtija")) as c:
+        assert demo.cli("user", "disable", "lahtija").returncode == 0
+        assert c.get("/history", headers=HTML, follow_redirects=False).status_code == 303
+        assert sign_in(c, "lahtija", PASSWORD).status_code == 401  # disabled: cannot sign in again
+    assert demo.cli("user", "disable", "eikukaan").returncode == 2
+    actions = [e.action for e in demo.backend.history.audit()]
+    assert "sessions-end" in actions and "user-disable" in actions
