@@ -163,8 +163,9 @@ class Auth:
     def callback_needs(cls, key: str, body: dict[str, Any]) -> tuple[str, str | None]:
         """What a callback request needs; `body` has passed check_callback, so each value
         read here by its name is the one the callback gets at that position."""
-        ids = set(re.findall(r"([A-Za-z_][\w-]*)\.[A-Za-z_]+", key))
         named = values(body)
+        # the outputs' ids, and the inputs' and states' (a callback may have no outputs)
+        ids = set(re.findall(r"([A-Za-z_][\w-]*)\.[A-Za-z_]+", key)) | {n.rsplit(".", 1)[0] for n in named}
         if "_pages_content" in ids:
             path, search = named.get("_pages_location.pathname"), named.get("_pages_location.search")
             if not isinstance(path, str) or not isinstance(search, str | None):

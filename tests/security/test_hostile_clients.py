@@ -43,13 +43,12 @@ def honest(dep: dict[str, Any], values: dict[str, Any] | None = None) -> dict[st
             return []  # a pattern (ALL) with no components on the page
         return {**spec, "value": values.get(f"{spec['id']}.{spec['property']}")}
 
-    body: dict[str, Any] = {"output": dep["output"], "outputs": outputs_of(dep["output"]),
-                            "inputs": [item(s) for s in dep["inputs"]],
+    body: dict[str, Any] = {"output": dep["output"], "inputs": [item(s) for s in dep["inputs"]],
                             "changedPropIds": [f"{dep['inputs'][0]['id']}.{dep['inputs'][0]['property']}"]}
+    if "." in dep["output"]:  # else a callback without outputs (the push stream)
+        body["outputs"] = outputs_of(dep["output"])
     if dep["state"]:
         body["state"] = [item(s) for s in dep["state"]]
-    if dep["output"].startswith("..") is False and "." not in dep["output"]:
-        body.pop("outputs")  # a callback without outputs (the push stream)
     return body
 
 

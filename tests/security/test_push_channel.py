@@ -1,0 +1,78 @@
+"""The push channel (`[site] updates = "push"`): a websocket the HTTP middleware never
+sees. Anonymous connections, other origins, another display's stream and bent callback
+bodies are refused; the screen's own stream flows (the control)."""
+
+from __future__ import annotations
+
+import json
+import time
+from contextlib import closing
+from typing import Any
+
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
+
+from tests.browser.conftest import Demo
+from tests.security.test_hostile_clients import dependencies, honest, screen
+
+
+def ws(demo: Demo, cookie: str | None, origin: str | None) -> Any:
+    headers = {"Cookie": f"ohjaustaulu_display={cookie}"} if cookie else {}
+    return connect(demo.url.replace("http://", "ws://") + "/_dash-ws-callback", origin=origin,  # type: ignore[arg-type]
+                   additional_headers=headers, open_timeout=10)
+
+
+def stream_request(demo: Demo, display: str, relabel: bool = False) -> str:
+    dep = next(d for d in dependencies(demo) if d["inputs"][0]["id"] == "stream")
+    body = honest(dep, {"stream.n_intervals": 1, "display-id.data": display, "model-etag.data": ""})
+    if relabel:
+        a, b = body["state"]
+        a["id"], b["id"] = b["id"], a["id"]
+    return json.dumps({"type": "callback_request", "requestId": "r1", "rendererId": "x", "payload": body})
+
+
+def messages(sock: Any, seconds: float = 4.0) -> list[str]:
+    """What the server sends within `seconds` (the stream never ends by itself)."""
+    got: list[str] = []
+    deadline = time.monotonic() + seconds
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            got.append(sock.recv(timeout=left))
+    except TimeoutError:
+        pass
+    return got
+
+
+def test_only_a_screen_of_this_site_may_open_the_channel(push_demo: Demo):
+    with closing(screen(push_demo, "aula")) as aula:
+        cookie = aula.cookies.get("ohjaustaulu_display")
+    for who, origin in ((None, push_demo.url), (cookie, None), (cookie, "http://evil.example")):
+        with pytest.raises(InvalidStatus) as refused:
+            ws(push_demo, who, origin)
+        assert refused.value.response.status_code == 403
+
+
+def test_a_screen_streams_its_own_display_and_no_other(push_demo: Demo):
+    with closing(screen(push_demo, "aula")) as aula:
+        cookie = aula.cookies.get("ohjaustaulu_display")
+    for display, relabel in (("johto", False), ("aula", True)):
+        with ws(push_demo, cookie, push_demo.url) as sock:
+            sock.send(stream_request(push_demo, display, relabel))
+            with pytest.raises(ConnectionClosed) as closed:
+                got = messages(sock)
+                raise AssertionError(f"not closed; got {got[:2]}")
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4003
+    with ws(push_demo, cookie, push_demo.url) as sock:  # the control: its own display streams
+        sock.send(stream_request(push_demo, "aula"))
+        got = " ".join(messages(sock))
+        assert "model-etag" in got and "queue.waiting" in got
+
+
+def test_the_http_guard_is_not_the_only_line(push_demo: Demo):
+    """A poll for another display reaches no data even on a push site."""
+    with closing(screen(push_demo, "aula")) as aula:
+        r = aula.get("/api/snapshot/johto")
+        assert r.status_code == 403
+        assert httpx.get(f"{push_demo.url}/api/snapshot/aula", timeout=10).status_code == 401
