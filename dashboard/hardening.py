@@ -30,6 +30,7 @@ ANONYMOUS_MAX = 64 * 1024
 SIGNED_IN_MAX = 32 * 2**20  # a 20 MB workbook, base64 in Dash's JSON, and some
 WS_MESSAGE_MAX = 64 * 1024
 WS_PATH = "/_dash-ws-callback"
+STATIC = ("/_dash-component-suites/", "/assets/")
 
 
 def content_security_policy(script_hashes: list[str]) -> str:
@@ -68,6 +69,8 @@ class Hardening:
         secure = scope.get("scheme") == "https" or _header(scope, b"x-forwarded-proto") == b"https"
         extra = self.headers + ([(b"strict-transport-security", b"max-age=31536000; includeSubDomains")]
                                 if secure else [])
+        if cookie(scope, SESSION_COOKIE) and not scope["path"].startswith(STATIC):
+            extra = [*extra, (b"cache-control", b"no-store")]  # a person's pages stay off shared disks
 
         async def with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
@@ -120,7 +123,8 @@ class Hardening:
             await self.app(scope, receive, send)
             return
         origin, host = _header(scope, b"origin"), _header(scope, b"host")
-        p = self.auth.principal_of(cookie(scope, SESSION_COOKIE), cookie(scope, DISPLAY_COOKIE))
+        session_id, display_token = cookie(scope, SESSION_COOKIE), cookie(scope, DISPLAY_COOKIE)
+        p = self.auth.principal_of(session_id, display_token)
         if p is None or not origin or not host or urlparse(origin.decode("latin-1")).netloc != host.decode("latin-1"):
             # refused before the handshake completes: the client sees 403
             await receive()  # websocket.connect
@@ -136,7 +140,12 @@ class Hardening:
                 return message
             raw = message.get("text") or message.get("bytes") or b""
             problem = None
-            if len(raw) > WS_MESSAGE_MAX:
+            # every message (the client's heartbeat comes every 30 s) asks again whether the
+            # token or session still holds: a revoked screen or an ended session stops streaming
+            now = auth.principal_of(session_id, display_token)
+            if now is None or now.user != p.user or now.display != p.display:
+                problem = "tunnus ei ole enää voimassa"
+            elif len(raw) > WS_MESSAGE_MAX:
                 problem = "message too large"
             else:
                 try:

@@ -13,6 +13,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from dashboard import audit
+from dashboard.access import Principal, may
 from dashboard.accounts import User
 from dashboard.config import Config
 from dashboard.history import History
@@ -69,7 +70,9 @@ class ShiftLead:
         return self.store.clock(self.config.tz).now()
 
     def units(self) -> list[str]:
-        return [u.code for u in self.config.units if self.user.covers(u.code)]
+        """The units this person may write to (access.may decides, as everywhere)."""
+        me = Principal(user=self.user)
+        return [u.code for u in self.config.units if may(me, "unit:write", u.code)]
 
     def _end_of_day(self, now: datetime) -> datetime:
         return datetime.combine(now.date() + timedelta(days=1), time(0), tzinfo=self.config.tz)

@@ -14,12 +14,14 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from tests.browser.conftest import Demo
+from tests.browser.conftest import Demo, http_client
 from tests.security.test_hostile_clients import dependencies, honest, screen
 
 
-def ws(demo: Demo, cookie: str | None, origin: str | None) -> Any:
+def ws(demo: Demo, cookie: str | None, origin: str | None, session: str | None = None) -> Any:
     headers = {"Cookie": f"ohjaustaulu_display={cookie}"} if cookie else {}
+    if session:
+        headers = {"Cookie": f"ohjaustaulu_session={session}"}
     return connect(demo.url.replace("http://", "ws://") + "/_dash-ws-callback", origin=origin,  # type: ignore[arg-type]
                    additional_headers=headers, open_timeout=10)
 
@@ -76,3 +78,18 @@ def test_the_http_guard_is_not_the_only_line(push_demo: Demo):
         r = aula.get("/api/snapshot/johto")
         assert r.status_code == 403
         assert httpx.get(f"{push_demo.url}/api/snapshot/aula", timeout=10).status_code == 401
+
+
+def test_an_ended_session_stops_streaming(push_demo: Demo):
+    with closing(http_client(push_demo.url, "esihenkilo")) as manager:
+        session = manager.cookies.get("ohjaustaulu_session")
+    with ws(push_demo, None, push_demo.url, session=session) as sock:
+        sock.send(stream_request(push_demo, "johto"))
+        assert "model-etag" in " ".join(messages(sock, 3))  # a person may watch any display
+        ended = push_demo.cli("user", "sessions", "esihenkilo", "--end")
+        assert ended.returncode == 0 and "ended 1" in ended.stdout
+        sock.send(json.dumps({"type": "heartbeat"}))  # what the page sends every 30 s
+        with pytest.raises(ConnectionClosed) as closed:
+            messages(sock, 5)
+            raise AssertionError("still streaming after the session ended")
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4003
