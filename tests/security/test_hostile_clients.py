@@ -346,3 +346,53 @@ def test_metrics_answer_only_where_configured(demo: Demo, monkeypatch: pytest.Mo
     assert not metrics_allowed(narrowed, "127.0.0.1", None)
     assert metrics_allowed(narrowed, "192.0.2.1", "Bearer s3cret-token-value")
     assert not metrics_allowed(narrowed, "192.0.2.1", "Bearer wrong")
+
+
+UPLOAD = {"output": "wb-result.children", "outputs": {"id": "wb-result", "property": "children"},
+          "changedPropIds": ["wb-upload.contents"]}
+
+
+def upload_body(data: bytes, filename: str) -> dict[str, Any]:
+    import base64
+
+    contents = "data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;base64," + \
+        base64.b64encode(data).decode()
+    return {**UPLOAD, "inputs": [{"id": "wb-upload", "property": "contents", "value": contents}],
+            "state": [{"id": "wb-upload", "property": "filename", "value": filename}]}
+
+
+def test_a_dimension_bomb_uploaded_from_the_tablet_is_named_and_the_server_lives(demo: Demo):
+    from tests.security.test_workbooks import sheet_xml, staffing_rows, xlsx
+
+    bomb = xlsx({"Henkilöstö": sheet_xml(staffing_rows(), dimension="A1:XFD1048576")})
+    real = xlsx({"Henkilöstö": sheet_xml(staffing_rows() + '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>')})
+    assert len(bomb) < 5 * 1024 and len(real) < 5 * 1024
+    with closing(http_client(demo.url, "vuorovastaava")) as lead:
+        for name, data in (("pommi.xlsx", bomb), ("solu.xlsx", real)):
+            r = post(lead, upload_body(data, name))
+            assert r.status_code == 200 and "XFD1048576" in said(r), name
+            assert '"data-state":"rejected"' in said(r).replace(" ", ""), name
+            assert httpx.get(f"{demo.url}/health", timeout=5).status_code == 200
+
+
+def test_a_shift_leads_workbook_is_bound_to_their_units(demo: Demo):
+    from dashboard.config import load_config
+    from tests.security.test_workbooks import filled_template
+
+    add_user(demo, "labra-vv2", "shift_lead", "laboratorio")
+    config = load_config(demo.config)
+    today = demo.backend.store.clock(config.tz).now().date()
+    others = filled_template(config, [[today, "laboratorio", "hoitaja", 3, 3], [today, "vastaanotto", "lääkäri", 99, 99]])
+    before = {(r.unit, r.key, r.value) for rs in demo.backend.store.all_readings().values() for r in rs
+              if r.metric == "staff.present"}
+    with closing(http_client(demo.url, "labra-vv2")) as lab:
+        r = post(lab, upload_body(others, "muiden.xlsx"))
+        text = said(r)
+        assert r.status_code == 200 and '"data-state":"rejected"' in text.replace(" ", "")
+        assert "vastaanotto" in text and '"data-row":"3"' in text.replace(" ", "")
+        after = {(r.unit, r.key, r.value) for rs in demo.backend.store.all_readings().values() for r in rs
+                 if r.metric == "staff.present"}
+        assert ("vastaanotto", "lääkäri", 99) not in after and ("laboratorio", "hoitaja", 3) not in after - before
+        own = filled_template(config, [[today, "laboratorio", "hoitaja", 3, 3]])  # the control
+        r = post(lab, upload_body(own, "omat.xlsx"))
+        assert '"data-state":"applied"' in said(r).replace(" ", "")
