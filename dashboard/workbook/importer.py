@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,9 +43,14 @@ class Report:
     counts: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    # refused whole as a file that could hurt a reader (reader.Unreadable.dangerous): the
+    # watched folder sets it aside. Not part of the JSON.
+    dangerous: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        del out["dangerous"]
+        return out
 
 
 def source_name(config: Config) -> str:
@@ -61,8 +67,8 @@ def import_bytes(
     try:
         raw = reader.read(data)
     except reader.Unreadable as err:
-        problem = Problem("", 0, "", filename, msg(lang, err.key, **err.kw))
-        report = Report(False, sha, False, errors=[problem.as_dict()])
+        report = Report(False, sha, False, errors=[_unreadable(err, filename, lang).as_dict()],
+                        dangerous=err.dangerous)
         _record(history, report, filename, user, now, None, dry_run)
         return report
     parsed = parse(raw, config, lang)
@@ -101,6 +107,16 @@ def import_bytes(
                                    at=(earlier.at if earlier else now).astimezone(config.tz).strftime("%d.%m.%Y %H.%M")))
         _record(history, report, filename, user, now, None, dry_run, action="import_repeat")
     return report
+
+
+_CELL = re.compile(r"([A-Z]+)([0-9]+)")
+
+
+def _unreadable(err: reader.Unreadable, filename: str, lang: str) -> Problem:
+    """A file refused whole; where the reason lies in a cell, the problem names it."""
+    cell = _CELL.fullmatch(str(err.kw.get("cell", "")))
+    row, column = (int(cell[2]), cell[1]) if cell else (0, "")
+    return Problem(str(err.kw.get("sheet", "")), row, column, filename, msg(lang, err.key, **err.kw))
 
 
 def _to_live(parsed: Parsed, config: Config, lang: str, now: datetime, user: str, filename: str,

@@ -33,6 +33,91 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sv": "Filen skulle packas upp till {size} MB (gräns {limit} MB): den läses inte.",
         "en": "The file would unpack to {size} MB (limit {limit} MB): it is not read.",
     },
+    "bomb_part": {
+        "fi": "Tiedoston osa {part} purkautuisi {size} Mt:ksi (raja {limit} Mt): sitä ei lueta.",
+        "sv": "Delen {part} i filen skulle packas upp till {size} MB (gräns {limit} MB): filen läses inte.",
+        "en": "Part {part} of the file would unpack to {size} MB (limit {limit} MB): the file is not read.",
+    },
+    "bomb_ratio": {
+        "fi": "Tiedoston osa {part} on pakattu {ratio}-kertaisesti (raja {limit}): se on pakkauspommi, ei työkirja.",
+        "sv": "Delen {part} i filen är komprimerad {ratio} gånger (gräns {limit}): den är en zip-bomb, ingen arbetsbok.",
+        "en": "Part {part} of the file is compressed {ratio} times (limit {limit}): it is a zip bomb, not a workbook.",
+    },
+    # -- refused before any reader sees the file (guard.py) or when reading had to stop -------
+    "too_many_members": {
+        "fi": "Tiedostossa on {n} osaa (raja {limit}): se ei ole tavallinen työkirja, eikä sitä lueta.",
+        "sv": "Filen har {n} delar (gräns {limit}): den är ingen vanlig arbetsbok och läses inte.",
+        "en": "The file has {n} parts (limit {limit}): it is not an ordinary workbook and is not read.",
+    },
+    "member_name": {
+        "fi": "Tiedoston sisällä on outo polkunimi ”{name}”: tiedostoa ei lueta.",
+        "sv": "Filen innehåller ett konstigt sökvägsnamn ”{name}”: filen läses inte.",
+        "en": "The file contains an odd path name \"{name}\": it is not read.",
+    },
+    "xml_entities": {
+        "fi": "Tiedoston osassa {part} on DOCTYPE- tai ENTITY-määrittely: tiedostoa ei lueta.",
+        "sv": "Delen {part} i filen har en DOCTYPE- eller ENTITY-deklaration: filen läses inte.",
+        "en": "Part {part} of the file has a DOCTYPE or ENTITY declaration: the file is not read.",
+    },
+    "too_many_sheets": {
+        "fi": "Työkirjassa on yli {limit} välilehteä: sitä ei lueta.",
+        "sv": "Arbetsboken har fler än {limit} flikar: den läses inte.",
+        "en": "The workbook has more than {limit} sheets: it is not read.",
+    },
+    "too_many_rows": {
+        "fi": "Välilehden {sheet} solu {cell} on rivillä {row}: enintään {limit} riviä sallitaan. "
+              "Poista tai tyhjennä rivit sen alapuolelta ja tallenna uudelleen.",
+        "sv": "Cellen {cell} på fliken {sheet} är på rad {row}: högst {limit} rader tillåts. "
+              "Ta bort eller töm raderna nedanför och spara igen.",
+        "en": "Cell {cell} on sheet {sheet} is on row {row}: at most {limit} rows are allowed. "
+              "Delete or clear the rows below and save again.",
+    },
+    "too_many_columns": {
+        "fi": "Välilehden {sheet} solu {cell} on sarakkeessa {column}: enintään {limit} saraketta "
+              "(viimeinen {last}) sallitaan. Poista tai tyhjennä sarakkeet sen oikealta puolelta ja tallenna uudelleen.",
+        "sv": "Cellen {cell} på fliken {sheet} är i kolumn {column}: högst {limit} kolumner "
+              "(den sista {last}) tillåts. Ta bort eller töm kolumnerna till höger och spara igen.",
+        "en": "Cell {cell} on sheet {sheet} is in column {column}: at most {limit} columns "
+              "(the last is {last}) are allowed. Delete or clear the columns to its right and save again.",
+    },
+    "dimension": {
+        "fi": "Välilehti {sheet} ilmoittaa alueekseen {ref}: enintään {rows} riviä ja {columns} saraketta "
+              "(A1:{last}) sallitaan.",
+        "sv": "Fliken {sheet} anger sitt område som {ref}: högst {rows} rader och {columns} kolumner "
+              "(A1:{last}) tillåts.",
+        "en": "Sheet {sheet} declares its range as {ref}: at most {rows} rows and {columns} columns "
+              "(A1:{last}) are allowed.",
+    },
+    "too_many_cells": {
+        "fi": "Välilehdillä olisi yhteensä {n} solua (raja {limit}): työkirjaa ei lueta.",
+        "sv": "Flikarna skulle ha sammanlagt {n} celler (gräns {limit}): arbetsboken läses inte.",
+        "en": "The sheets would hold {n} cells in all (limit {limit}): the workbook is not read.",
+    },
+    "long_repeat": {
+        "fi": "Välilehden {sheet} solussa {cell} on {n} toistettua välilyöntiä (raja {limit}): työkirjaa ei lueta.",
+        "sv": "Cellen {cell} på fliken {sheet} har {n} upprepade mellanslag (gräns {limit}): arbetsboken läses inte.",
+        "en": "Cell {cell} on sheet {sheet} repeats a space {n} times (limit {limit}): the workbook is not read.",
+    },
+    "bad_reference": {
+        "fi": "Välilehdellä {sheet} on virheellinen soluviittaus tai toistomäärä ”{value}”: työkirjaa ei lueta.",
+        "sv": "Fliken {sheet} har en felaktig cellreferens eller upprepning ”{value}”: arbetsboken läses inte.",
+        "en": "Sheet {sheet} has a malformed cell reference or repeat count \"{value}\": the workbook is not read.",
+    },
+    "read_timeout": {
+        "fi": "Työkirjan lukeminen keskeytyi: se kesti yli {seconds} sekuntia.",
+        "sv": "Läsningen av arbetsboken avbröts: den tog över {seconds} sekunder.",
+        "en": "Reading the workbook was interrupted: it took over {seconds} seconds.",
+    },
+    "read_memory": {
+        "fi": "Työkirjan lukeminen keskeytyi: se olisi vienyt yli {limit} Mt muistia.",
+        "sv": "Läsningen av arbetsboken avbröts: den skulle ha krävt över {limit} MB minne.",
+        "en": "Reading the workbook was interrupted: it would have taken over {limit} MB of memory.",
+    },
+    "read_crashed": {
+        "fi": "Työkirjan lukeminen keskeytyi: lukija pysähtyi odottamatta ({detail}).",
+        "sv": "Läsningen av arbetsboken avbröts: läsaren stannade oväntat ({detail}).",
+        "en": "Reading the workbook was interrupted: the reader stopped unexpectedly ({detail}).",
+    },
     "no_sheets": {
         "fi": "Tiedostossa ei ole yhtään ohjaustaulun välilehteä ({names}).",
         "sv": "Filen har inga flikar för styrtavlan ({names}).",

@@ -1,28 +1,46 @@
-"""Reading a workbook safely: size, type, encryption and unpacked size are checked before
-any parser sees the bytes; then python-calamine reads every sheet as rows of values, row 1
-first, so row numbers are the spreadsheet's own."""
+"""Reading a workbook safely, in a process of its own (native.py) with at most READ_MEMORY of
+address space and READ_SECONDS of time: there guard.py checks the bytes (the zip, XML
+declarations, how far the sheets reach) before python-calamine sees any of them, then
+calamine reads every sheet as rows of values, row 1 first, so row numbers are the
+spreadsheet's own. Whatever the checks did not foresee, and the checks' own cost, is then a
+refused file, never the web server, the collector or the command line. The size and kind of
+the file are told here first (guard.preflight), before a process is started.
+
+The reading process is a fresh interpreter (fork and exec, safe from a multithreaded server;
+about 40 ms), not a multiprocessing child: multiprocessing's spawn and forkserver import the
+caller's main module again in every child. At most READERS run at once per process.
+"""
 
 from __future__ import annotations
 
-import io
-import zipfile
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import python_calamine
+from dashboard.workbook.guard import MAX_BYTES, Unreadable, mb, preflight
+from dashboard.workbook.native import OUT_OF_MEMORY, untagged
 
-MAX_BYTES = 20 * 2**20  # an upload or a file in the watched folder
-MAX_UNPACKED = 200 * 2**20  # what the zip may unpack to (an xlsx or ods is a zip)
-MAX_RATIO = 200  # compression ratio beyond which a member is a bomb, not a workbook
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+__all__ = ["MAX_BYTES", "RawWorkbook", "Unreadable", "read"]
 
+READ_MEMORY = 1536 * 2**20  # address space of the reading process; the stress workbook takes ~300 MiB
+READ_SECONDS = 30  # the stress workbook (5 sheets × 10,000 rows) reads in about a second
+READERS = 2  # reading processes at once, per server or collector process
+NATIVE = Path(__file__).with_name("native.py")
+# python-calamine's folder: the reading process starts without `site` (-S), so with no .pth
+# files to run (an editable install's finder alone cost ~30 ms a start), and is told this
+_CALAMINE = importlib.util.find_spec("python_calamine")
+LIBRARY = os.path.dirname(os.path.dirname(_CALAMINE.origin if _CALAMINE and _CALAMINE.origin else ""))
+# Rust aborts when an allocation fails; the kernel's OOM killer sends SIGKILL
+_MEMORY_SIGNALS = {signal.SIGABRT, signal.SIGKILL}
 
-class Unreadable(Exception):
-    """The file cannot be read as a workbook; `key` and `kw` make the message."""
-
-    def __init__(self, key: str, **kw: Any):
-        super().__init__(key)
-        self.key, self.kw = key, kw
+_slots = threading.BoundedSemaphore(READERS)
 
 
 @dataclass
@@ -30,49 +48,42 @@ class RawWorkbook:
     sheets: dict[str, list[list[Any]]]  # sheet name -> rows (row 1 first)
 
 
-def check(data: bytes) -> str:
-    """What the bytes are ("xlsx" or "ods"); raise Unreadable with the reason otherwise."""
-    if len(data) > MAX_BYTES:
-        raise Unreadable("too_big", size=_mb(len(data)), limit=_mb(MAX_BYTES))
-    if data.startswith(OLE_MAGIC):
-        # An encrypted xlsx is an OLE container holding "EncryptedPackage"; else legacy .xls.
-        if "EncryptedPackage".encode("utf-16-le") in data:
-            raise Unreadable("password")
-        raise Unreadable("old_xls")
-    if not data.startswith(b"PK"):
-        raise Unreadable("not_spreadsheet")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            infos = z.infolist()
-            unpacked = sum(i.file_size for i in infos)
-            worst = max((i.file_size / max(i.compress_size, 1) for i in infos), default=0)
-            if unpacked > MAX_UNPACKED or worst > MAX_RATIO and unpacked > 10 * 2**20:
-                raise Unreadable("bomb", size=_mb(unpacked), limit=_mb(MAX_UNPACKED))
-            names = {i.filename for i in infos}
-            if "xl/workbook.xml" in names:
-                return "xlsx"
-            if "content.xml" in names:
-                manifest = z.read("META-INF/manifest.xml") if "META-INF/manifest.xml" in names else b""
-                if b"encryption-data" in manifest:  # a password-protected ODF document
-                    raise Unreadable("password")
-                return "ods"
-    except zipfile.BadZipFile as err:
-        raise Unreadable("corrupt", detail=str(err)) from None
-    raise Unreadable("not_spreadsheet")
-
-
 def read(data: bytes) -> RawWorkbook:
-    check(data)
+    preflight(data)
+    return RawWorkbook(_native(data))
+
+
+def _native(data: bytes) -> dict[str, list[list[Any]]]:
+    command = [sys.executable, "-I", "-S", str(NATIVE), str(READ_MEMORY), str(READ_SECONDS + 5), LIBRARY]
+    with _slots:
+        child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL)
+        try:
+            out, _ = child.communicate(data, timeout=READ_SECONDS)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.communicate()
+            raise Unreadable("read_timeout", seconds=READ_SECONDS) from None
+    if child.returncode != 0:
+        raise _died(child.returncode)
     try:
-        wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheets = {
-            name: wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            for name in wb.sheet_names
-        }
-    except Exception as err:  # calamine raises its own error types for every kind of damage
-        raise Unreadable("corrupt", detail=str(err).splitlines()[0][:200]) from None
-    return RawWorkbook(sheets)
+        answer = json.loads(out, object_hook=untagged)
+    except (ValueError, TypeError, OverflowError):
+        raise Unreadable("read_crashed", detail="?") from None
+    if "unreadable" in answer:
+        raise Unreadable(answer["unreadable"], **answer["kw"])
+    if "corrupt" in answer:
+        raise Unreadable("corrupt", detail=answer["corrupt"])
+    if "crashed" in answer:
+        raise Unreadable("read_crashed", detail=answer["crashed"])
+    return answer["sheets"]  # type: ignore[no-any-return]
 
 
-def _mb(n: int) -> str:
-    return f"{n / 2**20:.1f}".replace(".", ",")
+def _died(status: int) -> Unreadable:
+    if status == OUT_OF_MEMORY or -status in _MEMORY_SIGNALS:
+        return Unreadable("read_memory", limit=mb(READ_MEMORY))
+    try:
+        detail = signal.Signals(-status).name if status < 0 else f"exit {status}"
+    except ValueError:
+        detail = f"signal {-status}"
+    return Unreadable("read_crashed", detail=detail)
