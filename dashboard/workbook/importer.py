@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -60,7 +61,10 @@ def source_name(config: Config) -> str:
 def import_bytes(
     data: bytes, filename: str, user: str, *, config: Config, store: LiveStore,
     history: History, data_dir: Path, lang: str | None = None, dry_run: bool = False,
+    units: Sequence[str] | None = None,
 ) -> Report:
+    """`units`: the unit codes the user answers for (a shift lead's own); a row for any other
+    unit is an error in its cell. None: every unit (an admin, the command line, the folder)."""
     lang = lang or config.site.language
     sha = hashlib.sha256(data).hexdigest()
     now = store.clock(config.tz).now()
@@ -71,7 +75,7 @@ def import_bytes(
                         dangerous=err.dangerous)
         _record(history, report, filename, user, now, None, dry_run)
         return report
-    parsed = parse(raw, config, lang)
+    parsed = parse(raw, config, lang, units=units)
     report = Report(not parsed.errors, sha, False, parsed.counts, parsed.warnings,
                     [e.as_dict() for e in parsed.errors])
     if parsed.errors or dry_run:

@@ -118,6 +118,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sv": "Läsningen av arbetsboken avbröts: läsaren stannade oväntat ({detail}).",
         "en": "Reading the workbook was interrupted: the reader stopped unexpectedly ({detail}).",
     },
+    "not_your_unit": {
+        "fi": "Yksikkö {unit} ei ole vastuullasi (omat yksikkösi: {names}).",
+        "sv": "Enheten {unit} är inte ditt ansvar (dina enheter: {names}).",
+        "en": "Unit {unit} is not yours to report for (your units: {names}).",
+    },
     "no_sheets": {
         "fi": "Tiedostossa ei ole yhtään ohjaustaulun välilehteä ({names}).",
         "sv": "Filen har inga flikar för styrtavlan ({names}).",

@@ -5,6 +5,7 @@ expected, in the user's language. Nothing is applied here."""
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -65,8 +66,12 @@ class Bad(Exception):
         self.key, self.kw = key, kw
 
 
-def parse(raw: RawWorkbook, config: Config, lang: str) -> Parsed:
+def parse(raw: RawWorkbook, config: Config, lang: str, units: Collection[str] | None = None) -> Parsed:
+    """`units`: the unit codes whose rows the user may give (None: every unit); a notice for
+    every unit (`kaikki`) needs every unit."""
     out = Parsed()
+    if units is not None:
+        units = set(units) | ({"kaikki"} if {u.code for u in config.units} <= set(units) else set())
     by_name = {fold(s.names[lg]): s for s in SHEETS for lg in LANGS}
     help_names = {fold(n) for n in HELP_SHEET.values()} | {"_listat"}  # the template's own
     found = False
@@ -77,7 +82,7 @@ def parse(raw: RawWorkbook, config: Config, lang: str) -> Parsed:
                 out.warnings.append(msg(lang, "w_extra_sheet", sheet=name))
             continue
         found = True
-        _parse_sheet(sheet, name, rows, config, lang, out)
+        _parse_sheet(sheet, name, rows, config, lang, out, units)
     if not found:
         names = ", ".join(s.names[lang] for s in SHEETS)
         out.errors.append(Problem("", 0, "", "", msg(lang, "no_sheets", names=names)))
@@ -96,7 +101,7 @@ def _header(sheet: Sheet, rows: list[list[Any]]) -> tuple[int, dict[int, Column]
 
 
 def _parse_sheet(sheet: Sheet, name: str, rows: list[list[Any]], config: Config, lang: str,
-                 out: Parsed) -> None:
+                 out: Parsed, units: Collection[str] | None = None) -> None:
     header = _header(sheet, rows)
     if header is None:
         required = ", ".join(c.names[lang] for c in sheet.columns if c.required)
@@ -132,6 +137,10 @@ def _parse_sheet(sheet: Sheet, name: str, rows: list[list[Any]], config: Config,
                 ok = False
                 out.errors.append(Problem(name, number, written[c.key], _show(raw), msg(lang, bad.key, **bad.kw)))
         if not ok:
+            continue
+        if units is not None and values["unit"] not in units:
+            out.errors.append(Problem(name, number, written["unit"], _show(cells["unit"]),
+                                      _not_yours(values["unit"], units, config, lang)))
             continue
         problem = _row_rules(sheet, values, written, name, number, lang, out)
         if problem:
@@ -311,6 +320,15 @@ def _unit(raw: Any, config: Config, lang: str, allow_all: bool) -> str:
             return u.code
     names = ", ".join(u.name_sv if lang == "sv" else u.name for u in config.units)
     raise Bad("unit", names=names)
+
+
+def _not_yours(unit: str, units: Collection[str], config: Config, lang: str) -> str:
+    """As the tablet's own forms refuse: a shift lead reports for their own units only (and
+    a notice for every unit, `kaikki`, only when every unit is theirs)."""
+    names = {u.code: u.name_sv if lang == "sv" else u.name for u in config.units}
+    names["kaikki"] = ALL_UNITS.get(lang, "kaikki")
+    mine = ", ".join(n for code, n in names.items() if code in units and code != "kaikki")
+    return msg(lang, "not_your_unit", unit=names.get(unit, unit), names=mine or "–")
 
 
 def day_end(day: date, tz: ZoneInfo) -> datetime:
