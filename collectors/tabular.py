@@ -8,6 +8,10 @@ records `{"unit", "profession", "planned", "present"}`. A source's `records` nam
 list is (a dotted path), `fields` renames fields (ours = theirs, dotted paths allowed), and
 `unit_map` maps their unit identifiers to unit codes. Records whose unit cannot be mapped, or
 whose numbers are not numbers, are counted in the source status, never fatal.
+
+A feed is never a spreadsheet: an .xlsx, .ods or .xls answer is refused as invalid data
+before any parser sees it (workbooks come in only through dashboard/workbook, whose reader
+guards against the files that can hurt it).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import httpx
 from collectors.base import InvalidData, SourceUnavailable
 from dashboard.config import Source
 from dashboard.readings import Reading
+from dashboard.workbook.guard import OLE_MAGIC
 
 # kind -> (default records path, {our field: metric or None for a key field})
 SHAPES: dict[str, tuple[str, dict[str, str | None]]] = {
@@ -37,6 +42,7 @@ SHAPES: dict[str, tuple[str, dict[str, str | None]]] = {
 }
 KEY_FIELD = {"queue": "queue", "callback": None, "staffing": "profession"}
 REQUIRED = {"queue": ("waiting",), "callback": ("pending",), "staffing": ("planned", "present")}
+SPREADSHEET_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", OLE_MAGIC)  # a zip (.xlsx, .ods) or OLE (.xls)
 
 
 def _dig(record: Any, path: str) -> Any:
@@ -85,6 +91,8 @@ class TabularCollector:
         return (self.source.format or ("csv" if path.suffix.lower() == ".csv" else "json")), data
 
     def records(self, fmt: str, data: bytes) -> list[Any]:
+        if data.startswith(SPREADSHEET_MAGIC):
+            raise InvalidData("the feed is a spreadsheet (.xlsx, .ods or .xls): give it as CSV or JSON")
         if fmt == "csv":
             text = data.decode("utf-8-sig")
             try:
