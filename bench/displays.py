@@ -16,7 +16,9 @@ body): the page's load (the document, its scripts and styles, /_dash-layout,
 own page's _dash-config), screen id and etag: one httpx.AsyncClient per screen (own cookie
 jar, own keep-alive HTTP/1.1 connections), all in one asyncio loop per load process. A
 screen loads like a cold-cache browser (the N loads spread evenly over 30 s: a deployment's
-reload, every screen within one heartbeat and the assets' new addresses uncached), then polls
+reload, every screen within one heartbeat and the assets' new addresses uncached) from a
+server started afresh after the capture (new processes: nothing the capture's page load
+filled in them is cached, as after a deployment; the data folder is new too), then polls
 every 2 s from a random offset (open loop: a tick is sent on time even when the previous
 answer is late) with its current etag, taking the new etag from a 200 answer (a 204 means
 unchanged); posts a heartbeat 1 s after load and every 30 s; and asks /ready when no poll
@@ -37,7 +39,10 @@ Measured, over --seconds (default 60) from 10 s after the last screen came up:
      machine, which all share its 2 cores with the server (a run is only as good as the
      machine was quiet: other_processes_cores says how quiet); the server's own p95 from its
      latency histogram (/metrics, bucket bound); and the server CPU of the loads (the cold
-     loads of all N screens, with the polls of those already up, divided by N)
+     loads of all N screens, with the polls of those already up, divided by N), the page
+     loads' p95 (all, and the first tenth of the screens: those that met the new processes)
+     and the load generator's cores and lag while the screens loaded (page load times are
+     the generator's too: one short of CPU answers its screens late)
   4. update cost beside a static response, with nothing else asking (after the load):
      one client, sequentially, K rounds of one poll of an unchanged model (a 204), one poll
      one change behind (a 200 with the changed elements: the notice's text), one GET of
@@ -163,7 +168,7 @@ class System:
 
     def _start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         # its own session (no signal to one reaches the other), and SIGTERM if the bench dies
-        with open(self.tmp / f"{name}.log", "wb") as log:
+        with open(self.tmp / f"{name}.log", "ab") as log:  # a restart's log follows on
             proc = subprocess.Popen(
                 [EXE, *args, "--config", str(EXAMPLE_CONFIG), "--data-dir", str(self.data)],
                 env=self.env,
@@ -189,6 +194,10 @@ class System:
             time.sleep(0.2)
         for m in TOKEN_LINE.finditer(self.log("demo")):
             self.tokens[m.group(3)] = m.group(4)
+        self.start_server()
+
+    def start_server(self) -> None:
+        """`ohjaustaulu serve`, until /health answers and its workers are up."""
         self.serve = self._start(
             "serve", "serve", "--workers", str(self.workers), "--port", str(self.port)
         )
@@ -203,6 +212,26 @@ class System:
             except OSError:
                 pass
             time.sleep(0.2)
+
+    def restart_server(self) -> None:
+        """Stop the server and start it again on the same data folder and port: new worker
+        processes, with nothing cached (what a deployment's screens reload against)."""
+        kids = self.server_processes()[1:]
+        self.serve.send_signal(signal.SIGTERM)
+        try:
+            self.serve.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.serve.kill()
+            self.serve.wait(timeout=5)
+        for kid in kids:
+            try:
+                kid.wait(timeout=5)
+            except psutil.TimeoutExpired:
+                kid.kill()
+            except psutil.Error:
+                pass
+        self.procs.remove(self.serve)
+        self.start_server()
 
     def page_url(self, display: str) -> str:
         return f"{self.url}/display/{display}?token={self.tokens[display]}"
@@ -515,7 +544,7 @@ class Screen:
                     )
             elif r["kind"] == "router":
                 self.etag = find_etag(answer.json())
-        self.run.load_times.append(time.monotonic() - t0)
+        self.run.load_times.append((t0, time.monotonic() - t0))
         return self.etag is not None
 
     async def poll(self) -> None:
@@ -577,6 +606,7 @@ class Screen:
 
     async def live(self, start_at: float) -> None:
         await asyncio.sleep(max(0.0, start_at - time.monotonic()))
+        self.run.lags.append((start_at, time.monotonic() - start_at))  # a busy loop wakes late
         # like Chromium: at most 6 connections to a server, more requests wait for one
         limits = httpx.Limits(max_connections=6, max_keepalive_connections=6)
         timeout = httpx.Timeout(TIMEOUT_S, pool=None)
@@ -630,8 +660,8 @@ class Load:
         self.polls: list[tuple[float, float, bool]] = []  # sent at, latency, carried changes
         self.errors: list[tuple[str, str, float]] = []
         self.counts: dict[str, int] = {}
-        self.load_times: list[float] = []
-        self.lags: list[tuple[float, float]] = []  # how late each poll was sent
+        self.load_times: list[tuple[float, float]] = []  # started at, took
+        self.lags: list[tuple[float, float]] = []  # how late each poll and load was sent
         self.seen: list[tuple[float, dict[int, float]]] = []
 
     def error(self, kind: str, reason: str, at: float) -> None:
@@ -738,12 +768,16 @@ def run_load(
             pipes.append(here)
         loaders = [psutil.Process(w.pid) for w in workers]
         post_notice(system, 0)  # the notice is there from the start: later changes are edits
+        time.sleep(max(0.0, t0 - time.monotonic()))
+        loading = (cpu_seconds(loaders), time.monotonic())
         deadline = t0 + spread + 300
         while done.value < n:
             if time.monotonic() > deadline or not all(w.is_alive() for w in workers):
                 raise RuntimeError(f"only {done.value} of {n} screens loaded")
             time.sleep(0.2)
         all_loaded = time.monotonic()
+        # a load generator short of CPU makes slow page loads of its own: its cores meanwhile
+        load_cores_loading = (cpu_seconds(loaders) - loading[0]) / (all_loaded - loading[1])
         load_cpu = cpu_seconds(system.server_processes()) - load_cpu  # polls of the loaded too
         measure_from = all_loaded + 10.0
         measure_to = measure_from + seconds
@@ -789,6 +823,7 @@ def run_load(
     )
     polls = [p for r in results for p in r["polls"] if measure_from <= p[0] < measure_to]
     latencies = [p[1] for p in polls]
+    loads = sorted(t for r in results for t in r["load_times"])
     errors = [e for r in results for e in r["errors"]]  # the whole run, loads included
     counts: dict[str, int] = {}
     for r in results:
@@ -824,7 +859,9 @@ def run_load(
         "changes_not_delivered": float(missed),
         "change_to_screen_p50_s": pct(delays, 0.50),
         "change_to_screen_p95_s": pct(delays, 0.95),
-        "page_load_p95_s": pct([t for r in results for t in r["load_times"]], 0.95),
+        "page_load_p95_s": pct([took for _, took in loads], 0.95),
+        # the first tenth of the screens: what met the new processes' empty caches
+        "page_load_first_tenth_p95_s": pct([took for _, took in loads[: max(1, n // 10)]], 0.95),
         "all_loaded_after_s": all_loaded - t0,
         "server_cpu_per_page_load_s": load_cpu / n,
         "server_cores_used": server_cores,
@@ -833,6 +870,11 @@ def run_load(
         "redis_cores_used": redis_cores,
         "demo_collectors_cores_used": demo_cores,
         "load_generator_cores_used": load_cores,
+        "load_generator_cores_while_loading": load_cores_loading,
+        # how late the screens began their loads: a generator short of CPU shows here
+        "load_generator_lag_while_loading_p95_s": pct(
+            [lag for r in results for at, lag in r["lags"] if at < all_loaded], 0.95
+        ),
         "load_generator_lag_p95_s": pct(
             [lag for r in results for at, lag in r["lags"] if measure_from <= at < measure_to], 0.95
         ),
@@ -841,7 +883,11 @@ def run_load(
     }
     print(
         f"  N={n} ({procs} load process{'es' if procs > 1 else ''}): all loaded after "
-        f"{all_loaded - t0:.0f} s; {len(polls)} polls in {seconds:.0f} s, p50 "
+        f"{all_loaded - t0:.0f} s, page load p95 {out['page_load_p95_s']:.2f} s (first tenth "
+        f"{out['page_load_first_tenth_p95_s']:.2f} s), server CPU per page load "
+        f"{out['server_cpu_per_page_load_s']:.3f} s, load generator {load_cores_loading:.2f} "
+        f"cores meanwhile (p95 lag {out['load_generator_lag_while_loading_p95_s']:.2f} s); "
+        f"{len(polls)} polls in {seconds:.0f} s, p50 "
         f"{out['update_p50_s'] * 1000:.0f} ms, p95 {out['update_p95_s'] * 1000:.0f} ms, max "
         f"{out['update_max_s'] * 1000:.0f} ms, {len(errors)} errors, {missed} of "
         f"{len(delays) + missed} changes not delivered; cores: server {server_cores:.2f} ("
@@ -1027,6 +1073,9 @@ def main() -> int:
             f"poll {len(cap['poll']['body'])} B, heartbeat {len(cap['heartbeat']['body'])} B",
             flush=True,
         )
+        # the capture's page load has filled the server's caches (static files, models,
+        # Dash's first requests): the screens load against new processes, as after a deployment
+        system.restart_server()
         procs = args.load_processes or min(2, math.ceil(args.displays / 300))
         results = run_load(system, cap, args.displays, args.seconds, procs)
         if args.ramp:
