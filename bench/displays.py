@@ -611,7 +611,7 @@ class Screen:
         limits = httpx.Limits(max_connections=6, max_keepalive_connections=6)
         timeout = httpx.Timeout(TIMEOUT_S, pool=None)
         async with httpx.AsyncClient(
-            base_url=self.run.url, limits=limits, timeout=timeout
+            base_url=self.run.url, limits=limits, timeout=timeout, verify=self.run.tls
         ) as client:
             self.client = client
             ok = await self.load()
@@ -657,6 +657,11 @@ class Load:
 
     def __init__(self, url: str, done: Any, stop_at: Any):
         self.url, self.done, self.stop_at = url, done, stop_at
+        # one TLS context for every screen of the process (the server is plain HTTP anyway):
+        # a client of its own would load the CA bundle, 30–40 ms of CPU in this one loop per
+        # screen — at 10 loads a second a third of a core, and the screens' load times grew
+        # with the generator's backlog (page load p95 5–19 s), not with the server's
+        self.tls = httpx.create_ssl_context()
         self.polls: list[tuple[float, float, bool]] = []  # sent at, latency, carried changes
         self.errors: list[tuple[str, str, float]] = []
         self.counts: dict[str, int] = {}
