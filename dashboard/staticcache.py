@@ -8,10 +8,15 @@ them again for every request: 0.11–0.14 s of CPU per page load, and a deployme
 screen reloads within a heartbeat) queued the polls of hundreds of screens behind it
 (bench/displays.py). This layer keeps the first complete answer of such an address, per
 encoding, and gives the same bytes to every later request.
+
+One request per address and encoding makes that answer: others asking for it meanwhile wait
+for it instead of each compressing the same bundle (a fresh worker's first screens all ask at
+once).
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 VERSIONED = ("/_dash-component-suites/",)
@@ -23,6 +28,8 @@ class StaticCache:
         self.app = app
         self.kept: dict[tuple[str, bytes, bool], tuple[int, list[tuple[bytes, bytes]], bytes]] = {}
         self.size = 0
+        # the addresses being answered now: later askers wait for that answer
+        self.making: dict[tuple[str, bytes, bool], asyncio.Event] = {}
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] != "GET" or not _versioned(scope):
@@ -30,12 +37,26 @@ class StaticCache:
             return
         gzip = any(k == b"accept-encoding" and b"gzip" in v for k, v in scope.get("headers") or [])
         key = (scope["path"], scope.get("query_string", b""), gzip)
+        made = self.making.get(key)
+        if made is not None:
+            await made.wait()  # the answer another request is making
         hit = self.kept.get(key)
         if hit is not None:
             status, headers, body = hit
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": body})
             return
+        if made is not None:  # that answer could not be kept (an error, a cookie): our own
+            await self.app(scope, receive, send)
+            return
+        made = self.making[key] = asyncio.Event()
+        try:
+            await self._make(key, made, scope, receive, send)
+        finally:
+            self._release(key, made)
+
+    async def _make(self, key: tuple[str, bytes, bool], made: asyncio.Event,
+                    scope: dict[str, Any], receive: Any, send: Any) -> None:
         start: dict[str, Any] = {}
         chunks: list[bytes] = []
 
@@ -46,9 +67,15 @@ class StaticCache:
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body"):
                     self._remember(key, start, b"".join(chunks))
+                    self._release(key, made)  # the others need not wait for our client
             await send(message)
 
         await self.app(scope, receive, keep)
+
+    def _release(self, key: tuple[str, bytes, bool], made: asyncio.Event) -> None:
+        if self.making.get(key) is made:
+            del self.making[key]
+        made.set()
 
     def _remember(self, key: tuple[str, bytes, bool], start: dict[str, Any], body: bytes) -> None:
         headers = list(start.get("headers") or [])
