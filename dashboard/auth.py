@@ -337,7 +337,12 @@ class Auth:
             if not wait and not self.store.login_rate_ok(GLOBAL_ATTEMPTS_PER_SECOND):
                 wait = 1  # the whole site's sign-ins are at their bounded rate: try again in a second
             if wait:
-                self.store.count_login_refusal(f"pair:{name}|{address}", FAILURE_WINDOW)
+                refused = self.store.count_login_refusal(f"pair:{name}|{address}", FAILURE_WINDOW)
+                if refused in (1, 10, 100, 1000, 10_000):
+                    # in aggregate: a row at the first refusal and at each tenfold, the total at
+                    # the next real attempt — a handful of rows however long the hammering
+                    audit.record(self.history, name or "?", "login-throttled",
+                                 {"address": address, "refused_so_far": refused})
                 return HTMLResponse(_login_page(cookie, target, f"Liian monta virheellistä yritystä: odota {wait} s.", self.oidc_button),
                                     status_code=429, headers={"Retry-After": str(wait)})
             self._report_refused(name, address)

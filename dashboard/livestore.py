@@ -432,12 +432,14 @@ class LiveStore:
         self.r.srem(index, *ids)
         return alive
 
-    def count_login_refusal(self, who: str, window_seconds: int) -> None:
+    def count_login_refusal(self, who: str, window_seconds: int) -> int:
+        """One more attempt refused unheard for `who`; how many since the last look."""
         key = self.k("login-refused", who)
         pipe = self.r.pipeline(transaction=True)
         pipe.incr(key)
         pipe.expire(key, window_seconds)
-        pipe.execute()
+        count, _ = pipe.execute()
+        return int(count)
 
     def take_login_refusals(self, who: str) -> int:
         """Attempts refused unheard for `who` since the last look (and forget them)."""
