@@ -166,8 +166,8 @@ def poll_all_once(config: Config, store: LiveStore, history: History, data_dir: 
         if source.kind == "workbook":
             # once: a file is imported now, without waiting for it to settle
             watcher = FolderWatcher(source, config, store, history, data_dir)
-            watcher.poll()
-            reports = watcher.poll()
+            # the first look imports a file that has already settled, the second one seen just now
+            reports = watcher.poll() + watcher.poll()
             bad = [r for r in reports if r.errors]
             results[source.name] = PollResult(ok=not bad, items=len(reports),
                                               changed=sum(r.applied for r in reports),

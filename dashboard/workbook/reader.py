@@ -56,8 +56,11 @@ def read(data: bytes) -> RawWorkbook:
 def _native(data: bytes) -> dict[str, list[list[Any]]]:
     command = [sys.executable, "-I", "-S", str(NATIVE), str(READ_MEMORY), str(READ_SECONDS + 5), LIBRARY]
     with _slots:
-        child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                 stderr=subprocess.DEVNULL)
+        try:
+            child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL)
+        except OSError as err:  # no memory or processes left to start the reader: a refusal too
+            raise Unreadable("read_crashed", detail=f"ei käynnisty ({err.strerror or err})") from None
         try:
             out, _ = child.communicate(data, timeout=READ_SECONDS)
         except subprocess.TimeoutExpired:
