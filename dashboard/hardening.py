@@ -19,9 +19,12 @@ HTTP middleware never sees, authenticated and bound to the one display it may st
 from __future__ import annotations
 
 import json
+import time
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import urlparse
+
+import anyio
 
 from dashboard.access import BadCallback, check_callback, current, may, parse_json
 from dashboard.auth import DISPLAY_COOKIE, SESSION_COOKIE, Auth, _digest
@@ -31,6 +34,7 @@ SIGNED_IN_MAX = 32 * 2**20  # a 20 MB workbook, base64 in Dash's JSON, and some
 WS_MESSAGE_MAX = 64 * 1024
 WS_PATH = "/_dash-ws-callback"
 STATIC = ("/_dash-component-suites/", "/assets/")
+RECHECK_SECONDS = 30.0  # an open stream asks again whether its token or session holds
 
 
 def content_security_policy(script_hashes: list[str]) -> str:
@@ -132,9 +136,31 @@ class Hardening:
             return
         auth = self.auth
         closed = False
+        checked_at = time.monotonic()
+
+        async def still_holds() -> bool:
+            """Does the token or session the socket opened with still hold?"""
+            nonlocal checked_at
+            checked_at = time.monotonic()
+            now = await anyio.to_thread.run_sync(auth.principal_of, session_id, display_token)
+            return now is not None and now.user == p.user and now.display == p.display
+
+        async def close(reason: str) -> None:
+            nonlocal closed
+            closed = True
+            await send({"type": "websocket.close", "code": 4003, "reason": reason[:120]})
+
+        async def guarded_send(message: dict[str, Any]) -> None:
+            # a stream whose client never speaks is checked as it is sent, every RECHECK s
+            if message["type"] == "websocket.send":
+                if closed:
+                    return
+                if time.monotonic() - checked_at > RECHECK_SECONDS and not await still_holds():
+                    await close("tunnus ei ole enää voimassa")
+                    return
+            await send(message)
 
         async def checked() -> dict[str, Any]:
-            nonlocal closed
             message: dict[str, Any] = await receive()
             if message["type"] != "websocket.receive" or closed:
                 return message
@@ -142,8 +168,7 @@ class Hardening:
             problem = None
             # every message (the client's heartbeat comes every 30 s) asks again whether the
             # token or session still holds: a revoked screen or an ended session stops streaming
-            now = auth.principal_of(session_id, display_token)
-            if now is None or now.user != p.user or now.display != p.display:
+            if not await still_holds():
                 problem = "tunnus ei ole enää voimassa"
             elif len(raw) > WS_MESSAGE_MAX:
                 problem = "message too large"
@@ -164,13 +189,12 @@ class Hardening:
                     problem = str(err)
             if problem is None:
                 return message
-            closed = True
-            await send({"type": "websocket.close", "code": 4003, "reason": problem[:120]})
+            await close(problem)
             return {"type": "websocket.disconnect", "code": 4003}
 
         token = current.set(p)
         try:
-            await self.app(scope, checked, send)
+            await self.app(scope, checked, guarded_send)
         finally:
             current.reset(token)
 

@@ -93,3 +93,46 @@ def test_an_ended_session_stops_streaming(push_demo: Demo):
             messages(sock, 5)
             raise AssertionError("still streaming after the session ended")
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4003
+
+
+def test_a_silent_stream_is_closed_when_its_session_ends(backend, config, monkeypatch):  # type: ignore[no-untyped-def]
+    """A hostile client that never speaks is checked as its stream is sent (every
+    RECHECK_SECONDS; shortened here), in process with Starlette's websocket test client."""
+    import secrets
+    from datetime import datetime
+
+    from starlette.testclient import TestClient
+    from starlette.websockets import WebSocketDisconnect
+
+    from dashboard import hardening
+    from dashboard.app import asgi, create_app
+    from dashboard.auth import _digest
+    from dashboard.readings import Reading
+    from tests.test_fastpoll import request_stop_watch
+
+    monkeypatch.setattr(hardening, "RECHECK_SECONDS", 0.3)
+    pushed = config.model_copy(update={"site": config.site.model_copy(update={"updates": "push"})})
+    app = create_app(pushed, backend.store, backend.history, backend.data_dir)
+    request_stop_watch(app)
+    sid = secrets.token_urlsafe(16)
+    backend.store.put_session(_digest(sid), {"user": "hiljainen", "role": "manager", "units": "[]", "csrf": "c"}, 600)
+    with TestClient(asgi(app)) as client:
+        client.cookies.set("ohjaustaulu_session", sid)
+        with client.websocket_connect("/_dash-ws-callback", headers={"Origin": "http://testserver"}) as sock:
+            body = {"output": next(k for k, v in app.callback_map.items() if v.get("no_output")),
+                    "inputs": [{"id": "stream", "property": "n_intervals", "value": 1}],
+                    "changedPropIds": ["stream.n_intervals"],
+                    "state": [{"id": "display-id", "property": "data", "value": "johto"},
+                              {"id": "model-etag", "property": "data", "value": ""}]}
+            sock.send_text(json.dumps({"type": "callback_request", "requestId": "1", "rendererId": "r",
+                                       "payload": body}))
+            assert "model-etag" in sock.receive_text()  # the control: it streams
+            assert backend.store.end_sessions("hiljainen") == 1
+            time.sleep(0.4)
+            now = datetime.now().astimezone()
+            backend.store.write_readings("demo-jonot", [Reading("queue.waiting", "vastaanotto", "Päivystys", 7, now,
+                                                                "demo-jonot")], {"state": "ok"})
+            with pytest.raises(WebSocketDisconnect) as gone:
+                for _ in range(20):
+                    sock.receive_text()
+            assert gone.value.code == 4003
