@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -54,14 +55,14 @@ def _dig(record: Any, path: str) -> Any:
 
 
 def _number(value: Any) -> float | None:
+    """A finite number, or None (an infinity or NaN from a feed is no figure)."""
     if isinstance(value, bool) or value is None or value == "":
         return None
-    if isinstance(value, (int, float)):
-        return float(value)
     try:
-        return float(str(value).strip().replace(",", "."))
-    except ValueError:
+        number = float(value) if isinstance(value, (int, float)) else float(str(value).strip().replace(",", "."))
+    except (ValueError, OverflowError):
         return None
+    return number if math.isfinite(number) else None
 
 
 class TabularCollector:

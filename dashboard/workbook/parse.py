@@ -4,6 +4,7 @@ expected, in the user's language. Nothing is applied here."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -237,12 +238,17 @@ def _number(raw: Any, kind: str) -> float:
     if isinstance(raw, bool):
         raise Bad(kind)
     if isinstance(raw, (int, float)):
+        if not math.isfinite(float(raw)):
+            raise Bad(kind)
         return float(raw)
     text = str(raw).strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
         raise Bad(kind) from None
+    if not math.isfinite(number):  # "inf", "nan", 1e999: no figure
+        raise Bad(kind)
+    return number
 
 
 _DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})\.?$")
