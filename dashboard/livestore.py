@@ -434,12 +434,7 @@ class LiveStore:
 
     def count_login_refusal(self, who: str, window_seconds: int) -> int:
         """One more attempt refused unheard for `who`; how many since the last look."""
-        key = self.k("login-refused", who)
-        pipe = self.r.pipeline(transaction=True)
-        pipe.incr(key)
-        pipe.expire(key, window_seconds)
-        count, _ = pipe.execute()
-        return int(count)
+        return self._count(self.k("login-refused", who), window_seconds)
 
     def take_login_refusals(self, who: str) -> int:
         """Attempts refused unheard for `who` since the last look (and forget them)."""
@@ -451,12 +446,7 @@ class LiveStore:
 
     def login_rate_ok(self, per_second: int) -> bool:
         """One more sign-in attempt this second, if the site's bounded rate allows it."""
-        key = self.k("login-rate", str(int(time.time())))
-        pipe = self.r.pipeline(transaction=True)
-        pipe.incr(key)
-        pipe.expire(key, 2)
-        count, _ = pipe.execute()
-        return int(count) <= per_second
+        return self._count(self.k("login-rate", str(int(time.time()))), 2) <= per_second
 
     def failed_logins(self, who: str) -> int:
         return int(self.r.get(self.k("login-failures", who)) or 0)
@@ -464,10 +454,13 @@ class LiveStore:
     def fail_login(self, who: str, window_seconds: int) -> int:
         """Count one more failed sign-in for `who` (a name or an address); the count is
         forgotten `window_seconds` after the last failure."""
-        key = self.k("login-failures", who)
+        return self._count(self.k("login-failures", who), window_seconds)
+
+    def _count(self, key: str, expire_seconds: int) -> int:
+        """One more in the counter `key`, forgotten `expire_seconds` after its last count."""
         pipe = self.r.pipeline(transaction=True)
         pipe.incr(key)
-        pipe.expire(key, window_seconds)
+        pipe.expire(key, expire_seconds)
         count, _ = pipe.execute()
         return int(count)
 

@@ -7,18 +7,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.browser.conftest import Demo, fast_config, start_demo, stop_demo
-from tests.conftest import BACKENDS, close_backend, make_backend
-
-
-@pytest.fixture(scope="session", params=BACKENDS)
-def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    root = tmp_path_factory.mktemp(f"attack-{request.param}")
-    backend = make_backend(request.param, root / "data")
-    d = start_demo(backend, fast_config(root / "site.toml"))
-    yield d
-    stop_demo(d)
-    close_backend(backend)
+from tests.browser.conftest import (
+    Demo,
+    demo,  # noqa: F401 (the same demo, per backend)
+    fast_config,
+    start_demo,
+    stop_demo,
+)
+from tests.conftest import close_backend, make_backend
 
 
 @pytest.fixture(scope="session")
