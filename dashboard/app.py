@@ -116,7 +116,7 @@ def create_app(config: Config, store: LiveStore, history: History | None,
         # a screen speaks for its own display, and for a screen id no other token holds
         p = access.require("heartbeat", beat.display)
         claim = f"token:{p.token}" if p.display else f"user:{p.name}"
-        held = await asyncio.to_thread(screen_claim, store, history, beat.screen)
+        held = await asyncio.to_thread(screen_claim, store, history, beat.screen, claim)
         if held is not None and held != claim:
             return JSONResponse({"error": f"heartbeat: screen {beat.screen!r} belongs to another display token"},
                                 status_code=409)
@@ -128,7 +128,7 @@ def create_app(config: Config, store: LiveStore, history: History | None,
     @server.get("/api/screens/{screen}")
     def screen_status(screen: str) -> JSONResponse:
         """One screen's last heartbeat, for the kiosk watchdog on the screen's computer."""
-        beat = next((b for b in store.screens() if b["screen"] == screen), None)
+        beat = store.screen(screen)
         if beat is None:
             return JSONResponse({"error": f"no heartbeat from screen {screen!r}"}, status_code=404)
         age = datetime.now(UTC).timestamp() - float(beat["seen_at_epoch"])
@@ -162,13 +162,14 @@ def asgi(app: dash.Dash) -> Any:
     return RequestMetrics(Hardening(StaticCache(inner), auth, app.server.state.script_hashes))
 
 
-def screen_claim(store: LiveStore, history: History | None, screen: str) -> str | None:
+def screen_claim(store: LiveStore, history: History | None, screen: str, asking: str) -> str | None:
     """Who holds a screen id: the display token (digest) or person of its heartbeats, while
-    that token is valid. A screen whose token was revoked may be taken by its new one."""
-    beat = next((b for b in store.screens() if b["screen"] == screen), None)
+    that token is valid. A screen whose token was revoked may be taken by its new one. (The
+    database is asked only when someone other than the holder asks.)"""
+    beat = store.screen(screen)
     claim = beat.get("claim") if beat else None
-    if not isinstance(claim, str):
-        return None
+    if not isinstance(claim, str) or claim == asking:
+        return claim if isinstance(claim, str) else None
     if claim.startswith("token:") and history is not None:
         from dashboard.accounts import token_digest_valid
 

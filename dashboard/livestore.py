@@ -349,6 +349,11 @@ class LiveStore:
         pipe.zremrangebyscore(self.k("screens-seen"), "-inf", stale)
         pipe.execute()
 
+    def screen(self, screen: str) -> dict[str, Any] | None:
+        """One screen's last heartbeat (one field of the hash, not all of them)."""
+        raw = self.r.hget(self.k("screens"), screen)
+        return json.loads(raw) if raw is not None else None
+
     def screens(self) -> list[dict[str, Any]]:
         return [json.loads(v) for v in self.r.hvals(self.k("screens"))]
 
