@@ -26,7 +26,7 @@ from urllib.parse import urlparse
 
 import anyio
 
-from dashboard.access import BadCallback, check_callback, current, may, parse_json
+from dashboard.access import BadCallback, check_callback, current, parse_json
 from dashboard.auth import DISPLAY_COOKIE, SESSION_COOKIE, Auth, _digest
 
 ANONYMOUS_MAX = 64 * 1024
@@ -179,11 +179,7 @@ class Hardening:
                         payload = msg.get("payload")
                         key = check_callback(auth.callback_map, payload)
                         need, display = auth.callback_needs(key, payload)
-                        if need == "display":
-                            allowed = may(p, "display:read", display)
-                        else:
-                            allowed = need != "public" and may(p, need)
-                        if not allowed:
+                        if need == "bad" or not auth.allows(p, need, display):  # as over HTTP
                             problem = "ei oikeutta"
                 except BadCallback as err:
                     problem = str(err)
