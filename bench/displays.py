@@ -224,12 +224,7 @@ class System:
             self.serve.kill()
             self.serve.wait(timeout=5)
         for kid in kids:
-            try:
-                kid.wait(timeout=5)
-            except psutil.TimeoutExpired:
-                kid.kill()
-            except psutil.Error:
-                pass
+            _reap(kid)
         self.procs.remove(self.serve)
         self.start_server()
 
@@ -290,12 +285,7 @@ class System:
 
             embedded.stop(self.data)  # this data folder's own live store only
         if redis_proc is not None:
-            try:
-                redis_proc.wait(timeout=5)
-            except psutil.TimeoutExpired:
-                redis_proc.kill()
-            except psutil.Error:
-                pass
+            _reap(redis_proc)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
@@ -1104,5 +1094,16 @@ def main() -> int:
     return report("Displays under load (issue 7)", results, TARGETS, BASELINE, args.save_baseline)
 
 
+def _reap(proc: psutil.Process) -> None:
+    """Wait a little for a process to end, then kill it; one already gone is fine."""
+    try:
+        proc.wait(timeout=5)
+    except psutil.TimeoutExpired:
+        proc.kill()
+    except psutil.Error:
+        pass
+
+
 if __name__ == "__main__":
     sys.exit(main())
+

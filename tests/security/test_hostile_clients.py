@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import Demo, http_client
+from tests.test_fastpoll import poll_body
 
 HTML = {"Accept": "text/html"}
 SECRET_WORDS = ("Tapahtumaloki", "Käyttäjät", "yllapito")  # on /admin only
@@ -61,13 +62,8 @@ def router(pathname: str, search: str = "") -> dict[str, Any]:
 
 
 def poll(display: str, etag: str = "") -> dict[str, Any]:
-    return {"output": "..board.children...board-changes.data...model-etag.data..",
-            "outputs": [{"id": "board", "property": "children"}, {"id": "board-changes", "property": "data"},
-                        {"id": "model-etag", "property": "data"}],
-            "inputs": [{"id": "tick", "property": "n_intervals", "value": 1}],
-            "changedPropIds": ["tick.n_intervals"],
-            "state": [{"id": "display-id", "property": "data", "value": display},
-                      {"id": "model-etag", "property": "data", "value": etag}]}
+    """The wall's poll, as dash-renderer sends it (the fast-poll tests' body)."""
+    return poll_body(display, etag)
 
 
 def post(client: httpx.Client, body: Any, raw: bytes | None = None) -> httpx.Response:
