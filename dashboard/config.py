@@ -74,6 +74,33 @@ class Unit(_Strict):
     code: Code
     name: str = Field(min_length=1)
     name_sv: str = Field(min_length=1)
+    # [start, end] clock hours (default: the site's), or "always": open around the clock
+    opening_hours: list[int] | Literal["always"] | None = None
+    # open on working days only (Mon–Fri less Finnish public holidays), or every day;
+    # a unit open "always" is open every day
+    open_days: Literal["working", "every"] = "working"
+
+
+@dataclass(frozen=True)
+class Hours:
+    """A unit's opening hours: from `start` to `end` o'clock (0–24), on working days only
+    unless `every_day`."""
+
+    start: int
+    end: int
+    every_day: bool
+
+    @property
+    def around_the_clock(self) -> bool:
+        return self.start == 0 and self.end == 24 and self.every_day
+
+    def spec(self) -> str:
+        """A stable text of the hours ("8-16/working", "0-24/every"): rollups record it."""
+        return f"{self.start}-{self.end}/{'every' if self.every_day else 'working'}"
+
+    def text(self) -> str:
+        """For people: "8–16", "0–24"."""
+        return f"{self.start}\u2013{self.end}"
 
 
 class Display(_Strict):
@@ -119,6 +146,12 @@ class Source(_Strict):
     format: Literal["json", "csv"] | None = None
     records: str | None = None
     fields: dict[str, str] = {}
+    # the secret of token_env goes as "Authorization: Bearer …", or as this header's value
+    token_header: str | None = None
+    # fhir: how far ahead free slots are looked for (T3 beyond it is "> N pv")
+    slot_horizon_days: int = Field(default=90, ge=1, le=400)
+    # fhir: a full (not incremental) poll at least this often, so deletions leave the figures
+    full_poll_minutes: int = Field(default=60, ge=1, le=1440)
 
 
 class Rule(_Strict):
@@ -127,6 +160,8 @@ class Rule(_Strict):
     below: float | None = None
     level: int = Field(ge=2, le=4)
     units: list[str] = []
+    # "open": evaluated during the unit's opening hours only; "always": around the clock
+    hours: Literal["open", "always"] = "open"
 
 
 class Escalation(_Strict):
@@ -173,6 +208,14 @@ class Config(_Strict):
             if d.id == display_id:
                 return d
         raise KeyError(display_id)
+
+    def hours(self, unit: str) -> Hours:
+        """The unit's opening hours (its own, else the site's)."""
+        u = next((x for x in self.units if x.code == unit), None)
+        spec = u.opening_hours if u is not None and u.opening_hours is not None else self.site.opening_hours
+        if spec == "always":
+            return Hours(0, 24, True)
+        return Hours(int(spec[0]), int(spec[1]), u is not None and u.open_days == "every")
 
     def source(self, name: str) -> Source:
         for s in self.sources:
@@ -271,6 +314,11 @@ def _cross_checks(cfg: Config) -> list[tuple[str, str]]:
     start, end = cfg.site.opening_hours
     if not 0 <= start < end <= 24:
         problems.append(("site.opening_hours", "must be [start, end] hours with start < end"))
+    for i, u in enumerate(cfg.units):
+        if isinstance(u.opening_hours, list) and (
+                len(u.opening_hours) != 2 or not 0 <= u.opening_hours[0] < u.opening_hours[1] <= 24):
+            problems.append((f"units[{i}].opening_hours",
+                             'must be [start, end] hours with start < end, or "always"'))
     return problems
 
 

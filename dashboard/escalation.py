@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from dashboard.config import Rule
+from dashboard.config import Config, Rule
 
 LEVEL_NAMES = {
     "fi": {1: "Normaali", 2: "Kohonnut", 3: "Korkea", 4: "Kriittinen"},
@@ -63,3 +64,31 @@ def evaluate(rules: list[Rule], tiles: list[dict[str, Any]], unit: str) -> Level
                 result.reasons.append(reason)
                 result.details.append(detail)
     return result
+
+
+def unit_levels(config: Config, tiles: list[dict[str, Any]], set_by_people: dict[str, dict[str, Any]],
+                now: datetime, units: list[str]) -> tuple[dict[str, Any], datetime | None]:
+    """The snapshot's "escalation" object for a display's units, and the next moment it
+    changes by itself (a shift lead's level ending), for the read model."""
+    next_change: datetime | None = None
+    units_level: dict[str, dict[str, Any]] = {}
+    for unit in units:
+        level = evaluate(config.escalation.rules, tiles, unit)
+        units_level[unit] = {"level": level.level, "reasons": level.reasons,
+                             "details": level.details, "source": "rules"}
+        manual = set_by_people.get(unit)
+        if manual:
+            until = datetime.fromisoformat(manual["valid_until"])
+            if now < until:
+                # a shift lead's level stands (until its end) whatever the rules say; the
+                # rules' own level is kept beside it
+                units_level[unit] = {"level": int(manual["level"]), "reasons": [manual["reason"]],
+                                     "details": [], "source": "manual", "by": manual["by"],
+                                     "at": manual["at"], "rules_level": level.level}
+                if next_change is None or until < next_change:
+                    next_change = until
+    escalation = {
+        "level": max((int(v["level"]) for v in units_level.values()), default=1),
+        "units": units_level,
+    }
+    return escalation, next_change

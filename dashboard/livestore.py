@@ -113,7 +113,7 @@ class LiveStore:
         changed = [
             rd for rd in readings
             if rd.ident not in old or old[rd.ident].value != rd.value
-            or old[rd.ident].valid_until != rd.valid_until
+            or old[rd.ident].valid_until != rd.valid_until or old[rd.ident].bound != rd.bound
         ]
         encoded: dict[Any, Any] = {rd.ident: rd.to_json() for rd in readings}
         pipe.multi()

@@ -8,6 +8,12 @@ class Metric:
     id: str
     keyed_by: str | None  # "queue", "profession", "resource" or None
     series: bool = False
+    # "gauge": a level that stands until it changes (its daily figure: the time-weighted
+    # mean over opening hours, beside the maximum and the value at closing);
+    # "today": a figure about today only (a plan, today's free slots), which ends with its
+    # day; "count": a running total of today, which ends with its day and whose daily
+    # figure is the day's total (its value at the day's end)
+    kind: str = "gauge"
 
 
 CATALOGUE: dict[str, Metric] = {
@@ -16,19 +22,22 @@ CATALOGUE: dict[str, Metric] = {
         Metric("queue.waiting", "queue"),
         Metric("queue.longest_wait_min", "queue"),
         Metric("queue.avg_wait_min", "queue"),
+        Metric("queue.called_last_hour", "queue"),
+        Metric("queue.points_open", "queue"),
+        Metric("queue.estimated_wait_min", "queue"),
         Metric("callback.pending", None),
         Metric("callback.oldest_min", None),
-        Metric("staff.planned", "profession"),
+        Metric("staff.planned", "profession", kind="today"),
         Metric("staff.present", "profession"),
-        Metric("appointments.free_today", "profession"),
+        Metric("appointments.free_today", "profession", kind="today"),
         Metric("appointments.free_3wd", "profession"),
         Metric("appointments.t3_days", "profession"),
         Metric("capacity.in_use", "resource"),
         Metric("capacity.total", "resource"),
-        Metric("flow.arrivals_today", None),
-        Metric("flow.arrivals_by_hour", None, series=True),
-        Metric("flow.completed_today", None),
-        Metric("flow.no_shows_today", None),
+        Metric("flow.arrivals_today", None, kind="count"),
+        Metric("flow.arrivals_by_hour", None, series=True, kind="today"),
+        Metric("flow.completed_today", None, kind="count"),
+        Metric("flow.no_shows_today", None, kind="count"),
     ]
 }
 
@@ -42,6 +51,8 @@ def normalise_key(key: str | None) -> str:
 # have their own words per language in dashboard/i18n.py.
 LABEL_FI: dict[str, str] = {
     "queue.waiting": "Jonossa", "queue.longest_wait_min": "Pisin odotus, min", "queue.avg_wait_min": "Keskim. odotus, min",
+    "queue.called_last_hour": "Kutsuttu viime tunnin aikana", "queue.points_open": "Palvelupisteitä auki",
+    "queue.estimated_wait_min": "Arvioitu odotus, min",
     "callback.pending": "Takaisinsoittoja odottaa", "callback.oldest_min": "Vanhin takaisinsoitto, min",
     "staff.present": "Henkilöstö paikalla", "staff.planned": "Henkilöstö suunniteltu",
     "appointments.free_today": "Vapaat ajat tänään", "appointments.free_3wd": "Vapaat ajat 3 arkipv",

@@ -23,6 +23,9 @@ class Reading:
     manual: bool = False
     entered_by: str | None = None
     valid_until: datetime | None = None
+    # "above": the value is a bound, the true figure lies beyond it (T3 past the look-ahead
+    # horizon: "> 90 pv")
+    bound: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "key", normalise_key(self.key))
@@ -48,6 +51,8 @@ class Reading:
             "entered_by": self.entered_by,
             "valid_until": self.valid_until.isoformat() if self.valid_until else None,
         }
+        if self.bound:
+            data["bound"] = self.bound
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod

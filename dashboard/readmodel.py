@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.clock import Clock
 from dashboard.config import Config, Display
-from dashboard.escalation import evaluate
+from dashboard.escalation import unit_levels
 from dashboard.freshness import UNAVAILABLE, choose, status_of
 from dashboard.history import History
 from dashboard.livestore import LiveStore
@@ -75,6 +75,8 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
             "updated_at": iso(reading.observed_at),
             "source": reading.source,
         }
+        if reading.bound:
+            tile["bound"] = reading.bound
         if reading.manual:
             tile["entered_by"] = reading.entered_by
             tile["valid_until"] = iso(reading.valid_until)
@@ -98,27 +100,9 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
     urgency = {"kiireellinen": 0, "tärkeä": 1}
     notices.sort(key=lambda n: (urgency.get(str(n["importance"]), 2), str(n["starts"])))
 
-    units_level: dict[str, dict[str, Any]] = {}
-    set_by_people = store.escalations()
-    for unit in display.units:
-        level = evaluate(config.escalation.rules, tiles, unit)
-        units_level[unit] = {"level": level.level, "reasons": level.reasons,
-                             "details": level.details, "source": "rules"}
-        manual = set_by_people.get(unit)
-        if manual:
-            until = datetime.fromisoformat(manual["valid_until"])
-            if now < until:
-                # a shift lead's level stands (until its end) whatever the rules say; the
-                # rules' own level is kept beside it
-                units_level[unit] = {"level": int(manual["level"]), "reasons": [manual["reason"]],
-                                     "details": [], "source": "manual", "by": manual["by"],
-                                     "at": manual["at"], "rules_level": level.level}
-                if next_change is None or until < next_change:
-                    next_change = until
-    escalation = {
-        "level": max((int(v["level"]) for v in units_level.values()), default=1),
-        "units": units_level,
-    }
+    escalation, changes_at = unit_levels(config, tiles, store.escalations(), now, display.units)
+    if changes_at is not None and (next_change is None or changes_at < next_change):
+        next_change = changes_at
 
     shown = [t for t in tiles if t["status"] != UNAVAILABLE]
     as_of: str | None = max((str(t["updated_at"]) for t in shown), default=None)
