@@ -6,6 +6,12 @@ stale        older than that, but from today: still shown, greyed, with its time
 unavailable  nothing from today (a value from yesterday is no value for "today").
 
 Never stored: the reader computes it, so a stopped source goes stale by itself.
+
+Which of several sources' readings of one metric, unit and key is shown (PRODUCT.md, "Every
+number on the wall carries its provenance"): a tablet correction while it is valid, whatever
+the feeds say (the shift lead knows the doctor went home; the staffing system learns it
+tomorrow); otherwise a fresh automatic reading; a valid workbook value fills in where a feed
+is absent or stale; otherwise the newest stale.
 """
 
 from __future__ import annotations
@@ -18,6 +24,9 @@ from dashboard.readings import Reading
 
 FRESH, STALE, UNAVAILABLE = "fresh", "stale", "unavailable"
 _RANK = {FRESH: 0, STALE: 1, UNAVAILABLE: 2}
+TABLET = "tabletti"  # the source of the shift lead's corrections (dashboard.shiftlead)
+
+Candidate = tuple[Reading, str]  # a reading and its status now
 
 
 def stale_after(poll_seconds: float) -> timedelta:
@@ -42,12 +51,32 @@ def status_of(
     return STALE, next_day
 
 
-def choose(candidates: list[tuple[Reading, str]]) -> tuple[Reading, str]:
-    """Precedence for one metric, unit and key across sources: a fresh automatic reading
-    wins; a fresh (valid) manual one fills in; otherwise the newest stale, then the newest
-    of what is left."""
+def is_correction(reading: Reading, status: str) -> bool:
+    """A tablet correction still within its valid-until: it overrides the other sources."""
+    return reading.manual and reading.source == TABLET and status == FRESH
 
-    def rank(item: tuple[Reading, str]) -> tuple[int, int, float]:
+
+def choose(candidates: list[Candidate]) -> Candidate:
+    """The reading shown for one metric, unit and key across sources: a valid tablet
+    correction; else a fresh automatic reading; a fresh (valid) manual one fills in;
+    otherwise the newest stale, then the newest of what is left."""
+    return resolve(candidates)[0]
+
+
+def resolve(candidates: list[Candidate]) -> tuple[Candidate, Candidate | None]:
+    """The reading shown, and — when that is a valid correction — what it overrides: the
+    reading the precedence would show without it, if that is from today (else None)."""
+    corrections = [c for c in candidates if is_correction(*c)]
+    others = [c for c in candidates if not is_correction(*c)]
+    if not corrections:
+        return _by_rank(others), None
+    shown = max(corrections, key=lambda c: c[0].observed_at)
+    under = _by_rank(others) if others else None
+    return shown, (under if under is not None and under[1] != UNAVAILABLE else None)
+
+
+def _by_rank(candidates: list[Candidate]) -> Candidate:
+    def rank(item: Candidate) -> tuple[int, int, float]:
         reading, status = item
         manual_first = 1 if reading.manual and status == FRESH else 0
         return (_RANK[status], manual_first, -reading.observed_at.timestamp())

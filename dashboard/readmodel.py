@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from dashboard.clock import Clock
 from dashboard.config import Config, Display
 from dashboard.escalation import unit_levels
-from dashboard.freshness import UNAVAILABLE, choose, status_of
+from dashboard.freshness import UNAVAILABLE, resolve, status_of
 from dashboard.history import History
 from dashboard.livestore import LiveStore
 from dashboard.metrics import CATALOGUE
@@ -62,7 +62,7 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
     tiles: list[dict[str, Any]] = []
     next_change: datetime | None = None
     for (metric, unit, key), options in candidates.items():
-        reading, status = choose([(rd, st) for rd, st, _ in options])
+        (reading, status), under = resolve([(rd, st) for rd, st, _ in options])
         for _rd, _st, changes_at in options:
             if changes_at and (next_change is None or changes_at < next_change):
                 next_change = changes_at
@@ -80,6 +80,9 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
         if reading.manual:
             tile["entered_by"] = reading.entered_by
             tile["valid_until"] = iso(reading.valid_until)
+        if under is not None:  # a tablet correction in force: what it overrides, for all to see
+            tile["corrects"] = {"value": under[0].value, "source": under[0].source, "status": under[1],
+                                "updated_at": iso(under[0].observed_at)}
         if metric == "flow.arrivals_by_hour":
             tile["typical"] = _typical(history, unit, now, config)
         tiles.append(tile)

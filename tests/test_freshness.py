@@ -1,7 +1,7 @@
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from dashboard.freshness import FRESH, STALE, UNAVAILABLE, choose, status_of
+from dashboard.freshness import FRESH, STALE, TABLET, UNAVAILABLE, choose, resolve, status_of
 from dashboard.readings import Reading
 
 TZ = ZoneInfo("Europe/Helsinki")
@@ -64,6 +64,62 @@ def test_a_reading_round_trips_through_json_field_for_field():
 
     r = Reading("flow.arrivals_by_hour", "u", "K", {"08": 3}, T0, "s", manual=True,
                 entered_by="anna", valid_until=T0 + timedelta(hours=1))
-    back = Reading.from_json(r.to_json())
-    assert back == r
-    assert {f.name for f in fields(Reading)} == set(__import__("json").loads(r.to_json()))
+    assert Reading.from_json(r.to_json()) == r
+    t3 = Reading("appointments.t3_days", "u", "lääkäri", 90, T0, "s", bound="above")
+    assert Reading.from_json(t3.to_json()) == t3
+    assert {f.name for f in fields(Reading)} == set(__import__("json").loads(t3.to_json()))
+
+
+def correction(at: datetime = T0, until: datetime = T0 + timedelta(hours=1), value: int = 3) -> Reading:
+    return Reading("queue.waiting", "vastaanotto", "Päivystys", value, at, TABLET, manual=True,
+                   entered_by="hoitaja1 (tabletti)", valid_until=until)
+
+
+def test_a_valid_tablet_correction_overrides_a_fresh_feed_and_says_what_it_overrides():
+    auto = reading(T0 + timedelta(minutes=5), source="jonot", value=11)  # newer than the correction
+    fix = correction(value=10)
+    (shown, status), under = resolve([(auto, FRESH), (fix, FRESH)])
+    assert (shown, status) == (fix, FRESH)
+    assert under == (auto, FRESH)
+    assert choose([(auto, FRESH), (fix, FRESH)])[0] is fix
+    # over a stale feed too, and then what it overrides is the stale value
+    assert resolve([(auto, STALE), (fix, FRESH)]) == ((fix, FRESH), (auto, STALE))
+
+
+def test_a_correction_overrides_only_while_valid_then_the_feed_shows_again():
+    until = T0 + timedelta(hours=1)
+    fix = correction(until=until)
+
+    def shown_at(now: datetime) -> tuple[Reading, str]:
+        auto = reading(now - timedelta(seconds=5), source="jonot", value=11)  # the feed keeps polling
+        candidates = [(rd, status_of(rd, now, 10, TZ)[0]) for rd in (auto, fix)]
+        return choose(candidates)
+
+    assert shown_at(until - timedelta(seconds=1))[0] is fix
+    after = shown_at(until)
+    assert (after[0].source, after[0].value, after[1]) == ("jonot", 11, FRESH)
+    assert resolve([(fix, STALE), (reading(until, source="jonot", value=11), FRESH)])[1] is None
+
+
+def test_a_workbook_value_still_yields_to_a_fresh_feed_even_beside_a_correction_elsewhere():
+    auto = reading(source="jonot", value=11)
+    workbook = reading(T0 + timedelta(minutes=1), manual=True, source="tyokirja",
+                       valid_until=T0 + timedelta(hours=8), value=7)
+    assert resolve([(workbook, FRESH), (auto, FRESH)]) == ((auto, FRESH), None)
+    # a correction overrides the workbook value as well; that is what it then corrects
+    fix = correction(value=6)
+    assert resolve([(workbook, FRESH), (fix, FRESH)]) == ((fix, FRESH), (workbook, FRESH))
+
+
+def test_only_the_tablets_manual_values_override():
+    auto = reading(source="jonot", value=11)
+    not_a_correction = reading(T0 + timedelta(minutes=1), manual=False, source=TABLET, value=3)
+    assert choose([(auto, FRESH), (not_a_correction, FRESH)])[0] is not_a_correction  # newest fresh
+    other_manual = reading(T0 + timedelta(minutes=1), manual=True, source="tabletti-2",
+                           valid_until=T0 + timedelta(hours=1), value=3)
+    assert choose([(auto, FRESH), (other_manual, FRESH)])[0] is auto
+
+
+def test_what_a_correction_overrides_is_never_yesterdays_value():
+    yesterday = reading(T0 - timedelta(days=1), source="jonot", value=11)
+    assert resolve([(yesterday, UNAVAILABLE), (correction(), FRESH)]) == ((correction(), FRESH), None)

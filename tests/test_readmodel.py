@@ -148,3 +148,60 @@ def test_snapshot_reports_each_sources_health(config: Config, store: LiveStore):
     assert sources["demo-henkilosto"]["state"] == "ok"
     assert sources["demo-henkilosto"]["last_success"] == T0.isoformat()
     assert sources["demo-henkilosto"]["items_read"] > 0 and sources["demo-henkilosto"]["items_unmapped"] == 0
+
+
+def staff_tile(data: dict, key: str = "sairaanhoitaja") -> dict:
+    return next(t for t in data["tiles"] if t["metric"] == "staff.present" and t["unit"] == "vastaanotto"
+                and t["key"] == key)
+
+
+def test_a_tablet_correction_overrides_a_fresh_feed_until_it_expires_and_says_what_it_corrects(
+        config: Config, store: LiveStore, history: History):
+    from dashboard.accounts import User
+    from dashboard.shiftlead import ShiftLead
+
+    display = config.display("vastaanotto-kaytava")
+    lead = ShiftLead(config, store, history, User("hoitaja1", "shift_lead", ("vastaanotto",)), "fi")
+    with time_machine.travel(T0, tick=False) as traveller:
+        poll_all(config, store, {"demo-henkilosto"})
+        fed = staff_tile(build(config, display, store, None).data)
+        assert fed["source"] == "demo-henkilosto" and "corrects" not in fed
+        lead.correct("vastaanotto", "staff.present", "Sairaanhoitaja", fed["value"] + 3, "1h")
+        traveller.shift(10)
+        poll_all(config, store, {"demo-henkilosto"})  # the feed is fresh, and newer than the correction
+        feed_now = next(rd for rd in store.all_readings()["demo-henkilosto"]
+                        if (rd.metric, rd.unit, rd.key) == ("staff.present", "vastaanotto", "sairaanhoitaja"))
+        shown = staff_tile(build(config, display, store, None).data)
+        assert (shown["value"], shown["source"], shown["status"]) == (fed["value"] + 3, "tabletti", "fresh")
+        assert shown["entered_by"] == "hoitaja1 (tabletti)"
+        assert datetime.fromisoformat(shown["valid_until"]) == T0 + timedelta(hours=1)
+        assert shown["corrects"] == {"value": feed_now.value, "source": "demo-henkilosto", "status": "fresh",
+                                     "updated_at": (T0 + timedelta(seconds=10)).isoformat()}
+        # the tiles beside it are the feed's, uncorrected
+        other = staff_tile(build(config, display, store, None).data, "lääkäri")
+        assert other["source"] == "demo-henkilosto" and "corrects" not in other
+        traveller.move_to(T0 + timedelta(hours=1))  # valid until then: the feed's value again
+        poll_all(config, store, {"demo-henkilosto"})
+        back = staff_tile(build(config, display, store, None).data)
+        assert (back["source"], back["status"], "corrects" in back) == ("demo-henkilosto", "fresh", False)
+
+
+def test_the_model_is_rebuilt_when_a_correction_runs_out(config: Config, store: LiveStore, history: History):
+    from dashboard.accounts import User
+    from dashboard.shiftlead import ShiftLead
+
+    cache = ModelCache(config, store, None)
+    lead = ShiftLead(config, store, history, User("hoitaja1", "shift_lead", ()), "fi")
+    with time_machine.travel(T0, tick=False) as traveller:
+        lead.correct("vastaanotto", "staff.present", "sairaanhoitaja", "10", "1h")
+        traveller.shift(60)
+        store.write_readings("henkilosto", [Reading("staff.present", "vastaanotto", "sairaanhoitaja", 11,
+                                                    T0 + timedelta(seconds=60), "henkilosto")], {"state": "ok"})
+        assert staff_tile(cache.get("vastaanotto-kaytava").data)["value"] == 10
+        traveller.move_to(T0 + timedelta(minutes=59, seconds=59))  # the feed is stale by now
+        assert staff_tile(cache.get("vastaanotto-kaytava").data)["value"] == 10
+        builds = cache.builds
+        traveller.move_to(T0 + timedelta(hours=1))  # no write at all: the model knows its end
+        tile = staff_tile(cache.get("vastaanotto-kaytava").data)  # the feed's, stale, newer than the correction
+        assert (tile["value"], tile["source"], "corrects" in tile) == (11, "henkilosto", False)
+        assert cache.builds == builds + 1
