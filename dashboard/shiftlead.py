@@ -1,5 +1,5 @@
-"""What a shift lead does from the tablet: correct a value, post, edit and end notices, set
-or confirm a unit's escalation level. Each is checked whole (every problem named, in the
+"""What a shift lead does from the tablet: correct a value or withdraw a correction, post,
+edit and end notices, set or confirm a unit's escalation level. Each is checked whole (every problem named, in the
 user's language), then applied to the live store at once (the walls see it at their next
 update), and written to the audit log with the value before and after.
 """
@@ -12,16 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
+import redis
+
 from dashboard import audit
 from dashboard.access import Principal, may
 from dashboard.accounts import User
 from dashboard.config import Config
+from dashboard.freshness import TABLET, choose, status_of
 from dashboard.history import History
-from dashboard.livestore import LiveStore
+from dashboard.livestore import HISTORY_MAXLEN, LiveStore
 from dashboard.metrics import CATALOGUE, normalise_key
 from dashboard.readings import Reading
 
-SOURCE = "tabletti"
+SOURCE = TABLET  # a valid correction overrides every other source (dashboard.freshness)
 MAX_VALUE = 100_000  # no queue, staff count or wait in a sote-centre is larger
 IMPORTANCE = ("info", "tärkeä", "kiireellinen")
 VALID_FOR = {"1h": timedelta(hours=1), "4h": timedelta(hours=4), "day": None}
@@ -31,19 +34,22 @@ MESSAGES = {
            "valid": "Voimassa: valitse luettelosta", "text": "Teksti: 1–200 merkkiä",
            "units": "Yksiköt: valitse vähintään yksi omista yksiköistäsi", "importance": "Tärkeys: info, tärkeä tai kiireellinen",
            "ends": "Päättyy: anna kellonaika muodossa 15.30, myöhemmin kuin nyt", "level": "Taso: 1–4",
-           "reason": "Perustelu: 3–200 merkkiä", "notice": "Tiedotetta ei löydy (se on ehkä jo päättynyt)"},
+           "reason": "Perustelu: 3–200 merkkiä", "notice": "Tiedotetta ei löydy (se on ehkä jo päättynyt)",
+           "correction": "Korjausta ei löydy (se on ehkä jo peruttu)"},
     "sv": {"unit": "Enhet: välj en av dina enheter", "metric": "Mätare: välj i listan",
            "key": "Precisering (kö, yrkesgrupp eller resurs) saknas", "value": "Värde: ange ett tal 0–100 000",
            "valid": "Giltig: välj i listan", "text": "Text: 1–200 tecken",
            "units": "Enheter: välj minst en av dina enheter", "importance": "Vikt: info, tärkeä eller kiireellinen",
            "ends": "Slutar: ange en tid som 15.30, senare än nu", "level": "Nivå: 1–4",
-           "reason": "Motivering: 3–200 tecken", "notice": "Meddelandet finns inte (det har kanske redan slutat)"},
+           "reason": "Motivering: 3–200 tecken", "notice": "Meddelandet finns inte (det har kanske redan slutat)",
+           "correction": "Korrigeringen finns inte (den har kanske redan återkallats)"},
     "en": {"unit": "Unit: choose one of your units", "metric": "Metric: choose from the list",
            "key": "Key (queue, profession or resource) missing", "value": "Value: give a number from 0 to 100,000",
            "valid": "Valid for: choose from the list", "text": "Text: 1–200 characters",
            "units": "Units: choose at least one of your units", "importance": "Importance: info, tärkeä or kiireellinen",
            "ends": "Ends: give a time such as 15.30, later than now", "level": "Level: 1–4",
-           "reason": "Reason: 3–200 characters", "notice": "No such notice (it may have ended already)"},
+           "reason": "Reason: 3–200 characters", "notice": "No such notice (it may have ended already)",
+           "correction": "No such correction (it may have been withdrawn already)"},
 }
 
 
@@ -113,6 +119,57 @@ class ShiftLead:
                      {"metric": metric, "unit": unit, "key": reading.key, "valid_until": until.isoformat()},
                      before=before, after=shown)
         return reading
+
+    def withdraw(self, unit: str, metric: str, key: str | None) -> tuple[Reading, dict[str, Any] | None]:
+        """Withdraw a correction at once: it leaves the live store, the value it overrode
+        shows again, and the history is told that nothing of the tablet's is in force from
+        now on (a reading without a value), so no rollup carries the correction on. Bound to
+        the person's units like a correction; audited with the value before and after.
+        Returns the withdrawn correction and what the walls show now (None: nothing)."""
+        if unit not in self.units():
+            raise Refused([self._say("unit")])
+        key = normalise_key(key)
+        ident = f"{metric}|{unit}|{key}"
+        hash_key, now = self.store.k("readings", SOURCE), self.now()
+        end = Reading(metric, unit, key, None, now, SOURCE, manual=True,  # type: ignore[arg-type]
+                      entered_by=f"{self.user.name} (tabletti, peruttu)")
+        for _attempt in range(10):  # another correction written meanwhile: look again
+            with self.store.r.pipeline(transaction=True) as pipe:
+                try:
+                    pipe.watch(hash_key)  # type: ignore[no-untyped-call]
+                    raw = pipe.hget(hash_key, ident)
+                    if raw is None:
+                        raise Refused([self._say("correction")])
+                    pipe.multi()
+                    pipe.hdel(hash_key, ident)
+                    pipe.xadd(self.store.k("history"), {"r": end.to_json()}, maxlen=HISTORY_MAXLEN)
+                    pipe.incr(self.store.k("version"))
+                    pipe.execute()
+                    break
+                except redis.WatchError:
+                    continue
+        else:
+            raise redis.WatchError(f"{ident}: the tablet's corrections kept changing")
+        self.store.r.publish(self.store.k("changes"), "1")
+        withdrawn, shown = Reading.from_json(raw), self._shown(metric, unit, key)
+        audit.record(self.history, self.user.name, "correction-withdraw",
+                     {"metric": metric, "unit": unit, "key": key},
+                     before={"value": withdrawn.value, "entered_by": withdrawn.entered_by,
+                             "valid_until": withdrawn.valid_until.isoformat() if withdrawn.valid_until else None},
+                     after=shown)
+        return withdrawn, shown
+
+    def _shown(self, metric: str, unit: str, key: str) -> Any:
+        """The value the walls show now for the figure, and its source (None: nothing)."""
+        now, polls = self.now(), {s.name: s.poll_seconds for s in self.config.sources}
+        found = [(rd, status_of(rd, now, polls.get(source, 60), self.config.tz)[0])
+                 for source, rds in self.store.all_readings().items() for rd in rds
+                 if (rd.metric, rd.unit, rd.key) == (metric, unit, key)]
+        if not found:
+            return None
+        rd, status = choose(found)
+        return {"value": rd.value, "source": rd.source, "status": status,
+                "observed_at": rd.observed_at.isoformat()}
 
     def _current(self, metric: str, unit: str, key: str) -> Any:
         found = None

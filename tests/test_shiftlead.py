@@ -123,3 +123,64 @@ def test_accounts_and_display_tokens(history: History):
         assert token not in str(conn.execute(text("SELECT * FROM display_tokens")).all())
     assert revoke_display_tokens(history, "aula") == 1
     assert display_of_token(history, token) is None
+
+
+def nurses(config: Config, store: LiveStore) -> dict:
+    data = build(config, config.display("vastaanotto-kaytava"), store, None).data
+    return next(t for t in data["tiles"] if (t["metric"], t["unit"], t["key"]) ==
+                ("staff.present", "vastaanotto", "sairaanhoitaja"))
+
+
+def feed(store: LiveStore, value: int, at: datetime) -> None:
+    from dashboard.readings import Reading
+
+    store.write_readings("demo-henkilosto", [Reading("staff.present", "vastaanotto", "sairaanhoitaja", value, at,
+                                                     "demo-henkilosto")], {"state": "ok"})
+
+
+def test_a_withdrawn_correction_leaves_at_once_and_the_feed_shows_again(config: Config, store: LiveStore,
+                                                                        history: History):
+    from collectors.historywriter import drain
+
+    sl = lead(config, store, history)
+    with time_machine.travel(T0, tick=False) as traveller:
+        feed(store, 11, T0)
+        sl.correct("vastaanotto", "staff.present", "sairaanhoitaja", "10", "day")
+        assert (nurses(config, store)["value"], nurses(config, store)["corrects"]["value"]) == (10, 11)
+        traveller.shift(5)
+        version = store.version()
+        withdrawn, shown = sl.withdraw("vastaanotto", "staff.present", " Sairaanhoitaja ")
+        assert store.version() > version  # the walls hear of it at once
+        assert (withdrawn.value, withdrawn.source) == (10, "tabletti")
+        assert shown == {"value": 11, "source": "demo-henkilosto", "status": "fresh", "observed_at": T0.isoformat()}
+        tile = nurses(config, store)
+        assert (tile["value"], tile["source"], "corrects" in tile) == (11, "demo-henkilosto", False)
+        assert all(rd.key != "sairaanhoitaja" for rd in store.all_readings().get("tabletti", []))
+        # twice: nothing left to withdraw, said so, and nothing more written
+        with pytest.raises(Refused) as err:
+            sl.withdraw("vastaanotto", "staff.present", "sairaanhoitaja")
+        assert err.value.problems == ["Korjausta ei löydy (se on ehkä jo peruttu)"]
+        # history: the correction, then its end — a change without a value, "nothing in force from here"
+        queued = [rd for _id, rd in store.history_batch(100) if rd.source == "tabletti"]
+        assert [(rd.value, rd.observed_at) for rd in queued] == [(10, T0), (None, T0 + timedelta(seconds=5))]
+        assert queued[1].ident == queued[0].ident
+    drain(store, history)
+    tablet_rows = [r for r in history.changes("staff.present", "vastaanotto") if r.source == "tabletti"]
+    assert [r.value for r in tablet_rows] == ["10", "null"]
+    withdrawal = audit.entries(history, action="correction-withdraw")
+    assert len(withdrawal) == 1 and withdrawal[0]["who"] == "hoitaja1"
+    assert withdrawal[0]["details"] == {"metric": "staff.present", "unit": "vastaanotto", "key": "sairaanhoitaja"}
+    assert withdrawal[0]["before"]["value"] == 10 and withdrawal[0]["after"]["value"] == 11
+
+
+def test_a_shift_lead_cannot_withdraw_another_units_correction(config: Config, store: LiveStore, history: History):
+    everyone = ShiftLead(config, store, history, User("koordinaattori", "shift_lead", ()), "fi")
+    with time_machine.travel(T0, tick=False):
+        everyone.correct("sosiaali", "staff.present", "sosiaalityöntekijä", "2", "4h")
+        with pytest.raises(Refused) as err:
+            lead(config, store, history).withdraw("sosiaali", "staff.present", "sosiaalityöntekijä")
+        assert err.value.problems == ["Yksikkö: valitse jokin omista yksiköistäsi"]
+        assert [rd.value for rd in store.all_readings()["tabletti"]] == [2]  # still in force
+        assert audit.entries(history, action="correction-withdraw") == []
+        everyone.withdraw("sosiaali", "staff.present", "sosiaalityöntekijä")  # the control
+        assert store.all_readings()["tabletti"] == []
