@@ -1,0 +1,151 @@
+"""The wait of a person joining a queue now, from what a queue system says of it.
+
+The wall used to show the mean wait of those called in the last hour. That figure ignores how
+many wait: with seven people ahead it read "alle 5 min" because the last hour's patients had
+come to an empty room. A person joining now is called after everyone ahead of them and then
+themselves, so their wait is the time the service points take to make that many calls:
+
+    wait ≈ (people ahead + 1) / calls per minute now
+
+where the rate of calls is the last hour's, scaled by the service points open now against
+those open during the hour (lunch halves the points, and with them the rate). The head of
+the queue has already waited `longest` minutes; an estimate under half of that is held up
+to it (the hour's calls may have outrun a queue that stalled since).
+
+The estimate is a point (rounded up to whole minutes) and a range [low, high] from the
+uncertainty of the rate: few calls in the hour, or points that changed within it, make it
+wide, and the wall shows it then. The queue system's own estimate is preferred where a feed
+sends one (the collector passes it through); this module is what we compute without one.
+
+bench/waits.py compares this with the old rule on a simulated day of a busy laboratory.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import pairwise
+
+HOUR = 60.0  # minutes: the window of `called_last_hour`
+Z = 1.28  # the rate's range: roughly its 80 % interval (a Poisson count's normal bound)
+MIN_WINDOW = 10.0  # minutes: a rate is never read from less than this
+FLOOR_SHARE = 0.5  # of the longest wait so far: the least a person joining is told
+CHANGED = 0.2  # points open now against the hour's mean: a change of a fifth or more
+WIDE_MIN, WIDE_SHARE = 10, 0.6  # a range this wide (minutes, or share of the point) is shown
+
+
+@dataclass(frozen=True)
+class Estimate:
+    minutes: int  # the point estimate, rounded up
+    low: int
+    high: int
+    wide: bool  # whether the range says more than the point (the wall shows it then)
+
+    @property
+    def range(self) -> tuple[int, int] | None:
+        return (self.low, self.high) if self.wide else None
+
+
+def _up(minutes: float) -> int:
+    # 0.0001 keeps 12.000000001 from floating-point noise at 12
+    return max(0, math.ceil(minutes - 1e-4))
+
+
+def _calls(called_last_hour: float, window: float, call_ages_min: Sequence[float] | None) -> float:
+    """Calls counted in the window: from the moments of the recent calls (minutes ago) where
+    the feed gives them, else the feed's count of the last hour."""
+    if call_ages_min is not None:
+        return float(sum(1 for age in call_ages_min if 0 <= age <= window))
+    return max(called_last_hour, 0.0)
+
+
+def estimate_wait(
+    waiting: float,
+    called_last_hour: float | None,
+    points_open: float | None = None,
+    longest_wait_min: float | None = None,
+    *,
+    points_last_hour: float | None = None,
+    window_min: float = HOUR,
+    call_ages_min: Sequence[float] | None = None,
+) -> Estimate | None:
+    """The wait of a person joining now (minutes), or None where it cannot be said: no rate
+    of calls known, or no service point open while people wait.
+
+    `points_last_hour` is the mean number of points open over the hour the calls were
+    counted in (where known; a change of points makes the range wide); `window_min` is how
+    much of that hour the queue was open (the first hour of the morning is shorter)."""
+    ahead = max(int(waiting), 0)
+    if points_open is not None and points_open <= 0:
+        return None if ahead else Estimate(0, 0, 0, False)  # nobody calls: no figure is honest
+    if called_last_hour is None and call_ages_min is None:
+        return None
+    window = max(min(window_min, HOUR), MIN_WINDOW)
+    calls = _calls(called_last_hour or 0.0, window, call_ages_min)
+    if calls <= 0:
+        return None if ahead else Estimate(0, 0, 0, False)  # no rate to read a wait from
+    scale = points_open / points_last_hour if points_open and points_last_hour else 1.0
+    changed = abs(scale - 1.0) >= CHANGED
+    # With nobody ahead a person joining is called at the next free point: half a gap
+    # between calls on average (none at all when a point stands idle).
+    needed = ahead + 1 if ahead else 0.5
+    # A count of calls is a Poisson figure, its range ±Z·√n. Where the points changed within
+    # the hour, the rate now lies between the hour's own and the one scaled to the points.
+    spread = Z * math.sqrt(calls)
+    rates = [max(calls - spread, 0.5) / window, (calls + spread + 1) / window]
+    rates = [r * s for r in rates for s in ({scale, 1.0} if changed else {scale})]
+    point = needed / (calls / window * scale)
+    low, high = needed / max(rates), needed / min(rates)
+    # In a steady queue a person joining waits about as long as the head of the queue has:
+    # an estimate under half of that says the hour's calls outran the queue (calls stalled
+    # behind long visits), so the longest wait so far holds the figure up.
+    if ahead and longest_wait_min:
+        floor = FLOOR_SHARE * longest_wait_min
+        point, high = max(point, floor), max(high, floor)
+    p, lo, hi = _up(point), _up(min(low, point)), _up(high)
+    wide = ahead > 0 and (changed or hi - lo >= max(WIDE_MIN, WIDE_SHARE * p))
+    return Estimate(p, lo, hi, wide)
+
+
+@dataclass
+class _Seen:
+    points: list[tuple[datetime, float]]  # (polled at, points open), the last hour's
+    idle_at: datetime | None = None  # last seen with nobody waiting and no call in the hour
+
+
+class QueueMemory:
+    """What a collector remembers of each queue between its polls, for the estimate: the
+    points open over the last hour (their mean against now's says whether they changed) and
+    when the queue was last idle (the morning's first hour of calls is shorter than an hour).
+
+    A collector that has just started remembers nothing: it takes the points as unchanged
+    and the hour as whole, which reads the rate low and the wait long, never short."""
+
+    def __init__(self) -> None:
+        self._queues: dict[tuple[str, str], _Seen] = {}
+
+    def estimate(self, key: tuple[str, str], now: datetime, waiting: float,
+                 called_last_hour: float | None, points_open: float | None,
+                 longest_wait_min: float | None) -> Estimate | None:
+        seen = self._queues.setdefault(key, _Seen([]))
+        hour_ago = now - timedelta(minutes=HOUR)
+        if points_open is not None:
+            seen.points = [(t, p) for t, p in seen.points if t > hour_ago] + [(now, points_open)]
+        if waiting <= 0 and not called_last_hour:
+            seen.idle_at = now
+        window = HOUR
+        if seen.idle_at is not None and seen.idle_at > hour_ago:
+            window = (now - seen.idle_at).total_seconds() / 60
+        return estimate_wait(waiting, called_last_hour, points_open, longest_wait_min,
+                             points_last_hour=_time_mean(seen.points, now), window_min=window)
+
+
+def _time_mean(samples: list[tuple[datetime, float]], now: datetime) -> float | None:
+    """The time-weighted mean of polled values, each standing until the next poll."""
+    if len(samples) < 2:
+        return samples[0][1] if samples else None
+    spans = [((b[0] - a[0]).total_seconds(), a[1]) for a, b in pairwise(samples)]
+    total = sum(s for s, _ in spans)
+    return sum(s * v for s, v in spans) / total if total > 0 else samples[-1][1]
