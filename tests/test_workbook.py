@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -222,3 +222,69 @@ def test_dry_run_checks_and_applies_nothing(backend: Backend, config: Config):
     report = run(backend, config, GOOD, dry_run=True)
     assert report.ok and not report.applied
     assert live(backend) == {} and backend.history.imports() == []
+
+
+def feed_and_correction(backend: Backend, config: Config, now: datetime) -> None:
+    """The staffing feed says 8 doctors, fresh, and 5 nurses, an hour old (stale); the shift
+    lead has corrected the laboratory's nurses to 2 on the tablet."""
+    from dashboard.accounts import User
+    from dashboard.readings import Reading
+    from dashboard.shiftlead import ShiftLead
+
+    backend.store.write_readings("demo-henkilosto", [
+        Reading("staff.present", "vastaanotto", "lääkäri", 8, now, "demo-henkilosto"),
+        Reading("staff.present", "vastaanotto", "sairaanhoitaja", 5, now - timedelta(hours=1), "demo-henkilosto"),
+    ], {"state": "ok"})
+    ShiftLead(config, backend.store, backend.history, User("hoitaja1", "shift_lead", ()), "fi").correct(
+        "laboratorio", "staff.present", "sairaanhoitaja", "2", "4h")
+
+
+SHADOWED_BOOK = {"Henkilöstö": [STAFF_HEAD, ["23.11.2026", "vastaanotto", "lääkäri", 8, 7],
+                                ["23.11.2026", "vastaanotto", "sairaanhoitaja", 6, 6],
+                                ["23.11.2026", "laboratorio", "sairaanhoitaja", 4, 3]]}
+
+
+def test_a_workbook_says_which_values_will_not_show_and_why(backend: Backend, config: Config):
+    feed_and_correction(backend, config, MONDAY)
+    report = run(backend, config, workbook(SHADOWED_BOOK))
+    assert report.ok and report.applied
+    assert report.warnings == [
+        "Henkilöstö rivi 2: lääkäri paikalla 7 ei näy seinällä: henkilöstöjärjestelmän tuore arvo 8 (klo 11.00) "
+        "on voimassa. Korjaa tabletilla, jos se on väärä.",
+        "Henkilöstö rivi 4: sairaanhoitaja paikalla 3 ei näy seinällä: tabletilla tehty korjaus 2 (hoitaja1, klo 11.00) "
+        "on voimassa klo 15.00 asti. Peru korjaus tabletilla, jos työkirjan arvo on oikea.",
+    ]
+    # independently: exactly the workbook's values that the wall does not show
+    tiles = build(config, config.display("vastaanotto-kaytava"), backend.store, backend.history).data["tiles"]
+    hidden = sorted((t["unit"], t["key"], t["value"]) for t in tiles
+                    if t["metric"] == "staff.present" and t["source"] != "tyokirja")
+    assert hidden == [("laboratorio", "sairaanhoitaja", 2), ("vastaanotto", "lääkäri", 8)]
+    shown = {(t["metric"], t["unit"], t["key"]): t["value"] for t in tiles if t["source"] == "tyokirja"}
+    assert shown[("staff.present", "vastaanotto", "sairaanhoitaja")] == 6  # fills in for the stale feed
+
+
+def test_the_shadow_warning_speaks_the_users_language(backend: Backend, config: Config):
+    feed_and_correction(backend, config, MONDAY)
+    report = run(backend, config, workbook(SHADOWED_BOOK), lang="sv")
+    assert report.warnings[0] == (
+        "Personal rad 2: lääkäri på plats 7 visas inte på väggen: personalsystemets färska värde 8 (kl. 11.00) "
+        "gäller. Korrigera på surfplattan om det är fel.")
+
+
+def test_import_json_warns_of_values_a_fresh_feed_shadows(backend: Backend, config: Config, tmp_path):  # type: ignore[no-untyped-def]
+    import json
+
+    from tests.conftest import EXAMPLE_CONFIG, cli
+
+    now = datetime.fromtimestamp(time_machine.escape_hatch.time.time(), TZ)  # the command runs in real time
+    feed_and_correction(backend, config, now)
+    path = tmp_path / "aamu.xlsx"
+    day = now.strftime("%d.%m.%Y")
+    path.write_bytes(workbook({"Henkilöstö": [STAFF_HEAD, [day, "vastaanotto", "lääkäri", 8, 7]]}))
+    result = cli("import", str(path), "--json", "--user", "anna", "--config", str(EXAMPLE_CONFIG),
+                 env=backend.cli_env())
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["applied"] and data["warnings"] == [
+        f"Henkilöstö rivi 2: lääkäri paikalla 7 ei näy seinällä: henkilöstöjärjestelmän tuore arvo 8 "
+        f"(klo {now:%H.%M}) on voimassa. Korjaa tabletilla, jos se on väärä."]

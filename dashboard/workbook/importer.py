@@ -21,7 +21,9 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from dashboard.config import Config
+from dashboard.freshness import FRESH, Candidate, is_correction, resolve, status_of
 from dashboard.history import AuditEntry, History, Import
+from dashboard.i18n import clock_time, number
 from dashboard.livestore import LiveStore
 from dashboard.readings import Reading
 from dashboard.workbook import reader
@@ -87,7 +89,8 @@ def import_bytes(
             "%d.%m.%Y %H.%M"), user=earlier.user))
         _record(history, report, filename, user, now, None, dry_run, action="import_repeat")
         return report
-    readings, notices = _to_live(parsed, config, lang, now, user, filename, sha, report)
+    readings, notices, origins = _to_live(parsed, config, lang, now, user, filename, sha, report)
+    report.warnings += _shadowed(readings, origins, config, store, now, lang)
     archived = _archive(data, filename, sha, data_dir)
     report.applied = True
     src = source_name(config)
@@ -124,17 +127,20 @@ def _unreadable(err: reader.Unreadable, filename: str, lang: str) -> Problem:
 
 
 def _to_live(parsed: Parsed, config: Config, lang: str, now: datetime, user: str, filename: str,
-             sha: str, report: Report) -> tuple[list[Reading], list[dict[str, Any]]]:
+             sha: str, report: Report) -> tuple[list[Reading], list[dict[str, Any]], dict[str, tuple[Row, str]]]:
     tz = config.tz
     src = source_name(config)
     readings: list[Reading] = []
     notices: list[dict[str, Any]] = []
+    origins: dict[str, tuple[Row, str]] = {}  # a reading's row and column, for what the report says of it
     who = f"{user} ({filename}, sha256:{sha[:12]})"  # provenance shown with the value
 
-    def add(metric: str, row: Row, key: str, value: Any, observed: datetime, until: datetime) -> None:
+    def add(metric: str, row: Row, key: str, column: str, observed: datetime, until: datetime) -> None:
+        value = row.values.get(column)
         if value is not None:
             readings.append(Reading(metric, row.values["unit"], key, value, observed, src,
                                     manual=True, entered_by=who, valid_until=until))
+            origins[readings[-1].ident] = (row, column)
 
     latest_queue: dict[tuple[str, str], Row] = {}
     for row in parsed.rows:
@@ -145,15 +151,15 @@ def _to_live(parsed: Parsed, config: Config, lang: str, now: datetime, user: str
             continue
         until = day_end(now.date(), tz)
         if row.sheet == "staffing":
-            add("staff.planned", row, v["profession"], v["planned"], now, until)
-            add("staff.present", row, v["profession"], v["present"], now, until)
+            add("staff.planned", row, v["profession"], "planned", now, until)
+            add("staff.present", row, v["profession"], "present", now, until)
         elif row.sheet == "appointments":
-            add("appointments.free_today", row, v["profession"], v["free_today"], now, until)
-            add("appointments.free_3wd", row, v["profession"], v["free_3wd"], now, until)
-            add("appointments.t3_days", row, v["profession"], v["t3_days"], now, until)
+            add("appointments.free_today", row, v["profession"], "free_today", now, until)
+            add("appointments.free_3wd", row, v["profession"], "free_3wd", now, until)
+            add("appointments.t3_days", row, v["profession"], "t3_days", now, until)
         elif row.sheet == "capacity":
-            add("capacity.in_use", row, v["resource"], v["in_use"], now, until)
-            add("capacity.total", row, v["resource"], v["total"], now, until)
+            add("capacity.in_use", row, v["resource"], "in_use", now, until)
+            add("capacity.total", row, v["resource"], "total", now, until)
         elif row.sheet == "queues":
             k = (v["unit"], v["queue"].lower())
             if k not in latest_queue or latest_queue[k].values["time"] < v["time"]:
@@ -168,10 +174,47 @@ def _to_live(parsed: Parsed, config: Config, lang: str, now: datetime, user: str
     for row in latest_queue.values():
         v = row.values
         at = datetime.combine(now.date(), v["time"], tzinfo=tz)
-        add("queue.waiting", row, v["queue"], v["waiting"], at, at + QUEUE_VALID)
-        add("queue.longest_wait_min", row, v["queue"], v["longest"], at, at + QUEUE_VALID)
-        add("queue.avg_wait_min", row, v["queue"], v.get("average"), at, at + QUEUE_VALID)
-    return readings, notices
+        add("queue.waiting", row, v["queue"], "waiting", at, at + QUEUE_VALID)
+        add("queue.longest_wait_min", row, v["queue"], "longest", at, at + QUEUE_VALID)
+        add("queue.avg_wait_min", row, v["queue"], "average", at, at + QUEUE_VALID)
+    return readings, notices, origins
+
+
+def _shadowed(readings: list[Reading], origins: dict[str, tuple[Row, str]], config: Config,
+              store: LiveStore, now: datetime, lang: str) -> list[str]:
+    """A warning for each value that will not show on the wall although it is applied: a
+    fresh feed value of the same figure wins over it, or a tablet correction is in force
+    (dashboard.freshness decides, exactly as for the wall)."""
+    src = source_name(config)
+    polls = {s.name: s.poll_seconds for s in config.sources}
+    ours = {rd.ident for rd in readings}
+    others: dict[str, list[Candidate]] = {}
+    for source, rds in store.all_readings().items():
+        if source == src:
+            continue
+        for rd in rds:
+            if rd.ident in ours:
+                others.setdefault(rd.ident, []).append((rd, status_of(rd, now, polls.get(source, 60), config.tz)[0]))
+    warnings = []
+    for rd in readings:
+        if rd.ident not in others:
+            continue
+        mine = (rd, status_of(rd, now, polls.get(src, 60), config.tz)[0])
+        (shown, status), _ = resolve([mine, *others[rd.ident]])
+        if shown is rd or status != FRESH:
+            continue  # shown, or only stale values around it: the newest shows
+        row, column = origins[rd.ident]
+        sheet = next(s for s in SHEETS if s.key == row.sheet)
+        facts = {"sheet": sheet.names[lang], "row": row.number, "value": number(rd.value, lang),
+                 "what": f"{rd.key} {sheet.column(column).names[lang].lower()}".strip(),
+                 "shown": number(shown.value, lang), "at": clock_time(shown.observed_at.astimezone(config.tz), lang)}
+        if is_correction(shown, status):
+            until = shown.valid_until.astimezone(config.tz) if shown.valid_until else now
+            warnings.append(msg(lang, "w_corrected", **facts, until=clock_time(until, lang),
+                                by=(shown.entered_by or "").removesuffix(" (tabletti)")))
+        elif not shown.manual:
+            warnings.append(msg(lang, "w_shadowed", **facts, system=msg(lang, f"system_{rd.metric.split('.')[0]}")))
+    return warnings
 
 
 def _sheet_label(row: Row, lang: str) -> str:

@@ -222,6 +222,28 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sv": "{sheet} rad {row}: dagen {day} är inte idag – visas inte på väggen.",
         "en": "{sheet} row {row}: {day} is not today – not shown on the wall.",
     },
+    "w_shadowed": {
+        "fi": "{sheet} rivi {row}: {what} {value} ei näy seinällä: {system} tuore arvo {shown} ({at}) on voimassa. "
+              "Korjaa tabletilla, jos se on väärä.",
+        "sv": "{sheet} rad {row}: {what} {value} visas inte på väggen: {system} färska värde {shown} ({at}) gäller. "
+              "Korrigera på surfplattan om det är fel.",
+        "en": "{sheet} row {row}: {what} {value} will not show on the wall: the {system} fresh value {shown} "
+              "({at}) stands. Correct it on the tablet if it is wrong.",
+    },
+    "w_corrected": {
+        "fi": "{sheet} rivi {row}: {what} {value} ei näy seinällä: tabletilla tehty korjaus {shown} ({by}, {at}) "
+              "on voimassa {until} asti. Peru korjaus tabletilla, jos työkirjan arvo on oikea.",
+        "sv": "{sheet} rad {row}: {what} {value} visas inte på väggen: korrigeringen {shown} på surfplattan "
+              "({by}, {at}) gäller till {until}. Återkalla korrigeringen på surfplattan om arbetsbokens värde är rätt.",
+        "en": "{sheet} row {row}: {what} {value} will not show on the wall: the tablet's correction {shown} "
+              "({by}, {at}) stands until {until}. Withdraw the correction on the tablet if the workbook is right.",
+    },
+    # the feed behind a figure, as the warnings above name it (genitive in Finnish and Swedish)
+    "system_staff": {"fi": "henkilöstöjärjestelmän", "sv": "personalsystemets", "en": "staffing system's"},
+    "system_appointments": {"fi": "ajanvarausjärjestelmän", "sv": "tidsbokningssystemets",
+                            "en": "appointment system's"},
+    "system_queue": {"fi": "jonojärjestelmän", "sv": "kösystemets", "en": "queue system's"},
+    "system_capacity": {"fi": "resurssijärjestelmän", "sv": "resurssystemets", "en": "resource system's"},
     "w_repeat": {
         "fi": "Sama tiedosto on jo tuotu {at} ({user}): mitään ei muutettu.",
         "sv": "Samma fil har redan importerats {at} ({user}): inget ändrades.",
