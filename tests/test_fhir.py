@@ -17,7 +17,7 @@ from collectors.fhir.normalise import Normaliser, Snapshot
 from collectors.historywriter import drain
 from dashboard.config import Config, Source
 from dashboard.readmodel import build
-from tests.conftest import SHARED, Backend
+from tests.conftest import EXAMPLE_CONFIG, SHARED, Backend, cli
 from tests.fhir import day
 from tests.fhir.server import FhirServer
 
@@ -74,9 +74,9 @@ def test_a_day_is_derived_from_encounters_appointments_and_slots(server: FhirSer
 def test_search_follows_every_page(server: FhirServer):
     c = collector(server.url)
     snap = c.fetch(NOW)
-    assert len(snap.slots) == 8 and len(snap.encounters) == 8
+    assert len(snap.slots) == 7 and len(snap.encounters) == 8  # f6 began yesterday: not asked for
     pages = [q for rtype, q in server.queries if rtype == "Slot"]
-    assert len(pages) == 4  # 8 slots, 2 a page
+    assert len(pages) == 4  # 7 slots, 2 a page
 
 
 def test_after_the_first_poll_only_changes_are_asked_for(server: FhirServer):
@@ -143,7 +143,7 @@ def test_bearer_token_from_the_environment(server: FhirServer, monkeypatch: pyte
         collector(server.url).fetch(NOW)
     monkeypatch.setenv("FHIR_TOKEN", "s3cret")
     c = FhirCollector(source(server.url, token_env="FHIR_TOKEN"), TZ)
-    assert len(c.fetch(NOW).slots) == 8
+    assert len(c.fetch(NOW).slots) == 7
 
 
 def test_oauth2_client_credentials(server: FhirServer, monkeypatch: pytest.MonkeyPatch):
@@ -152,7 +152,7 @@ def test_oauth2_client_credentials(server: FhirServer, monkeypatch: pytest.Monke
     token_url = server.url.replace("/fhir", "/token")
     c = FhirCollector(source(server.url, token_url=token_url, client_id="ohjaustaulu",
                              client_secret_env="FHIR_SECRET"), TZ)
-    assert len(c.fetch(NOW).slots) == 8
+    assert len(c.fetch(NOW).slots) == 7
     assert server.issued_tokens == 1  # cached for the following requests
 
 
@@ -239,3 +239,194 @@ def test_a_failing_fhir_source_goes_stale_alone_logs_once_each_way_and_recovers(
         assert {t["status"] for t in tiles if t["source"] == "potilastiedot"} == {"fresh"}
     assert [r.getMessage().split(":")[0] for r in caplog.records] == [
         "source potilastiedot failed", "source potilastiedot recovered"]
+
+
+# -- T3 beyond the horizon, "3 arkipv", the hourly full poll ------------------------------------
+
+SCHEDULE = {"resourceType": "Schedule", "id": "s-laakari", "active": True,
+            "specialty": [{"coding": [{"display": "General practice"}]}], "actor": [{"reference": day.LOCATION}]}
+T3 = ("appointments.t3_days", "vastaanotto", "lääkäri")
+FREE_3WD = ("appointments.free_3wd", "vastaanotto", "lääkäri")
+
+
+def slot(sid: str, start: datetime, status: str = "free") -> dict:  # type: ignore[type-arg]
+    return {"resourceType": "Slot", "id": sid, "status": status, "schedule": {"reference": "Schedule/s-laakari"},
+            "start": start.isoformat(), "end": (start + timedelta(minutes=20)).isoformat()}
+
+
+def on(d: date, hour: int = 9) -> datetime:
+    return datetime.combine(d, time(hour), tzinfo=TZ)
+
+
+def bounds(readings) -> dict:  # type: ignore[no-untyped-def]
+    return {(r.metric, r.unit, r.key): r.bound for r in readings}
+
+
+def slow_t3(free_days: list[date], today: date, horizon: int) -> tuple[int, str | None]:
+    """Day by day from today: the day the third free slot falls on, or the horizon, above."""
+    seen = 0
+    for n in range(horizon + 1):
+        seen += sum(d == today + timedelta(days=n) for d in free_days)
+        if seen >= 3:
+            return n, None
+    return horizon, "above"
+
+
+@pytest.fixture
+def empty_server():  # type: ignore[no-untyped-def]
+    s = FhirServer(page_size=50)
+    yield s
+    s.stop()
+
+
+def test_two_free_slots_in_90_days_make_t3_the_horizon_with_bound_above(empty_server: FhirServer):
+    s, updated = empty_server, NOW - timedelta(hours=1)
+    s.put(SCHEDULE, updated)
+    free = [on(TUESDAY + timedelta(days=5)), on(TUESDAY + timedelta(days=40)),
+            on(TUESDAY + timedelta(days=91))]  # the third free one lies a day past the horizon
+    for i, start in enumerate(free):
+        s.put(slot(f"f{i}", start), updated)
+    for i in range(20):  # the days are full: busy slots every day
+        s.put(slot(f"b{i}", on(TUESDAY + timedelta(days=i), 10), "busy"), updated)
+    c = collector(s.url)
+    readings = c.normalise(c.fetch(NOW), NOW)
+    # the Slot search asks for the horizon: today 00.00 up to the end of day 90 (22.2.2027)
+    starts = next(q["start"] for rtype, q in s.queries if rtype == "Slot")
+    assert starts == ["ge2026-11-24T00:00:00+02:00", "lt2027-02-23T00:00:00+02:00"]
+    assert values(readings)[T3] == 90 and bounds(readings)[T3] == "above"
+    days = [d.date() for d in free if d.date() <= TUESDAY + timedelta(days=90)]  # what the server gave
+    assert (values(readings)[T3], bounds(readings)[T3]) == slow_t3(days, TUESDAY, 90)
+    # a third free slot on day 90 itself: T3 is exactly 90, no longer a bound
+    later = NOW + timedelta(minutes=1)
+    s.put(slot("f3", on(TUESDAY + timedelta(days=90), 15)), later)
+    readings = c.normalise(c.fetch(later), later)
+    assert (values(readings)[T3], bounds(readings)[T3]) == (90, None)
+    assert (90, None) == slow_t3([*days, TUESDAY + timedelta(days=90)], TUESDAY, 90)
+
+
+def test_the_horizon_is_the_sources_and_a_short_one_still_reads_three_working_days(empty_server: FhirServer):
+    s, updated = empty_server, NOW - timedelta(hours=1)
+    wednesday = date(2026, 12, 23)  # before Christmas: the next working days are 28., 29. and 30.12.
+    now = on(wednesday, 10)
+    s.put(SCHEDULE, updated)
+    for i, d in enumerate([date(2026, 12, 28), date(2026, 12, 29), date(2026, 12, 30)]):
+        s.put(slot(f"f{i}", on(d)), updated)
+    c = collector(s.url, slot_horizon_days=2)
+    readings = c.normalise(c.fetch(now), now)
+    starts = next(q["start"] for rtype, q in s.queries if rtype == "Slot")
+    assert starts == ["ge2026-12-23T00:00:00+02:00", "lt2026-12-31T00:00:00+02:00"]  # through 30.12.
+    assert values(readings)[FREE_3WD] == 3
+    assert (values(readings)[T3], bounds(readings)[T3]) == (2, "above")  # "> 2 pv": none by 25.12.
+
+
+def test_free_in_3_working_days_counts_tomorrow_on_and_never_today(empty_server: FhirServer):
+    s, updated = empty_server, NOW - timedelta(hours=1)
+    wednesday = date(2026, 12, 23)
+    now = on(wednesday, 10)
+    s.put(SCHEDULE, updated)
+    free = [on(wednesday, 14), on(wednesday, 8),  # today: one ahead, one past
+            on(date(2026, 12, 24)), on(date(2026, 12, 25)), on(date(2026, 12, 26)),  # holidays
+            on(date(2026, 12, 27)),  # Sunday
+            on(date(2026, 12, 28)), on(date(2026, 12, 29)), on(date(2026, 12, 29), 11),
+            on(date(2026, 12, 30)), on(date(2026, 12, 31))]  # Thursday: the fourth working day
+    for i, start in enumerate(free):
+        s.put(slot(f"f{i}", start), updated)
+    c = collector(s.url)
+    got = values(c.normalise(c.fetch(now), now))
+    # by hand: Christmas Eve, Christmas Day and St Stephen's Day are public holidays, 27.12. a
+    # Sunday; the three working days after Wednesday 23.12.2026 are Mon 28., Tue 29., Wed 30.
+    by_hand = {date(2026, 12, 28), date(2026, 12, 29), date(2026, 12, 30)}
+    assert got[FREE_3WD] == sum(d.date() in by_hand for d in free) == 4
+    assert got[("appointments.free_today", "vastaanotto", "lääkäri")] == 1  # 14.00; 8.00 has gone
+    assert got[T3] == 2  # 23.12. 14.00, 24.12., 25.12.: free slots count whatever the day
+
+
+def test_a_schedule_without_any_slot_shows_t3_beyond_the_horizon_not_nothing(empty_server: FhirServer):
+    s, updated = empty_server, NOW - timedelta(hours=1)
+    s.put(SCHEDULE, updated)  # a system that publishes free slots only, and has none
+    s.put({**SCHEDULE, "id": "old", "active": False,
+           "specialty": [{"coding": [{"display": "Physiotherapy"}]}]}, updated)
+    s.put({**SCHEDULE, "id": "over", "planningHorizon": {"end": "2026-11-20T16:00:00+02:00"},
+           "specialty": [{"coding": [{"display": "Psychology"}]}]}, updated)
+    c = collector(s.url)
+    readings = c.normalise(c.fetch(NOW), NOW)
+    assert (values(readings)[T3], bounds(readings)[T3]) == (90, "above")
+    assert values(readings)[FREE_3WD] == 0
+    assert {r.key for r in readings} == {"lääkäri"}  # not the inactive one, nor the one that ended
+
+
+@pytest.mark.store
+def test_a_deleted_slot_and_appointment_leave_the_figures_at_the_full_poll(
+    backend: Backend, config: Config, server: FhirServer
+):
+    src = source(server.url, full_poll_minutes=60)
+    config = config.model_copy(update={"sources": [*config.sources, src]})
+    c = FhirCollector(src, TZ, FhirClient(server.url, timeout=1, retries=0))
+    no_shows = ("flow.no_shows_today", "vastaanotto", "")
+
+    def live() -> dict:  # type: ignore[type-arg]
+        return {(r.metric, r.unit, r.key): r.value for r in backend.store.all_readings()[src.name]}
+
+    with time_machine.travel(NOW, tick=False) as traveller:
+        assert poll(c, backend.store, config).ok
+        assert (live()[FREE_3WD], live()[no_shows]) == (3, 1)
+        server.delete("Slot", "f3")  # Wednesday 9.00
+        server.delete("Appointment", "a1")  # the no-show, deleted as entered in error
+        server.queries.clear()
+        for minutes in (1, 30, 59):  # incremental polls: a deletion is not a change they see
+            traveller.move_to(NOW + timedelta(minutes=minutes))
+            assert poll(c, backend.store, config).ok
+            assert (live()[FREE_3WD], live()[no_shows]) == (3, 1)
+        assert all("_lastUpdated" in q for _t, q in server.queries)
+        server.queries.clear()
+        traveller.move_to(NOW + timedelta(minutes=60))  # the full poll is due
+        assert poll(c, backend.store, config).ok
+        assert not any("_lastUpdated" in q for _t, q in server.queries)
+        by_hand = {"f3", "f4", "f5"}  # day.build's free slots on Wednesday (2) and Thursday
+        assert live()[FREE_3WD] == len(by_hand & set(server.resources["Slot"])) == 2
+        assert live()[no_shows] == 0
+        server.queries.clear()
+        traveller.move_to(NOW + timedelta(minutes=61))  # and incremental again after it
+        assert poll(c, backend.store, config).ok
+        assert all("_lastUpdated" in q for _t, q in server.queries)
+
+
+def test_a_failed_full_poll_keeps_the_figures_and_is_tried_again_at_the_next_poll(server: FhirServer):
+    c = FhirCollector(source(server.url, full_poll_minutes=15), TZ,
+                      FhirClient(server.url, timeout=1, retries=0, breaker=Breaker(threshold=100)))
+    assert values(c.normalise(c.fetch(NOW), NOW))[FREE_3WD] == 3
+    server.delete("Slot", "f3")
+    server.fault = "500"
+    due = NOW + timedelta(minutes=15)
+    with pytest.raises(SourceUnavailable):
+        c.fetch(due)
+    assert len(c.snapshot.slots) == 7  # what was kept stands: nothing half-replaced
+    server.fault = None
+    server.queries.clear()
+    later = due + timedelta(seconds=30)
+    assert values(c.normalise(c.fetch(later), later))[FREE_3WD] == 2
+    assert not any("_lastUpdated" in q for _t, q in server.queries)  # full, not put off an hour
+
+
+@pytest.mark.store
+def test_two_free_slots_in_90_days_reach_the_snapshot_and_history_as_beyond_the_horizon(
+    backend: Backend, config: Config, empty_server: FhirServer
+):
+    s = empty_server
+    now = datetime.now(TZ)  # the snapshot command runs on the real clock
+    today = now.date()
+    s.put(SCHEDULE, now - timedelta(hours=1))
+    s.put(slot("f1", on(today + timedelta(days=3))), now - timedelta(hours=1))
+    s.put(slot("f2", on(today + timedelta(days=60))), now - timedelta(hours=1))
+    src = source(s.url)
+    config = config.model_copy(update={"sources": [*config.sources, src]})
+    assert poll(FhirCollector(src, TZ, FhirClient(s.url, timeout=1, retries=0)), backend.store, config).ok
+    drain(backend.store, backend.history)
+    snap = cli("snapshot", "--display", "johto", "--json", "--config", str(EXAMPLE_CONFIG), env=backend.cli_env())
+    assert snap.returncode == 0, snap.stderr
+    tile = next(t for t in json.loads(snap.stdout)["tiles"]
+                if (t["metric"], t["unit"], t["key"]) == T3)
+    assert (tile["value"], tile.get("bound"), tile["source"]) == (90, "above", "potilastiedot")
+    recorded = [row for row in backend.history.changes("appointments.t3_days", "vastaanotto")
+                if row.key == "lääkäri"]
+    assert [float(row.value) for row in recorded] == [90.0]  # recorded as the horizon, not missing

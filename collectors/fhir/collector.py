@@ -1,20 +1,30 @@
 """The `fhir` source: polls Appointment, Encounter, Slot and Schedule of today (and the slots
-of the coming working days) and keeps them between polls; after the first full poll only
-what changed since the last one is asked for (`_lastUpdated`)."""
+ahead: the look-ahead horizon for T3, at least through the third working day) and keeps them
+between polls.
+
+Most polls are incremental: only what changed since the last one is asked for
+(`_lastUpdated`). An incremental search never returns a deleted resource, nor one that has
+moved out of the search's date window, so what it once saw would stay in the figures for
+good. A full poll — the same searches without `_lastUpdated`, its answer replacing what was
+kept — is made at the first poll of each day and whenever `full_poll_minutes` (default 60)
+have passed since the last full poll began; a deleted appointment or slot (or one marked
+entered-in-error) then leaves the figures within that time.
+"""
 
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from collectors.fhir.client import Auth, FhirClient
 from collectors.fhir.normalise import Normaliser, Outcome, Snapshot
+from dashboard.clock import next_working_days
 from dashboard.config import Source
 from dashboard.readings import Reading
 
-SLOT_DAYS = 14  # enough calendar days ahead for 3 working days and a T3 over holidays
+SKEW = timedelta(seconds=5)  # clock skew margin of `_lastUpdated`
 
 
 class FhirCollector:
@@ -22,32 +32,53 @@ class FhirCollector:
         self.source = source
         self.tz = tz
         self.client = client or FhirClient(source.address or "", _auth(source), timeout=source.timeout_seconds)
-        self.normaliser = Normaliser(source.name, source.unit_map, tz, source.profession_map)
+        self.normaliser = Normaliser(source.name, source.unit_map, tz, source.profession_map,
+                                     horizon_days=source.slot_horizon_days)
         self.snapshot = Snapshot()
         self.day: date | None = None
         self.since: datetime | None = None
+        self.full_at: datetime | None = None  # when the last full poll began
         self.last: Outcome | None = None
+
+    def full_due(self, now: datetime) -> bool:
+        """A new day, no full poll yet, `full_poll_minutes` since the last one, or a clock
+        that went back."""
+        if self.full_at is None or self.day != now.astimezone(self.tz).date():
+            return True
+        return not self.full_at <= now < self.full_at + timedelta(minutes=self.source.full_poll_minutes)
+
+    def slot_window(self, today: date) -> tuple[datetime, datetime]:
+        """From the start of today to the end of the later of: the horizon's last day (today +
+        horizon) and the third working day (free_3wd)."""
+        last = max(today + timedelta(days=self.source.slot_horizon_days), next_working_days(today, 3)[-1])
+        return self._midnight(today), self._midnight(last + timedelta(days=1))
+
+    def _midnight(self, day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=self.tz)
 
     def fetch(self, now: datetime) -> Snapshot:
         today = now.astimezone(self.tz).date()
-        if self.day != today:  # a new day: start from a full poll
-            self.snapshot, self.day, self.since = Snapshot(), today, None
-        start = datetime.combine(today, datetime.min.time(), tzinfo=self.tz)
-        asked_at = now
+        full = self.full_due(now)
+        start = self._midnight(today)
+        slots_from, slots_until = self.slot_window(today)
         searches: list[tuple[str, dict[str, Any]]] = [
             ("Encounter", {"date": f"ge{start.isoformat()}"}),
-            ("Appointment", {"date": [f"ge{start.isoformat()}", f"lt{(start + timedelta(days=1)).isoformat()}"]}),
-            ("Slot", {"start": [f"ge{start.isoformat()}", f"lt{(start + timedelta(days=SLOT_DAYS)).isoformat()}"]}),
+            ("Appointment", {"date": [f"ge{start.isoformat()}", f"lt{self._midnight(today + timedelta(days=1)).isoformat()}"]}),
+            ("Slot", {"start": [f"ge{slots_from.isoformat()}", f"lt{slots_until.isoformat()}"]}),
             ("Schedule", {}),
         ]
-        fresh = Snapshot(**{k: dict(v) for k, v in vars(self.snapshot).items()})
+        # a full poll starts empty and replaces what was kept; an incremental one adds to it
+        fresh = Snapshot() if full else Snapshot(**{k: dict(v) for k, v in vars(self.snapshot).items()})
         for resource_type, params in searches:
             query = {**params, "_count": 100}
-            if self.since is not None:
+            if not full and self.since is not None:
                 query["_lastUpdated"] = f"gt{self.since.isoformat()}"
             for resource in self.client.search(resource_type, query):
                 fresh.add(resource)
-        self.snapshot, self.since = fresh, asked_at - timedelta(seconds=5)  # clock skew margin
+        # only a poll that got through changes what is kept (a failed full poll is retried)
+        self.snapshot, self.since = fresh, now - SKEW
+        if full:
+            self.full_at, self.day = now, today
         return fresh
 
     def normalise(self, raw: Snapshot, now: datetime) -> list[Reading]:

@@ -5,6 +5,17 @@ Units are found from references in the source's `unit_map` ("Location/123",
 "HealthcareService/abc", "Organization/f201", ...): an Appointment's participant actors, an
 Encounter's locations, service provider and appointment, a Slot's Schedule's actors.
 What cannot be mapped, and statuses we do not know, are counted, never fatal.
+
+The slot figures, per unit and profession, from free slots that have not yet begun:
+- `appointments.free_today`: free slots today, from now on.
+- `appointments.free_3wd` ("Vapaat ajat 3 arkipv"): free slots on the next three working days
+  after today — tomorrow or later, Monday to Friday less Finnish public holidays. Today is
+  not included, nor are slots on weekends or holidays in between. On a Wednesday before
+  Christmas (23.12.2026): Mon 28.12, Tue 29.12 and Wed 30.12.
+- `appointments.t3_days` (T3): whole days from today to the day of the third free slot,
+  looking ahead `horizon_days` days (today through today + horizon, so at most the horizon).
+  With fewer than three free slots in that time, T3 is the horizon with `bound="above"`
+  ("> 90 pv") — never missing while the unit has a schedule or slots.
 """
 
 from __future__ import annotations
@@ -98,8 +109,9 @@ def _text(concepts: Any) -> str | None:
 
 class Normaliser:
     def __init__(self, source: str, unit_map: dict[str, str], tz: ZoneInfo,
-                 profession_map: dict[str, str] | None = None):
+                 profession_map: dict[str, str] | None = None, horizon_days: int = 90):
         self.source = source
+        self.horizon_days = horizon_days
         self.unit_map = unit_map
         self.tz = tz
         self.profession_map = {k.lower(): v for k, v in (profession_map or {}).items()}
@@ -124,10 +136,9 @@ class Normaliser:
     def __call__(self, snap: Snapshot, now: datetime) -> Outcome:
         unmapped: Counter[str] = Counter()
         today = now.astimezone(self.tz).date()
-        rows: list[tuple[str, str, str, Any]] = []
-        rows += self._flow(snap, now, today, unmapped)
-        rows += self._slots(snap, now, today, unmapped)
-        readings = [Reading(m, u, k, v, now, self.source) for m, u, k, v in rows]
+        readings = [Reading(m, u, k, v, now, self.source) for m, u, k, v in self._flow(snap, now, today, unmapped)]
+        readings += [Reading(m, u, k, v, now, self.source, bound=b)
+                     for m, u, k, v, b in self._slots(snap, now, today, unmapped)]
         items = len(snap.appointments) + len(snap.encounters) + len(snap.slots) + len(snap.schedules)
         return Outcome(readings, items, unmapped)
 
@@ -217,8 +228,10 @@ class Normaliser:
 
     # -- slots: free today, in 3 working days, T3 ---------------------------------------------
 
-    def _slots(self, snap: Snapshot, now: datetime, today: date, unmapped: Counter[str]) -> list[tuple[str, str, str, Any]]:
-        horizon = set(next_working_days(today, 3))
+    def _slots(self, snap: Snapshot, now: datetime, today: date,
+               unmapped: Counter[str]) -> list[tuple[str, str, str, Any, str | None]]:
+        three_days = set(next_working_days(today, 3))  # tomorrow on; today never one of them
+        last_day = today + timedelta(days=self.horizon_days)  # T3 looks this far, inclusive
         now_ts = now.timestamp()
         # a schedule's unit and profession, worked out once per poll, not once per slot
         by_schedule: dict[str, tuple[str | None, str]] = {}
@@ -227,12 +240,14 @@ class Normaliser:
                                 self.profession_of(schedule.get("specialty"), schedule.get("serviceType")))
         free: dict[tuple[str, str], list[date]] = defaultdict(list)
         known: set[tuple[str, str]] = set()
+        with_slots: set[str] = set()
         for slot in snap.slots.values():
             status = slot.get("status")
             if status not in SLOT_STATUSES:
                 unmapped[f"Slot.status {status}"] += 1
                 continue
             ref = str((slot.get("schedule") or {}).get("reference", ""))
+            with_slots.add(ref.split("/")[-1])
             unit, profession = by_schedule.get(ref.split("/")[-1], (None, DEFAULT_PROFESSION))
             if unit is None:
                 unit = self.unit_of([ref])
@@ -245,15 +260,30 @@ class Normaliser:
             when = _moment(slot.get("start"), self.tz)
             if status == "free" and when and when[0] >= now_ts:
                 free[(unit, profession)].append(when[1])
-        rows: list[tuple[str, str, str, Any]] = []
+        # A schedule in force with no slot at all (a system that publishes only free slots,
+        # and has none) is the worst access there is: its T3 lies beyond the horizon.
+        for sid, (unit, profession) in by_schedule.items():
+            if unit is not None and sid not in with_slots and self._in_force(snap.schedules[sid], today):
+                known.add((unit, profession))
+        rows: list[tuple[str, str, str, Any, str | None]] = []
         for unit, profession in known:
             days = free.get((unit, profession), [])
-            rows.append(("appointments.free_today", unit, profession, sum(d == today for d in days)))
-            rows.append(("appointments.free_3wd", unit, profession, sum(d in horizon for d in days)))
-            if len(days) >= 3:
-                third = heapq.nsmallest(3, days)[2]
-                rows.append(("appointments.t3_days", unit, profession, (third - today).days))
+            rows.append(("appointments.free_today", unit, profession, sum(d == today for d in days), None))
+            rows.append(("appointments.free_3wd", unit, profession, sum(d in three_days for d in days), None))
+            inside = [d for d in days if d <= last_day]
+            if len(inside) >= 3:
+                third = heapq.nsmallest(3, inside)[2]
+                rows.append(("appointments.t3_days", unit, profession, (third - today).days, None))
+            else:  # fewer than three free slots in the look-ahead: "> 90 pv", not nothing
+                rows.append(("appointments.t3_days", unit, profession, self.horizon_days, "above"))
         return rows
+
+    def _in_force(self, schedule: Resource, today: date) -> bool:
+        """Active (the default) and its planning horizon, where given, not over before today."""
+        if schedule.get("active") is False:
+            return False
+        ends = parse_time((schedule.get("planningHorizon") or {}).get("end"), self.tz)
+        return ends is None or ends.astimezone(self.tz).date() >= today
 
 
 def _moment(value: Any, tz: ZoneInfo) -> tuple[float, date] | None:

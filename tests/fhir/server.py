@@ -1,5 +1,6 @@
 """A small FHIR R4 server for tests: searchsets with paging (Bundle.link next), _lastUpdated,
-and switchable faults (slow answers, 500s, malformed JSON, a bearer token it requires)."""
+a Slot's `start` search (ge/gt/le/lt), deletion, and switchable faults (slow answers, 500s,
+malformed JSON, a bearer token it requires)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
+
+COMPARE = {"ge": lambda a, b: a >= b, "gt": lambda a, b: a > b,
+           "le": lambda a, b: a <= b, "lt": lambda a, b: a < b}
 
 
 class FhirServer:
@@ -57,6 +61,10 @@ class FhirServer:
                 if since:
                     limit = datetime.fromisoformat(since)
                     items = [r for r in items if datetime.fromisoformat(r["meta"]["lastUpdated"]) > limit]
+                if rtype == "Slot":
+                    for bound in query.get("start", []):
+                        test, moment = COMPARE[bound[:2]], datetime.fromisoformat(bound[2:])
+                        items = [r for r in items if test(datetime.fromisoformat(r["start"]), moment)]
                 page = int(query.get("_page", ["0"])[0])
                 size = int(query.get("_count", [server.page_size])[0])
                 size = min(size, server.page_size)
@@ -86,6 +94,10 @@ class FhirServer:
     def put(self, resource: dict[str, Any], updated: datetime) -> None:
         resource = {**resource, "meta": {"lastUpdated": updated.isoformat()}}
         self.resources.setdefault(resource["resourceType"], {})[resource["id"]] = resource
+
+    def delete(self, resource_type: str, rid: str) -> None:
+        """As a FHIR DELETE: gone from every search, incremental ones included."""
+        del self.resources[resource_type][rid]
 
     def stop(self) -> None:
         self.httpd.shutdown()
