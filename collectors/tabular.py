@@ -2,12 +2,22 @@
 mapped to readings by configuration, so another vendor's shape is a config change.
 
 Our documented shapes (config/README.md) are the defaults: for `queue`
-`{"queues": [{"unit", "queue", "waiting", "longest_wait_min", "avg_wait_min"}]}`, for
+`{"queues": [{"unit", "queue", "waiting", "longest_wait_min", "avg_wait_min",
+"called_last_hour", "points_open", "estimated_wait_min"}]}` (the last four optional), for
 `callback` `{"callbacks": [{"unit", "pending", "oldest_min"}]}`, for `staffing` CSV or JSON
 records `{"unit", "profession", "planned", "present"}`. A source's `records` names where the
 list is (a dotted path), `fields` renames fields (ours = theirs, dotted paths allowed), and
 `unit_map` maps their unit identifiers to unit codes. Records whose unit cannot be mapped, or
 whose numbers are not numbers, are counted in the source status, never fatal.
+
+A queue's `estimated_wait_min` is the queue system's own estimate where the feed sends one;
+where it does not, ours from the people ahead and the rate of calls (dashboard/waits.py),
+rounded up to whole minutes.
+
+Over HTTP the secret in the environment variable `token_env` names goes as
+`Authorization: Bearer <secret>`, or as the value of the header `token_header` names. It
+goes to the feed's own origin only: a redirect elsewhere is followed without it. It never
+appears in an error, a log line or the source status.
 
 A feed is never a spreadsheet: an .xlsx, .ods or .xls answer is refused as invalid data
 before any parser sees it (workbooks come in only through dashboard/workbook, whose reader
@@ -20,6 +30,7 @@ import csv
 import io
 import json
 import math
+import os
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -31,12 +42,15 @@ import httpx
 from collectors.base import InvalidData, SourceUnavailable
 from dashboard.config import Source
 from dashboard.readings import Reading
+from dashboard.waits import QueueMemory
 from dashboard.workbook.guard import OLE_MAGIC
 
 # kind -> (default records path, {our field: metric or None for a key field})
 SHAPES: dict[str, tuple[str, dict[str, str | None]]] = {
     "queue": ("queues", {"unit": None, "queue": None, "waiting": "queue.waiting",
-                         "longest_wait_min": "queue.longest_wait_min", "avg_wait_min": "queue.avg_wait_min"}),
+                         "longest_wait_min": "queue.longest_wait_min", "avg_wait_min": "queue.avg_wait_min",
+                         "called_last_hour": "queue.called_last_hour", "points_open": "queue.points_open",
+                         "estimated_wait_min": "queue.estimated_wait_min"}),
     "callback": ("callbacks", {"unit": None, "pending": "callback.pending", "oldest_min": "callback.oldest_min"}),
     "staffing": ("staffing", {"unit": None, "profession": None, "planned": "staff.planned",
                               "present": "staff.present"}),
@@ -44,6 +58,7 @@ SHAPES: dict[str, tuple[str, dict[str, str | None]]] = {
 KEY_FIELD = {"queue": "queue", "callback": None, "staffing": "profession"}
 REQUIRED = {"queue": ("waiting",), "callback": ("pending",), "staffing": ("planned", "present")}
 SPREADSHEET_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", OLE_MAGIC)  # a zip (.xlsx, .ods) or OLE (.xls)
+MAX_REDIRECTS = 5
 
 
 def _dig(record: Any, path: str) -> Any:
@@ -52,6 +67,10 @@ def _dig(record: Any, path: str) -> Any:
             return None
         record = record[part]
     return record
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port
 
 
 def _number(value: Any) -> float | None:
@@ -72,16 +91,12 @@ class TabularCollector:
         self.timeout = timeout
         self.unmapped: Counter[str] = Counter()
         self.items = 0
+        self.memory = QueueMemory()  # of each queue between polls, for our wait estimate
 
     def fetch(self, now: datetime) -> tuple[str, bytes]:
         address = self.source.address or ""
         if address.startswith(("http://", "https://")):
-            try:
-                response = httpx.get(address, timeout=self.timeout, follow_redirects=True)
-            except httpx.HTTPError as err:
-                raise SourceUnavailable(f"{type(err).__name__}: {err}") from None
-            if response.status_code != 200:
-                raise SourceUnavailable(f"{address} answered {response.status_code}")
+            response = self._get(address)
             kind = "csv" if "csv" in response.headers.get("content-type", "") else "json"
             return (self.source.format or kind), response.content
         path = Path(address)
@@ -90,6 +105,39 @@ class TabularCollector:
         except OSError as err:
             raise SourceUnavailable(f"{path}: {err.strerror or err}") from None
         return (self.source.format or ("csv" if path.suffix.lower() == ".csv" else "json")), data
+
+    def _secret_header(self) -> dict[str, str]:
+        if not self.source.token_env:
+            return {}
+        secret = os.environ.get(self.source.token_env)
+        if not secret:
+            raise SourceUnavailable(f"environment variable {self.source.token_env} is not set")
+        if self.source.token_header:
+            return {self.source.token_header: secret}
+        return {"Authorization": f"Bearer {secret}"}
+
+    def _get(self, address: str) -> httpx.Response:
+        """GET with the secret, following redirects by hand: the secret goes to the feed's
+        own origin only (httpx drops Authorization on a cross-origin redirect, but not a
+        header of the vendor's own name)."""
+        secret = self._secret_header()
+        url = httpx.URL(address)
+        origin = _origin(url)
+        try:
+            with httpx.Client(timeout=self.timeout, follow_redirects=False) as client:
+                for _ in range(MAX_REDIRECTS + 1):
+                    response = client.get(url, headers=secret if _origin(url) == origin else {})
+                    if not response.is_redirect:
+                        break
+                    url = response.next_request.url if response.next_request else url
+                else:
+                    raise SourceUnavailable(f"{address}: more than {MAX_REDIRECTS} redirects")
+        except httpx.HTTPError as err:
+            raise SourceUnavailable(f"{type(err).__name__}: {err}") from None
+        if response.status_code != 200:
+            refused = " (the feed refused our credentials)" if response.status_code in (401, 403) else ""
+            raise SourceUnavailable(f"{address} answered {response.status_code}{refused}")
+        return response
 
     def records(self, fmt: str, data: bytes) -> list[Any]:
         if data.startswith(SPREADSHEET_MAGIC):
@@ -140,8 +188,17 @@ class TabularCollector:
             for ours, metric in shape.items():
                 value = numbers.get(ours)
                 if metric and value is not None and value >= 0:
+                    if metric == "queue.estimated_wait_min":
+                        value = float(math.ceil(value))  # the queue system's own, rounded up
                     shown: int | float = int(value) if value.is_integer() else round(value, 1)
                     out.append(Reading(metric, unit, key, shown, now, self.source.name))
+            if self.source.kind == "queue" and numbers["estimated_wait_min"] is None:
+                estimate = self.memory.estimate((unit, key), now, numbers["waiting"] or 0.0,
+                                                numbers["called_last_hour"], numbers["points_open"],
+                                                numbers["longest_wait_min"])
+                if estimate is not None:
+                    out.append(Reading("queue.estimated_wait_min", unit, key, estimate.minutes, now,
+                                       self.source.name))
         return out
 
     def status_extra(self) -> dict[str, Any]:

@@ -131,21 +131,22 @@ class QueueMemory:
                  longest_wait_min: float | None) -> Estimate | None:
         seen = self._queues.setdefault(key, _Seen([]))
         hour_ago = now - timedelta(minutes=HOUR)
-        if points_open is not None:
-            seen.points = [(t, p) for t, p in seen.points if t > hour_ago] + [(now, points_open)]
+        if points_open is not None:  # the hour's polls, and the one standing at its start
+            before = [(t, p) for t, p in seen.points if t <= hour_ago][-1:]
+            seen.points = before + [(t, p) for t, p in seen.points if t > hour_ago] + [(now, points_open)]
         if waiting <= 0 and not called_last_hour:
             seen.idle_at = now
         window = HOUR
         if seen.idle_at is not None and seen.idle_at > hour_ago:
             window = (now - seen.idle_at).total_seconds() / 60
         return estimate_wait(waiting, called_last_hour, points_open, longest_wait_min,
-                             points_last_hour=_time_mean(seen.points, now), window_min=window)
+                             points_last_hour=_time_mean(seen.points, hour_ago), window_min=window)
 
 
-def _time_mean(samples: list[tuple[datetime, float]], now: datetime) -> float | None:
-    """The time-weighted mean of polled values, each standing until the next poll."""
+def _time_mean(samples: list[tuple[datetime, float]], since: datetime) -> float | None:
+    """The time-weighted mean, from `since`, of polled values each standing until the next."""
     if len(samples) < 2:
         return samples[0][1] if samples else None
-    spans = [((b[0] - a[0]).total_seconds(), a[1]) for a, b in pairwise(samples)]
-    total = sum(s for s, _ in spans)
-    return sum(s * v for s, v in spans) / total if total > 0 else samples[-1][1]
+    spans = [((b - max(a, since)).total_seconds(), v) for (a, v), (b, _) in pairwise(samples)]
+    total = sum(s for s, _ in spans if s > 0)
+    return sum(s * v for s, v in spans if s > 0) / total if total > 0 else samples[-1][1]

@@ -4,9 +4,11 @@ over a real HTTP server of our own and from files."""
 from __future__ import annotations
 
 import json
+import logging
+import math
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -14,9 +16,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from collectors.base import InvalidData, SourceUnavailable
+from collectors.base import InvalidData, SourceUnavailable, poll
 from collectors.tabular import TabularCollector
-from dashboard.config import Source
+from dashboard.config import Config, Source
+from dashboard.livestore import LiveStore
+from dashboard.waits import estimate_wait
 from tests.conftest import EXAMPLE_CONFIG, Backend, cli
 
 TZ = ZoneInfo("Europe/Helsinki")
@@ -25,13 +29,18 @@ UNITS = ["vastaanotto", "laboratorio"]
 
 
 class Feed:
-    """An HTTP server answering one body (and status) to every GET."""
+    """An HTTP server answering one body (and status) to every GET. With `required` (header,
+    value) set it refuses (401) a request without that header; with `redirect` set it sends
+    the client there. It keeps the headers of every request it had."""
 
     def __init__(self) -> None:
         self.body: bytes = b"{}"
         self.status = 200
         self.delay = 0.0
         self.content_type = "application/json"
+        self.required: tuple[str, str] | None = None
+        self.redirect: str | None = None
+        self.seen: list[dict[str, str]] = []
         feed = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -40,11 +49,21 @@ class Feed:
 
             def do_GET(self) -> None:
                 time.sleep(feed.delay)
-                self.send_response(feed.status)
+                feed.seen.append({k.lower(): v for k, v in self.headers.items()})
+                status, body = feed.status, feed.body
+                if feed.required and self.headers.get(feed.required[0]) != feed.required[1]:
+                    status, body = 401, b'{"error": "unauthorized"}'
+                elif feed.redirect and self.path == "/status":
+                    self.send_response(302)
+                    self.send_header("Location", feed.redirect)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(status)
                 self.send_header("Content-Type", feed.content_type)
-                self.send_header("Content-Length", str(len(feed.body)))
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(feed.body)
+                self.wfile.write(body)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/status"
@@ -81,6 +100,7 @@ def test_our_queue_shape_over_http(feed: Feed):
         ("queue.avg_wait_min", "vastaanotto", "päivystys"): 14.5,
         ("queue.waiting", "laboratorio", "näytteenotto"): 3,
         ("queue.longest_wait_min", "laboratorio", "näytteenotto"): 7,
+        # no count of calls: no rate, no estimate of ours
     }
     assert c.status_extra() == {"items_read": 3, "items_unmapped": 1, "unmapped_detail": "unit röntgen: 1"}
 
@@ -157,3 +177,141 @@ def test_a_slow_feed_times_out_and_a_vanished_one_is_unavailable(feed: Feed):
     feed.stop()
     with pytest.raises(SourceUnavailable, match="ConnectError"):
         run(source)
+
+
+def test_the_queue_systems_own_figures_map_like_the_others(feed: Feed):
+    feed.body = json.dumps({"jonot": [
+        {"yks": "VO1", "nimi": "Päivystys", "jonossa": 7, "pisin": 10, "kutsuttu": 20, "pisteet": "2",
+         "arvio": "12,2"},
+    ]}).encode()
+    source = Source(name="jonojarjestelma", kind="queue", address=feed.url, records="jonot",
+                    fields={"unit": "yks", "queue": "nimi", "waiting": "jonossa", "longest_wait_min": "pisin",
+                            "called_last_hour": "kutsuttu", "points_open": "pisteet",
+                            "estimated_wait_min": "arvio"},
+                    unit_map={"VO1": "vastaanotto"})
+    got, _ = run(source)
+    assert got == {
+        ("queue.waiting", "vastaanotto", "päivystys"): 7,
+        ("queue.longest_wait_min", "vastaanotto", "päivystys"): 10,
+        ("queue.called_last_hour", "vastaanotto", "päivystys"): 20,
+        ("queue.points_open", "vastaanotto", "päivystys"): 2,
+        ("queue.estimated_wait_min", "vastaanotto", "päivystys"): 13,  # theirs, rounded up
+    }
+
+
+def test_without_the_queue_systems_estimate_ours_is_computed(feed: Feed):
+    # seven ahead, twenty called in the hour by two points: a call every three minutes, so a
+    # person joining is called after eight calls, about 24 minutes (the old rule: "alle 5")
+    feed.body = json.dumps({"queues": [
+        {"unit": "vastaanotto", "queue": "Päivystys", "waiting": 7, "longest_wait_min": 10,
+         "avg_wait_min": 3.5, "called_last_hour": 20, "points_open": 2},
+        {"unit": "laboratorio", "queue": "Näytteenotto", "waiting": 0, "longest_wait_min": 0,
+         "called_last_hour": 0, "points_open": 0},
+    ]}).encode()
+    got, _ = run(Source(name="jonot", kind="queue", address=feed.url, units=UNITS))
+    ours = got[("queue.estimated_wait_min", "vastaanotto", "päivystys")]
+    assert ours == math.ceil(8 * 60 / 20) == estimate_wait(7, 20, 2, 10).minutes  # type: ignore[union-attr]
+    assert got[("queue.estimated_wait_min", "laboratorio", "näytteenotto")] == 0  # nobody waits
+    assert got[("queue.points_open", "laboratorio", "näytteenotto")] == 0
+
+
+def test_the_estimate_follows_the_points_between_polls(feed: Feed):
+    # the collector remembers the points of its earlier polls: two of four to lunch halves
+    # the rate the hour's calls say
+    source = Source(name="jonot", kind="queue", address=feed.url, units=UNITS)
+    c = TabularCollector(source, TZ, timeout=1.0)
+
+    def estimate(minute: int, points: int) -> Any:
+        feed.body = json.dumps({"queues": [{"unit": "laboratorio", "queue": "Näytteenotto", "waiting": 9,
+                                            "longest_wait_min": 12, "called_last_hour": 40,
+                                            "points_open": points}]}).encode()
+        at = NOW + timedelta(minutes=minute)
+        return {r.metric: r.value for r in c.normalise(c.fetch(at), at)}["queue.estimated_wait_min"]
+
+    for minute in range(0, 60, 5):
+        assert estimate(minute, 4) == math.ceil(10 * 60 / 40)
+    at_lunch = [estimate(m, 2) for m in range(60, 95, 5)]
+    mean_points = (30 * 4 + 30 * 2) / 60  # the hour before 90: four points until 60, then two
+    assert at_lunch[-1] == math.ceil(10 * 60 / (40 * 2 / mean_points)) == 23
+    assert min(at_lunch) > math.ceil(10 * 60 / 40)
+
+
+SECRET = "s3cret-7f1d-not-for-logs"
+
+
+def test_the_secret_goes_as_a_bearer_token(feed: Feed, monkeypatch: pytest.MonkeyPatch):
+    feed.required = ("Authorization", f"Bearer {SECRET}")
+    feed.body = json.dumps({"callbacks": [{"unit": "vastaanotto", "pending": 4, "oldest_min": 9}]}).encode()
+    source = Source(name="soitot", kind="callback", address=feed.url, units=UNITS, token_env="SOITOT_TOKEN")
+    monkeypatch.setenv("SOITOT_TOKEN", "wrong")
+    with pytest.raises(SourceUnavailable, match="401") as refused:
+        run(source)
+    assert "wrong" not in str(refused.value)
+    monkeypatch.setenv("SOITOT_TOKEN", SECRET)
+    got, _ = run(source)
+    assert got[("callback.pending", "vastaanotto", "")] == 4
+    monkeypatch.delenv("SOITOT_TOKEN")
+    with pytest.raises(SourceUnavailable, match="SOITOT_TOKEN is not set"):
+        run(source)
+
+
+def test_the_secret_goes_in_the_header_the_source_names(feed: Feed, monkeypatch: pytest.MonkeyPatch):
+    feed.required = ("X-Api-Key", SECRET)
+    feed.body = json.dumps({"staffing": [{"unit": "vastaanotto", "profession": "lääkäri", "planned": 8,
+                                          "present": 7}]}).encode()
+    monkeypatch.setenv("VUOROT_KEY", SECRET)
+    bearer = Source(name="vuorot", kind="staffing", address=feed.url, units=UNITS, token_env="VUOROT_KEY")
+    with pytest.raises(SourceUnavailable, match="401"):
+        run(bearer)  # as a bearer token the vendor refuses it
+    assert feed.seen[-1]["authorization"] == f"Bearer {SECRET}"
+    named = Source(name="vuorot", kind="staffing", address=feed.url, units=UNITS, token_env="VUOROT_KEY",
+                   token_header="X-Api-Key")
+    got, _ = run(named)
+    assert got[("staff.present", "vastaanotto", "lääkäri")] == 7
+    assert "authorization" not in feed.seen[-1]
+
+
+def test_without_a_token_env_no_secret_is_sent(feed: Feed):
+    feed.required = ("Authorization", f"Bearer {SECRET}")
+    with pytest.raises(SourceUnavailable, match="401"):
+        run(Source(name="jonot", kind="queue", address=feed.url, units=UNITS))
+    assert "authorization" not in feed.seen[-1]
+
+
+def test_the_secret_stays_with_the_feeds_own_origin(feed: Feed, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("JONOT_KEY", SECRET)
+    source = Source(name="jonot", kind="queue", address=feed.url, units=UNITS, token_env="JONOT_KEY",
+                    token_header="X-Api-Key")
+    elsewhere = Feed()  # another port: another origin
+    try:
+        elsewhere.body = json.dumps({"queues": []}).encode()
+        feed.redirect = elsewhere.url
+        run(source)
+        assert feed.seen[-1]["x-api-key"] == SECRET
+        assert len(elsewhere.seen) == 1 and "x-api-key" not in elsewhere.seen[-1]
+    finally:
+        elsewhere.stop()
+    # a redirect within the feed's own origin keeps it
+    feed.redirect, feed.required = feed.url.replace("/status", "/moved"), ("X-Api-Key", SECRET)
+    feed.body = json.dumps({"queues": [{"unit": "vastaanotto", "queue": "P", "waiting": 2}]}).encode()
+    got, _ = run(source)
+    assert got[("queue.waiting", "vastaanotto", "p")] == 2
+
+
+@pytest.mark.store
+def test_a_refused_secret_never_reaches_the_status_or_the_log(
+    feed: Feed, store: LiveStore, config: Config, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+):
+    feed.required = ("Authorization", "Bearer the-right-one")
+    monkeypatch.setenv("JONOT_TOKEN", SECRET)
+    collector = TabularCollector(Source(name="jonot", kind="queue", address=feed.url, units=UNITS,
+                                        token_env="JONOT_TOKEN"), TZ, timeout=1.0)
+    with caplog.at_level(logging.DEBUG):
+        result = poll(collector, store, config)
+    assert not result.ok and "401" in (result.error or "")
+    status = store.source_status("jonot")
+    assert status.state == "failing" and "refused our credentials" in (status.last_error or "")
+    assert SECRET not in (status.last_error or "") and SECRET not in (result.error or "")
+    assert SECRET not in caplog.text
+    assert feed.seen[-1]["authorization"] == f"Bearer {SECRET}"  # it was sent, to the feed

@@ -133,7 +133,7 @@ def test_the_collector_memory_reads_the_morning_and_lunch():
         memory.estimate(key, at(minute), 9, 40, 2, 10)
     lunch = memory.estimate(key, at(90), 9, 40, 2, 10)
     assert lunch is not None and lunch.range is not None
-    mean_points = (45 * 4 + 15 * 2) / 60  # the last hour's, as polled each minute
+    mean_points = (46 * 4 + 14 * 2) / 60  # the hour before 90: four points until 76, then two
     assert lunch.minutes == math.ceil(10 * 60 / (40 * 2 / mean_points))
 
 
