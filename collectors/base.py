@@ -59,6 +59,8 @@ def poll(collector: Collector, store: LiveStore, config: Config,
         reason = f"{type(err).__name__}: {err}"
         if previous.state != "failing":
             log.warning("source %s failed: %s", name, reason)
+            # from now on its values are not known to stand: a gap in the history
+            store.end_readings(name, now)
         store.record_status(
             name,
             {"last_attempt": now, "last_error": reason, "last_error_at": now, "state": "failing", **by},

@@ -217,6 +217,11 @@ class Config(_Strict):
             return Hours(0, 24, True)
         return Hours(int(spec[0]), int(spec[1]), u is not None and u.open_days == "every")
 
+    def hours_specs(self) -> dict[str, str]:
+        """Every unit's opening hours, and the site's ("*"), as the rollups keep them."""
+        start, end = self.site.opening_hours
+        return {"*": Hours(start, end, False).spec(), **{u.code: self.hours(u.code).spec() for u in self.units}}
+
     def source(self, name: str) -> Source:
         for s in self.sources:
             if s.name == name:

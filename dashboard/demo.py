@@ -12,6 +12,7 @@ from dashboard.clock import Clock, demo_clock, is_working_day
 from dashboard.config import Config
 from dashboard.history import History
 from dashboard.livestore import LiveStore
+from dashboard.metrics import CATALOGUE
 from dashboard.readings import Reading
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ def seed_days(config: Config, history: History, today: date, weeks: int = 8, eve
                         {"t": datetime.combine(yesterday, time(0), tzinfo=tz)}).first():
             return 0
     collectors = [DemoCollector(s, tz) for s in config.sources if s.kind == "demo"]
-    last: dict[tuple[str, str, str, str], object] = {}
+    last: dict[object, object] = {}
     batch: list[tuple[str | None, Reading]] = []
     written = 0
     for back in range(weeks * 7, 0, -1):
@@ -85,9 +86,11 @@ def seed_days(config: Config, history: History, today: date, weeks: int = 8, eve
             for c in collectors:
                 for rd in c.normalise(c.fetch(now), now):
                     ident = (c.source.name, rd.metric, rd.unit, rd.key)
-                    if rd.metric == "flow.arrivals_by_hour" or last.get(ident) == rd.value:
+                    # a figure of today ends with its day: each day's is recorded anew
+                    seen = (ident, day if getattr(CATALOGUE.get(rd.metric), "kind", "gauge") != "gauge" else None)
+                    if rd.metric == "flow.arrivals_by_hour" or last.get(seen) == rd.value:
                         continue
-                    last[ident] = rd.value
+                    last[seen] = rd.value
                     batch.append((f"seed:{':'.join(ident)}:{now.isoformat()}", rd))
         if len(batch) > 5000:
             written += history.record(batch)

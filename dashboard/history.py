@@ -120,6 +120,11 @@ class DailyRollup(Base):
     max: Mapped[float | None] = mapped_column(Float)
     covered_seconds: Mapped[float] = mapped_column(Float)
     samples: Mapped[int] = mapped_column(Integer)
+    # over the unit's opening hours that day (None on a day it is closed)
+    open_mean: Mapped[float | None] = mapped_column(Float)
+    open_max: Mapped[float | None] = mapped_column(Float)
+    at_close: Mapped[str | None] = mapped_column(Text)  # JSON text in force at closing time
+    open_seconds: Mapped[float | None] = mapped_column(Float)
 
     __table_args__ = {"sqlite_with_rowid": False}
 
@@ -310,8 +315,9 @@ class History:
         with self.engine.connect() as conn:
             for observed_at, value in conn.execute(stmt):
                 local_day = observed_at.astimezone(tz).date()
-                if local_day in days:
-                    last_per_day[local_day] = json.loads(value)
+                parsed = json.loads(value)
+                if local_day in days and isinstance(parsed, dict):  # "null": a source's outage
+                    last_per_day[local_day] = parsed
         sums: dict[str, float] = defaultdict(float)
         for series in last_per_day.values():
             for hour, count in series.items():

@@ -33,7 +33,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ import redis
 
 from dashboard import embedded
 from dashboard.clock import Clock
+from dashboard.metrics import CATALOGUE
 from dashboard.readings import Reading
 
 HISTORY_GROUP = "history-writer"
@@ -110,10 +111,13 @@ class LiveStore:
     def _write(self, pipe: Any, current: dict[Any, Any], source: str, key: str,
                readings: list[Reading], status: dict[str, Any]) -> list[Reading]:
         old = {_text(f): Reading.from_json(v) for f, v in current.items()}
+        # after an outage (end_readings) every value is news to the history: it had none
+        after_gap = bool(self.r.hexists(self.k("source", source), "gap"))
         changed = [
             rd for rd in readings
-            if rd.ident not in old or old[rd.ident].value != rd.value
+            if after_gap or rd.ident not in old or old[rd.ident].value != rd.value
             or old[rd.ident].valid_until != rd.valid_until or old[rd.ident].bound != rd.bound
+            or _new_day(old[rd.ident], rd)
         ]
         encoded: dict[Any, Any] = {rd.ident: rd.to_json() for rd in readings}
         pipe.multi()
@@ -123,6 +127,8 @@ class LiveStore:
         pipe.sadd(self.k("sources"), source)
         if status:
             pipe.hset(self.k("source", source), mapping={k: _s(v) for k, v in status.items()})
+        if after_gap:
+            pipe.hdel(self.k("source", source), "gap")
         for rd in changed:
             pipe.xadd(self.k("history"), {"r": encoded[rd.ident]}, maxlen=HISTORY_MAXLEN)
         pipe.incr(self.k("version"))
@@ -157,6 +163,28 @@ class LiveStore:
         pipe.incr(self.k("version"))
         pipe.execute()
         self._announce()
+
+    def end_readings(self, source: str, at: datetime) -> int:
+        """A source has failed or was stopped: its values are no longer known to stand. The
+        history gets "nothing in force" from `at` for each series whose newest value came
+        from this source (its last good data stays on the wall, shown stale), and the
+        source's next good poll records all its values again. Returns the series ended."""
+        if self.r.hexists(self.k("source", source), "gap"):
+            return 0  # ended already, and nothing came in since
+        everything = self.all_readings()
+        newest: dict[str, Reading] = {}
+        for rds in everything.values():
+            for rd in rds:
+                if rd.ident not in newest or rd.observed_at > newest[rd.ident].observed_at:
+                    newest[rd.ident] = rd
+        ended = [rd for rd in everything.get(source, []) if newest[rd.ident].source == source]
+        pipe = self.r.pipeline(transaction=True)
+        for rd in ended:
+            gone = Reading(rd.metric, rd.unit, rd.key, None, at, source)  # type: ignore[arg-type]
+            pipe.xadd(self.k("history"), {"r": gone.to_json()}, maxlen=HISTORY_MAXLEN)
+        pipe.hset(self.k("source", source), "gap", at.isoformat())
+        pipe.execute()
+        return len(ended)
 
     def all_readings(self) -> dict[str, list[Reading]]:
         names = sorted(_text(n) for n in self.r.smembers(self.k("sources")))
@@ -195,6 +223,7 @@ class LiveStore:
 
     def stop_source(self, source: str) -> None:
         self.r.sadd(self.k("stopped"), source)
+        self.end_readings(source, self.clock(UTC).now())
         self.record_status(source, {"state": "stopped"})
 
     def start_source(self, source: str) -> None:
@@ -511,6 +540,16 @@ _DROP_LEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+
+
+def _new_day(old: Reading, new: Reading) -> bool:
+    """A figure of today (a plan, today's count) reported again on a new local day is a new
+    value for the history even when the number is the same: yesterday's ended at midnight."""
+    m = CATALOGUE.get(new.metric)
+    if m is None or m.kind == "gauge":
+        return False
+    zone = new.observed_at.tzinfo
+    return old.observed_at.astimezone(zone).date() != new.observed_at.date()
 
 
 def connect(url: str) -> redis.Redis:

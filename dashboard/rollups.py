@@ -3,44 +3,54 @@ of the history page: every figure there is read from the rollups, never from raw
 
 What a row says
 ---------------
-The raw history holds *changes*: a row whenever a value changed. A value is in force from
-its change until the next change of the same series (metric, unit, key); changes at the
-same instant take effect in the order they were written (the last one wins).
+The raw history holds *changes*: a row whenever a value changed. **A value counts while it
+is in force**: from its change until the next change of the same series (metric, unit,
+key), until its valid-until (a manual value), until the end of its local day (a figure of
+today: plans, today's free slots and counts, ``Metric.kind`` "today" or "count"), or until
+a change whose value is ``null`` — written when its source fails or is stopped
+(``LiveStore.end_readings``) or a correction is withdrawn: an outage is a gap, never the
+last value carried over it. Changes at the same instant take effect in the order they were
+written (the last one wins; one replaced at the same instant was never in force).
 
 An hourly row describes one series over one clock hour of the site's time zone (stored as
-the hour's UTC start; hours are half-open, so a change at 09:00:00 belongs to the 09 hour):
+the hour's UTC start; hours are half-open, so a change at 09:00:00 belongs to the 09 hour)
+in which a value was in force:
 
-- ``last``: the value in force at the end of the hour (the last change before the hour's
-  end, also when that change was made in an earlier hour), as JSON text;
-- ``min``, ``max``: over the values in force during the hour (a value replaced at the same
-  instant it was set was never in force and does not count);
+- ``last``: the last value in force during the hour, as JSON text;
+- ``min``, ``max``: over the values in force during the hour;
 - ``mean``: the time-weighted mean over the part of the hour in which a value was in force,
   ``covered_seconds`` that part, ``samples`` the number of changes inside the hour.
 
-*Which hours have a row:* an hour has a row when the series has a change on the same local
-day at or before the hour's end. So a day's rows run from the hour of its first change to
-the end of the day, carrying the value forward through the hours without changes; the first
-of them also covers its minutes before the first change with the value carried in from
-earlier (a value changing from 4 to 10 at 08:20 gives the 08 hour a mean of
-(4·20 + 10·40) / 60 = 8). A day without changes has no rows and no daily row: the history
-says "no data" for it rather than stretching yesterday's value over a weekend. Hours of
-today after now carry the current value, as the value now in force, until the next change.
+So a gauge standing unchanged for a week has a row for each of its hours (staff planned
+for the day, capacity totals and T3 have a figure for every hour and day they stood); a
+value changing from 4 to 10 at 08:20 gives the 08 hour a mean of (4·20 + 10·40) / 60 = 8.
+The rollups reach to the end of the local day of the newest change written (so hours of
+today after now carry the current value, as the value now in force): when changes of a new
+day arrive, the series still in force at the end of the last day rolled up are carried
+through the days between.
 
 A daily row is the same over one local date (23, 24 or 25 hours), made from its hourly
 rows: ``mean`` weighted by ``covered_seconds``, ``min``/``max`` over the hours, ``last`` of
-the last hour, ``samples`` summed. Series metrics (``flow.arrivals_by_hour``, an object
-hour → count) keep only ``last``; their mean, min and max are empty.
+the last hour, ``samples`` summed; and the figures a manager reads, over the unit's
+**opening hours** (``[[units]] opening_hours``, default the site's; recorded in
+``rollup_state`` so every process uses the same): on a day the unit is open (a working day,
+or any day for a unit open every day) ``open_mean`` (time-weighted over the part of the
+opening hours with a value), ``open_max``, ``open_seconds`` and ``at_close`` (the value in
+force just before closing time); None on a closed day. The day's *figure* (``series``,
+``compare``) is the day's total for a count (its ``last``) and ``open_mean`` for anything
+else. Series metrics (``flow.arrivals_by_hour``, an object hour → count) keep only
+``last``; their means, min and max are empty.
 
 Upkeep (``maintain``, called by ``History.record`` in its transaction)
 -----------------------------------------------------------------------
-Because rows never run past the end of their day, a change can affect only (a) the rest of
-its own day and (b) the first hour of the next later day on which the series changes (whose
-first minutes carry the value in force before it). The unit of recomputation is therefore
-the series-day: for each series the written changes touch, the local days from the earliest
-to the latest new change — extended to the day of the series' next change when that lies
-on a later day — are recomputed whole from the raw changes in them plus the one change in
-force before them, their rows deleted and written again. That is at most 25 hourly rows and
-one daily row per series-day, and it is idempotent by construction: the result depends only
+A change can affect only the days from its own to the day of the series' next change (or,
+without one, to the end of the rollups' reach). The unit of recomputation is therefore the
+series-day: for each series the written changes touch, the local days from the earliest new
+change to the day of the series' next change after the batch (else the reach) are
+recomputed whole from the raw changes in them plus the one change in force before them,
+their rows deleted and written again; on a new day the series in force at the end of the
+previous reach get the days between. That is at most 25 hourly rows and one daily row per
+series-day, and it is idempotent by construction: the result depends only
 on the raw changes, so a change delivered twice (skipped by its event id), a late or
 out-of-order change, or a rerun gives exactly what a full ``rebuild`` gives (a test checks
 this on random batches in random order). Recomputing a whole day rather than chasing the
@@ -73,15 +83,17 @@ Means are rounded to 3 decimals; min, max and last are the values as recorded (4
 4.0). The queries ask for the time zone and refuse one the rollups were not built in. ``compliance`` builds two proxies from the aggregate figures we have (we hold no
 per-patient data):
 
-- *callback the same day*: a working day (Mon–Fri, Finnish public holidays excluded) is met
-  when ``callback.pending`` in force at closing time (the ``last`` of the hour before the
-  closing hour) is 0 for every key — everyone who asked for a call back that day was called
-  back that day;
-- *assessment within 3 working days*: a working day is met when every profession's
-  ``appointments.t3_days`` at the end of the day (daily ``last``) is at most 3 — the third
-  free appointment lies within 3 days.
+- *callback the same day*: a day the unit is open is met when ``callback.pending`` in force
+  at its closing time (``at_close``) is 0 for every key — everyone who asked for a call back
+  that day was called back that day;
+- *assessment within 3 working days*: a day the unit is open is met when, for every
+  profession, the day plus ``appointments.t3_days`` at the end of the day (daily ``last``,
+  rounded up to whole days) is on or before the third working day after it — the third free
+  appointment lies within 3 working days (Finnish public holidays excluded). T3 beyond the
+  collector's horizon is recorded as the horizon (90), so it counts as not met, never as
+  missing.
 
-A day without the figure (no row that day) is not counted; ``share`` is ``met / days``.
+A day without the figure is not counted; ``share`` is ``met / days``.
 """
 
 from __future__ import annotations
@@ -90,6 +102,7 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -97,7 +110,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, String, bindparam, delete, func, select, text, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 
-from dashboard.clock import is_working_day
+from dashboard.clock import is_working_day, next_working_days
 from dashboard.history import DailyRollup, History, HourlyRollup, ReadingChange, RollupState
 from dashboard.metrics import CATALOGUE
 
@@ -109,16 +122,23 @@ HOUR_US = 3600 * US
 _ONE_US = timedelta(microseconds=1)
 
 Series = tuple[str, str, str]  # metric, unit, key
-Change = tuple[int, str]  # observed at (µs since the epoch, UTC), value as JSON text
-# hour start (µs), its local date, last, mean, min, max, covered seconds, samples
-HourRow = tuple[int, date, str, float | None, float | None, float | None, float, int]
-# local date, day start (µs), last, mean, min, max, covered seconds, samples
-DayRow = tuple[date, int, str, float | None, float | None, float | None, float, int]
+# observed at (µs since the epoch, UTC), value as JSON text ("null": nothing in force from
+# here), valid until (µs) for a manual value
+Change = tuple[int, str, int | None]
+# hour start (µs), its local date, last, mean, min, max, covered seconds, samples, the value
+# in force at the hour's end (or None), the local clock hour (0–23)
+HourRow = tuple[int, date, str, float | None, float | None, float | None, float, int, str | None, int]
+# local date, day start (µs), last, mean, min, max, covered seconds, samples, open mean,
+# open max, value at closing (JSON text), open seconds
+DayRow = tuple[date, int, str, float | None, float | None, float | None, float, int,
+               float | None, float | None, str | None, float | None]
 
 HOURLY_COLUMNS = ("metric", "unit", "hour_start", "key", "last", "mean", "min", "max",
                   "covered_seconds", "samples")
 DAILY_COLUMNS = ("metric", "unit", "day", "key", "day_start", "last", "mean", "min", "max",
-                 "covered_seconds", "samples")
+                 "covered_seconds", "samples", "open_mean", "open_max", "at_close", "open_seconds")
+NOTHING = "null"  # a change that ends the value in force (a source's outage, a withdrawal)
+DEFAULT_HOURS = "8-16/working"
 
 
 def _us(moment: datetime) -> int:
@@ -129,23 +149,46 @@ def _dt(us: int) -> datetime:
     return EPOCH + timedelta(microseconds=us)
 
 
+@dataclass(frozen=True)
+class OpenHours:
+    """Opening hours as the rollups keep them ("8-16/working", "0-24/every")."""
+
+    start: int
+    end: int
+    every_day: bool
+
+    @classmethod
+    def parse(cls, spec: str) -> OpenHours:
+        span, _, days = spec.partition("/")
+        start, _, end = span.partition("-")
+        return cls(int(start), int(end), days == "every")
+
+    def open_on(self, day: date) -> bool:
+        return self.every_day or is_working_day(day)
+
+    def text(self) -> str:
+        return f"{self.start}\u2013{self.end}"
+
+
 class _Calendar:
     """Clock hours and local dates of one time zone, on µs since the epoch (cached)."""
 
     def __init__(self, tz: ZoneInfo):
         self.tz = tz
-        self._hours: dict[int, tuple[int, date]] = {}
+        self._hours: dict[int, tuple[int, date, int]] = {}
         self._days: dict[date, int] = {}
 
     def hour_floor(self, t: int) -> int:
         local = _dt(t).astimezone(self.tz)
         return _us(local.replace(minute=0, second=0, microsecond=0))
 
-    def hour(self, h: int) -> tuple[int, date]:
-        """The next hour's start and the local date of the hour starting at `h`."""
+    def hour(self, h: int) -> tuple[int, date, int]:
+        """The next hour's start, the local date and the local clock hour of the hour
+        starting at `h`."""
         info = self._hours.get(h)
         if info is None:
-            info = (self.hour_floor(h + HOUR_US), _dt(h).astimezone(self.tz).date())
+            local = _dt(h).astimezone(self.tz)
+            info = (self.hour_floor(h + HOUR_US), local.date(), local.hour)
             self._hours[h] = info
         return info
 
@@ -158,6 +201,9 @@ class _Calendar:
             start = _us(datetime.combine(day, time(0), tzinfo=self.tz))
             self._days[day] = start
         return start
+
+    def next_day_start(self, t: int) -> int:
+        return self.day_start(self.date_of(t) + timedelta(days=1))
 
 
 _NUMBERS: dict[str, float | None] = {}
@@ -179,108 +225,126 @@ def _number(value: str) -> float | None:
 # ---------------------------------------------------------------- computing rows
 
 
-def hourly_rows(cal: _Calendar, prev: Change | None, changes: Sequence[Change], end: int,
-                numeric: bool) -> list[HourRow]:
-    """The hourly rows of one series from its changes (sorted, all at or after a local
-    midnight, all before `end`, a local midnight too) and the change in force before them."""
-    rows: list[HourRow] = []
-    n = len(changes)
-    if not n:
-        return rows
-    cur_text = prev[1] if prev else None
-    cur_num = _number(cur_text) if (cur_text is not None and numeric) else None
-    cur_date = cal.date_of(prev[0]) if prev else None
-    i = 0
-    h = cal.hour_floor(changes[0][0])
-    while h < end:
-        he, hdate = cal.hour(h)
-        if i < n and changes[i][0] < he:
-            seg = h
-            wsum = 0.0
-            wcov = 0
-            cov = 0
-            lo = math.inf
-            hi = -math.inf
-            samples = 0
-            while i < n and changes[i][0] < he:
-                t, value = changes[i]
-                if cur_text is not None and t > seg:
-                    d = t - seg
-                    cov += d
-                    if cur_num is not None:
-                        wsum += cur_num * d
-                        wcov += d
-                        if cur_num < lo:
-                            lo = cur_num
-                        if cur_num > hi:
-                            hi = cur_num
-                seg = t
-                cur_text = value
-                cur_num = _number(value) if numeric else None
-                samples += 1
-                i += 1
-            d = he - seg
-            cov += d
-            if cur_num is not None:
-                wsum += cur_num * d
-                wcov += d
-                if cur_num < lo:
-                    lo = cur_num
-                if cur_num > hi:
-                    hi = cur_num
-            cur_date = hdate
-            assert cur_text is not None
-            if wcov:
-                rows.append((h, hdate, cur_text, wsum / wcov, lo, hi, cov / US, samples))
-            else:
-                rows.append((h, hdate, cur_text, None, None, None, cov / US, samples))
-        elif cur_text is not None and cur_date == hdate:  # carried forward
-            rows.append((h, hdate, cur_text, cur_num, cur_num, cur_num, (he - h) / US, 0))
-        elif i < n:  # nothing in force today yet: on to the hour of the next change
-            h = cal.hour_floor(changes[i][0])
+def in_force(cal: _Calendar, prev: Change | None, changes: Sequence[Change], start: int,
+             end: int, kind: str) -> list[tuple[int, int, str]]:
+    """The spans [a, b) within [start, end) in which each value of a series was in force,
+    in time order: from its change until the next change, its valid-until, or (for a
+    figure of today) the end of its day; a "null" change is never in force."""
+    items = ([prev] if prev is not None else []) + list(changes)
+    daily = kind != "gauge"
+    spans: list[tuple[int, int, str]] = []
+    n = len(items)
+    for i in range(n):
+        t, value, until = items[i]
+        if value == NOTHING:
             continue
+        b = items[i + 1][0] if i + 1 < n else end
+        if b > end:
+            b = end
+        if until is not None and until < b:
+            b = until
+        if daily:
+            day_end = cal.next_day_start(t)
+            if day_end < b:
+                b = day_end
+        a = t if t > start else start
+        if b > a:
+            spans.append((a, b, value))
+    return spans
+
+
+def hourly_rows(cal: _Calendar, prev: Change | None, changes: Sequence[Change], start: int,
+                end: int, numeric: bool, kind: str = "gauge") -> list[HourRow]:
+    """The hourly rows of one series over [start, end) (local midnights) from its changes
+    in that window (sorted) and the change in force before it: a row for every hour in
+    which a value was in force."""
+    acc: dict[int, list[Any]] = {}
+    for a, b, value in in_force(cal, prev, changes, start, end, kind):
+        num = _number(value) if numeric else None
+        h = cal.hour_floor(a)
+        while h < b:
+            he = cal.hour(h)[0]
+            d = (b if b < he else he) - (a if a > h else h)
+            rec = acc.get(h)
+            if rec is None:
+                # weighted sum, numeric cover, cover, min, max, last, value at the end
+                rec = acc[h] = [0.0, 0, 0, math.inf, -math.inf, value, None]
+            rec[2] += d
+            if num is not None:
+                rec[0] += num * d
+                rec[1] += d
+                if num < rec[3]:
+                    rec[3] = num
+                if num > rec[4]:
+                    rec[4] = num
+            rec[5] = value
+            rec[6] = value if b >= he else None
+            h = he
+    samples: dict[int, int] = defaultdict(int)
+    for t, _value, _until in changes:
+        if start <= t < end:
+            samples[cal.hour_floor(t)] += 1
+    rows: list[HourRow] = []
+    for h in sorted(acc):
+        wsum, wcov, cov, lo, hi, last, at_end = acc[h]
+        _he, hdate, hod = cal.hour(h)
+        if wcov:
+            rows.append((h, hdate, last, wsum / wcov, lo, hi, cov / US, samples.get(h, 0), at_end, hod))
         else:
-            break
-        h = he
+            rows.append((h, hdate, last, None, None, None, cov / US, samples.get(h, 0), at_end, hod))
     return rows
 
 
-def daily_rows(cal: _Calendar, hours: Sequence[HourRow]) -> list[DayRow]:
-    """Daily rows from a series' hourly rows (in time order)."""
+def daily_rows(cal: _Calendar, hours: Sequence[HourRow], opening: OpenHours | None = None) -> list[DayRow]:
+    """Daily rows from a series' hourly rows (in time order): the whole day's figures, and
+    over the unit's opening hours (on a day it is open) the mean, the maximum and the value
+    in force at closing time."""
+    opening = opening or OpenHours.parse(DEFAULT_HOURS)
     out: list[DayRow] = []
     i = 0
     n = len(hours)
     while i < n:
         day = hours[i][1]
-        wsum = 0.0
-        wcov = 0.0
-        cov = 0.0
+        wsum = wcov = cov = 0.0
+        owsum = owcov = ocov = 0.0
         samples = 0
-        lo = math.inf
-        hi = -math.inf
+        lo = hi = ohi = None
         last = hours[i][2]
+        at_close: str | None = None
+        is_open = opening.open_on(day)
         while i < n and hours[i][1] == day:
-            _h, _day, last, mean, mn, mx, covered, count = hours[i]
+            _h, _day, last, mean, mn, mx, covered, count, at_end, hod = hours[i]
             cov += covered
             samples += count
             if mean is not None and mn is not None and mx is not None:
                 wsum += mean * covered
                 wcov += covered
-                if mn < lo:
-                    lo = mn
-                if mx > hi:
-                    hi = mx
+                lo = mn if lo is None or mn < lo else lo
+                hi = mx if hi is None or mx > hi else hi
+            if is_open and opening.start <= hod < opening.end:
+                ocov += covered
+                if mean is not None and mx is not None:
+                    owsum += mean * covered
+                    owcov += covered
+                    ohi = mx if ohi is None or mx > ohi else ohi
+                if hod == opening.end - 1:
+                    at_close = at_end
             i += 1
-        if wcov:
-            out.append((day, cal.day_start(day), last, wsum / wcov, lo, hi, cov, samples))
-        else:
-            out.append((day, cal.day_start(day), last, None, None, None, cov, samples))
+        out.append((day, cal.day_start(day), last,
+                    wsum / wcov if wcov else None, lo, hi, cov, samples,
+                    owsum / owcov if owcov else None, ohi if owcov else None, at_close,
+                    ocov if is_open else None))
     return out
 
 
 def _numeric(metric: str) -> bool:
     m = CATALOGUE.get(metric)
     return not (m and m.series)
+
+
+def _kind(metric: str) -> str:
+    m = CATALOGUE.get(metric)
+    return m.kind if m else "gauge"
 
 
 # ---------------------------------------------------------------- state and locking
@@ -310,16 +374,34 @@ def _zone(state: dict[str, str]) -> ZoneInfo:
     return ZoneInfo(state.get("timezone", DEFAULT_TZ))
 
 
+def _opening(state: dict[str, str]) -> dict[str, str]:
+    hours: dict[str, str] = json.loads(state.get("hours", "{}"))
+    return hours
+
+
+def _hours_of(opening: dict[str, str], unit: str) -> OpenHours:
+    return OpenHours.parse(opening.get(unit) or opening.get("*") or DEFAULT_HOURS)
+
+
+def _extended(state: dict[str, str]) -> date | None:
+    value = state.get("extended_to")
+    return date.fromisoformat(value) if value else None
+
+
 def _horizon(state: dict[str, str]) -> int | None:
     value = state.get("horizon")
     return _us(datetime.fromisoformat(value)) if value else None
 
 
-def needs_rebuild(history: History, tz: ZoneInfo) -> bool:
+def needs_rebuild(history: History, tz: ZoneInfo, hours: dict[str, str] | None = None) -> bool:
     """True when the rollups do not cover the raw changes (a database that held changes
-    before the rollups came) or were built for another time zone: call `rebuild` then."""
+    before the rollups came, or before the rules changed), were built for another time
+    zone, or (when `hours` is given: unit code or "*" for the site -> "8-16/working") for
+    other opening hours: call `rebuild` then."""
     with history.engine.connect() as conn:
         state = _state(conn)
+    if hours is not None and _opening(state) != hours:
+        return True
     return "built" not in state or _zone(state).key != tz.key
 
 
@@ -374,10 +456,9 @@ class _Rows:
     def add(self, s: Series, hours: Sequence[HourRow], days: Sequence[DayRow]) -> None:
         metric, unit, key = s
         at, on = self._at, self._on
-        self.hourly += [(metric, unit, at(h), key, last, mean, lo, hi, cov, n)
-                        for h, _day, last, mean, lo, hi, cov, n in hours]
-        self.daily += [(metric, unit, on(day), key, at(start), last, mean, lo, hi, cov, n)
-                       for day, start, last, mean, lo, hi, cov, n in days]
+        self.hourly += [(metric, unit, at(h[0]), key, h[2], h[3], h[4], h[5], h[6], h[7])
+                        for h in hours]
+        self.daily += [(metric, unit, on(d[0]), key, at(d[1]), *d[2:]) for d in days]
 
     def write(self) -> None:
         _bulk_insert(self.conn, HourlyRollup.__tablename__, HOURLY_COLUMNS, self.hourly)
@@ -413,11 +494,16 @@ def _stored_us(value: Any) -> int:
     return _us(value)
 
 
+def _until(value: Any) -> int | None:
+    return None if value is None else _stored_us(value)
+
+
 def _changes(conn: Connection, where: list[Any]) -> list[Change]:
     rc = ReadingChange
-    stmt = (select(type_coerce(rc.observed_at, String), rc.value).where(*where)
+    stmt = (select(type_coerce(rc.observed_at, String), rc.value,
+                   type_coerce(rc.valid_until, String)).where(*where)
             .order_by(rc.observed_at, rc.id))
-    return [(_stored_us(at), value) for at, value in conn.execute(stmt).all()]
+    return [(_stored_us(at), value, _until(until)) for at, value, until in conn.execute(stmt).all()]
 
 
 _CHUNK = 100  # series per look-up statement
@@ -429,7 +515,9 @@ def maintain(conn: Connection, written: Sequence[tuple[Any, ...]]) -> None:
     _lock(conn)
     state = _state(conn)
     cal = _Calendar(_zone(state))
+    opening = _opening(state)
     horizon = _horizon(state)
+    extended = _extended(state)
     spans: dict[Series, list[int]] = {}
     for metric, unit, key, observed_at in written:
         t = _us(observed_at)
@@ -439,12 +527,26 @@ def maintain(conn: Connection, written: Sequence[tuple[Any, ...]]) -> None:
         else:
             span[0] = min(span[0], t)
             span[1] = max(span[1], t)
+    if not spans:
+        return
+    newest = max(cal.date_of(tmax) for _tmin, tmax in spans.values())
+    reach = max(newest, extended) if extended is not None else newest
     windows: list[tuple[Series, int, int]] = []
-    for s, (tmin, tmax) in sorted(spans.items()):
+    for s, (tmin, _tmax) in sorted(spans.items()):
         start = cal.day_start(cal.date_of(tmin))
         if horizon is not None and start < horizon:
             start = horizon  # before the horizon the rollups are final
-        windows.append((s, start, max(cal.day_start(cal.date_of(tmax) + timedelta(days=1)), start)))
+        windows.append((s, start, max(cal.day_start(reach + timedelta(days=1)), start)))
+    if extended is not None and reach > extended:
+        # a new day: values still in force at the end of the last day rolled up are
+        # carried through the days since (their series had no change to say so)
+        last_hour = cal.hour_floor(cal.day_start(extended + timedelta(days=1)) - 1)
+        h = HourlyRollup
+        carried = conn.execute(select(h.metric, h.unit, h.key).where(h.hour_start == _dt(last_hour))).all()
+        start = cal.day_start(extended + timedelta(days=1))
+        for metric, unit, key in carried:
+            if (metric, unit, key) not in spans:
+                windows.append(((metric, unit, key), start, cal.day_start(reach + timedelta(days=1))))
     rc = ReadingChange
     prev_ids: dict[int, Series] = {}
     for i in range(0, len(windows), _CHUNK):
@@ -462,43 +564,46 @@ def maintain(conn: Connection, written: Sequence[tuple[Any, ...]]) -> None:
             if found[2 * j] is not None:
                 prev_ids[found[2 * j]] = s
             nxt = found[2 * j + 1]
-            if nxt is not None:  # its first hour carries the value in force before it
+            if nxt is not None:  # the value in force runs on to the day of the next change
                 end = cal.day_start(cal.date_of(_us(nxt)) + timedelta(days=1))
                 windows[i + j] = (s, start, end)
     prev: dict[Series, Change] = {}
     ids = list(prev_ids)
     for i in range(0, len(ids), 500):
-        for id_, at, value in conn.execute(
-            select(rc.id, type_coerce(rc.observed_at, String), rc.value)
+        for id_, at, value, until in conn.execute(
+            select(rc.id, type_coerce(rc.observed_at, String), rc.value,
+                   type_coerce(rc.valid_until, String))
             .where(rc.id.in_(ids[i:i + 500]))
         ):
-            prev[prev_ids[id_]] = (_stored_us(at), value)
+            prev[prev_ids[id_]] = (_stored_us(at), value, _until(until))
     by_window: dict[tuple[int, int], list[Series]] = defaultdict(list)
     for s, start, end in windows:
         by_window[(start, end)].append(s)
     changes: dict[Series, list[Change]] = defaultdict(list)
     for (start, end), group in by_window.items():
         wanted = set(group)
-        for metric, unit, key, at, value in conn.execute(
-            select(rc.metric, rc.unit, rc.key, type_coerce(rc.observed_at, String), rc.value)
+        for metric, unit, key, at, value, until in conn.execute(
+            select(rc.metric, rc.unit, rc.key, type_coerce(rc.observed_at, String), rc.value,
+                   type_coerce(rc.valid_until, String))
             .where(rc.metric.in_({s[0] for s in group}), rc.unit.in_({s[1] for s in group}),
                    rc.key.in_({s[2] for s in group}), rc.observed_at >= _dt(start),
                    rc.observed_at < _dt(end))
             .order_by(rc.observed_at, rc.id)
         ):
             if (metric, unit, key) in wanted:
-                changes[(metric, unit, key)].append((_stored_us(at), value))
+                changes[(metric, unit, key)].append((_stored_us(at), value, _until(until)))
     out = _Rows(conn)
     hour_gone: list[dict[str, Any]] = []
     day_gone: list[dict[str, Any]] = []
     for s, start, end in windows:
-        hours = hourly_rows(cal, prev.get(s), changes.get(s, []), end, _numeric(s[0]))
+        hours = hourly_rows(cal, prev.get(s), changes.get(s, []), start, end, _numeric(s[0]),
+                            _kind(s[0]))
         params = {"m": s[0], "u": s[1], "k": s[2]}
         hour_gone.append({**params, "a": _dt(start), "b": _dt(end)})
         day_gone.append({**params, "a": cal.date_of(start), "b": cal.date_of(end)})
-        out.add(s, hours, daily_rows(cal, hours))
-    if not hour_gone:
-        return
+        out.add(s, hours, daily_rows(cal, hours, _hours_of(opening, s[1])))
+    if extended is None or reach > extended:
+        _set_state(conn, extended_to=reach.isoformat())
     h, d = HourlyRollup, DailyRollup
     conn.execute(delete(h).where(
         h.metric == bindparam("m"), h.unit == bindparam("u"), h.key == bindparam("k"),
@@ -509,23 +614,29 @@ def maintain(conn: Connection, written: Sequence[tuple[Any, ...]]) -> None:
     out.write()
 
 
-def rebuild(history: History, tz: ZoneInfo) -> dict[str, int]:
-    """Compute every rollup from the raw changes, in `tz` (recorded as the site's zone), in
-    one transaction; rollups before the retention horizon are kept as they are. Returns the
+def rebuild(history: History, tz: ZoneInfo, hours: dict[str, str] | None = None) -> dict[str, int]:
+    """Compute every rollup from the raw changes, in `tz` (recorded as the site's zone) and
+    with the opening hours `hours` (recorded; without it, those recorded before), in one
+    transaction; rollups before the retention horizon are kept as they are. Returns the
     numbers of raw changes read and of hourly and daily rows written."""
     cal = _Calendar(tz)
     counts = {"changes": 0, "hourly": 0, "daily": 0}
     rc = ReadingChange
     with history.engine.begin() as conn:
         _lock(conn)
-        horizon = _horizon(_state(conn))
+        state = _state(conn)
+        horizon = _horizon(state)
+        opening = hours if hours is not None else _opening(state)
         if horizon is None:
             conn.execute(delete(HourlyRollup))
             conn.execute(delete(DailyRollup))
         else:
             conn.execute(delete(HourlyRollup).where(HourlyRollup.hour_start >= _dt(horizon)))
             conn.execute(delete(DailyRollup).where(DailyRollup.day_start >= _dt(horizon)))
-        _set_state(conn, timezone=tz.key)
+        _set_state(conn, timezone=tz.key, hours=json.dumps(opening, sort_keys=True))
+        newest_at = conn.execute(select(func.max(rc.observed_at))).scalar()
+        # the rollups reach to the end of the local day of the newest change
+        reach = cal.date_of(_us(newest_at)) if newest_at is not None else None
         all_series = conn.execute(select(rc.metric, rc.unit, rc.key).distinct()).all()
         out = _Rows(conn)
         for metric, unit, key in sorted(all_series):
@@ -535,23 +646,31 @@ def rebuild(history: History, tz: ZoneInfo) -> dict[str, int]:
             if horizon is not None:
                 where.append(rc.observed_at >= _dt(horizon))
                 row = conn.execute(
-                    select(rc.observed_at, rc.value)
+                    select(type_coerce(rc.observed_at, String), rc.value,
+                           type_coerce(rc.valid_until, String))
                     .where(*_series_where(rc, s), rc.observed_at < _dt(horizon))
                     .order_by(rc.observed_at.desc(), rc.id.desc()).limit(1)).first()
-                prev = (_us(row[0]), row[1]) if row else None
+                prev = (_stored_us(row[0]), row[1], _until(row[2])) if row else None
             changes = _changes(conn, where)
-            if not changes:
+            if not changes and prev is None:
                 continue
-            end = cal.day_start(cal.date_of(changes[-1][0]) + timedelta(days=1))
-            hours = hourly_rows(cal, prev, changes, end, _numeric(metric))
-            days = daily_rows(cal, hours)
+            assert reach is not None
+            start = cal.day_start(cal.date_of(changes[0][0])) if changes else horizon
+            assert start is not None
+            if horizon is not None and start < horizon:
+                start = horizon
+            end = cal.day_start(reach + timedelta(days=1))
+            hours_rows = hourly_rows(cal, prev, changes, start, end, _numeric(metric), _kind(metric))
+            days = daily_rows(cal, hours_rows, _hours_of(opening, unit))
             counts["changes"] += len(changes)
-            counts["hourly"] += len(hours)
+            counts["hourly"] += len(hours_rows)
             counts["daily"] += len(days)
-            out.add(s, hours, days)
+            out.add(s, hours_rows, days)
             if len(out.hourly) >= 100_000:
                 out.write()
         out.write()
+        if reach is not None:
+            _set_state(conn, extended_to=reach.isoformat())
         if conn.dialect.name == "postgresql":  # fresh statistics for the planner
             conn.execute(text("ANALYZE hourly_rollups"))
             conn.execute(text("ANALYZE daily_rollups"))
@@ -608,17 +727,36 @@ def _mean(x: float | None) -> float | None:
     return None if x is None else round(x, 3)
 
 
+def _figure(metric: str, mean: float | None, open_mean: float | None, last: Any) -> float | None:
+    """A day's figure as the history page reads it: the day's total for a count (its value
+    at the day's end), the mean over opening hours for anything else."""
+    if _kind(metric) == "count":
+        return float(last) if isinstance(last, int | float) and not isinstance(last, bool) else None
+    return open_mean
+
+
+def _round(x: float | None) -> float | int | None:
+    return x if x is None or not x.is_integer() else int(x)
+
+
 def series(history: History, tz: ZoneInfo, metrics: list[str], units: list[str], start: date,
-           end: date, grain: Literal["hour", "day"] = "day") -> list[dict[str, Any]]:
+           end: date, grain: Literal["hour", "day"] = "day",
+           today: date | None = None) -> list[dict[str, Any]]:
     """Rollup rows of the metrics and units from `start` to `end` (local dates, inclusive):
     {"metric", "unit", "key", "period" (ISO 8601 local start with offset), "mean", "min",
-    "max", "last", "samples"}, ordered by metric, unit, key, period."""
+    "max", "last", "samples"}, ordered by metric, unit, key, period. Daily rows also give
+    "open_mean", "open_max" (over the unit's opening hours that day; None on a day it is
+    closed), "at_close" (the value in force at closing time), "figure" (the day's figure:
+    a count's total, else open_mean), "hours" ("8–16") and "complete" (False for `today`,
+    default the site's today, and later days: their figures are not final)."""
     if grain not in ("hour", "day"):
         raise ValueError(f"grain must be 'hour' or 'day', not {grain!r}")
     if not metrics or not units or end < start:
         return []
+    today = today or datetime.now(tz).date()
     with history.engine.connect() as conn:
         _check_zone(conn, tz)
+        opening = _opening(_state(conn))
         t: Any = HourlyRollup if grain == "hour" else DailyRollup
         if grain == "hour":
             # the stored instant as the driver gives it (text on SQLite): converted once per
@@ -627,10 +765,12 @@ def series(history: History, tz: ZoneInfo, metrics: list[str], units: list[str],
             order = t.hour_start
             span = (t.hour_start >= datetime.combine(start, time(0), tzinfo=tz),
                     t.hour_start < datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz))
+            extra: tuple[Any, ...] = ()
         else:
             when = order = t.day
             span = (t.day >= start, t.day <= end)
-        stmt = (select(t.metric, t.unit, t.key, when, t.mean, t.min, t.max, t.last, t.samples)
+            extra = (t.open_mean, t.open_max, t.at_close)
+        stmt = (select(t.metric, t.unit, t.key, when, t.mean, t.min, t.max, t.last, t.samples, *extra)
                 .where(t.metric.in_(metrics), t.unit.in_(units), *span)
                 .order_by(*(_by_code_point(conn, c) for c in (t.metric, t.unit, t.key)), order))
         if conn.dialect.name == "postgresql":  # a year of hours sorts in memory, not on disk
@@ -640,7 +780,9 @@ def series(history: History, tz: ZoneInfo, metrics: list[str], units: list[str],
     lasts = _LAST
     out: list[dict[str, Any]] = []
     append = out.append
-    for metric, unit, key, at, mean, lo, hi, last, samples in fetched:
+    texts: dict[str, str] = {}
+    for row in fetched:
+        metric, unit, key, at, mean, lo, hi, last, samples = row[:9]
         period = periods.get(at)
         if period is None:
             if grain == "day":
@@ -653,11 +795,22 @@ def series(history: History, tz: ZoneInfo, metrics: list[str], units: list[str],
         value = lasts.get(last)
         if value is None:
             value = _last(last)
-        append({"metric": metric, "unit": unit, "key": key, "period": period,
+        item = {"metric": metric, "unit": unit, "key": key, "period": period,
                 "mean": None if mean is None else round(mean, 3),
                 "min": lo if lo is None or not lo.is_integer() else int(lo),
                 "max": hi if hi is None or not hi.is_integer() else int(hi),
-                "last": value, "samples": samples})
+                "last": value, "samples": samples}
+        if grain == "day":
+            open_mean, open_max, at_close = row[9:]
+            hours_text = texts.get(unit)
+            if hours_text is None:
+                hours_text = texts[unit] = _hours_of(opening, unit).text()
+            figure = _figure(metric, mean, open_mean, value)
+            item.update({"open_mean": _mean(open_mean), "open_max": _round(open_max),
+                         "at_close": None if at_close is None else _last(at_close),
+                         "figure": None if figure is None else _round(round(figure, 3)),
+                         "hours": hours_text, "complete": at < today})
+        append(item)
     return out
 
 
@@ -705,10 +858,11 @@ def arrivals_heatmap(history: History, tz: ZoneInfo, units: list[str], start: da
 
 def compare(history: History, tz: ZoneInfo, metrics: list[str], units: list[str],
             period_a: tuple[date, date], period_b: tuple[date, date]) -> list[dict[str, Any]]:
-    """Per metric, unit and key: the mean of the daily means in period A and in period B
-    (inclusive local dates; days without data left out) and the change B − A, absolute and
-    in per cent of A: [{"metric", "unit", "key", "a_mean", "a_days", "b_mean", "b_days",
-    "change", "change_pct"}], by metric, unit, key. Series metrics have no mean: left out."""
+    """Per metric, unit and key: the mean of the daily figures (a count's day total, else
+    the mean over opening hours; see `series`) in period A and in period B (inclusive local
+    dates; days without a figure left out) and the change B − A, absolute and in per cent
+    of A: [{"metric", "unit", "key", "a_mean", "a_days", "b_mean", "b_days", "change",
+    "change_pct"}], by metric, unit, key. Series metrics have no figure: left out."""
     if not metrics or not units:
         return []
     d = DailyRollup
@@ -716,13 +870,15 @@ def compare(history: History, tz: ZoneInfo, metrics: list[str], units: list[str]
     with history.engine.connect() as conn:
         _check_zone(conn, tz)
         for which, (lo, hi) in enumerate((period_a, period_b)):
-            for metric, unit, key, mean in conn.execute(
-                select(d.metric, d.unit, d.key, d.mean)
-                .where(d.metric.in_(metrics), d.unit.in_(units), d.day >= lo, d.day <= hi,
-                       d.mean.is_not(None))
+            for metric, unit, key, mean, open_mean, last in conn.execute(
+                select(d.metric, d.unit, d.key, d.mean, d.open_mean, d.last)
+                .where(d.metric.in_(metrics), d.unit.in_(units), d.day >= lo, d.day <= hi)
             ):
-                if mean is not None:
-                    means[(metric, unit, key)][which].append(mean)
+                if not _numeric(metric):
+                    continue
+                figure = _figure(metric, mean, open_mean, _last(last))
+                if figure is not None:
+                    means[(metric, unit, key)][which].append(figure)
     out = []
     for (metric, unit, key), (a, b) in sorted(means.items()):
         a_mean = sum(a) / len(a) if a else None
@@ -740,43 +896,36 @@ def _share(days: int, met: int) -> dict[str, Any]:
 
 
 def compliance(history: History, tz: ZoneInfo, units: list[str], start: date, end: date,
-               opening_hours: tuple[int, int]) -> dict[str, dict[str, Any]]:
+               opening_hours: tuple[int, int] | None = None) -> dict[str, dict[str, Any]]:
     """Per unit, where the data exist, {"callback_same_day": {"days", "met", "share"},
-    "assessment_3wd": {...}} over the working days from `start` to `end`; the definitions
-    (proxies from aggregate figures) are in the module's docstring. A unit without data
-    is left out, and so is an indicator without data."""
-    working = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    working = [day for day in working if is_working_day(day)]
-    if not units or not working:
+    "assessment_3wd": {...}} over the days from `start` to `end` on which the unit is open
+    (its opening hours as the rollups were built with; `opening_hours` is no longer read);
+    the definitions (proxies from aggregate figures) are in the module's docstring. A unit
+    without data is left out, and so is an indicator without data."""
+    if not units or end < start:
         return {}
-    closing = opening_hours[1]
-    at_close = {_us(datetime.combine(day, time(closing - 1), tzinfo=tz)): day for day in working}
     callback: dict[str, dict[date, bool]] = defaultdict(dict)
     t3: dict[str, dict[date, bool]] = defaultdict(dict)
-    h, d = HourlyRollup, DailyRollup
-    instants = sorted(at_close)
+    d = DailyRollup
     with history.engine.connect() as conn:
         _check_zone(conn, tz)
-        for i in range(0, len(instants), 500):
-            chunk = [_dt(t) for t in instants[i:i + 500]]
-            for unit, hour_start, last in conn.execute(
-                select(h.unit, h.hour_start, h.last)
-                .where(h.metric == "callback.pending", h.unit.in_(units), h.hour_start.in_(chunk))
-            ):
-                day = at_close[_us(hour_start)]
-                ok = _number(last) == 0
-                callback[unit][day] = callback[unit].get(day, True) and ok
-        working_set = set(working)
-        for unit, day, last in conn.execute(
-            select(d.unit, d.day, d.last)
-            .where(d.metric == "appointments.t3_days", d.unit.in_(units), d.day >= start,
-                   d.day <= end)
+        opening = _opening(_state(conn))
+        for metric, unit, day, at_close, last in conn.execute(
+            select(d.metric, d.unit, d.day, d.at_close, d.last)
+            .where(d.metric.in_(("callback.pending", "appointments.t3_days")), d.unit.in_(units),
+                   d.day >= start, d.day <= end)
         ):
-            if day not in working_set:
+            if not _hours_of(opening, unit).open_on(day):
                 continue
-            value = _number(last)
-            ok = value is not None and value <= 3
-            t3[unit][day] = t3[unit].get(day, True) and ok
+            if metric == "callback.pending":
+                if at_close is None:  # nothing in force at closing time: no figure that day
+                    continue
+                ok = _number(at_close) == 0
+                callback[unit][day] = callback[unit].get(day, True) and ok
+            else:
+                value = _number(last)
+                ok = value is not None and day + timedelta(days=math.ceil(value)) <= _third_working_day(day)
+                t3[unit][day] = t3[unit].get(day, True) and ok
     out: dict[str, dict[str, Any]] = {}
     for unit in units:
         figures: dict[str, Any] = {}
@@ -787,3 +936,7 @@ def compliance(history: History, tz: ZoneInfo, units: list[str], start: date, en
         if figures:
             out[unit] = figures
     return out
+
+
+def _third_working_day(day: date) -> date:
+    return next_working_days(day, 3)[-1]

@@ -45,10 +45,12 @@ class Settings:
 
     def history(self) -> History:
         """The history database, migrated; a database that held changes before the rollups
-        existed gets them built once, here."""
+        existed (or before their rules changed, or with other time zone or opening hours)
+        gets them built once, here."""
         from dashboard import rollups
 
         history = History.open(self.database_url, self.data_dir, self.db_schema)
-        if rollups.needs_rebuild(history, self.config.tz):
-            rollups.rebuild(history, self.config.tz)
+        hours = self.config.hours_specs()
+        if rollups.needs_rebuild(history, self.config.tz, hours):
+            rollups.rebuild(history, self.config.tz, hours)
         return history

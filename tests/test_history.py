@@ -90,3 +90,43 @@ def test_commands_started_at_once_migrate_once(backend, tmp_path):  # type: igno
             with engine.begin() as conn:
                 conn.execute(sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
             engine.dispose()
+
+
+def test_the_demos_eight_weeks_give_planned_staff_every_working_day_and_doctors_as_at_work(
+        history: History):
+    """The issue's acceptance: on the demo's seeded weeks, planned staff has a daily figure
+    for every working day, and present doctors' daily figure (the mean over opening hours
+    8–16) is close to the number at work — recomputed here from the simulator itself, minute
+    by minute, not from the seeded changes."""
+    from collectors.demo import simulator
+    from dashboard import rollups
+    from dashboard.clock import is_working_day
+    from dashboard.config import load_config
+    from dashboard.demo import seed_days
+    from tests.conftest import EXAMPLE_CONFIG
+
+    config = load_config(EXAMPLE_CONFIG)
+    rollups.rebuild(history, config.tz, config.hours_specs())
+    today = date(2026, 12, 14)  # a Monday: the eight weeks before hold Independence Day
+    assert seed_days(config, history, today) > 0
+    first = today - timedelta(weeks=8)
+    working = [first + timedelta(days=i) for i in range((today - first).days) if is_working_day(first + timedelta(days=i))]
+    assert date(2026, 12, 7) in working and date(2026, 12, 6) not in working
+    unit = "vastaanotto"
+    planned = {(r["key"], r["period"][:10]): r for r in rollups.series(
+        history, config.tz, ["staff.planned"], [unit], first, today - timedelta(days=1), today=today)}
+    for day in working:
+        for profession, count in simulator.UNITS[unit].staff.items():
+            row = planned.get((profession, day.isoformat()))
+            assert row is not None, (profession, day)
+            assert row["figure"] == count and row["complete"]
+    present = {r["period"][:10]: r for r in rollups.series(
+        history, config.tz, ["staff.present"], [unit], first, today - timedelta(days=1), today=today)
+        if r["key"] == "lääkäri"}
+    for day in working:
+        minutes = [datetime.combine(day, time(8), tzinfo=TZ) + timedelta(minutes=m) for m in range(8 * 60)]
+        at_work = [next(s["present"] for s in simulator.staffing(unit, t, TZ) if s["profession"] == "lääkäri")
+                   for t in minutes]
+        mean = sum(at_work) / len(at_work)
+        assert abs(present[day.isoformat()]["figure"] - mean) <= 0.2, (day, present[day.isoformat()], mean)
+        assert present[day.isoformat()]["open_max"] == max(at_work)

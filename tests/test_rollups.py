@@ -66,8 +66,10 @@ def test_a_change_inside_an_hour_gives_the_time_weighted_mean(history: History):
     eight = rows["08:00+02:00"]
     assert eight == {"metric": "queue.waiting", "unit": "vo", "key": "", "mean": 8.0, "min": 4,
                      "max": 10, "last": 10, "samples": 1, "period": "2026-11-23T08:00:00+02:00"}
-    # the day's rows begin with the hour of its first change: nothing for 00–07 on Monday
-    assert min(rows) == "08:00+02:00" and len(rows) == 16
+    # the 4 stood through the weekend: Monday's rows begin at midnight with it
+    assert min(rows) == "00:00+02:00" and len(rows) == 24 and rows["00:00+02:00"]["mean"] == 4.0
+    saturday = by_hour(hours(history, MONDAY - timedelta(days=2)))
+    assert len(saturday) == 24 and {r["last"] for r in saturday.values()} == {4}
 
 
 def test_the_first_change_ever_covers_only_its_part_of_the_hour(history: History):
@@ -77,7 +79,7 @@ def test_the_first_change_ever_covers_only_its_part_of_the_hour(history: History
     assert covered(history)[0] == 40 * 60
 
 
-def test_a_value_is_carried_into_later_hours_until_the_end_of_its_day(history: History):
+def test_a_value_is_carried_into_later_hours_and_days_until_it_changes(history: History):
     history.record([change("queue.waiting", 4, at(MONDAY, 7, 50)),
                     change("queue.waiting", 10, at(MONDAY, 8, 20)),
                     change("queue.waiting", 2, at(MONDAY, 13, 30))])
@@ -90,9 +92,46 @@ def test_a_value_is_carried_into_later_hours_until_the_end_of_its_day(history: H
             "min": 10, "max": 10, "last": 10, "samples": 0}
     assert rows["13:00+02:00"]["mean"] == 6.0  # (10·30 + 2·30) / 60
     assert rows["23:00+02:00"]["last"] == 2 and rows["23:00+02:00"]["samples"] == 0
-    # Tuesday has no change: no rows, rather than yesterday's value stretched over it
+    # the history reaches as far as anything was written: Monday, so far
     assert all(r["period"].startswith("2026-11-23") for r in rows.values())
     assert len(rows) == 17
+    # a change elsewhere on Wednesday: the 2 stood all Tuesday and Wednesday, and counts there
+    history.record([change("queue.waiting", 7, at(MONDAY + timedelta(days=2), 9), unit="lab")])
+    tuesday = hours(history, MONDAY + timedelta(days=1), last=MONDAY + timedelta(days=2))
+    assert len(tuesday) == 48 and {(r["mean"], r["last"], r["samples"]) for r in tuesday} == {(2.0, 2, 0)}
+
+
+def test_a_figure_of_today_ends_with_its_day(history: History):
+    history.record([change("staff.planned", 8, at(MONDAY, 7), key="lääkäri"),
+                    change("flow.arrivals_today", 40, at(MONDAY, 16)),
+                    change("queue.waiting", 1, at(MONDAY + timedelta(days=1), 9))])
+    planned = series(history, TZ, ["staff.planned"], ["vo"], MONDAY, MONDAY + timedelta(days=1), "hour")
+    assert len(planned) == 17 and all(r["period"].startswith("2026-11-23") for r in planned)
+    (day,) = series(history, TZ, ["flow.arrivals_today"], ["vo"], MONDAY, MONDAY + timedelta(days=1))
+    assert (day["last"], day["figure"], day["open_mean"]) == (40, 40, None)  # a count: the day's total
+
+
+def test_a_manual_value_ends_at_its_valid_until(history: History):
+    until = at(MONDAY, 12)
+    history.record([("m1", Reading("staff.present", "vo", "lääkäri", 6, at(MONDAY, 8), "tablet",
+                                   manual=True, entered_by="vv", valid_until=until)),
+                    change("queue.waiting", 1, at(MONDAY + timedelta(days=1), 9))])
+    rows = series(history, TZ, ["staff.present"], ["vo"], MONDAY, MONDAY + timedelta(days=1), "hour")
+    assert [r["period"][11:13] for r in rows] == ["08", "09", "10", "11"]
+    (day,) = series(history, TZ, ["staff.present"], ["vo"], MONDAY, MONDAY + timedelta(days=1))
+    # the mean over opening hours is over the hours it was in force; nothing at closing
+    assert (day["open_mean"], day["open_max"], day["at_close"]) == (6.0, 6, None)
+
+
+def test_nothing_is_in_force_after_a_null_change(history: History):
+    history.record([change("queue.waiting", 5, at(MONDAY, 8)),
+                    change("queue.waiting", None, at(MONDAY, 10, 30)),  # the source failed
+                    change("queue.waiting", 3, at(MONDAY, 12))])  # and came back
+    rows = by_hour(hours(history, MONDAY))
+    assert "11:00+02:00" not in rows and rows["10:00+02:00"]["mean"] == 5.0
+    assert covered(history)[2] == 30 * 60
+    (day,) = series(history, TZ, ["queue.waiting"], ["vo"], MONDAY, MONDAY)
+    assert day["open_mean"] == round((5 * 2.5 + 3 * 4) / 6.5, 3) and day["at_close"] == 3
 
 
 def test_a_change_delivered_twice_changes_nothing(history: History):
@@ -157,7 +196,10 @@ def test_the_daily_row_is_made_from_the_hourly_rows(history: History):
     # 12–18 at 4, 18–24 at 1: the 10 was never in force
     assert day == {"metric": "queue.waiting", "unit": "vo", "key": "", "mean": 2.5,
                    "min": 1, "max": 4, "last": 1, "samples": 3,
-                   "period": "2026-11-23T00:00:00+02:00"}
+                   "period": "2026-11-23T00:00:00+02:00",
+                   # over the opening hours 8–16: 12–16 at 4; at 16 the 4 was in force
+                   "open_mean": 4.0, "open_max": 4, "at_close": 4, "figure": 4,
+                   "hours": "8\u201316", "complete": True}
     assert covered(history, DailyRollup) == [12 * 3600]
 
 
@@ -198,31 +240,19 @@ def test_a_series_metric_keeps_only_its_last_value(history: History):
 
 
 def reference_hours(changes: list[tuple[datetime, float]], day: date) -> dict[datetime, tuple]:
-    """A slow, obvious statement of the rules: per minute-free hour of `day`, from the whole
-    list of (time, value) changes in recording order."""
-    ordered = sorted(changes, key=lambda c: c[0])  # stable: same instant keeps its order
+    """The rules stated slowly for one day of a gauge (see tests/test_rollups_in_force.py
+    for the whole statement, with days, kinds, validity and outages)."""
+    from tests.test_rollups_in_force import reference_hour
+
     out: dict[datetime, tuple] = {}
     h = datetime.combine(day, time(0), tzinfo=TZ).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=TZ).astimezone(UTC)
+    full = [(t, v, None) for t, v in changes]
     while h < end:
-        he = h + timedelta(hours=1)
-        before_end = [c for c in ordered if c[0] < he]
-        if before_end and before_end[-1][0].astimezone(TZ).date() == day:
-            points = [c for c in ordered if h <= c[0] < he]
-            carried = [c for c in ordered if c[0] < h]
-            segments: list[tuple[float, float]] = []
-            value = carried[-1][1] if carried else None
-            since = h
-            for t, v in points:
-                if value is not None and t > since:
-                    segments.append((value, (t - since).total_seconds()))
-                value, since = v, t
-            segments.append((value, (he - since).total_seconds()))
-            total = sum(s for _, s in segments)
-            mean = sum(v * s for v, s in segments) / total
-            out[h] = (round(mean, 3), min(v for v, _ in segments), max(v for v, _ in segments),
-                      before_end[-1][1], len(points))
-        h = he
+        row = reference_hour(full, h, "gauge")
+        if row is not None:
+            out[h] = (round(row["mean"], 3), row["min"], row["max"], row["last"], row["samples"])
+        h += timedelta(hours=1)
     return out
 
 
@@ -265,8 +295,10 @@ def test_upkeep_in_any_order_and_batching_equals_a_rebuild_and_the_rules(history
                (r["mean"], r["min"], r["max"], r["last"], r["samples"])
                for r in incremental if r["key"] == key}
         want: dict[datetime, tuple] = {}
+        newest = max(c.observed_at for _, c in changes).astimezone(TZ).date()
         for day in days:
-            want |= reference_hours(mine, day)
+            if day <= newest:  # the rollups reach as far as the newest change written
+                want |= reference_hours(mine, day)
         assert got == want
 
 
@@ -414,9 +446,11 @@ def test_compare_two_periods(history: History):
     assert rows == [
         {"metric": "queue.longest_wait_min", "unit": "vo", "key": "", "a_mean": None,
          "a_days": 0, "b_mean": 30.0, "b_days": 1, "change": None, "change_pct": None},
-        # daily means 5 and 6 in A, 10 in B
-        {"metric": "queue.waiting", "unit": "vo", "key": "", "a_mean": 5.5, "a_days": 2,
-         "b_mean": 10.0, "b_days": 1, "change": 4.5, "change_pct": 81.8},
+        # means over opening hours 8–16: Monday (4·4 + 6·4) / 8 = 5, then 6 carried through
+        # Tuesday–Friday (the weekend is closed); 10 on the Monday after (as far as the
+        # history reaches)
+        {"metric": "queue.waiting", "unit": "vo", "key": "", "a_mean": 5.8, "a_days": 5,
+         "b_mean": 10.0, "b_days": 1, "change": 4.2, "change_pct": 72.4},
     ]
 
 
@@ -432,17 +466,24 @@ def test_compliance_met_not_met_and_no_data(history: History):
         change("appointments.t3_days", 2.5, at(tue, 7), key="lääkäri"),
         change("appointments.t3_days", 3, at(tue, 7), key="hoitaja"),
         change("appointments.t3_days", 1, at(wed, 7), key="lääkäri"),
-        change("appointments.t3_days", 4, at(wed, 15), key="hoitaja"),  # one profession over 3
-        change("appointments.t3_days", 1, at(tue, 7), unit="lab"),
+        # one profession past 3 working days: from Wednesday 23.12., the third working day
+        # is Wednesday 30.12. (Christmas and a weekend between); 8 days is 31.12.
+        change("appointments.t3_days", 8, at(wed, 15), key="hoitaja"),
+        change("appointments.t3_days", 1, at(tue, 7), unit="lab"),  # stands Tuesday and Wednesday
     ])
-    result = compliance(history, TZ, ["vo", "lab", "suun"], tue, fri, (8, 16))
+    result = compliance(history, TZ, ["vo", "lab", "suun"], tue, fri)
     assert result == {
         "vo": {"callback_same_day": {"days": 2, "met": 1, "share": 0.5},
                "assessment_3wd": {"days": 2, "met": 1, "share": 0.5}},
-        "lab": {"assessment_3wd": {"days": 1, "met": 1, "share": 1.0}},
+        "lab": {"assessment_3wd": {"days": 2, "met": 2, "share": 1.0}},
     }
-    # closing at 15: the 14 hour's last value is 5 on Tuesday
-    assert compliance(history, TZ, ["vo"], tue, tue, (8, 15))["vo"]["callback_same_day"] == {
+    # T3 counts in working days: 6 days from Wednesday is Tuesday 29.12., still within
+    # three working days of Wednesday before Christmas (it would not be in calendar days)
+    history.record([change("appointments.t3_days", 6, at(wed, 15, 30), key="hoitaja")])
+    assert compliance(history, TZ, ["vo"], wed, wed)["vo"]["assessment_3wd"]["met"] == 1
+    # closing at 15 (as the rollups are kept): at 15.00 on Tuesday, 5 were still waiting
+    rebuild(history, TZ, {"*": "8-15/working"})
+    assert compliance(history, TZ, ["vo"], tue, tue)["vo"]["callback_same_day"] == {
         "days": 1, "met": 0, "share": 0.0}
 
 
