@@ -50,7 +50,13 @@ class Problem:
 class Row:
     sheet: str  # our key: staffing, appointments, ...
     number: int  # the spreadsheet's row number
+    # column key -> value; a value written as a bound ("> 90") is the number, and
+    # "<column>_bound" says which bound it is ("above")
     values: dict[str, Any]
+
+
+class Above(float):
+    """A number written as "> 90": the true figure lies beyond it."""
 
 
 @dataclass
@@ -133,10 +139,14 @@ def _parse_sheet(sheet: Sheet, name: str, rows: list[list[Any]], config: Config,
                 continue
             raw = cells[c.key]
             try:
-                values[c.key] = _value(c, raw, config, lang)
+                value = _value(c, raw, config, lang)
             except Bad as bad:
                 ok = False
                 out.errors.append(Problem(name, number, written[c.key], _show(raw), msg(lang, bad.key, **bad.kw)))
+                continue
+            if isinstance(value, Above):
+                value, values[f"{c.key}_bound"] = float(value), "above"
+            values[c.key] = value
         if not ok:
             continue
         if units is not None and values["unit"] not in units:
@@ -207,6 +217,12 @@ def _value(c: Column, raw: Any, config: Config, lang: str) -> Any:
         if n < 0:
             raise Bad("number")
         return n
+    if kind == "number_or_above":
+        m = _ABOVE.match(raw) if isinstance(raw, str) else None
+        n = _number(m[1] if m else raw, "number")
+        if n < 0:
+            raise Bad("number")
+        return Above(n) if m else n
     if kind == "date":
         return _date(raw)
     if kind == "time":
@@ -251,6 +267,7 @@ def _number(raw: Any, kind: str) -> float:
     return number
 
 
+_ABOVE = re.compile(r"^\s*>\s*(\S.*)$")  # "> 90", ">90": beyond 90 (not "≥", not ">=")
 _DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})\.?$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _TIME = re.compile(r"^(?:klo\s*|kl\.?\s*)?(\d{1,2})(?:[.:](\d{2}))?(?::(\d{2}))?$")

@@ -11,7 +11,9 @@ LANGS = ("fi", "sv", "en")
 class Column:
     key: str
     names: dict[str, str]
-    kind: str  # count, number, date, time, datetime, unit, unit_or_all, text, importance, yesno
+    # count, number, number_or_above (a number, or "> 90": beyond it), date, time, datetime,
+    # unit, unit_or_all, text, importance, yesno
+    kind: str
     required: bool = True
     width: int = 16
 
@@ -48,7 +50,8 @@ SHEETS: tuple[Sheet, ...] = (
         _c("free_today", "Vapaat ajat tänään", "Lediga tider idag", "Free today", "count", width=20),
         _c("free_3wd", "Vapaat ajat 3 arkipäivää", "Lediga tider 3 vardagar",
            "Free in 3 working days", "count", width=26),
-        _c("t3_days", "T3 (päivää)", "T3 (dagar)", "T3 (days)", "number", width=13),
+        # "> 90": no third free time within the 90 days looked at (value 90, bound "above")
+        _c("t3_days", "T3 (päivää)", "T3 (dagar)", "T3 (days)", "number_or_above", width=13),
     ), ("day", "unit", "profession")),
     Sheet("queues", {"fi": "Jonot", "sv": "Köer", "en": "Queues"}, (
         _c("time", "Kellonaika", "Klockslag", "Time", "time", width=12),
