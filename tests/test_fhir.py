@@ -430,3 +430,13 @@ def test_two_free_slots_in_90_days_reach_the_snapshot_and_history_as_beyond_the_
     recorded = [row for row in backend.history.changes("appointments.t3_days", "vastaanotto")
                 if row.key == "lääkäri"]
     assert [float(row.value) for row in recorded] == [90.0]  # recorded as the horizon, not missing
+
+
+def test_a_full_poll_is_due_on_a_new_day_after_full_poll_minutes_and_when_the_clock_goes_back(server: FhirServer):
+    c = collector(server.url, full_poll_minutes=60)
+    assert c.full_due(NOW)  # nothing read yet
+    c.fetch(NOW)
+    assert not c.full_due(NOW + timedelta(minutes=59, seconds=59))
+    assert c.full_due(NOW + timedelta(minutes=60))
+    assert c.full_due(datetime.combine(TUESDAY + timedelta(days=1), time(0, 0, 30), tzinfo=TZ))
+    assert c.full_due(NOW - timedelta(minutes=1))  # a clock set back: what is kept may be ahead of it
