@@ -438,5 +438,9 @@ def test_a_full_poll_is_due_on_a_new_day_after_full_poll_minutes_and_when_the_cl
     c.fetch(NOW)
     assert not c.full_due(NOW + timedelta(minutes=59, seconds=59))
     assert c.full_due(NOW + timedelta(minutes=60))
-    assert c.full_due(datetime.combine(TUESDAY + timedelta(days=1), time(0, 0, 30), tzinfo=TZ))
     assert c.full_due(NOW - timedelta(minutes=1))  # a clock set back: what is kept may be ahead of it
+    daily = collector(server.url, full_poll_minutes=1440)
+    evening = datetime.combine(TUESDAY, time(23, 50), tzinfo=TZ)
+    daily.fetch(evening)
+    assert not daily.full_due(evening + timedelta(minutes=9))
+    assert daily.full_due(evening + timedelta(minutes=11))  # Wednesday 0.01: a new day starts full
