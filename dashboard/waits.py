@@ -78,19 +78,19 @@ def estimate_wait(
     counted in (where known; a change of points makes the range wide); `window_min` is how
     much of that hour the queue was open (the first hour of the morning is shorter)."""
     ahead = max(int(waiting), 0)
+    if ahead == 0:  # the next free point calls them, as the wall says: "ei jonoa"
+        return Estimate(0, 0, 0, False)
     if points_open is not None and points_open <= 0:
-        return None if ahead else Estimate(0, 0, 0, False)  # nobody calls: no figure is honest
+        return None  # nobody calls now: no figure is honest
     if called_last_hour is None and call_ages_min is None:
         return None
     window = max(min(window_min, HOUR), MIN_WINDOW)
     calls = _calls(called_last_hour or 0.0, window, call_ages_min)
     if calls <= 0:
-        return None if ahead else Estimate(0, 0, 0, False)  # no rate to read a wait from
+        return None  # no rate to read a wait from
     scale = points_open / points_last_hour if points_open and points_last_hour else 1.0
     changed = abs(scale - 1.0) >= CHANGED
-    # With nobody ahead a person joining is called at the next free point: half a gap
-    # between calls on average (none at all when a point stands idle).
-    needed = ahead + 1 if ahead else 0.5
+    needed = ahead + 1  # calls until theirs
     # A count of calls is a Poisson figure, its range ±Z·√n. Where the points changed within
     # the hour, the rate now lies between the hour's own and the one scaled to the points.
     spread = Z * math.sqrt(calls)
@@ -101,11 +101,11 @@ def estimate_wait(
     # In a steady queue a person joining waits about as long as the head of the queue has:
     # an estimate under half of that says the hour's calls outran the queue (calls stalled
     # behind long visits), so the longest wait so far holds the figure up.
-    if ahead and longest_wait_min:
+    if longest_wait_min:
         floor = FLOOR_SHARE * longest_wait_min
         point, high = max(point, floor), max(high, floor)
     p, lo, hi = _up(point), _up(min(low, point)), _up(high)
-    wide = ahead > 0 and (changed or hi - lo >= max(WIDE_MIN, WIDE_SHARE * p))
+    wide = changed or hi - lo >= max(WIDE_MIN, WIDE_SHARE * p)
     return Estimate(p, lo, hi, wide)
 
 
@@ -136,11 +136,12 @@ class QueueMemory:
             seen.points = before + [(t, p) for t, p in seen.points if t > hour_ago] + [(now, points_open)]
         if waiting <= 0 and not called_last_hour:
             seen.idle_at = now
-        window = HOUR
+        since = hour_ago  # the calls counted, and the points that made them, are since then
         if seen.idle_at is not None and seen.idle_at > hour_ago:
-            window = (now - seen.idle_at).total_seconds() / 60
+            since = seen.idle_at
         return estimate_wait(waiting, called_last_hour, points_open, longest_wait_min,
-                             points_last_hour=_time_mean(seen.points, hour_ago), window_min=window)
+                             points_last_hour=_time_mean(seen.points, since),
+                             window_min=(now - since).total_seconds() / 60)
 
 
 def _time_mean(samples: list[tuple[datetime, float]], since: datetime) -> float | None:

@@ -1,5 +1,6 @@
 """Demo collectors: each polls one simulated system of the sote-centre through the same
-fetch / normalise contract as the real feeds."""
+fetch / normalise contract as the real feeds. The simulated queue system sends no estimate of
+its own: the collector computes ours (dashboard/waits.py), as for a real feed without one."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from collectors.base import InvalidData
 from collectors.demo import simulator
 from dashboard.config import Source
 from dashboard.readings import Reading, Value
+from dashboard.waits import QueueMemory
 
 ASKS = {
     "queue": simulator.queues,
@@ -29,6 +31,7 @@ class DemoCollector:
         self.source = source
         self.tz = tz
         self.ask = ASKS[source.feed]
+        self.memory = QueueMemory()
 
     def fetch(self, now: datetime) -> dict[str, Any]:
         return {unit: self.ask(unit, now, self.tz) for unit in self.source.units}
@@ -41,6 +44,8 @@ class DemoCollector:
             except (KeyError, TypeError, ValueError) as err:
                 raise InvalidData(f"{unit}: {err}") from err
         src = self.source.name
+        if self.source.feed == "queue":
+            rows += list(_estimates(self.memory, raw, now))
         return [Reading(m, u, k, v, now, src) for m, u, k, v in rows]
 
 
@@ -54,6 +59,8 @@ def _rows(feed: str, unit: str, a: Any) -> Iterator[Row]:
             yield "queue.longest_wait_min", unit, q["queue"], round(q["longest_wait_min"])
             if q["avg_wait_min"] is not None:
                 yield "queue.avg_wait_min", unit, q["queue"], round(q["avg_wait_min"], 1)
+            yield "queue.called_last_hour", unit, q["queue"], q["called_last_hour"]
+            yield "queue.points_open", unit, q["queue"], q["points_open"]
     elif feed == "callback":
         yield "callback.pending", unit, "", a["pending"]
         yield "callback.oldest_min", unit, "", round(a["oldest_min"])
@@ -74,3 +81,12 @@ def _rows(feed: str, unit: str, a: Any) -> Iterator[Row]:
         for resource, (in_use, total) in a["capacity"].items():
             yield "capacity.in_use", unit, resource, in_use
             yield "capacity.total", unit, resource, total
+
+
+def _estimates(memory: QueueMemory, raw: dict[str, Any], now: datetime) -> Iterator[Row]:
+    for unit, answer in raw.items():
+        for q in answer:
+            estimate = memory.estimate((unit, q["queue"]), now, q["waiting"], q["called_last_hour"],
+                                       q["points_open"], q["longest_wait_min"])
+            if estimate is not None:
+                yield "queue.estimated_wait_min", unit, q["queue"], estimate.minutes

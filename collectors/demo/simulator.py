@@ -6,7 +6,9 @@ a random generator seeded by unit and date: the same day looks the same in every
 
 The day: doors open 8–16, a morning peak, a lunch dip, no-shows among booked visits, and on
 the general practice a doctor who falls ill at 10.20 and leaves, so the walk-in doctor
-queue grows for the rest of the morning.
+queue grows for the rest of the morning. Fewer than half of each queue's service points go
+to lunch 11.30–12.30 (one of three or four, two of five): each finishes whom they serve and
+calls nobody until it ends.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ PROFILE = {8: 1.7, 9: 1.5, 10: 1.2, 11: 0.75, 12: 0.6, 13: 1.0, 14: 0.8, 15: 0.5
 LAB_PROFILE = {8: 2.3, 9: 1.8, 10: 1.3, 11: 0.8, 12: 0.45, 13: 0.65, 14: 0.45, 15: 0.25}
 WEEKDAY_FACTOR = [1.15, 1.0, 0.95, 1.0, 0.9, 0.0, 0.0]
 SICK_AT = time(10, 20)
+LUNCH = (time(11, 30), time(12, 30))  # half the points of each queue are closed
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,11 @@ class Day:
     free_ahead: dict[str, list[int]] = field(default_factory=dict)  # free per working day ahead
 
 
+def lunch_points(q: QueueSpec) -> int:
+    """Points at lunch: fewer than half, so that a queue of two keeps both."""
+    return (q.servers - 1) // 2
+
+
 def _rng(*parts: object) -> random.Random:
     digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
     return random.Random(int.from_bytes(digest[:8], "big"))
@@ -150,13 +158,17 @@ def simulate(unit: str, day: date, tz: ZoneInfo) -> Day:
             n = _poisson(rng, q.per_day * factor * weight / total)
             arrivals += [at(hour, rng.uniform(0, 60)) for _ in range(n)]
         arrivals.sort()
-        # FIFO with `servers` professionals; the sick doctor's chair empties at SICK_AT.
+        # FIFO with `servers` professionals; the sick doctor's chair empties at SICK_AT, and
+        # the last points call nobody at lunch.
         free = [at(OPEN)] * q.servers
         leaves = {0: sim.sick_from} if (q.profession == "lääkäri" and sim.sick_from) else {}
+        lunch = (at(LUNCH[0].hour, LUNCH[0].minute), at(LUNCH[1].hour, LUNCH[1].minute))
         for arrived in arrivals:
             best_i, best_t = -1, None
             for i, f in enumerate(free):
                 start = max(arrived, f)
+                if i >= q.servers - lunch_points(q) and lunch[0] <= start < lunch[1]:
+                    start = lunch[1]
                 if i in leaves and leaves[i] is not None and start >= leaves[i]:
                     continue
                 if best_t is None or start < best_t:
@@ -209,6 +221,8 @@ def queues(unit: str, now: datetime, tz: ZoneInfo) -> list[dict[str, object]]:
             {
                 "queue": q.name,
                 "waiting": len(waiting),
+                "called_last_hour": len(recent),
+                "points_open": _points_open(q, sim, visits, now, tz),
                 "longest_wait_min": max(((now - v.arrived).total_seconds() / 60 for v in waiting), default=0.0),
                 "avg_wait_min": (
                     sum((v.called - v.arrived).total_seconds() / 60 for v in recent) / len(recent)
@@ -218,6 +232,22 @@ def queues(unit: str, now: datetime, tz: ZoneInfo) -> list[dict[str, object]]:
             }
         )
     return out
+
+
+def _points_open(q: QueueSpec, sim: Day, visits: list[Visit], now: datetime, tz: ZoneInfo) -> int:
+    """Points calling from the queue: all in opening hours but those at lunch and the sick
+    doctor's; after closing, those still serving the day's last patients."""
+    local = now.astimezone(tz).time()
+    if not visits or local < time(OPEN) or (
+        local >= time(CLOSE) and not any(v.arrived <= now < v.done for v in visits)
+    ):
+        return 0
+    points = q.servers
+    if LUNCH[0] <= local < LUNCH[1]:
+        points -= lunch_points(q)
+    if q.profession == "lääkäri" and sim.sick_from and now >= sim.sick_from:
+        points -= 1
+    return max(points, 0)
 
 
 def callbacks(unit: str, now: datetime, tz: ZoneInfo) -> dict[str, object]:
