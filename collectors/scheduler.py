@@ -1,6 +1,7 @@
 """Runs the collectors: one APScheduler job per source (max_instances=1, coalesce, jittered),
-a job that drains the history queue into SQL, and the daily retention job. Each job runs
-under a lease in the live store, so two collector processes (hosts) never both run it."""
+the escalation job (each unit's level, recorded as a history series), a job that drains the
+history queue into SQL, and the daily retention job. Each job runs under a lease in the live
+store, so two collector processes (hosts) never both run it."""
 
 from __future__ import annotations
 
@@ -20,10 +21,11 @@ from collectors.historywriter import drain
 from collectors.leases import Leases, lease_ms
 from collectors.registry import collector_for
 from collectors.workbook import FolderWatcher
-from dashboard.config import Config, Source
+from dashboard.config import Config, Display, Source
 from dashboard.history import History
-from dashboard.livestore import LiveStore
+from dashboard.livestore import LeaseLost, LiveStore
 from dashboard.observability import POLL_FAILURES, POLL_SECONDS, first_line
+from dashboard.readings import Reading
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,71 @@ def _poller(source: Source, config: Config, store: LiveStore, history: History,
 
 HISTORY_LEASE_MS = 4000  # the history writer runs every 2 s
 
+# The escalation level of each unit as a history series (metric escalation.level, key ""),
+# kept in the live store under this source's name so that the history writer records its
+# changes. It is not in the metric catalogue: the read model shows no tile of it.
+ESCALATION_SOURCE = "escalation"
+ESCALATION_METRIC = "escalation.level"
+ESCALATION_SECONDS = 30
+
+
+def record_escalation(config: Config, store: LiveStore,
+                      lease: tuple[str, str] | None = None) -> list[Reading]:
+    """Each unit's level in force now, built from the live store exactly as the screens
+    build it (the read model over every unit), written as readings of ESCALATION_SOURCE;
+    the live store queues the changed ones for the history. Returns the changed ones.
+
+    A level set by a shift lead is a manual reading (who set it, until when); a ruled one is
+    automatic. A change is dated when the level came to be as far as this job can tell: a
+    shift lead's level at the moment it was set, the rules' level after a shift lead's ended
+    at that end, otherwise now (at most one run late) — never before the previous change nor
+    after now. An unchanged level keeps its reading, date and all."""
+    from dashboard.readmodel import build
+
+    whole = Display(id="escalation", title="escalation", units=[u.code for u in config.units])
+    model = build(config, whole, store, None)
+    now = datetime.fromisoformat(model.data["generated_at"])
+    before = {rd.unit: rd for rd in store.all_readings().get(ESCALATION_SOURCE, [])
+              if rd.metric == ESCALATION_METRIC}
+    readings = []
+    for unit, u in model.data["escalation"]["units"].items():
+        level = int(u["level"])
+        manual = u["source"] == "manual"
+        until = None
+        if manual:
+            # a shift lead's level lasts to the end of the day (shiftlead.set_escalation)
+            entry = store.escalations().get(unit) or {}
+            until = datetime.fromisoformat(entry["valid_until"]) if entry.get("valid_until") else None
+        prev = before.get(unit)
+        if prev is not None and prev.value == level and prev.manual == manual and prev.valid_until == until:
+            readings.append(prev)
+            continue
+        began = now
+        if manual:
+            began = datetime.fromisoformat(u["at"])
+        elif prev is not None and prev.manual and prev.valid_until is not None and prev.valid_until <= now:
+            began = prev.valid_until
+        if prev is not None:
+            began = max(began, prev.observed_at)
+        began = min(began, now)
+        readings.append(Reading(ESCALATION_METRIC, unit, "", level, began, ESCALATION_SOURCE,
+                                manual=manual, entered_by=u.get("by") if manual else None,
+                                valid_until=until))
+    status = {"last_attempt": now, "last_success": now, "state": "ok", "items": len(readings),
+              "kind": "escalation", "poll_seconds": ESCALATION_SECONDS}
+    return store.write_readings(ESCALATION_SOURCE, readings, status, lease=lease)
+
+
+def _escalation_job(config: Config, store: LiveStore, leases: Leases) -> Callable[[], object]:
+    def run() -> object:
+        try:
+            return record_escalation(config, store, lease=leases.fence("escalation"))
+        except LeaseLost:
+            log.info("escalation: another collector took over during this run")
+            return None
+
+    return run
+
 
 def build_scheduler(
     config: Config, store: LiveStore, history: History, data_dir: Path, only: str | None = None,
@@ -120,6 +187,12 @@ def build_scheduler(
             id=name,
             next_run_time=None,
         )
+    # each unit's escalation level into the history; the first run after the sources' first
+    # polls, so that a restarted collector does not record the level of an empty store
+    if not only:
+        sched.add_job(_Job("escalation", _escalation_job(config, store, leases), leases,
+                           lease_ms(ESCALATION_SECONDS), store),
+                      "interval", seconds=ESCALATION_SECONDS, jitter=2, id="escalation")
     # the history writer starts at once: a restarted collector catches up with what waited
     sched.add_job(_Job("history-writer", lambda: drain(store, history), leases, HISTORY_LEASE_MS, store),
                   "interval", seconds=2, id="history", next_run_time=datetime.now(config.tz))
@@ -174,5 +247,7 @@ def poll_all_once(config: Config, store: LiveStore, history: History, data_dir: 
                                               error=f"{len(bad)} file(s) refused" if bad else None)
             continue
         results[source.name] = poll(collector_for(source, config), store, config)
+    if not only:
+        record_escalation(config, store)
     drain(store, history)
     return results

@@ -218,8 +218,14 @@ def _display(s: Settings, display_id: str) -> Display | None:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
+    from dashboard.escalation import useless_rules
+
     s = _settings(args)
     cfg = s.config
+    # what is valid yet cannot do what it says: the server starts with it, the check fails
+    problems = useless_rules(cfg)
+    if problems:
+        raise ConfigError(problems)
     print(f"{cfg.path}: OK — {len(cfg.units)} units, {len(cfg.displays)} displays, "
           f"{len(cfg.sources)} sources")
     return 0
