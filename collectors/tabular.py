@@ -12,7 +12,8 @@ whose numbers are not numbers, are counted in the source status, never fatal.
 
 A queue's `estimated_wait_min` is the queue system's own estimate where the feed sends one;
 where it does not, ours from the people ahead and the rate of calls (dashboard/waits.py),
-rounded up to whole minutes.
+rounded up to whole minutes. A feed that lists the moments of its recent calls (`called_at`)
+instead of counting them has `called_last_hour` counted from those.
 
 Over HTTP the secret in the environment variable `token_env` names goes as
 `Authorization: Bearer <secret>`, or as the value of the header `token_header` names. It
@@ -32,7 +33,7 @@ import json
 import math
 import os
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -59,6 +60,7 @@ KEY_FIELD = {"queue": "queue", "callback": None, "staffing": "profession"}
 REQUIRED = {"queue": ("waiting",), "callback": ("pending",), "staffing": ("planned", "present")}
 SPREADSHEET_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", OLE_MAGIC)  # a zip (.xlsx, .ods) or OLE (.xls)
 MAX_REDIRECTS = 5
+CALL_TIMES = "called_at"  # queue: the moments of the recent calls, where a feed lists them
 
 
 def _dig(record: Any, path: str) -> Any:
@@ -185,6 +187,8 @@ class TabularCollector:
             if any(n is None or n < 0 for n in required):
                 self.unmapped["record with a missing or bad number"] += 1
                 continue
+            if self.source.kind == "queue" and numbers["called_last_hour"] is None:
+                numbers["called_last_hour"] = self._calls_from_times(record, now)
             for ours, metric in shape.items():
                 value = numbers.get(ours)
                 if metric and value is not None and value >= 0:
@@ -200,6 +204,20 @@ class TabularCollector:
                     out.append(Reading("queue.estimated_wait_min", unit, key, estimate.minutes, now,
                                        self.source.name))
         return out
+
+    def _calls_from_times(self, record: Any, now: datetime) -> float | None:
+        """The calls of the last hour counted from the moments the feed lists (`called_at`,
+        ISO 8601; a time without a zone is the site's), where it sends those and no count."""
+        times = _dig(record, self.source.fields.get(CALL_TIMES, CALL_TIMES))
+        if not isinstance(times, list):
+            return None
+        try:
+            moments = [datetime.fromisoformat(str(t)) for t in times]
+        except ValueError:
+            self.unmapped["call time that is not a time"] += 1
+            return None
+        hour_ago = now - timedelta(minutes=60)
+        return float(sum(1 for m in moments if hour_ago < (m if m.tzinfo else m.replace(tzinfo=self.tz)) <= now))
 
     def status_extra(self) -> dict[str, Any]:
         detail = "; ".join(f"{reason}: {n}" for reason, n in self.unmapped.most_common(5))

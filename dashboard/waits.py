@@ -23,7 +23,6 @@ bench/waits.py compares this with the old rule on a simulated day of a busy labo
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -53,14 +52,6 @@ def _up(minutes: float) -> int:
     return max(0, math.ceil(minutes - 1e-4))
 
 
-def _calls(called_last_hour: float, window: float, call_ages_min: Sequence[float] | None) -> float:
-    """Calls counted in the window: from the moments of the recent calls (minutes ago) where
-    the feed gives them, else the feed's count of the last hour."""
-    if call_ages_min is not None:
-        return float(sum(1 for age in call_ages_min if 0 <= age <= window))
-    return max(called_last_hour, 0.0)
-
-
 def estimate_wait(
     waiting: float,
     called_last_hour: float | None,
@@ -69,7 +60,6 @@ def estimate_wait(
     *,
     points_last_hour: float | None = None,
     window_min: float = HOUR,
-    call_ages_min: Sequence[float] | None = None,
 ) -> Estimate | None:
     """The wait of a person joining now (minutes), or None where it cannot be said: no rate
     of calls known, or no service point open while people wait.
@@ -82,10 +72,10 @@ def estimate_wait(
         return Estimate(0, 0, 0, False)
     if points_open is not None and points_open <= 0:
         return None  # nobody calls now: no figure is honest
-    if called_last_hour is None and call_ages_min is None:
+    if called_last_hour is None:
         return None
     window = max(min(window_min, HOUR), MIN_WINDOW)
-    calls = _calls(called_last_hour or 0.0, window, call_ages_min)
+    calls = max(called_last_hour, 0.0)
     if calls <= 0:
         return None  # no rate to read a wait from
     scale = points_open / points_last_hour if points_open and points_last_hour else 1.0

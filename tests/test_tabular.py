@@ -215,6 +215,23 @@ def test_without_the_queue_systems_estimate_ours_is_computed(feed: Feed):
     assert got[("queue.points_open", "laboratorio", "näytteenotto")] == 0
 
 
+def test_a_feed_that_lists_its_calls_has_them_counted(feed: Feed):
+    calls = [(NOW - timedelta(minutes=m)).isoformat() for m in range(2, 62, 4)]  # 2, 6, … 58 min ago
+    naive = [(NOW - timedelta(minutes=m)).replace(tzinfo=None).isoformat() for m in (1, 90)]
+    feed.body = json.dumps({"queues": [
+        {"unit": "vastaanotto", "queue": "Päivystys", "waiting": 6, "longest_wait_min": 9,
+         "called_at": calls + naive},
+        {"unit": "laboratorio", "queue": "Näytteenotto", "waiting": 2, "called_at": ["klo 9.55"]},
+    ]}).encode()
+    got, c = run(Source(name="jonot", kind="queue", address=feed.url, units=UNITS))
+    in_the_hour = sum(1 for m in [*range(2, 62, 4), 1, 90] if m < 60)
+    assert got[("queue.called_last_hour", "vastaanotto", "päivystys")] == in_the_hour == 16
+    assert got[("queue.estimated_wait_min", "vastaanotto", "päivystys")] == math.ceil(7 * 60 / 16)
+    assert ("queue.called_last_hour", "laboratorio", "näytteenotto") not in got
+    assert ("queue.estimated_wait_min", "laboratorio", "näytteenotto") not in got  # no rate
+    assert c.status_extra()["unmapped_detail"] == "call time that is not a time: 1"
+
+
 def test_the_estimate_follows_the_points_between_polls(feed: Feed):
     # the collector remembers the points of its earlier polls: two of four to lunch halves
     # the rate the hour's calls say
