@@ -9,15 +9,19 @@ themselves, so their wait is the time the service points take to make that many 
 
 where the rate of calls is the last hour's, scaled by the service points open now against
 those open during the hour (lunch halves the points, and with them the rate). The head of
-the queue has already waited `longest` minutes; an estimate under half of that is held up
-to it (the hour's calls may have outrun a queue that stalled since).
+the queue has already waited `longest` minutes; the estimate is never under half of that
+(the hour's calls may have outrun a queue that stalled since). With nobody waiting it is 0,
+as the wall says ("ei jonoa"); with people waiting and no rate to read (no call in the hour,
+no point open) there is no figure rather than a guess.
 
 The estimate is a point (rounded up to whole minutes) and a range [low, high] from the
 uncertainty of the rate: few calls in the hour, or points that changed within it, make it
 wide, and the wall shows it then. The queue system's own estimate is preferred where a feed
 sends one (the collector passes it through); this module is what we compute without one.
+`QueueMemory` is what a collector keeps between polls for it (points over the hour, and the
+morning's shorter first hour).
 
-bench/waits.py compares this with the old rule on a simulated day of a busy laboratory.
+bench/waits.py compares this with the old rule on simulated days of a busy laboratory.
 """
 
 from __future__ import annotations
