@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import date, datetime, time, timedelta
 
@@ -91,7 +92,9 @@ def seed_days(config: Config, history: History, today: date, weeks: int = 8, eve
                     if rd.metric == "flow.arrivals_by_hour" or last.get(seen) == rd.value:
                         continue
                     last[seen] = rd.value
-                    batch.append((f"seed:{':'.join(ident)}:{now.isoformat()}", rd))
+                    # event ids are at most 64 characters: the source, then a digest of the rest
+                    digest = hashlib.sha256(f"{':'.join(ident[1:])}:{now.isoformat()}".encode()).hexdigest()[:32]
+                    batch.append((f"seed:{c.source.name}:{digest}", rd))
         if len(batch) > 5000:
             written += history.record(batch)
             batch = []
