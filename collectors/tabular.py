@@ -129,16 +129,19 @@ class TabularCollector:
             with httpx.Client(timeout=self.timeout, follow_redirects=False) as client:
                 for _ in range(MAX_REDIRECTS + 1):
                     response = client.get(url, headers=secret if _origin(url) == origin else {})
-                    if not response.is_redirect:
+                    if not (response.is_redirect and response.next_request):
                         break
-                    url = response.next_request.url if response.next_request else url
+                    url = response.next_request.url
                 else:
                     raise SourceUnavailable(f"{address}: more than {MAX_REDIRECTS} redirects")
         except httpx.HTTPError as err:
             raise SourceUnavailable(f"{type(err).__name__}: {err}") from None
         if response.status_code != 200:
-            refused = " (the feed refused our credentials)" if response.status_code in (401, 403) else ""
-            raise SourceUnavailable(f"{address} answered {response.status_code}{refused}")
+            why = ""
+            if response.status_code in (401, 403):
+                why = (" (the feed refused our credentials)" if secret
+                       else " (the feed asks for credentials: name them with token_env)")
+            raise SourceUnavailable(f"{address} answered {response.status_code}{why}")
         return response
 
     def records(self, fmt: str, data: bytes) -> list[Any]:

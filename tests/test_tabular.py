@@ -290,7 +290,7 @@ def test_the_secret_goes_in_the_header_the_source_names(feed: Feed, monkeypatch:
 
 def test_without_a_token_env_no_secret_is_sent(feed: Feed):
     feed.required = ("Authorization", f"Bearer {SECRET}")
-    with pytest.raises(SourceUnavailable, match="401"):
+    with pytest.raises(SourceUnavailable, match="401 .the feed asks for credentials: name them with token_env"):
         run(Source(name="jonot", kind="queue", address=feed.url, units=UNITS))
     assert "authorization" not in feed.seen[-1]
 
