@@ -82,6 +82,7 @@ class ReadingChange(Base):
     manual: Mapped[int] = mapped_column(Integer, default=0)
     entered_by: Mapped[str | None] = mapped_column(String(200))
     valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    bound: Mapped[str | None] = mapped_column(String(8))  # "above": T3 beyond the horizon
 
     __table_args__ = (Index("ix_reading_changes_metric_unit_time", "metric", "unit", "observed_at"),)
 
@@ -101,6 +102,7 @@ class HourlyRollup(Base):
     max: Mapped[float | None] = mapped_column(Float)
     covered_seconds: Mapped[float] = mapped_column(Float)
     samples: Mapped[int] = mapped_column(Integer)
+    bound: Mapped[str | None] = mapped_column(String(8))  # "above": a value in force was a bound
 
     __table_args__ = {"sqlite_with_rowid": False}
 
@@ -125,6 +127,7 @@ class DailyRollup(Base):
     open_max: Mapped[float | None] = mapped_column(Float)
     at_close: Mapped[str | None] = mapped_column(Text)  # JSON text in force at closing time
     open_seconds: Mapped[float | None] = mapped_column(Float)
+    bound: Mapped[str | None] = mapped_column(String(8))
 
     __table_args__ = {"sqlite_with_rowid": False}
 
@@ -265,6 +268,7 @@ class History:
                 "manual": int(rd.manual),
                 "entered_by": rd.entered_by,
                 "valid_until": rd.valid_until,
+                "bound": rd.bound,
             }
             for event_id, rd in changes
         ]

@@ -123,20 +123,23 @@ _ONE_US = timedelta(microseconds=1)
 
 Series = tuple[str, str, str]  # metric, unit, key
 # observed at (µs since the epoch, UTC), value as JSON text ("null": nothing in force from
-# here), valid until (µs) for a manual value
-Change = tuple[int, str, int | None]
+# here), valid until (µs) for a manual value, its bound ("above": the true figure lies beyond)
+Change = tuple[int, str, int | None, str | None]
 # hour start (µs), its local date, last, mean, min, max, covered seconds, samples, the value
-# in force at the hour's end (or None), the local clock hour (0–23)
-HourRow = tuple[int, date, str, float | None, float | None, float | None, float, int, str | None, int]
+# in force at the hour's end (or None), the local clock hour (0–23), "above" when a value in
+# force was a bound
+HourRow = tuple[int, date, str, float | None, float | None, float | None, float, int, str | None, int,
+                str | None]
 # local date, day start (µs), last, mean, min, max, covered seconds, samples, open mean,
-# open max, value at closing (JSON text), open seconds
+# open max, value at closing (JSON text), open seconds, bound
 DayRow = tuple[date, int, str, float | None, float | None, float | None, float, int,
-               float | None, float | None, str | None, float | None]
+               float | None, float | None, str | None, float | None, str | None]
 
 HOURLY_COLUMNS = ("metric", "unit", "hour_start", "key", "last", "mean", "min", "max",
-                  "covered_seconds", "samples")
+                  "covered_seconds", "samples", "bound")
 DAILY_COLUMNS = ("metric", "unit", "day", "key", "day_start", "last", "mean", "min", "max",
-                 "covered_seconds", "samples", "open_mean", "open_max", "at_close", "open_seconds")
+                 "covered_seconds", "samples", "open_mean", "open_max", "at_close", "open_seconds",
+                 "bound")
 NOTHING = "null"  # a change that ends the value in force (a source's outage, a withdrawal)
 DEFAULT_HOURS = "8-16/working"
 
@@ -226,16 +229,16 @@ def _number(value: str) -> float | None:
 
 
 def in_force(cal: _Calendar, prev: Change | None, changes: Sequence[Change], start: int,
-             end: int, kind: str) -> list[tuple[int, int, str]]:
+             end: int, kind: str) -> list[tuple[int, int, str, str | None]]:
     """The spans [a, b) within [start, end) in which each value of a series was in force,
     in time order: from its change until the next change, its valid-until, or (for a
     figure of today) the end of its day; a "null" change is never in force."""
     items = ([prev] if prev is not None else []) + list(changes)
     daily = kind != "gauge"
-    spans: list[tuple[int, int, str]] = []
+    spans: list[tuple[int, int, str, str | None]] = []
     n = len(items)
     for i in range(n):
-        t, value, until = items[i]
+        t, value, until, bound = items[i]
         if value == NOTHING:
             continue
         b = items[i + 1][0] if i + 1 < n else end
@@ -249,7 +252,7 @@ def in_force(cal: _Calendar, prev: Change | None, changes: Sequence[Change], sta
                 b = day_end
         a = t if t > start else start
         if b > a:
-            spans.append((a, b, value))
+            spans.append((a, b, value, bound))
     return spans
 
 
@@ -259,7 +262,7 @@ def hourly_rows(cal: _Calendar, prev: Change | None, changes: Sequence[Change], 
     in that window (sorted) and the change in force before it: a row for every hour in
     which a value was in force."""
     acc: dict[int, list[Any]] = {}
-    for a, b, value in in_force(cal, prev, changes, start, end, kind):
+    for a, b, value, bound in in_force(cal, prev, changes, start, end, kind):
         num = _number(value) if numeric else None
         h = cal.hour_floor(a)
         while h < b:
@@ -267,8 +270,8 @@ def hourly_rows(cal: _Calendar, prev: Change | None, changes: Sequence[Change], 
             d = (b if b < he else he) - (a if a > h else h)
             rec = acc.get(h)
             if rec is None:
-                # weighted sum, numeric cover, cover, min, max, last, value at the end
-                rec = acc[h] = [0.0, 0, 0, math.inf, -math.inf, value, None]
+                # weighted sum, numeric cover, cover, min, max, last, value at the end, bound
+                rec = acc[h] = [0.0, 0, 0, math.inf, -math.inf, value, None, None]
             rec[2] += d
             if num is not None:
                 rec[0] += num * d
@@ -279,19 +282,21 @@ def hourly_rows(cal: _Calendar, prev: Change | None, changes: Sequence[Change], 
                     rec[4] = num
             rec[5] = value
             rec[6] = value if b >= he else None
+            if bound:
+                rec[7] = bound
             h = he
     samples: dict[int, int] = defaultdict(int)
-    for t, _value, _until in changes:
+    for t, *_rest in changes:
         if start <= t < end:
             samples[cal.hour_floor(t)] += 1
     rows: list[HourRow] = []
     for h in sorted(acc):
-        wsum, wcov, cov, lo, hi, last, at_end = acc[h]
+        wsum, wcov, cov, lo, hi, last, at_end, bound = acc[h]
         _he, hdate, hod = cal.hour(h)
         if wcov:
-            rows.append((h, hdate, last, wsum / wcov, lo, hi, cov / US, samples.get(h, 0), at_end, hod))
+            rows.append((h, hdate, last, wsum / wcov, lo, hi, cov / US, samples.get(h, 0), at_end, hod, bound))
         else:
-            rows.append((h, hdate, last, None, None, None, cov / US, samples.get(h, 0), at_end, hod))
+            rows.append((h, hdate, last, None, None, None, cov / US, samples.get(h, 0), at_end, hod, bound))
     return rows
 
 
@@ -311,9 +316,11 @@ def daily_rows(cal: _Calendar, hours: Sequence[HourRow], opening: OpenHours | No
         lo = hi = ohi = None
         last = hours[i][2]
         at_close: str | None = None
+        bound: str | None = None
         is_open = opening.open_on(day)
         while i < n and hours[i][1] == day:
-            _h, _day, last, mean, mn, mx, covered, count, at_end, hod = hours[i]
+            _h, _day, last, mean, mn, mx, covered, count, at_end, hod, hour_bound = hours[i]
+            bound = hour_bound or bound
             cov += covered
             samples += count
             if mean is not None and mn is not None and mx is not None:
@@ -333,7 +340,7 @@ def daily_rows(cal: _Calendar, hours: Sequence[HourRow], opening: OpenHours | No
         out.append((day, cal.day_start(day), last,
                     wsum / wcov if wcov else None, lo, hi, cov, samples,
                     owsum / owcov if owcov else None, ohi if owcov else None, at_close,
-                    ocov if is_open else None))
+                    ocov if is_open else None, bound))
     return out
 
 
@@ -456,7 +463,7 @@ class _Rows:
     def add(self, s: Series, hours: Sequence[HourRow], days: Sequence[DayRow]) -> None:
         metric, unit, key = s
         at, on = self._at, self._on
-        self.hourly += [(metric, unit, at(h[0]), key, h[2], h[3], h[4], h[5], h[6], h[7])
+        self.hourly += [(metric, unit, at(h[0]), key, h[2], h[3], h[4], h[5], h[6], h[7], h[10])
                         for h in hours]
         self.daily += [(metric, unit, on(d[0]), key, at(d[1]), *d[2:]) for d in days]
 
@@ -501,9 +508,10 @@ def _until(value: Any) -> int | None:
 def _changes(conn: Connection, where: list[Any]) -> list[Change]:
     rc = ReadingChange
     stmt = (select(type_coerce(rc.observed_at, String), rc.value,
-                   type_coerce(rc.valid_until, String)).where(*where)
+                   type_coerce(rc.valid_until, String), rc.bound).where(*where)
             .order_by(rc.observed_at, rc.id))
-    return [(_stored_us(at), value, _until(until)) for at, value, until in conn.execute(stmt).all()]
+    return [(_stored_us(at), value, _until(until), bound)
+            for at, value, until, bound in conn.execute(stmt).all()]
 
 
 _CHUNK = 100  # series per look-up statement
@@ -570,28 +578,28 @@ def maintain(conn: Connection, written: Sequence[tuple[Any, ...]]) -> None:
     prev: dict[Series, Change] = {}
     ids = list(prev_ids)
     for i in range(0, len(ids), 500):
-        for id_, at, value, until in conn.execute(
+        for id_, at, value, until, bound in conn.execute(
             select(rc.id, type_coerce(rc.observed_at, String), rc.value,
-                   type_coerce(rc.valid_until, String))
+                   type_coerce(rc.valid_until, String), rc.bound)
             .where(rc.id.in_(ids[i:i + 500]))
         ):
-            prev[prev_ids[id_]] = (_stored_us(at), value, _until(until))
+            prev[prev_ids[id_]] = (_stored_us(at), value, _until(until), bound)
     by_window: dict[tuple[int, int], list[Series]] = defaultdict(list)
     for s, start, end in windows:
         by_window[(start, end)].append(s)
     changes: dict[Series, list[Change]] = defaultdict(list)
     for (start, end), group in by_window.items():
         wanted = set(group)
-        for metric, unit, key, at, value, until in conn.execute(
+        for metric, unit, key, at, value, until, bound in conn.execute(
             select(rc.metric, rc.unit, rc.key, type_coerce(rc.observed_at, String), rc.value,
-                   type_coerce(rc.valid_until, String))
+                   type_coerce(rc.valid_until, String), rc.bound)
             .where(rc.metric.in_({s[0] for s in group}), rc.unit.in_({s[1] for s in group}),
                    rc.key.in_({s[2] for s in group}), rc.observed_at >= _dt(start),
                    rc.observed_at < _dt(end))
             .order_by(rc.observed_at, rc.id)
         ):
             if (metric, unit, key) in wanted:
-                changes[(metric, unit, key)].append((_stored_us(at), value, _until(until)))
+                changes[(metric, unit, key)].append((_stored_us(at), value, _until(until), bound))
     out = _Rows(conn)
     hour_gone: list[dict[str, Any]] = []
     day_gone: list[dict[str, Any]] = []
@@ -647,10 +655,10 @@ def rebuild(history: History, tz: ZoneInfo, hours: dict[str, str] | None = None)
                 where.append(rc.observed_at >= _dt(horizon))
                 row = conn.execute(
                     select(type_coerce(rc.observed_at, String), rc.value,
-                           type_coerce(rc.valid_until, String))
+                           type_coerce(rc.valid_until, String), rc.bound)
                     .where(*_series_where(rc, s), rc.observed_at < _dt(horizon))
                     .order_by(rc.observed_at.desc(), rc.id.desc()).limit(1)).first()
-                prev = (_stored_us(row[0]), row[1], _until(row[2])) if row else None
+                prev = (_stored_us(row[0]), row[1], _until(row[2]), row[3]) if row else None
             changes = _changes(conn, where)
             if not changes and prev is None:
                 continue
@@ -744,7 +752,9 @@ def series(history: History, tz: ZoneInfo, metrics: list[str], units: list[str],
            today: date | None = None) -> list[dict[str, Any]]:
     """Rollup rows of the metrics and units from `start` to `end` (local dates, inclusive):
     {"metric", "unit", "key", "period" (ISO 8601 local start with offset), "mean", "min",
-    "max", "last", "samples"}, ordered by metric, unit, key, period. Daily rows also give
+    "max", "last", "samples", "bound"}, ordered by metric, unit, key, period ("bound":
+    "above" when a value in force in the period was a bound, such as T3 beyond the
+    look-ahead horizon: its figures are then at least what they say). Daily rows also give
     "open_mean", "open_max" (over the unit's opening hours that day; None on a day it is
     closed), "at_close" (the value in force at closing time), "figure" (the day's figure:
     a count's total, else open_mean), "hours" ("8–16") and "complete" (False for `today`,
@@ -765,11 +775,11 @@ def series(history: History, tz: ZoneInfo, metrics: list[str], units: list[str],
             order = t.hour_start
             span = (t.hour_start >= datetime.combine(start, time(0), tzinfo=tz),
                     t.hour_start < datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz))
-            extra: tuple[Any, ...] = ()
+            extra: tuple[Any, ...] = (t.bound,)
         else:
             when = order = t.day
             span = (t.day >= start, t.day <= end)
-            extra = (t.open_mean, t.open_max, t.at_close)
+            extra = (t.bound, t.open_mean, t.open_max, t.at_close)
         stmt = (select(t.metric, t.unit, t.key, when, t.mean, t.min, t.max, t.last, t.samples, *extra)
                 .where(t.metric.in_(metrics), t.unit.in_(units), *span)
                 .order_by(*(_by_code_point(conn, c) for c in (t.metric, t.unit, t.key)), order))
@@ -799,9 +809,9 @@ def series(history: History, tz: ZoneInfo, metrics: list[str], units: list[str],
                 "mean": None if mean is None else round(mean, 3),
                 "min": lo if lo is None or not lo.is_integer() else int(lo),
                 "max": hi if hi is None or not hi.is_integer() else int(hi),
-                "last": value, "samples": samples}
+                "last": value, "samples": samples, "bound": row[9]}
         if grain == "day":
-            open_mean, open_max, at_close = row[9:]
+            open_mean, open_max, at_close = row[10:]
             hours_text = texts.get(unit)
             if hours_text is None:
                 hours_text = texts[unit] = _hours_of(opening, unit).text()

@@ -65,7 +65,8 @@ def test_a_change_inside_an_hour_gives_the_time_weighted_mean(history: History):
     rows = by_hour(hours(history, MONDAY))
     eight = rows["08:00+02:00"]
     assert eight == {"metric": "queue.waiting", "unit": "vo", "key": "", "mean": 8.0, "min": 4,
-                     "max": 10, "last": 10, "samples": 1, "period": "2026-11-23T08:00:00+02:00"}
+                     "max": 10, "last": 10, "samples": 1, "period": "2026-11-23T08:00:00+02:00",
+                     "bound": None}
     # the 4 stood through the weekend: Monday's rows begin at midnight with it
     assert min(rows) == "00:00+02:00" and len(rows) == 24 and rows["00:00+02:00"]["mean"] == 4.0
     saturday = by_hour(hours(history, MONDAY - timedelta(days=2)))
@@ -89,7 +90,7 @@ def test_a_value_is_carried_into_later_hours_and_days_until_it_changes(history: 
     for hh in ("09", "10", "11", "12"):
         assert rows[f"{hh}:00+02:00"] | {"period": ""} == {
             "metric": "queue.waiting", "unit": "vo", "key": "", "period": "", "mean": 10.0,
-            "min": 10, "max": 10, "last": 10, "samples": 0}
+            "min": 10, "max": 10, "last": 10, "samples": 0, "bound": None}
     assert rows["13:00+02:00"]["mean"] == 6.0  # (10·30 + 2·30) / 60
     assert rows["23:00+02:00"]["last"] == 2 and rows["23:00+02:00"]["samples"] == 0
     # the history reaches as far as anything was written: Monday, so far
@@ -121,6 +122,19 @@ def test_a_manual_value_ends_at_its_valid_until(history: History):
     (day,) = series(history, TZ, ["staff.present"], ["vo"], MONDAY, MONDAY + timedelta(days=1))
     # the mean over opening hours is over the hours it was in force; nothing at closing
     assert (day["open_mean"], day["open_max"], day["at_close"]) == (6.0, 6, None)
+
+
+def test_a_bound_is_kept_in_the_history(history: History):
+    """T3 beyond the horizon is recorded as the horizon with its bound: the history says
+    "> 90", never a plain 90 and never nothing."""
+    history.record([("b1", Reading("appointments.t3_days", "vo", "lääkäri", 90, at(MONDAY, 7), "fhir",
+                                   bound="above")),
+                    ("b2", Reading("appointments.t3_days", "vo", "lääkäri", 12, at(MONDAY, 13), "fhir"))])
+    rows = by_hour(series(history, TZ, ["appointments.t3_days"], ["vo"], MONDAY, MONDAY, "hour"))
+    assert (rows["12:00+02:00"]["last"], rows["12:00+02:00"]["bound"]) == (90, "above")
+    assert (rows["13:00+02:00"]["last"], rows["13:00+02:00"]["bound"]) == (12, None)
+    (day,) = series(history, TZ, ["appointments.t3_days"], ["vo"], MONDAY, MONDAY)
+    assert day["bound"] == "above" and day["open_max"] == 90 and day["at_close"] == 12
 
 
 def test_nothing_is_in_force_after_a_null_change(history: History):
@@ -195,7 +209,7 @@ def test_the_daily_row_is_made_from_the_hourly_rows(history: History):
     (day,) = series(history, TZ, ["queue.waiting"], ["vo"], MONDAY, MONDAY, "day")
     # 12–18 at 4, 18–24 at 1: the 10 was never in force
     assert day == {"metric": "queue.waiting", "unit": "vo", "key": "", "mean": 2.5,
-                   "min": 1, "max": 4, "last": 1, "samples": 3,
+                   "min": 1, "max": 4, "last": 1, "samples": 3, "bound": None,
                    "period": "2026-11-23T00:00:00+02:00",
                    # over the opening hours 8–16: 12–16 at 4; at 16 the 4 was in force
                    "open_mean": 4.0, "open_max": 4, "at_close": 4, "figure": 4,
@@ -231,7 +245,8 @@ def test_a_series_metric_keeps_only_its_last_value(history: History):
     rows = by_hour(hours(history, MONDAY, "flow.arrivals_by_hour"))
     assert rows["09:00+02:00"] | {"period": ""} == {
         "metric": "flow.arrivals_by_hour", "unit": "vo", "key": "", "period": "",
-        "mean": None, "min": None, "max": None, "last": {"08": 5, "09": 2}, "samples": 1}
+        "mean": None, "min": None, "max": None, "last": {"08": 5, "09": 2}, "samples": 1,
+        "bound": None}
     (day,) = series(history, TZ, ["flow.arrivals_by_hour"], ["vo"], MONDAY, MONDAY, "day")
     assert day["last"] == {"08": 5, "09": 2} and day["mean"] is None and day["samples"] == 2
 

@@ -63,7 +63,7 @@ def _pieces(changes: list[Change], a: datetime, b: datetime, kind: str) -> list[
     """(value, seconds) over [a, b), cut at every change and valid-until inside it."""
     cuts = sorted({a, b} | {c[0] for c in changes if a < c[0] < b}
                   | {c[2] for c in changes if c[2] is not None and a < c[2] < b})
-    return [(value_at(changes, p, kind), (q - p).total_seconds()) for p, q in zip(cuts, cuts[1:])]
+    return [(value_at(changes, p, kind), (q - p).total_seconds()) for p, q in zip(cuts, cuts[1:], strict=False)]
 
 
 def reference_hour(changes: list[Change], h: datetime, kind: str) -> dict[str, Any] | None:

@@ -2,7 +2,9 @@
 
 Daily rows gain the figures a manager reads for a day: the time-weighted mean and the
 maximum over the unit's opening hours (`open_mean`, `open_max`, `open_seconds`) and the
-value in force at closing time (`at_close`). The rules of which hours and days have rows
+value in force at closing time (`at_close`). A value that is a bound (T3 beyond the
+look-ahead horizon, "> 90 pv") keeps its `bound` in the raw changes and marks the rows it
+was in force in, so the history says "> 90", never a plain 90 or nothing. The rules of which hours and days have rows
 changed too (a value now counts while it is in force, across days): the state loses
 "built", so `dashboard.rollups.needs_rebuild()` asks for a rebuild of a database that holds
 changes. An empty database is complete as it is.
@@ -21,7 +23,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("reading_changes") as batch:
+        batch.add_column(sa.Column("bound", sa.String(8)))
+    with op.batch_alter_table("hourly_rollups") as batch:
+        batch.add_column(sa.Column("bound", sa.String(8)))
     with op.batch_alter_table("daily_rollups") as batch:
+        batch.add_column(sa.Column("bound", sa.String(8)))
         batch.add_column(sa.Column("open_mean", sa.Float))
         batch.add_column(sa.Column("open_max", sa.Float))
         batch.add_column(sa.Column("at_close", sa.Text))
@@ -32,7 +39,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("reading_changes") as batch:
+        batch.drop_column("bound")
+    with op.batch_alter_table("hourly_rollups") as batch:
+        batch.drop_column("bound")
     with op.batch_alter_table("daily_rollups") as batch:
+        batch.drop_column("bound")
         batch.drop_column("open_seconds")
         batch.drop_column("at_close")
         batch.drop_column("open_max")
