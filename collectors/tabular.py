@@ -205,7 +205,7 @@ class TabularCollector:
                                                 numbers["longest_wait_min"])
                 if estimate is not None:
                     out.append(Reading("queue.estimated_wait_min", unit, key, estimate.minutes, now,
-                                       self.source.name))
+                                       self.source.name, range=estimate.range))
         return out
 
     def _calls_from_times(self, record: Any, now: datetime) -> float | None:

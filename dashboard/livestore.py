@@ -117,6 +117,7 @@ class LiveStore:
             rd for rd in readings
             if after_gap or rd.ident not in old or old[rd.ident].value != rd.value
             or old[rd.ident].valid_until != rd.valid_until or old[rd.ident].bound != rd.bound
+            or old[rd.ident].range != rd.range
             or _new_day(old[rd.ident], rd)
         ]
         encoded: dict[Any, Any] = {rd.ident: rd.to_json() for rd in readings}

@@ -26,6 +26,9 @@ class Reading:
     # "above": the value is a bound, the true figure lies beyond it (T3 past the look-ahead
     # horizon: "> 90 pv")
     bound: str | None = None
+    # (low, high) minutes where an estimate is uncertain (the wait of a person joining a
+    # queue): the wall shows "15–25 min" then
+    range: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "key", normalise_key(self.key))
@@ -53,6 +56,8 @@ class Reading:
         }
         if self.bound:
             data["bound"] = self.bound
+        if self.range:
+            data["range"] = list(self.range)
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
@@ -61,6 +66,8 @@ class Reading:
         data["observed_at"] = datetime.fromisoformat(data["observed_at"])
         if data.get("valid_until"):
             data["valid_until"] = datetime.fromisoformat(data["valid_until"])
+        if data.get("range"):
+            data["range"] = tuple(data["range"])
         return cls(**data)
 
     def with_value(self, value: Value) -> Reading:

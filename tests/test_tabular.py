@@ -20,6 +20,7 @@ from collectors.base import InvalidData, SourceUnavailable, poll
 from collectors.tabular import TabularCollector
 from dashboard.config import Config, Source
 from dashboard.livestore import LiveStore
+from dashboard.readings import Reading
 from dashboard.waits import estimate_wait
 from tests.conftest import EXAMPLE_CONFIG, Backend, cli
 
@@ -332,3 +333,23 @@ def test_a_refused_secret_never_reaches_the_status_or_the_log(
     assert SECRET not in (status.last_error or "") and SECRET not in (result.error or "")
     assert SECRET not in caplog.text
     assert feed.seen[-1]["authorization"] == f"Bearer {SECRET}"  # it was sent, to the feed
+
+
+def test_an_uncertain_estimate_carries_its_range_to_the_wall(feed: Feed):
+    # three calls in the hour: the rate is hardly known, so the wall is to show a range
+    feed.body = json.dumps({"queues": [
+        {"unit": "vastaanotto", "queue": "Päivystys", "waiting": 6, "longest_wait_min": 25,
+         "called_last_hour": 3, "points_open": 1},
+        {"unit": "laboratorio", "queue": "Näytteenotto", "waiting": 7, "longest_wait_min": 10,
+         "called_last_hour": 60, "points_open": 3},
+    ]}).encode()
+    c = TabularCollector(Source(name="jonot", kind="queue", address=feed.url, units=UNITS), TZ, timeout=1.0)
+    got = {(r.unit, r.metric): r for r in c.normalise(c.fetch(NOW), NOW)}
+    slow = got[("vastaanotto", "queue.estimated_wait_min")]
+    want = estimate_wait(6, 3, 1, 25)
+    assert want is not None and want.range is not None
+    assert (slow.value, slow.range) == (want.minutes, want.range)
+    assert slow.range[0] <= slow.value <= slow.range[1]
+    assert Reading.from_json(slow.to_json()).range == slow.range  # it survives the live store
+    busy = got[("laboratorio", "queue.estimated_wait_min")]
+    assert busy.range is None  # sixty calls an hour: the point says it

@@ -44,9 +44,10 @@ class DemoCollector:
             except (KeyError, TypeError, ValueError) as err:
                 raise InvalidData(f"{unit}: {err}") from err
         src = self.source.name
+        readings = [Reading(m, u, k, v, now, src) for m, u, k, v in rows]
         if self.source.feed == "queue":
-            rows += list(_estimates(self.memory, raw, now))
-        return [Reading(m, u, k, v, now, src) for m, u, k, v in rows]
+            readings += list(_estimates(self.memory, raw, now, src))
+        return readings
 
 
 Row = tuple[str, str, str, Value]
@@ -83,10 +84,11 @@ def _rows(feed: str, unit: str, a: Any) -> Iterator[Row]:
             yield "capacity.total", unit, resource, total
 
 
-def _estimates(memory: QueueMemory, raw: dict[str, Any], now: datetime) -> Iterator[Row]:
+def _estimates(memory: QueueMemory, raw: dict[str, Any], now: datetime, source: str) -> Iterator[Reading]:
     for unit, answer in raw.items():
         for q in answer:
             estimate = memory.estimate((unit, q["queue"]), now, q["waiting"], q["called_last_hour"],
                                        q["points_open"], q["longest_wait_min"])
             if estimate is not None:
-                yield "queue.estimated_wait_min", unit, q["queue"], estimate.minutes
+                yield Reading("queue.estimated_wait_min", unit, q["queue"], estimate.minutes, now, source,
+                              range=estimate.range)
