@@ -19,8 +19,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from openpyxl import Workbook
@@ -179,3 +180,298 @@ def to_xlsx(rows: Sequence[dict[str, Any]], lang: str) -> bytes:
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
+
+
+# ---------------------------------------------------------------- the history page's report
+#
+# What the history page downloads and prints: the rows it shows, with names for people beside
+# the codes (unit, metric), the day's figure as the page shows it and what it is ("keskiarvo
+# aukioloaikana 8–16", or the day's total of a count), dates as on the screen (3.11.2026;
+# hours 3.11.2026 14.00) and, when the page compares two periods, the comparison period's rows
+# too, each row saying which period it belongs to. `to_csv`/`to_xlsx` above stay the plain
+# rollup rows (the benchmark's and the rollup tests' format).
+
+REPORT_TEXT: dict[str, dict[str, str]] = {
+    "fi": {
+        "period": "Jakso", "day": "Päivä", "starts": "Alkaa", "unit": "Yksikkö",
+        "unit_name": "Yksikön nimi", "metric": "Mittari", "metric_name": "Mittarin nimi",
+        "key": "Tarkenne", "hours": "Aukioloaika", "figure": "Päivän luku", "what": "Luku on",
+        "open_max": "Suurin aukioloaikana", "at_close": "Sulkemishetkellä", "mean": "Keskiarvo",
+        "min": "Pienin", "max": "Suurin", "last": "Tunnin lopussa", "state": "Tila",
+        "samples": "Muutoksia", "selected": "valittu", "comparison": "vertailu",
+        "incomplete": "kesken", "complete": "valmis", "closed": "suljettu",
+        "open_mean": "keskiarvo aukioloaikana {hours}", "day_mean": "päivän keskiarvo",
+        "total": "yhteensä päivässä", "sheet": "Historia", "compare_sheet": "Vertailu",
+        "a": "Vertailujakso", "b": "Valittu jakso", "a_days": "Päiviä (vertailu)",
+        "b_days": "Päiviä (valittu)", "change": "Muutos", "change_pct": "Muutos, %",
+    },
+    "sv": {
+        "period": "Period", "day": "Dag", "starts": "Börjar", "unit": "Enhet",
+        "unit_name": "Enhetens namn", "metric": "Mätvärde", "metric_name": "Mätvärdets namn",
+        "key": "Precisering", "hours": "Öppettid", "figure": "Dagens värde", "what": "Värdet är",
+        "open_max": "Största under öppettiden", "at_close": "Vid stängning", "mean": "Medelvärde",
+        "min": "Minsta", "max": "Största", "last": "Vid timmens slut", "state": "Läge",
+        "samples": "Ändringar", "selected": "vald", "comparison": "jämförelse",
+        "incomplete": "pågår", "complete": "klar", "closed": "stängt",
+        "open_mean": "medelvärde under öppettiden {hours}", "day_mean": "dagens medelvärde",
+        "total": "summa för dagen", "sheet": "Historik", "compare_sheet": "Jämförelse",
+        "a": "Jämförelseperiod", "b": "Vald period", "a_days": "Dagar (jämförelse)",
+        "b_days": "Dagar (vald)", "change": "Förändring", "change_pct": "Förändring, %",
+    },
+    "en": {
+        "period": "Period", "day": "Day", "starts": "Starts", "unit": "Unit",
+        "unit_name": "Unit name", "metric": "Metric", "metric_name": "Metric name",
+        "key": "Key", "hours": "Opening hours", "figure": "Day's figure", "what": "Figure is",
+        "open_max": "Max during opening hours", "at_close": "At closing", "mean": "Mean",
+        "min": "Min", "max": "Max", "last": "At the hour's end", "state": "State",
+        "samples": "Changes", "selected": "selected", "comparison": "comparison",
+        "incomplete": "in progress", "complete": "complete", "closed": "closed",
+        "open_mean": "mean over opening hours {hours}", "day_mean": "day's mean",
+        "total": "day's total", "sheet": "History", "compare_sheet": "Comparison",
+        "a": "Comparison period", "b": "Selected period", "a_days": "Days (comparison)",
+        "b_days": "Days (selected)", "change": "Change", "change_pct": "Change, %",
+    },
+}
+DAY_COLUMNS = ("period", "day", "unit", "unit_name", "metric", "metric_name", "key", "hours",
+               "figure", "what", "open_max", "at_close", "state", "samples")
+HOUR_COLUMNS = ("period", "starts", "unit", "unit_name", "metric", "metric_name", "key",
+                "mean", "min", "max", "last", "state", "samples")
+COMPARE_COLUMNS = ("unit", "unit_name", "metric", "metric_name", "key", "a", "a_days", "b",
+                   "b_days", "change", "change_pct")
+_DAY_EXCEL = {"fi": "d.m.yyyy", "sv": "d.m.yyyy", "en": "yyyy-mm-dd"}
+_HOUR_EXCEL = {"fi": "d.m.yyyy hh.mm", "sv": "d.m.yyyy hh.mm", "en": "yyyy-mm-dd hh:mm"}
+
+
+def day_text(day: date, lang: str) -> str:
+    """A date as the page shows it: 3.11.2026 (fi, sv), 2026-11-03 (en)."""
+    return day.isoformat() if lang == "en" else f"{day.day}.{day.month}.{day.year}"
+
+
+def hour_text(moment: datetime, lang: str) -> str:
+    """An hour's start as the page shows it: 3.11.2026 14.00 (fi, sv), 2026-11-03 14:00 (en)."""
+    sep = ":" if lang == "en" else "."
+    return f"{day_text(moment.date(), lang)} {moment.hour:02d}{sep}{moment.minute:02d}"
+
+
+def range_text(first: date, last: date, lang: str = "fi") -> str:
+    """A period as the page writes it: 4.11.–1.12.2026, 28.12.2026–3.1.2027, 3.11.2026."""
+    if lang == "en":
+        return first.isoformat() if first == last else f"{first.isoformat()}–{last.isoformat()}"
+    if first == last:
+        return day_text(first, lang)
+    if first.year == last.year:
+        return f"{first.day}.{first.month}.–{day_text(last, lang)}"
+    return f"{day_text(first, lang)}–{day_text(last, lang)}"
+
+
+def plain_number(value: Any) -> float | int | None:
+    """A value as a number when it is one (JSON text of a number too), else None."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def daily_figure(row: dict[str, Any], kind: str) -> float | int | None:
+    """The figure a day's row stands for: a count's total for the day (its value at the day's
+    end); for a level, its time-weighted mean over the unit's opening hours (None on a day it
+    is closed), or the mean over the day's recorded hours where the rollups have no opening
+    hours' figures."""
+    if "figure" in row:  # the rollups' own (dashboard.rollups.series)
+        return plain_number(row["figure"])
+    if kind == "count":
+        return plain_number(row.get("last"))
+    return row["open_mean"] if "open_mean" in row else row.get("mean")
+
+
+def figure_words(row: dict[str, Any], kind: str, hours: str, lang: str) -> str:
+    """What `daily_figure` is, in words: "keskiarvo aukioloaikana 8–16", "yhteensä päivässä"."""
+    words = REPORT_TEXT[_lang(lang)]
+    if kind == "count":
+        return words["total"]
+    if "open_mean" in row:
+        return words["open_mean"].format(hours=row.get("hours") or hours)
+    return words["day_mean"]
+
+
+def is_complete(row: dict[str, Any], today: date) -> bool:
+    """A day's row is final once its day is over (the rollups' own word where they give it)."""
+    if "complete" in row:
+        return bool(row["complete"])
+    return date.fromisoformat(row["period"][:10]) < today
+
+
+@dataclass(frozen=True)
+class Names:
+    """Names for people beside the codes, in the download's language."""
+
+    units: Mapping[str, str]
+    metrics: Mapping[str, str]
+    hours: Mapping[str, str]  # unit → its opening hours, "8–16"
+    kinds: Mapping[str, str] = field(default_factory=dict)  # metric → gauge, today, count
+
+    def kind(self, metric: str) -> str:
+        return self.kinds.get(metric, "gauge")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One period of a download: its words ("valittu 4.11.–1.12.2026") and its rows."""
+
+    label: str
+    rows: Sequence[dict[str, Any]]
+
+
+Cell = str | int | float | date | datetime | None
+
+
+def report_headers(grain: str, lang: str) -> list[str]:
+    words = REPORT_TEXT[_lang(lang)]
+    return [words[c] for c in (DAY_COLUMNS if grain == "day" else HOUR_COLUMNS)]
+
+
+def report_rows(parts: Sequence[Part], grain: str, names: Names, lang: str,
+                now: datetime) -> list[tuple[Cell, ...]]:
+    """The cells of a download, a tuple per row: text, numbers, and the day (a date) or the
+    hour's local start (a datetime without offset) for the writer to write as the language
+    writes them."""
+    words = REPORT_TEXT[_lang(lang)]
+    today = now.date()
+    out: list[tuple[Cell, ...]] = []
+    for part in parts:
+        for r in part.rows:
+            unit, metric = r["unit"], r["metric"]
+            common = (names.units.get(unit, unit), metric, names.metrics.get(metric, metric), r["key"])
+            if grain == "day":
+                kind, hours = names.kind(metric), names.hours.get(unit, "")
+                figure = daily_figure(r, kind)
+                done = is_complete(r, today)
+                closed = kind != "count" and figure is None and "open_mean" in r
+                state = words["complete"] if done else words["incomplete"]
+                out.append((part.label, date.fromisoformat(r["period"][:10]), unit, *common,
+                            r.get("hours") or hours, figure, figure_words(r, kind, hours, lang),
+                            None if kind == "count" else plain_number(r.get("open_max", r.get("max"))),
+                            None if kind == "count" or not done else plain_number(r.get("at_close")),
+                            f"{state}, {words['closed']}" if closed else state, r.get("samples")))
+            else:
+                start = datetime.fromisoformat(r["period"])
+                done = start + timedelta(hours=1) <= now
+                out.append((part.label, start.replace(tzinfo=None), unit, *common, r.get("mean"),
+                            r.get("min"), r.get("max"), plain_number(r.get("last")),
+                            words["complete"] if done else words["incomplete"], r.get("samples")))
+    return out
+
+
+def compare_headers(lang: str, a: tuple[date, date], b: tuple[date, date]) -> list[str]:
+    words = REPORT_TEXT[_lang(lang)]
+    head = [words[c] for c in COMPARE_COLUMNS]
+    head[5] = f"{words['a']} {range_text(*a, lang)}"
+    head[7] = f"{words['b']} {range_text(*b, lang)}"
+    return head
+
+
+def shown(value: float | int | None) -> float | None:
+    """A figure as the page shows it: one decimal. Changes are computed from these, so that
+    the change a person reads is the difference of the numbers beside it."""
+    return None if value is None else round(float(value), 1)
+
+
+def shown_change(a: float | int | None, b: float | int | None) -> tuple[float | None, int | None]:
+    """B − A from the shown figures, and in per cent of the shown A (None where A shows 0)."""
+    sa, sb = shown(a), shown(b)
+    if sa is None or sb is None:
+        return None, None
+    change = round(sb - sa, 1)
+    return change, (round(change / sa * 100) if sa else None)
+
+
+def compare_rows(rows: Sequence[dict[str, Any]], names: Names) -> list[tuple[Cell, ...]]:
+    out: list[tuple[Cell, ...]] = []
+    for r in rows:
+        change, pct = shown_change(r.get("a_mean"), r.get("b_mean"))
+        out.append((r["unit"], names.units.get(r["unit"], r["unit"]), r["metric"],
+                    names.metrics.get(r["metric"], r["metric"]), r["key"], shown(r.get("a_mean")),
+                    r.get("a_days"), shown(r.get("b_mean")), r.get("b_days"), change, pct))
+    return out
+
+
+def _report_cell_text(lang: str) -> Callable[[Cell], str]:
+    """A cell's CSV text in the language's conventions; text never a live formula."""
+    comma = lang in ("fi", "sv")
+    seen: dict[Any, str] = {None: ""}
+
+    def text(value: Cell) -> str:
+        known = seen.get(value)  # (a datetime never equals a date: they do not collide)
+        if known is not None:
+            return known
+        if isinstance(value, datetime):
+            shown_text = hour_text(value, lang)
+        elif isinstance(value, date):
+            shown_text = day_text(value, lang)
+        elif isinstance(value, int | float):
+            shown_text = _number_text(value, comma)  # a number's text stays a number, -0,5 too
+        else:
+            shown_text = inert(str(value))
+        if len(seen) < 100_000:
+            seen[value] = shown_text
+        return shown_text
+
+    return text
+
+
+def table_csv(headers: Sequence[str], rows: Sequence[Sequence[Cell]], lang: str) -> bytes:
+    """A table as the history page's CSV: UTF-8 with a BOM, `;`, the language's decimal mark
+    and dates, every text cell inert."""
+    text = _report_cell_text(_lang(lang))
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([inert(h) for h in headers])
+    writer.writerows([[text(c) for c in row] for row in rows])
+    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+
+
+def table_xlsx(sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Cell]]]], lang: str) -> bytes:
+    """Tables as an Excel workbook, a sheet each: numbers as numbers, days and hours as dates
+    shown as on the page, text cells that stay text; headers bold and frozen."""
+    lang = _lang(lang)
+    wb = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for title, headers, rows in sheets:
+        ws = wb.create_sheet(title[:31])
+        widths = [len(h) for h in headers]
+        for row in rows[:2000]:  # widths from a sample: enough to be readable
+            for i, c in enumerate(row):
+                size = 16 if isinstance(c, datetime) else 10 if isinstance(c, date) else len(str(c or ""))
+                widths[i] = max(widths[i], size)
+        for i, width in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = min(max(width + 2, 10), 60)
+        ws.freeze_panes = "A2"
+        head = []
+        for h in headers:
+            cell = WriteOnlyCell(ws, value=h)
+            cell.font = bold
+            head.append(cell)
+        ws.append(head)
+        for row in rows:
+            ws.append([_xlsx_cell(ws, c, lang) for c in row])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def _xlsx_cell(ws: Any, value: Cell, lang: str) -> Any:
+    if isinstance(value, datetime):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.number_format = _HOUR_EXCEL[lang]
+        return cell
+    if isinstance(value, date):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.number_format = _DAY_EXCEL[lang]
+        return cell
+    if isinstance(value, str):
+        return _xlsx_text(ws, value)
+    return value

@@ -21,7 +21,20 @@ from openpyxl import load_workbook
 
 from dashboard import audit
 from dashboard.config import Config
-from dashboard.export import formula_like, inert, to_csv, to_xlsx
+from dashboard.export import (
+    Names,
+    Part,
+    compare_headers,
+    compare_rows,
+    formula_like,
+    inert,
+    report_headers,
+    report_rows,
+    table_csv,
+    table_xlsx,
+    to_csv,
+    to_xlsx,
+)
 from dashboard.history import History
 from dashboard.metrics import normalise_key
 from dashboard.readings import Reading
@@ -236,8 +249,63 @@ def test_the_downloads_a_person_gets_over_http_are_inert(backend: Backend, confi
     assert {row[2] for row in audit_rows[1:]} >= {"'" + n for n in names}
     history_rows = csv_rows(table)
     assert live_formulas(history_rows) == []
-    assert {row[2] for row in history_rows[1:]} >= {"'" + k for k in KEYS}
+    key = history_rows[0].index("Tarkenne")  # the page's download: names beside the codes
+    assert {row[key] for row in history_rows[1:]} >= {"'" + k for k in KEYS}
     ws = xlsx_sheet(book)
-    keys = [line[2] for line in ws.iter_rows(min_row=2)]
+    keys = [line[key] for line in ws.iter_rows(min_row=2)]
     assert {c.value for c in keys} >= KEYS and all(c.data_type == "s" for c in keys)
     assert all(c.quotePrefix for c in keys if c.value in KEYS)
+
+
+# ---------------------------------------------------------------- the history page's report
+
+
+def hostile_names() -> Names:
+    """Names for people as hostile as the codes: a unit or metric named like a formula."""
+    return Names(units={h: h for h in HOSTILE} | {"vo": "=vo"},
+                 metrics={"queue.waiting": "@Jonossa"}, hours={h: "+8–16" for h in [*HOSTILE, "vo"]})
+
+
+@pytest.mark.store
+@pytest.mark.parametrize("grain", ["day", "hour"])
+def test_the_report_csv_keeps_hostile_codes_and_names_inert(history: History, grain: str):
+    hostile_history(history)
+    rows = series(history, TZ, ["queue.waiting"], ["vo", *HOSTILE], MONDAY, MONDAY, grain)  # type: ignore[arg-type]
+    parts = [Part("=valittu", rows), Part("-vertailu", rows)]
+    now = at(12)
+    cells = report_rows(parts, grain, hostile_names(), "fi", now)
+    parsed = csv_rows(table_csv(report_headers(grain, "fi"), cells, "fi"))
+    assert live_formulas(parsed) == []
+    head = parsed[0]
+    body = parsed[1:]
+    assert len(body) == 2 * len(rows) and all(len(line) == len(head) for line in body)
+    unit, name, key = head.index("Yksikkö"), head.index("Yksikön nimi"), head.index("Tarkenne")
+    assert {line[key] for line in body} >= {"'" + k for k in KEYS}
+    assert {line[unit] for line in body} >= {"'" + h for h in HOSTILE}
+    assert {line[name] for line in body} >= {"'=vo"} | {"'" + h for h in HOSTILE}
+    assert {line[head.index("Jakso")] for line in body} == {"'=valittu", "'-vertailu"}
+    assert {line[head.index("Mittarin nimi")] for line in body} == {"'@Jonossa"}
+
+
+@pytest.mark.store
+def test_the_report_xlsx_keeps_hostile_codes_and_names_text(history: History):
+    hostile_history(history)
+    rows = series(history, TZ, ["queue.waiting"], ["vo", *HOSTILE], MONDAY, MONDAY, "day")
+    names = hostile_names()
+    cells = report_rows([Part("=valittu", rows)], "day", names, "fi", at(12))
+    compare = [{"metric": "queue.waiting", "unit": h, "key": "-k", "a_mean": -1.25, "a_days": 2,
+                "b_mean": 2.5, "b_days": 1, "change": 3.75, "change_pct": None} for h in HOSTILE]
+    book = table_xlsx([("Historia", report_headers("day", "fi"), cells),
+                       ("Vertailu", compare_headers("fi", (MONDAY, MONDAY), (MONDAY, MONDAY)),
+                        compare_rows(compare, names))], "fi")
+    data = load_workbook(io.BytesIO(book))
+    with zipfile.ZipFile(io.BytesIO(book)) as z:
+        assert not any(re.search(r"<f[ >/]", z.read(n).decode()) for n in z.namelist() if n.startswith("xl/worksheets/"))
+    texts = [c for ws in data for line in ws.iter_rows(min_row=2) for c in line if isinstance(c.value, str)]
+    # (XML reads a carriage return back as a line feed: "\r=1" comes back "\n=1", still marked)
+    for c in texts:
+        written = "\r" + c.value[1:] if c.value.startswith("\n") else c.value
+        assert c.data_type == "s" and c.quotePrefix is formula_like(written), c.value
+    assert {c.value for c in texts} >= {"=valittu", "=vo", "@Jonossa", "-k", *HOSTILE[:4]}
+    numbers = [line[5].value for line in data["Vertailu"].iter_rows(min_row=2)]
+    assert numbers == [-1.2] * len(HOSTILE)  # a number stays a number (and is the one shown: -1,2)
