@@ -8,8 +8,10 @@ from __future__ import annotations
 import base64
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 import dash
 from dash import ALL, Input, Output, State, dcc, html
@@ -19,15 +21,17 @@ from dashboard import access
 from dashboard.auth import who
 from dashboard.config import Config, Display
 from dashboard.history import History
-from dashboard.i18n import number
+from dashboard.i18n import clock_time, number
 from dashboard.livestore import LiveStore
 from dashboard.metrics import LABEL_FI
 from dashboard.readmodel import build
+from dashboard.shiftlead import SOURCE as TABLET_SOURCE
 from dashboard.shiftlead import Refused, ShiftLead
-from dashboard.workbook.importer import Report, import_bytes
+from dashboard.workbook.importer import Report, import_bytes, source_name
 from dashboard.workbook.reader import MAX_BYTES
 
 UPLOAD, RESULT = "wb-upload", "wb-result"
+WITHDRAW, WITHDRAWN = "tablet-fix-withdraw", "tablet-withdraw-result"
 TEXT = {
     "fi": {"title": "Vuorovastaava – työkirja", "drop": "Vedä työkirja tähän tai napauta valitaksesi (.xlsx tai .ods)",
            "template": "Lataa tyhjä työkirja", "applied": "Otettu käyttöön", "rejected": "Ei otettu käyttöön: korjaa nämä ja lataa uudelleen",
@@ -73,32 +77,89 @@ def texts(value: Any) -> list[str]:
 
 
 def board_view(ctx: TabletContext, sl: ShiftLead) -> html.Div:
-    """Today's figures of the shift lead's units, with where each comes from."""
+    """Today's figures of the shift lead's units, with where each comes from; a correction
+    with the value it overrides and a button to withdraw it."""
     view = Display(id="tabletti", title="tabletti", units=sl.units() or [ctx.config.units[0].code])
     model = build(ctx.config, view, ctx.store, ctx.history)
     rows = []
     for x in model.data["tiles"]:
         if x["metric"] not in METRIC_NAMES:
             continue
+        corrects = x.get("corrects")
+        attrs = {"data-metric": x["metric"], "data-unit": x["unit"], "data-key": x["key"],
+                 "data-value": str(x["value"]), "data-status": x["status"], "data-source": x["source"]}
+        if corrects:
+            attrs["data-corrects"] = str(corrects["value"])
         rows.append(html.Tr(
             [html.Td(unit_label(ctx, x["unit"])), html.Td(METRIC_NAMES[x["metric"]]), html.Td(x["key"]),
-             html.Td(number(x["value"], sl.lang), className="val"),
+             html.Td(correction_cell(ctx, x, sl.lang) if is_correction(x) else number(x["value"], sl.lang),
+                     className="val"),
              html.Td({"fresh": "ajantasainen", "stale": "◷ vanha", "unavailable": "– ei tietoa"}[x["status"]],
                      className=f"st st--{x['status']}"),
              html.Td(x.get("entered_by") or x["source"])],
-            className="board-row", **{"data-metric": x["metric"], "data-unit": x["unit"], "data-key": x["key"],
-                                      "data-value": str(x["value"]), "data-status": x["status"]}))
+            className="board-row" + (" board-row--corrected" if is_correction(x) else ""), **attrs))
     level = model.data["escalation"]["units"]
-    levels = [html.Li(f"{unit_label(ctx, u)}: {LEVELS[v['level']]}"
-                      + (f" – {v['reasons'][0]} ({v['by']})" if v.get("source") == "manual" else ""),
-                      **{"data-unit": u, "data-level": str(v["level"]), "data-source": v.get("source", "rules")})
-              for u, v in level.items()]
     return html.Div([
-        html.H2("Valmiustaso"), html.Ul(levels, className="levels"),
+        html.H2("Valmiustaso"), html.Ul([level_item(ctx, u, v) for u, v in level.items()], className="levels"),
         html.H2("Tänään"),
         html.Div(html.Table([html.Thead(html.Tr([html.Th(h) for h in ("Yksikkö", "Mittari", "Tarkenne", "Arvo", "Tila", "Lähde")])),
                              html.Tbody(rows)], className="board-table"), className="scroll"),
     ])
+
+
+def is_correction(tile: dict[str, Any]) -> bool:
+    """A tile showing a tablet correction (in force or run out, not yet withdrawn)."""
+    return bool(tile.get("entered_by")) and tile["source"] == TABLET_SOURCE
+
+
+MUTED = {"fontWeight": 400, "fontSize": "16px", "color": "#b8c4d0"}
+
+
+def correction_cell(ctx: TabletContext, tile: dict[str, Any], lang: str) -> list[Any]:
+    """A correction's value, the value it overrides ("automaattinen: 11, klo 10.05"), until
+    when it stands, and the button that withdraws it — in the value's own cell, which a
+    portrait tablet shows without scrolling sideways."""
+    parts: list[Any] = [f"✎ {number(tile['value'], lang)}"]
+    corrects = tile.get("corrects")
+    if corrects:
+        what = "työkirja" if corrects["source"] == source_name(ctx.config) else "automaattinen"
+        at = clock_time(datetime.fromisoformat(corrects["updated_at"]).astimezone(ctx.config.tz), lang)
+        stale = " (vanha)" if corrects["status"] != "fresh" else ""
+        parts += [html.Br(), html.Span(f"{what}: {number(corrects['value'], lang)}, {at}{stale}",
+                                       className="corrects", title=f"lähde {corrects['source']}", style=MUTED)]
+    until = tile.get("valid_until")
+    if until and tile["status"] == "fresh":
+        at = clock_time(datetime.fromisoformat(until).astimezone(ctx.config.tz), lang)
+        parts += [html.Br(), html.Span(f"korjattu {at} asti", style=MUTED)]
+    button_id = {"type": WITHDRAW, "figure": figure_id(tile["metric"], tile["unit"], tile["key"])}
+    return [*parts, html.Br(), html.Button("Peru korjaus", id=button_id, className="button small secondary withdraw",
+                                               style={"whiteSpace": "nowrap"})]
+
+
+def figure_id(metric: str, unit: str, key: str) -> str:
+    """A figure as an ASCII button id: Dash matches a clicked pattern id to its value by an
+    ASCII-escaped copy, so a "lääkäri" in the id would make every click look like none."""
+    return quote(f"{metric}|{unit}|{key}", safe="|._-")
+
+
+def figure_of(value: Any) -> tuple[str, str, str]:
+    metric, unit, key = (unquote(text(value)).split("|", 2) + ["", "", ""])[:3]
+    return metric, unit, key
+
+
+def level_item(ctx: TabletContext, unit: str, v: dict[str, Any]) -> html.Li:
+    """A unit's level; one set by hand shows its reason and who set it, and the rules' own
+    level with their reasons when they say otherwise ("säännöt: 3")."""
+    manual = v.get("source") == "manual"
+    line: list[Any] = [f"{unit_label(ctx, unit)}: {LEVELS[v['level']]}"
+                       + (f" – {v['reasons'][0]} ({v['by']})" if manual and v.get("reasons") else "")]
+    rules = v.get("rules_level")
+    attrs = {"data-unit": unit, "data-level": str(v["level"]), "data-source": v.get("source", "rules")}
+    if manual and isinstance(rules, int) and rules != v["level"]:
+        why = "; ".join(str(r) for r in v.get("rules_reasons") or []) or "ei sääntöjen ylityksiä"
+        line += [html.Br(), html.Span(f"säännöt: {rules} – {why}", className="rules-level", style={**MUTED, "fontSize": "18px"})]
+        attrs["data-rules-level"] = str(rules)
+    return html.Li(line, **attrs)
 
 
 def unit_label(ctx: TabletContext, code: str) -> str:
@@ -137,7 +198,7 @@ def layout(ctx: TabletContext, **_query: Any) -> html.Div:
                                     html.Button("Kirjaudu ulos", type="submit", className="button small")],
                                    method="post", action="/logout", className="logout")], className="tablet-head"),
             html.Div([
-                html.Section([html.Div(board_view(ctx, sl), id="tablet-board"),
+                html.Section([html.Div(id=WITHDRAWN, role="status"), html.Div(board_view(ctx, sl), id="tablet-board"),
                               dcc.Interval(id="tablet-refresh", interval=15_000)], className="panel"),
                 html.Section([
                     html.H2("Korjaa arvo"),
@@ -244,9 +305,27 @@ def register(app: dash.Dash, ctx: TabletContext) -> None:
 
     @app.callback(Output("tablet-board", "children"), Input("tablet-refresh", "n_intervals"),
                   Input("tablet-fix-result", "children"), Input("tablet-esc-result", "children"),
-                  prevent_initial_call=True)
+                  Input(WITHDRAWN, "children"), prevent_initial_call=True)
     def refresh(*_: Any) -> Any:
         return board_view(ctx, lead(ctx))
+
+    @app.callback(Output(WITHDRAWN, "children"),
+                  Input({"type": WITHDRAW, "figure": ALL}, "n_clicks"),
+                  prevent_initial_call=True)
+    def withdraw(_clicks: list[int | None]) -> Any:
+        # the board is drawn anew every few seconds: new buttons are no click
+        trig = trigger.triggered_id
+        if not trigger.triggered or not trigger.triggered[0].get("value") or not isinstance(trig, dict):
+            raise dash.exceptions.PreventUpdate
+        sl = lead(ctx)
+        metric, unit, key = figure_of(trig.get("figure"))
+        try:
+            _, shown = sl.withdraw(unit, metric, key)
+        except Refused as err:
+            return message(False, err.problems)
+        now = (f"näytöillä nyt {number(shown['value'], sl.lang)} ({shown['source']})" if shown
+               else "näytöillä ei nyt arvoa")
+        return message(True, f"Korjaus peruttu: {unit_label(ctx, unit)}, {METRIC_NAMES.get(metric, metric)} {key} – {now}.")
 
     @app.callback(Output("tablet-fix-result", "children"), Input("tablet-fix-save", "n_clicks"),
                   State("tablet-fix-unit", "value"), State("tablet-fix-metric", "value"), State("tablet-fix-key", "value"),

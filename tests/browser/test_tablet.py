@@ -1,3 +1,4 @@
+import time
 from contextlib import closing
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -121,3 +122,98 @@ def test_a_shift_lead_corrects_a_value_and_posts_a_notice_from_a_tablet(demo: De
     finally:
         tablet.quit()
         wall.quit()
+
+
+def wall_tile(demo: Demo, metric: str, unit: str, key: str) -> dict:  # type: ignore[type-arg]
+    """The figure as the wall's display gets it (its snapshot, read with its own token)."""
+    import httpx
+
+    display = "vastaanotto-kaytava"
+    with httpx.Client(base_url=demo.url, timeout=10) as screen:
+        assert screen.get(f"/display/{display}?token={demo.token(display)}", headers={"Accept": "text/html"}).status_code == 200
+        data = screen.get(f"/api/snapshot/{display}").json()
+    return next(t for t in data["tiles"] if (t["metric"], t["unit"], t["key"]) == (metric, unit, key))
+
+
+def test_a_correction_shows_the_automatic_value_beside_it_and_is_withdrawn_from_the_tablet(demo: Demo):
+    from tests.browser.conftest import chrome
+
+    row_css = '.board-row[data-metric="staff.present"][data-unit="vastaanotto"][data-key="lääkäri"]'
+    fed = wall_tile(demo, "staff.present", "vastaanotto", "lääkäri")
+    assert fed["source"] == "demo-henkilosto"
+    fixed = fed["value"] - 1 if fed["value"] > 0 else 1  # a doctor went home; the staffing system learns it tomorrow
+    tablet = chrome(800, 1280)
+    try:
+        sign_in(tablet, demo.url, "vuorovastaava")
+        tablet.get(f"{demo.url}/tablet")
+        wait_for(lambda: tablet.find_element("id", "tablet-fix-save"), what="the tablet page")
+        tablet.find_element("id", "tablet-fix-key").send_keys("Lääkäri")
+        tablet.find_element("id", "tablet-fix-value").send_keys(str(fixed))
+        tablet.find_element("css selector", "#tablet-fix-valid input[value='1h']").click()
+        tablet.find_element("id", "tablet-fix-save").click()
+
+        def corrected() -> tuple[str, str, str]:  # read at once: the board is redrawn every few seconds
+            row = tablet.find_element("css selector", row_css + '[data-source="tabletti"]')
+            return row.get_attribute("data-value"), row.get_attribute("data-corrects"), row.text
+
+        value, corrects, text = wait_for(corrected, what="the correction on the tablet's board")
+        assert (value, corrects) == (str(fixed), str(fed["value"]))
+        assert f"automaattinen: {fed['value']}, klo " in text and "korjattu klo" in text and "Peru korjaus" in text
+
+        shown = wall_tile(demo, "staff.present", "vastaanotto", "lääkäri")
+        assert (shown["value"], shown["source"], shown["status"]) == (fixed, "tabletti", "fresh")
+        assert shown["corrects"]["value"] == fed["value"]
+        assert (shown["corrects"]["source"], shown["corrects"]["status"]) == ("demo-henkilosto", "fresh")
+
+        tapped: list[float] = []
+
+        def withdrawn() -> str:
+            said = tablet.find_elements("css selector", "#tablet-withdraw-result .msg")
+            if said:
+                return str(said[0].text)
+            if not tapped or time.monotonic() - tapped[-1] > 3:  # a tap that met a redraw of the board is lost
+                tapped.append(time.monotonic())
+                tablet.find_element("css selector", row_css + " button.withdraw").click()
+            return ""
+
+        assert wait_for(withdrawn, what="the withdrawal said").startswith("Korjaus peruttu")
+        wait_for(lambda: tablet.find_element("css selector", row_css + '[data-source="demo-henkilosto"]'),
+                 what="the feed's value back on the tablet")
+        back = wall_tile(demo, "staff.present", "vastaanotto", "lääkäri")
+        assert back["source"] == "demo-henkilosto" and "corrects" not in back
+    finally:
+        tablet.quit()
+
+
+def withdraw_body(metric: str, unit: str, key: str) -> dict:  # type: ignore[type-arg]
+    """What the tablet's page sends when "Peru korjaus" is tapped."""
+    import json
+
+    from layouts.tablet import WITHDRAW, WITHDRAWN, figure_id
+
+    button = {"type": WITHDRAW, "figure": figure_id(metric, unit, key)}
+    return {"output": f"{WITHDRAWN}.children", "outputs": {"id": WITHDRAWN, "property": "children"},
+            "inputs": [[{"id": button, "property": "n_clicks", "value": 1}]],
+            "changedPropIds": [json.dumps(button, sort_keys=True, separators=(",", ":")) + ".n_clicks"]}
+
+
+def test_a_shift_lead_cannot_withdraw_another_units_correction(demo: Demo):
+    from tests.security.test_hostile_clients import add_user, fix_body, post, said
+
+    figure = ("queue.waiting", "vastaanotto", "hoitajan vastaanotto")
+
+    def corrected() -> bool:
+        return any(rd.ident == "|".join(figure) for rd in demo.backend.store.all_readings().get("tabletti", []))
+
+    add_user(demo, "labra-vv", "shift_lead", "laboratorio")
+    with closing(http_client(demo.url, "vuorovastaava")) as lead, closing(http_client(demo.url, "labra-vv")) as lab:
+        assert "Tallennettu" in said(post(lead, fix_body("vastaanotto", "4")))
+        assert corrected()
+        r = post(lab, withdraw_body(*figure))  # a request that claims a unit that is not hers
+        assert r.status_code == 200 and "Yksikkö: valitse jokin omista yksiköistäsi" in said(r)
+        assert corrected()
+        r = post(lead, withdraw_body(*figure))  # the control: her own unit
+        assert r.status_code == 200 and "Korjaus peruttu" in said(r)
+        assert not corrected()
+        r = post(lead, withdraw_body(*figure))
+        assert "Korjausta ei löydy" in said(r)
