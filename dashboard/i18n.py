@@ -60,6 +60,17 @@ TEXT: dict[str, dict[str, str]] = {
         "closed": "Suljettu",
         "set_by": "asettanut",
         "page_of": "{n}/{total}",
+        "estimate_min": "arvioitu odotus, min",
+        "called_hour": "kutsuttu tunnissa",
+        "points_open": "pisteitä auki",
+        "corrected_until": "✎ korjattu {time} asti",
+        "days_short": "pv",
+        "free_3wd_means": "3 arkipv: seuraavat 3 arkipäivää, ei tänään",
+        "rules_level": "säännöt: {n}",
+        "closed_unit": "suljettu",
+        "in_progress": "kesken",
+        "wait_range": "{low}–{high} min",
+        "wait_at_least": "vähintään {n} min",
     },
     "sv": {
         "queues": "Köer",
@@ -111,6 +122,17 @@ TEXT: dict[str, dict[str, str]] = {
         "closed": "Stängt",
         "set_by": "satt av",
         "page_of": "{n}/{total}",
+        "estimate_min": "beräknad väntan, min",
+        "called_hour": "kallade på en timme",
+        "points_open": "öppna punkter",
+        "corrected_until": "✎ korrigerad till {time}",
+        "days_short": "d",
+        "free_3wd_means": "3 vardagar: de följande 3 vardagarna, inte i dag",
+        "rules_level": "regler: {n}",
+        "closed_unit": "stängt",
+        "in_progress": "pågår",
+        "wait_range": "{low}–{high} min",
+        "wait_at_least": "minst {n} min",
     },
     "en": {
         "queues": "Queues",
@@ -162,6 +184,17 @@ TEXT: dict[str, dict[str, str]] = {
         "closed": "Closed",
         "set_by": "set by",
         "page_of": "{n}/{total}",
+        "estimate_min": "estimated wait, min",
+        "called_hour": "called in the last hour",
+        "points_open": "points open",
+        "corrected_until": "✎ corrected until {time}",
+        "days_short": "d",
+        "free_3wd_means": "3 work days: the next 3 working days, not today",
+        "rules_level": "rules: {n}",
+        "closed_unit": "closed",
+        "in_progress": "in progress",
+        "wait_range": "{low}–{high} min",
+        "wait_at_least": "at least {n} min",
     },
 }
 
@@ -188,6 +221,14 @@ def clock_time(moment: datetime, lang: str) -> str:
         return format_time(moment, "HH:mm", locale=LOCALES[lang])
     prefix = "klo" if lang == "fi" else "kl."
     return f"{prefix} {format_time(moment, 'HH.mm', locale=LOCALES[lang])}"
+
+
+def until_time(moment: datetime, lang: str) -> str:
+    """The end of a validity, in the moment's own zone: `klo 12.00`; midnight is the end of
+    the day before it, `klo 24.00` (a correction "until the end of the day")."""
+    if (moment.hour, moment.minute, moment.second) == (0, 0, 0):
+        return {"fi": "klo 24.00", "sv": "kl. 24.00", "en": "24:00"}.get(lang, "klo 24.00")
+    return clock_time(moment, lang)
 
 
 def day_name(moment: datetime, lang: str) -> str:

@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from dash import html
 
-from dashboard.config import Config, Display
+from dashboard.config import Config, Display, Hours
 from dashboard.escalation import LEVEL_NAMES
-from dashboard.i18n import clock_time, minutes_ago, number, t
+from dashboard.i18n import clock_time, minutes_ago, number, t, until_time
 
 Tiles = dict[tuple[str, str, str], dict[str, Any]]
 Words = str | list[html.Span]
@@ -68,34 +69,70 @@ def _attrs(metric: str, unit: str, key: str, x: dict[str, Any] | None) -> dict[s
     }
     if x:
         attrs["data-source"] = x["source"]
+        if x.get("bound"):
+            attrs["data-bound"] = x["bound"]
     return attrs
 
 
+# the unit word a bound value is said with: "> 90 pv"
+BOUND_UNIT = {"appointments.t3_days": "days_short"}
+
+
 def tile(tiles: Tiles, metric: str, unit: str, key: str, langs: list[str], *,
-         cls: str = "", text: Words | None = None) -> html.Span:
+         cls: str = "", text: Words | None = None, public: bool = False) -> html.Span:
     """One value with its freshness. A stale value is greyed and struck through, a missing
     one is a dash; the row it sits in says in words how old (`row_note`), so that neither
-    relies on colour alone."""
+    relies on colour alone. A manual value has a ✎ (who entered it in its title, never on a
+    public screen); a value that is only a lower bound reads "> 90 pv"."""
     x = tiles.get((metric, unit, key))
     attrs = _attrs(metric, unit, key, x)
     if x is None or x["status"] == "unavailable":
         return html.Span(html.Span("–", className="num"), className=f"tile tile--unavailable {cls}",
                          title=t(langs[0], "no_data"), **attrs)
     updated = datetime.fromisoformat(x["updated_at"])
-    badge = [html.Span("✎", className="manual", title=x["entered_by"])] if x.get("entered_by") else []
-    shown = number(x["value"], langs[0]) if text is None else text
+    badge = []
+    if x.get("entered_by"):
+        badge = [html.Span("✎", className="manual", title="" if public else x["entered_by"])]
+    shown: Words = number(x["value"], langs[0]) if text is None else text
+    bound = []
+    if x.get("bound") == "above" and text is None:
+        shown = [html.Span(">", className="gt"), shown]
+        if metric in BOUND_UNIT:
+            bound = [html.Span(say(langs, BOUND_UNIT[metric]), className="unitword")]
+    corrected = " tile--corrected" if x.get("corrects") else ""
     return html.Span(
-        [html.Span(shown, className="num"), *badge],
-        className=f"tile tile--{x['status']} {cls}",
+        [html.Span(shown, className="num"), *bound, *badge],
+        className=f"tile tile--{x['status']}{corrected} {cls}",
         title=f"{x['source']} {clock_time(updated, langs[0])}",
         **attrs,
     )
 
 
-def row_note(tiles: Tiles, wanted: list[tuple[str, str, str]], langs: list[str], now: datetime) -> list[html.Div]:
+def correction_notes(found: list[dict[str, Any] | None], langs: list[str], tz: tzinfo) -> list[html.Div]:
+    """"✎ korjattu klo 12.00 asti" under a row with a shift lead's correction in force (one
+    line per distinct end; the corrected value itself carries the ✎)."""
+    ends = sorted({x["valid_until"] for x in found
+                   if x and x.get("corrects") and x.get("valid_until") and x["status"] != "unavailable"})
+    return [
+        html.Div(say_each(langs, {lang: t(lang, "corrected_until",
+                                         time=until_time(datetime.fromisoformat(end).astimezone(tz), lang))
+                                  for lang in langs}),
+                 className="corrnote", **{"data-valid-until": end})
+        for end in ends
+    ]
+
+
+def row_note(tiles: Tiles, wanted: list[tuple[str, str, str]], langs: list[str], now: datetime,
+             tz: tzinfo | None = None) -> list[html.Div]:
     """Under a row whose values are old: "◷ päivitetty 7 min sitten" (from its oldest value;
-    the page keeps the minutes current), or "ei tietoa" when a value has never arrived."""
+    the page keeps the minutes current), or "ei tietoa" when a value has never arrived; and
+    under a row with a correction in force, until when it stands."""
     found = [tiles.get(w) for w in wanted]
+    notes = correction_notes(found, langs, tz or now.tzinfo or UTC)
+    return _age_note(found, langs, now) + notes
+
+
+def _age_note(found: list[dict[str, Any] | None], langs: list[str], now: datetime) -> list[html.Div]:
     stale = [x for x in found if x and x["status"] == "stale"]
     if stale:
         oldest = min(x["updated_at"] for x in stale)
@@ -137,6 +174,9 @@ def card(config: Config, unit: str, section: str, langs: list[str], body: list[A
 
 
 QUEUE_METRICS = ("queue.waiting", "queue.longest_wait_min", "queue.avg_wait_min")
+RATE_METRICS = ("queue.estimated_wait_min", "queue.called_last_hour", "queue.points_open")
+RATE_WORDS = {"queue.estimated_wait_min": "estimate_min", "queue.called_last_hour": "called_hour",
+              "queue.points_open": "points_open"}
 STAFF_METRICS = ("staff.present", "staff.planned", "appointments.free_today", "appointments.free_3wd",
                  "appointments.t3_days")
 FLOW_METRICS = ("flow.arrivals_today", "flow.completed_today", "flow.no_shows_today", "flow.arrivals_by_hour")
@@ -148,26 +188,14 @@ def queue_cards(config: Config, d: Display, tiles: Tiles, now: datetime) -> list
     langs = d.languages
     cards = []
     for unit in d.units:
-        rows = [
-            html.Div(
-                [
-                    html.Div(key_name(config, q, langs), className="row-label"),
-                    figure(tile(tiles, "queue.waiting", unit, q, langs, cls="big"), say(langs, "waiting")),
-                    figure(tile(tiles, "queue.longest_wait_min", unit, q, langs), say(langs, "longest_min")),
-                    figure(tile(tiles, "queue.avg_wait_min", unit, q, langs), say(langs, "average_min")),
-                    *row_note(tiles, [(m, unit, q) for m in QUEUE_METRICS], langs, now),
-                ],
-                className="row qrow",
-            )
-            for q in keys(tiles, "queue.waiting", unit)
-        ]
+        rows = [queue_row(config, tiles, unit, q, langs, now) for q in keys(tiles, "queue.waiting", unit)]
         if ("callback.pending", unit, "") in tiles:
             rows.append(html.Div(
                 [
                     html.Div(say(langs, "callbacks"), className="row-label"),
                     figure(tile(tiles, "callback.pending", unit, "", langs, cls="big"), say(langs, "pending")),
                     figure(tile(tiles, "callback.oldest_min", unit, "", langs), say(langs, "oldest_min")),
-                    *row_note(tiles, [(m, unit, "") for m in ("callback.pending", "callback.oldest_min")], langs, now),
+                    *row_note(tiles, [(m, unit, "") for m in ("callback.pending", "callback.oldest_min")], langs, now, config.tz),
                 ],
                 className="row qrow",
             ))
@@ -176,37 +204,140 @@ def queue_cards(config: Config, d: Display, tiles: Tiles, now: datetime) -> list
     return cards
 
 
-def wait_estimate(waiting: float | None, mean_wait: float | None, langs: list[str]) -> Words:
-    """What a patient may expect: nobody waiting is "no queue"; otherwise the mean wait of
-    those called in during the last hour, rounded up to five minutes."""
-    if waiting is not None and waiting <= 0:
+def queue_row(config: Config, tiles: Tiles, unit: str, q: str, langs: list[str], now: datetime) -> html.Div:
+    """A queue on a staff display: how many wait, the longest and the mean wait; and under
+    them, where the queue system says so, the estimate for a person joining now, the calls
+    of the last hour and the service points open."""
+    more = [m for m in RATE_METRICS if (m, unit, q) in tiles]
+    second = [html.Div(className="qgap")] if more else []
+    for m in more:
+        x = tiles[(m, unit, q)]
+        rng = x.get("range") if m == "queue.estimated_wait_min" else None
+        text = (f"{number(rng[0], langs[0])}–{number(rng[1], langs[0])}"
+                if isinstance(rng, list | tuple) and len(rng) == 2 and x["status"] != "unavailable" else None)
+        second.append(figure(tile(tiles, m, unit, q, langs, text=text), say(langs, RATE_WORDS[m])))
+    return html.Div(
+        [
+            html.Div(key_name(config, q, langs), className="row-label"),
+            figure(tile(tiles, "queue.waiting", unit, q, langs, cls="big"), say(langs, "waiting")),
+            figure(tile(tiles, "queue.longest_wait_min", unit, q, langs), say(langs, "longest_min")),
+            figure(tile(tiles, "queue.avg_wait_min", unit, q, langs), say(langs, "average_min")),
+            *second,
+            *row_note(tiles, [(m, unit, q) for m in (*QUEUE_METRICS, *more)], langs, now, config.tz),
+        ],
+        className="row qrow",
+    )
+
+
+@dataclass(frozen=True)
+class Queue:
+    """What the queue's tiles say, as far as they are known (None: no usable tile)."""
+
+    waiting: float | None = None
+    longest: float | None = None  # minutes the longest-waiting person has waited so far
+    mean: float | None = None  # mean wait of those called in the last hour
+    called: float | None = None  # people called in the last hour
+    estimate: float | None = None  # the estimate of a person joining now
+    spread: tuple[float, float] | None = None  # the estimate's range, when it is wide
+
+    def rate_minutes(self) -> float | None:
+        """The people ahead at the rate calls came in the last hour (None: not known, or
+        nobody called)."""
+        if self.waiting is None or not self.called:
+            return None
+        return self.waiting * 60 / self.called
+
+    def calls_slow(self) -> bool:
+        """People wait and the calls of the last hour would not clear them in five minutes
+        (or nobody was called at all)."""
+        if self.called is None or not self.waiting:
+            return False
+        return self.called <= 0 or self.waiting * 60 / self.called >= 5
+
+
+def _up5(minutes: float) -> int:
+    return max(5, 5 * math.ceil(minutes / 5 - 1e-9))
+
+
+def expected_wait(q: Queue) -> tuple[str, int, int]:
+    """What a patient joining now may expect, as (kind, low, high) in minutes rounded up to
+    five: "empty" (nobody waits), "under" (under 5 min), "about", "range", "at_least" or
+    "unknown". The queue's own estimate when there is one; else the longest of what the
+    queue shows: the people ahead at the last hour's rate of calls, the longest wait so far,
+    the mean wait of the last hour. Never "under 5 min" while people wait and calls are slow
+    or nothing says they are quick."""
+    if q.waiting is not None and q.waiting <= 0:
+        return ("empty", 0, 0)
+    if q.estimate is not None:
+        if q.spread is not None and q.spread[1] - q.spread[0] >= 5:
+            return ("range", _up5(q.spread[0]), _up5(q.spread[1]))
+        if q.estimate < 5 and not q.calls_slow():
+            return ("under", 0, 5)
+        return ("about", _up5(q.estimate), _up5(q.estimate))
+    if q.waiting and q.called is not None and q.called <= 0 and q.longest is not None:
+        # nobody called in an hour: no rate to promise by; the wait so far is a floor
+        return ("at_least", _up5(q.longest), _up5(q.longest))
+    known = [m for m in (q.rate_minutes(), q.longest, q.mean) if m is not None]
+    if not known:
+        return ("unknown", 0, 0)
+    minutes = max(known)
+    evidence = q.rate_minutes() is not None or q.longest is not None
+    if minutes < 5 and evidence and not q.calls_slow():
+        return ("under", 0, 5)
+    return ("about", _up5(minutes), _up5(minutes))
+
+
+def wait_estimate(q: Queue, langs: list[str]) -> Words:
+    """The estimate in words: "Ei jonoa", "alle 5 min", "noin 15 min", "15–25 min",
+    "vähintään 10 min", or a dash."""
+    kind, low, high = expected_wait(q)
+    if kind == "empty":
         return say(langs, "queue_empty")
-    if mean_wait is None:
-        return "–"
-    if mean_wait < 5:
+    if kind == "under":
         return say(langs, "wait_under", n=5)
-    return say(langs, "wait_about", n=5 * math.ceil(mean_wait / 5))
+    if kind == "about":
+        return say(langs, "wait_about", n=high)
+    if kind == "range":
+        return say(langs, "wait_range", low=low, high=high)
+    if kind == "at_least":
+        return say(langs, "wait_at_least", n=low)
+    return "–"
+
+
+def queue_facts(tiles: Tiles, unit: str, q: str) -> Queue:
+    def value(metric: str) -> float | None:
+        x = tiles.get((metric, unit, q))
+        return float(x["value"]) if x and x["status"] != "unavailable" else None
+
+    est = tiles.get(("queue.estimated_wait_min", unit, q))
+    rng = est.get("range") if est and est["status"] != "unavailable" else None
+    spread = (float(rng[0]), float(rng[1])) if isinstance(rng, list | tuple) and len(rng) == 2 else None
+    return Queue(waiting=value("queue.waiting"), longest=value("queue.longest_wait_min"),
+                 mean=value("queue.avg_wait_min"), called=value("queue.called_last_hour"),
+                 estimate=value("queue.estimated_wait_min"), spread=spread)
 
 
 def public_queue_cards(config: Config, d: Display, tiles: Tiles, now: datetime) -> list[html.Div]:
+    """The waiting room: per queue, how many wait and what a person joining now may expect
+    (the estimate's own tile where there is one, else the mean wait's tile says it)."""
     langs = d.languages
     cards = []
     for unit in d.units:
         rows = []
         for q in keys(tiles, "queue.waiting", unit):
-            waiting = tiles.get(("queue.waiting", unit, q))
-            mean = tiles.get(("queue.avg_wait_min", unit, q))
-            usable = [x if x and x["status"] != "unavailable" else None for x in (waiting, mean)]
-            estimate = wait_estimate(usable[0]["value"] if usable[0] else None,
-                                     usable[1]["value"] if usable[1] else None, langs)
+            facts = queue_facts(tiles, unit, q)
+            shown_by = "queue.estimated_wait_min" if facts.estimate is not None else "queue.avg_wait_min"
             rows.append(html.Div(
                 [
                     html.Div(key_name(config, q, langs), className="row-label"),
-                    figure(tile(tiles, "queue.waiting", unit, q, langs, cls="big"), say(langs, "waiting")),
-                    figure(tile(tiles, "queue.avg_wait_min", unit, q, langs, cls="estimate", text=estimate),
+                    figure(tile(tiles, "queue.waiting", unit, q, langs, cls="big", public=True),
+                           say(langs, "waiting")),
+                    figure(tile(tiles, shown_by, unit, q, langs, cls="estimate", text=wait_estimate(facts, langs),
+                                public=True),
                            say(langs, "wait_estimate"), cls="wide"),
-                    figure(tile(tiles, "queue.longest_wait_min", unit, q, langs), say(langs, "longest_min")),
-                    *row_note(tiles, [(m, unit, q) for m in QUEUE_METRICS], langs, now),
+                    figure(tile(tiles, "queue.longest_wait_min", unit, q, langs, public=True),
+                           say(langs, "longest_min")),
+                    *row_note(tiles, [(m, unit, q) for m in (*QUEUE_METRICS[:2], shown_by)], langs, now, config.tz),
                 ],
                 className="row pqrow",
             ))
@@ -236,7 +367,7 @@ def capacity_cards(config: Config, d: Display, tiles: Tiles, now: datetime) -> l
                     tile(tiles, "appointments.free_today", unit, p, langs),
                     tile(tiles, "appointments.free_3wd", unit, p, langs),
                     tile(tiles, "appointments.t3_days", unit, p, langs),
-                    *row_note(tiles, [(m, unit, p) for m in STAFF_METRICS], langs, now),
+                    *row_note(tiles, [(m, unit, p) for m in STAFF_METRICS], langs, now, config.tz),
                 ],
                 className="row srow",
             )
@@ -251,13 +382,15 @@ def capacity_cards(config: Config, d: Display, tiles: Tiles, now: datetime) -> l
                          html.Div([tile(tiles, "capacity.in_use", unit, r, langs),
                                    html.Span("/", className="sep"),
                                    tile(tiles, "capacity.total", unit, r, langs)], className="pair"),
-                         *row_note(tiles, [(m, unit, r) for m in ("capacity.in_use", "capacity.total")], langs, now)],
+                         *row_note(tiles, [(m, unit, r) for m in ("capacity.in_use", "capacity.total")], langs, now, config.tz)],
                         className="res",
                     )
                     for r in resources
                 ],
                 className="resources",
             ))
+        if keys(tiles, "appointments.free_3wd", unit):
+            rows.append(html.Div(say(langs, "free_3wd_means"), className="cardnote"))
         if professions or resources:
             cards.append(card(config, unit, "staff_appointments", langs, rows))
     return cards
@@ -274,12 +407,12 @@ def flow_cards(config: Config, d: Display, tiles: Tiles, now: datetime) -> list[
             [figure(tile(tiles, "flow.arrivals_today", unit, "", langs, cls="big"), say(langs, "arrivals")),
              figure(tile(tiles, "flow.completed_today", unit, "", langs, cls="big"), say(langs, "completed")),
              figure(tile(tiles, "flow.no_shows_today", unit, "", langs, cls="big"), say(langs, "no_shows")),
-             *row_note(tiles, [(m, unit, "") for m in FLOW_METRICS], langs, now)],
+             *row_note(tiles, [(m, unit, "") for m in FLOW_METRICS], langs, now, config.tz)],
             className="flowfigs",
         )
         status = series["status"] if series else "unavailable"
         chart = html.Div(
-            arrivals_chart(series, langs),
+            arrivals_chart(series, langs, config.hours(unit), now.astimezone(config.tz)),
             className=f"tile chart tile--{status}",
             role="img",
             **{"aria-label": t(langs[0], "arrivals_chart")},
@@ -289,31 +422,54 @@ def flow_cards(config: Config, d: Display, tiles: Tiles, now: datetime) -> list[
     return cards
 
 
-HOURS = [f"{h:02d}" for h in range(7, 18)]
+def chart_hours(hours: Hours, today: dict[str, Any]) -> list[int]:
+    """The clock hours the chart spans: the unit's opening hours (0–24 around the clock),
+    widened to any hour outside them in which somebody arrived today."""
+    arrived = [int(h) for h, v in today.items() if float(v) > 0 and str(h).isdigit() and 0 <= int(h) < 24]
+    first = min([hours.start, *arrived])
+    last = max([hours.end - 1, *arrived])
+    return list(range(first, last + 1))
 
 
-def arrivals_chart(series: dict[str, Any] | None, langs: list[str]) -> list[Any]:
-    """Arrivals per hour, 7–17: a bar for today and a dotted mark for the typical day (same
-    weekday, last 8 weeks). Plain HTML and CSS, not a plot library: a wall chart needs no
-    interaction, scales with the page, and only the bars that changed move."""
-    today = (series or {}).get("value") or {}
-    typical = (series or {}).get("typical") or {}
-    top = max([1.0, *(float(v) for v in today.values()), *(float(v) for v in typical.values())])
+def arrivals_chart(series: dict[str, Any] | None, langs: list[str], hours: Hours,
+                   now: datetime) -> list[Any]:
+    """Arrivals per clock hour over the unit's opening hours: a bar for today and a dotted
+    mark for the typical day (same weekday, last 8 weeks). The hour in progress is hatched
+    and says so ("kesken"), without the typical hour's mark: half an hour's arrivals are no
+    match for a whole typical hour. Plain HTML and CSS, not a plot library: a wall chart
+    needs no interaction, scales with the page, and only the bars that changed move.
+    `now` is in the site's zone."""
+    today = {f"{int(h):02d}": v for h, v in ((series or {}).get("value") or {}).items() if str(h).isdigit()}
+    typical = {f"{int(h):02d}": v for h, v in ((series or {}).get("typical") or {}).items() if str(h).isdigit()}
+    span = chart_hours(hours, today)
+    labels = [f"{h:02d}" for h in span]
+    top = max([1.0, *(float(today.get(h, 0)) for h in labels), *(float(typical[h]) for h in labels if h in typical)])
+    current = f"{now.hour:02d}"
+    live = series is not None and series.get("status") != "unavailable"
 
     def pct(v: float) -> str:
         return f"{100 * v / top:.1f}%"
 
-    hours = []
-    for h in HOURS:
-        marks = [html.Div(className="bar", style={"height": pct(float(today.get(h, 0)))})]
-        if h in typical:
+    step = 1 if len(span) <= 12 else 3  # 24 hours: every third hour's label
+    bars = []
+    for h in labels:
+        n = today.get(h, 0)
+        running = live and h == current
+        marks = [html.Div(className="bar bar--now" if running else "bar", style={"height": pct(float(n))})]
+        if h in typical and not running:
             marks.append(html.Div(className="typ", style={"bottom": pct(float(typical[h]))}))
-        hours.append(html.Div(marks, className="hour", title=f"{h}: {today.get(h, 0)}"))
+        title = f"{h}: {number(n, langs[0])}" + (f" ({t(langs[0], 'in_progress')})" if running else "")
+        bars.append(html.Div(marks, className="hour hour--now" if running else "hour", title=title,
+                             **{"data-hour": h}))
     legend = [html.Span(say(langs, "today"), className="key-today")]
     if typical:
         legend.append(html.Span(say(langs, "typical"), className="key-typical"))
-    return [html.Div(legend, className="legend"), html.Div(hours, className="bars"),
-            html.Div([html.Span(h) for h in HOURS], className="hours")]
+    if live and current in labels:
+        legend.append(html.Span(say(langs, "in_progress"), className="key-now"))
+    return [html.Div(legend, className="legend"),
+            html.Div(bars, className="bars", **{"data-hours": hours.text()}),
+            html.Div([html.Span(h, className="" if (int(h) - span[0]) % step == 0 else "skip") for h in labels],
+                     className="hours")]
 
 
 # -- around the cards --------------------------------------------------------------------------
@@ -332,36 +488,101 @@ REASON_WORDS = {
 def reason_text(config: Config, unit: str, detail: dict[str, Any], lang: str) -> str:
     """"Vastaanotto, Lääkärin vastaanotto: pisin odotus, min 35 (raja > 30)"."""
     word = t(lang, REASON_WORDS[detail["metric"]]) if detail["metric"] in REASON_WORDS else detail["metric"]
-    u = config.unit(unit)
-    where = u.name_sv if lang == "sv" else u.name
+    where = unit_words(config, unit, lang)
     if detail["key"]:
         where += f", {detail['key'][:1].upper()}{detail['key'][1:]}"
     value = detail["value"] * 100 if detail["metric"] == "staff.present_ratio" else detail["value"]
     limit = detail["limit"] * 100 if detail["metric"] == "staff.present_ratio" else detail["limit"]
     pct = " %" if detail["metric"] == "staff.present_ratio" else ""
+    unseen = ""
+    if detail.get("unseen"):  # the professions the present ratio could not see
+        names = [config.site.names_sv.get(k, k) if lang == "sv" else k for k in detail["unseen"]]
+        unseen = f"; {t(lang, 'no_data')}: {', '.join(names)}"
     return (f"{where}: {word} {number(value, lang)}{pct} "
-            f"({t(lang, 'limit')} {detail['op']} {number(limit, lang)}{pct})")
+            f"({t(lang, 'limit')} {detail['op']} {number(limit, lang)}{pct}{unseen})")
 
 
-def escalation_bar(config: Config, escalation: dict[str, Any], lang: str) -> html.Div:
-    """The level, large, by number, word and colour, with the reasons that raised it."""
+def unit_words(config: Config, unit: str, lang: str) -> str:
+    u = config.unit(unit)
+    return u.name_sv if lang == "sv" else u.name
+
+
+def rules_beside(config: Config, unit: str, u: dict[str, Any], lang: str) -> list[str]:
+    """A shift lead's level that the rules disagree with: the rules' level and why, as lines
+    ("säännöt: 3 – Vastaanotto, Lääkärin vastaanotto: pisin odotus, min 65 (raja > 60)");
+    nothing when they agree, or outside opening hours."""
+    if u.get("source") != "manual" or u.get("closed") or u.get("rules_level") in (None, u["level"]):
+        return []
+    head = t(lang, "rules_level", n=u["rules_level"])
+    if u.get("rules_details"):
+        why = [reason_text(config, unit, detail, lang) for detail in u["rules_details"]]
+    else:
+        why = [f"{unit_words(config, unit, lang)}: {r}" for r in u.get("rules_reasons") or []]
+    return [f"{head} – {w}" for w in why] or [f"{unit_words(config, unit, lang)}: {head}"]
+
+
+def _level_updated(unit: str, u: dict[str, Any], tiles: list[dict[str, Any]]) -> str:
+    """When the level began: the producer's `updated_at`; else a shift lead's `at`; else the
+    newest fresh input of the unit (the rules' level is as new as what they saw)."""
+    if u.get("updated_at"):
+        return str(u["updated_at"])
+    if u.get("source") == "manual" and u.get("at"):
+        return str(u["at"])
+    seen = [str(x["updated_at"]) for x in tiles if x["unit"] == unit and x["status"] == "fresh"]
+    return max(seen, default="")
+
+
+def unit_level(config: Config, unit: str, u: dict[str, Any], tiles: list[dict[str, Any]],
+               lang: str) -> html.Span:
+    """One unit's level with the page contract's facts: "Vastaanotto 2"; a shift lead's
+    level with a ✎ and, when the rules say otherwise, "(säännöt: 3)"; a closed unit at
+    level 1 just "suljettu"."""
+    level = int(u["level"])
+    status = str(u.get("status") or "fresh")
+    manual = u.get("source") == "manual"
+    closed = bool(u.get("closed")) and level == 1 and not manual
+    attrs = {"data-metric": "escalation.level", "data-unit": unit, "data-key": "", "data-value": str(level),
+             "data-status": status, "data-updated": _level_updated(unit, u, tiles),
+             "data-source": str(u.get("source") or "rules")}
+    parts: list[Any] = [html.Span(unit_words(config, unit, lang), className="uname")]
+    if closed:
+        attrs["data-closed"] = "true"
+        parts.append(html.Span(t(lang, "closed_unit"), className="closedword"))
+    else:
+        parts.append(html.Span(("✎ " if manual else "") + str(level), className="n",
+                               title=LEVEL_NAMES[lang][level]))
+        if rules_beside(config, unit, u, lang):
+            attrs["data-rules-level"] = str(u["rules_level"])
+            parts.append(html.Span(f"({t(lang, 'rules_level', n=u['rules_level'])})", className="rules"))
+    shown = "closed" if closed else str(level)
+    return html.Span(parts, className=f"ulvl ulvl--{shown} ulvl--{status}", **attrs)
+
+
+def escalation_bar(config: Config, escalation: dict[str, Any], lang: str,
+                   tiles: list[dict[str, Any]] | None = None) -> html.Div:
+    """The level, large, by number, word and colour; each unit's level (with the page
+    contract's facts); the reasons that raised it, and the rules' level beside a shift
+    lead's where they disagree."""
     level = escalation["level"]
     reasons = []
     for unit, u in escalation["units"].items():
-        if u["level"] != level or (level == 1 and u.get("source") != "manual"):
-            continue
-        if u.get("source") == "manual":
-            name = config.unit(unit).name_sv if lang == "sv" else config.unit(unit).name
-            reasons.append(f"{name}: {u['reasons'][0]} ({t(lang, 'set_by')} {u['by']})")
-        else:
-            reasons += [reason_text(config, unit, detail, lang) for detail in u.get("details", [])]
+        if u["level"] == level and (level > 1 or u.get("source") == "manual"):
+            if u.get("source") == "manual":
+                reasons.append(f"{unit_words(config, unit, lang)}: {u['reasons'][0]} ({t(lang, 'set_by')} {u['by']})")
+            else:
+                reasons += [reason_text(config, unit, detail, lang) for detail in u.get("details", [])]
+        reasons += rules_beside(config, unit, u, lang)
+    units = [unit_level(config, unit, u, tiles or [], lang) for unit, u in escalation["units"].items()]
     return html.Div(
         [html.Div([html.Span(t(lang, "escalation"), className="cap"),
                    html.Span(str(level), className="lvl"),
                    html.Span(LEVEL_NAMES[lang][level], className="lvlname")], className="lvlbox"),
-         html.Ul([html.Li(r) for r in reasons[:3]]
-                 + ([html.Li(t(lang, "more_reasons", n=len(reasons) - 3))] if len(reasons) > 3 else []),
-                 className="reasons")],
+         html.Div(
+             [html.Div(units, className="ulvls"),
+              html.Ul([html.Li(r) for r in reasons[:3]]
+                      + ([html.Li(t(lang, "more_reasons", n=len(reasons) - 3))] if len(reasons) > 3 else []),
+                      className="reasons")],
+             className="escside")],
         className=f"escalation escalation--{level}",
         **{"data-escalation": str(level)},
     )
@@ -411,7 +632,7 @@ def board(config: Config, d: Display, model: dict[str, Any]) -> list[Any]:
         ]
     as_of = datetime.fromisoformat(model["as_of"]) if model["as_of"] else None
     return [
-        escalation_bar(config, model["escalation"], d.lang) if d.mode == "staff" else html.Div(),
+        escalation_bar(config, model["escalation"], d.lang, model["tiles"]) if d.mode == "staff" else html.Div(),
         html.Div(pages, className="pages", **{"data-pages": str(len(pages))}),
         notices_strip(model["notices"], langs),
         html.Div(

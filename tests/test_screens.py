@@ -9,7 +9,7 @@ import pytest
 from dashboard.config import load_config
 from dashboard.i18n import minutes_ago
 from dashboard.screens import HeartbeatError, parse_heartbeat, screen_state, screens_view, stamp
-from layouts.components import board, reason_text, wait_estimate
+from layouts.components import Queue, board, reason_text, wait_estimate
 from layouts.display import closed_days
 from layouts.patch import changes, plain, with_ids
 from tests.conftest import EXAMPLE_CONFIG
@@ -56,12 +56,12 @@ def test_closed_days_are_weekends_and_finnish_holidays():
 
 
 def test_the_wait_estimate_a_patient_sees():
-    assert wait_estimate(0, 12.0, ["fi"]) == "Ei jonoa"
-    assert wait_estimate(3, 2.0, ["fi"]) == "alle 5 min"
-    assert wait_estimate(3, 11.2, ["fi"]) == "noin 15 min"
-    assert wait_estimate(3, 15.0, ["fi"]) == "noin 15 min"
-    assert wait_estimate(3, None, ["fi"]) == "–"
-    both = wait_estimate(3, 11.2, ["fi", "sv"])
+    assert wait_estimate(Queue(waiting=0, mean=12.0), ["fi"]) == "Ei jonoa"
+    assert wait_estimate(Queue(waiting=3, longest=2, mean=2.0), ["fi"]) == "alle 5 min"
+    assert wait_estimate(Queue(waiting=3, mean=11.2), ["fi"]) == "noin 15 min"
+    assert wait_estimate(Queue(waiting=3, mean=15.0), ["fi"]) == "noin 15 min"
+    assert wait_estimate(Queue(waiting=3), ["fi"]) == "–"
+    both = wait_estimate(Queue(waiting=3, mean=11.2), ["fi", "sv"])
     assert [s.children for s in both] == ["noin 15 min", "cirka 15 min"]
     assert [s.lang for s in both] == ["fi", "sv"]
 
@@ -73,6 +73,9 @@ def test_escalation_reasons_are_said_in_words():
     ratio = {"metric": "staff.present_ratio", "key": "", "value": 0.75, "op": "<", "limit": 0.8}
     assert reason_text(CONFIG, "laboratorio", ratio, "sv") == \
         "Laboratorium: personal på plats 75 % (gräns < 80 %)"
+    unseen = {**ratio, "unseen": ["lääkäri", "sairaanhoitaja"]}
+    assert reason_text(CONFIG, "vastaanotto", unseen, "fi") == \
+        "Vastaanotto: henkilöstöä paikalla 75 % (raja < 80 %; ei tietoa: lääkäri, sairaanhoitaja)"
 
 
 def test_minutes_ago_counts_whole_minutes_never_negative():

@@ -63,7 +63,9 @@ def test_the_page_and_snapshot_json_agree(browser, demo: Demo):
         wait_for(lambda: all(t["status"] == "stale" for t in tiles(browser) if t["source"] in names),
                  timeout=20, what="every feed's tiles stale")
         time.sleep(2.5)  # one more page update
-        page = {(t["metric"], t["unit"], t["key"]): t for t in tiles(browser)}
+        shown = tiles(browser)
+        page = {(t["metric"], t["unit"], t["key"]): t for t in shown if t["metric"] != "escalation.level"}
+        levels = {t["unit"]: t for t in shown if t["metric"] == "escalation.level"}
         snap = demo.cli("snapshot", "--display", "vastaanotto-kaytava", "--json")
         assert snap.returncode == 0, snap.stderr
         data = json.loads(snap.stdout)
@@ -73,6 +75,14 @@ def test_the_page_and_snapshot_json_agree(browser, demo: Demo):
             p = page[(t["metric"], t["unit"], t["key"])]
             assert (p["value"], p["status"], p["updated"], p["source"]) == (
                 plain(t["value"]), t["status"], t["updated_at"], t["source"])
+        # each unit's escalation level, as the snapshot's escalation object has it
+        assert set(levels) == set(data["escalation"]["units"]) == {"vastaanotto", "laboratorio"}
+        for unit, u in data["escalation"]["units"].items():
+            p = levels[unit]
+            assert (p["value"], p["source"], p["key"]) == (str(u["level"]), u["source"], "")
+            assert p["status"] == u.get("status", "fresh")
+            if u.get("updated_at"):
+                assert p["updated"] == u["updated_at"]
     finally:
         for name in names:
             demo.cli("source", "start", name)

@@ -29,7 +29,8 @@ const scale = arguments[0];
 const TEXT = ['.head h1', '.demo-banner', '.page-indicator', '.clock', '.offline-banner',
   '.escalation .cap', '.lvl', '.lvlname', '.reasons li', '.card h3 .uname', '.card h3 .sname',
   '.row-label', '.cap', '.num', '.age', '.manual', '.sep', '.legend span', '.hours span',
-  '.notice .sign', '.notice .ntext', '.asof'];
+  '.notice .sign', '.notice .ntext', '.asof', '.ulvl .uname', '.ulvl .n', '.ulvl .rules', '.ulvl .closedword',
+  '.corrnote', '.cardnote', '.unitword'];
 const vw = innerWidth, vh = innerHeight, problems = [];
 const shown = el => {
   if (el.closest('.earlier, .later, [hidden]')) return false;
@@ -177,4 +178,43 @@ def test_a_raised_escalation_level_says_why_and_still_fits(demo: Demo):
         check_every_turn(driver, 1)
     finally:
         store.write_readings("test-ruuhka", [], {})
+        driver.quit()
+
+
+@embedded_only
+def test_a_bound_and_a_shift_leads_level_beside_the_rules_read_and_fit(demo: Demo):
+    """T3 beyond the horizon reads "> 90 pv" with data-bound; a shift lead's level 2 where the
+    rules say 3 carries the page contract and shows "säännöt: 3"; the layout still holds."""
+    from datetime import timedelta
+
+    from dashboard.config import load_config
+    from dashboard.readings import Reading
+
+    store = demo.backend.store
+    now = store.clock(load_config(demo.config).tz).now()
+    store.write_readings("test-raja", [
+        *(Reading("queue.waiting", "vastaanotto", f"ruuhkajono {i}", 20 + i, now, "test-raja") for i in range(2)),
+        Reading("staff.planned", "vastaanotto", "psykologi", 2, now, "test-raja"),
+        Reading("appointments.t3_days", "vastaanotto", "psykologi", 90, now, "test-raja", bound="above"),
+    ], {})
+    store.set_escalation("vastaanotto", {"level": 2, "reason": "Tilanne hallinnassa", "by": "vuorovastaava",
+                                         "at": now.isoformat(), "valid_until": (now + timedelta(hours=2)).isoformat()})
+    driver = chrome(1920, 1080)
+    try:
+        open_screen(driver, demo, "vastaanotto-kaytava")
+        level = wait_for(lambda: driver.find_element(
+            "css selector", '[data-metric="escalation.level"][data-unit="vastaanotto"][data-rules-level="3"]'),
+            what="the shift lead's level with the rules' beside it")
+        assert (level.get_attribute("data-value"), level.get_attribute("data-source"),
+                level.get_attribute("data-status")) == ("2", "manual", "fresh")
+        assert level.get_attribute("data-updated") and "säännöt: 3" in level.text
+        assert "säännöt: 3" in driver.find_element("css selector", ".escalation .reasons").text
+        t3 = driver.find_element("css selector", '[data-metric="appointments.t3_days"][data-key="psykologi"]')
+        assert (t3.get_attribute("data-bound"), t3.get_attribute("data-value")) == ("above", "90")
+        driver.execute_script("window.ohjaustaulu.layout()")
+        check_every_turn(driver, 1)
+        assert t3.get_attribute("textContent") == ">90pv"  # ">", "90" and "pv", each its own element
+    finally:
+        store.set_escalation("vastaanotto", None)
+        store.write_readings("test-raja", [], {})
         driver.quit()
