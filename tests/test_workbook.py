@@ -225,8 +225,8 @@ def test_dry_run_checks_and_applies_nothing(backend: Backend, config: Config):
 
 
 def feed_and_correction(backend: Backend, config: Config, now: datetime) -> None:
-    """The staffing feed says 8 doctors, fresh, and 5 nurses, an hour old (stale); the shift
-    lead has corrected the laboratory's nurses to 2 on the tablet."""
+    """The staffing feed says 8 doctors and 4 public health nurses, fresh, and 5 nurses, an
+    hour old (stale); the shift lead has corrected the laboratory's nurses to 2 on the tablet."""
     from dashboard.accounts import User
     from dashboard.readings import Reading
     from dashboard.shiftlead import ShiftLead
@@ -234,31 +234,37 @@ def feed_and_correction(backend: Backend, config: Config, now: datetime) -> None
     backend.store.write_readings("demo-henkilosto", [
         Reading("staff.present", "vastaanotto", "lääkäri", 8, now, "demo-henkilosto"),
         Reading("staff.present", "vastaanotto", "sairaanhoitaja", 5, now - timedelta(hours=1), "demo-henkilosto"),
+        Reading("staff.present", "vastaanotto", "terveydenhoitaja", 4, now, "demo-henkilosto"),
     ], {"state": "ok"})
     ShiftLead(config, backend.store, backend.history, User("hoitaja1", "shift_lead", ()), "fi").correct(
         "laboratorio", "staff.present", "sairaanhoitaja", "2", "4h")
 
 
 SHADOWED_BOOK = {"Henkilöstö": [STAFF_HEAD, ["23.11.2026", "vastaanotto", "lääkäri", 8, 7],
+                                ["23.11.2026", "vastaanotto", "terveydenhoitaja", 4, 4],  # what the feed says too
                                 ["23.11.2026", "vastaanotto", "sairaanhoitaja", 6, 6],
                                 ["23.11.2026", "laboratorio", "sairaanhoitaja", 4, 3]]}
 
 
 def test_a_workbook_says_which_values_will_not_show_and_why(backend: Backend, config: Config):
     feed_and_correction(backend, config, MONDAY)
+    before = live(backend)
+    checked = run(backend, config, workbook(SHADOWED_BOOK), dry_run=True)
+    assert live(backend) == before and not checked.applied
     report = run(backend, config, workbook(SHADOWED_BOOK))
     assert report.ok and report.applied
-    assert report.warnings == [
+    assert checked.warnings == report.warnings == [
         "Henkilöstö rivi 2: lääkäri paikalla 7 ei näy seinällä: henkilöstöjärjestelmän tuore arvo 8 (klo 11.00) "
         "on voimassa. Korjaa tabletilla, jos se on väärä.",
-        "Henkilöstö rivi 4: sairaanhoitaja paikalla 3 ei näy seinällä: tabletilla tehty korjaus 2 (hoitaja1, klo 11.00) "
+        "Henkilöstö rivi 5: sairaanhoitaja paikalla 3 ei näy seinällä: tabletilla tehty korjaus 2 (hoitaja1, klo 11.00) "
         "on voimassa klo 15.00 asti. Peru korjaus tabletilla, jos työkirjan arvo on oikea.",
     ]
     # independently: exactly the workbook's values that the wall does not show
     tiles = build(config, config.display("vastaanotto-kaytava"), backend.store, backend.history).data["tiles"]
     hidden = sorted((t["unit"], t["key"], t["value"]) for t in tiles
                     if t["metric"] == "staff.present" and t["source"] != "tyokirja")
-    assert hidden == [("laboratorio", "sairaanhoitaja", 2), ("vastaanotto", "lääkäri", 8)]
+    assert hidden == [("laboratorio", "sairaanhoitaja", 2), ("vastaanotto", "lääkäri", 8),
+                      ("vastaanotto", "terveydenhoitaja", 4)]  # the last: the same figure as the workbook's
     shown = {(t["metric"], t["unit"], t["key"]): t["value"] for t in tiles if t["source"] == "tyokirja"}
     assert shown[("staff.present", "vastaanotto", "sairaanhoitaja")] == 6  # fills in for the stale feed
 

@@ -81,6 +81,9 @@ def import_bytes(
     report = Report(not parsed.errors, sha, False, parsed.counts, parsed.warnings,
                     [e.as_dict() for e in parsed.errors])
     if parsed.errors or dry_run:
+        if not parsed.errors:  # a dry run says what would not show, as the import would
+            readings, _, origins = _to_live(parsed, config, lang, now, user, filename, sha, report)
+            report.warnings += _shadowed(readings, origins, config, store, now, lang)
         _record(history, report, filename, user, now, None, dry_run)
         return report
     earlier = history.applied_import(sha)
@@ -201,8 +204,8 @@ def _shadowed(readings: list[Reading], origins: dict[str, tuple[Row, str]], conf
             continue
         mine = (rd, status_of(rd, now, polls.get(src, 60), config.tz)[0])
         (shown, status), _ = resolve([mine, *others[rd.ident]])
-        if shown is rd or status != FRESH:
-            continue  # shown, or only stale values around it: the newest shows
+        if shown is rd or status != FRESH or shown.value == rd.value:
+            continue  # shown; or only stale values around it, and the newest shows; or the same figure
         row, column = origins[rd.ident]
         sheet = next(s for s in SHEETS if s.key == row.sheet)
         facts = {"sheet": sheet.names[lang], "row": row.number, "value": number(rd.value, lang),

@@ -217,3 +217,29 @@ def test_a_shift_lead_cannot_withdraw_another_units_correction(demo: Demo):
         assert not corrected()
         r = post(lead, withdraw_body(*figure))
         assert "Korjausta ei löydy" in said(r)
+
+
+def test_the_upload_result_says_which_values_a_fresh_feed_keeps_off_the_wall(demo: Demo):
+    import base64
+
+    from tests.security.test_hostile_clients import post, said
+    from tests.test_workbook import STAFF_HEAD
+
+    present = wall_tile(demo, "staff.present", "vastaanotto", "terveydenhoitaja")
+    planned = wall_tile(demo, "staff.planned", "vastaanotto", "terveydenhoitaja")
+    assert present["source"] == planned["source"] == "demo-henkilosto"
+    today = demo.backend.store.clock(TZ).now().strftime("%d.%m.%Y")
+    book = workbook({"Henkilöstö": [STAFF_HEAD, [today, "Vastaanotto", "Terveydenhoitaja", planned["value"],
+                                                 present["value"] + 2]]})
+    contents = "data:application/octet-stream;base64," + base64.b64encode(book).decode()
+    body = {"output": "wb-result.children", "outputs": {"id": "wb-result", "property": "children"},
+            "inputs": [{"id": "wb-upload", "property": "contents", "value": contents}],
+            "state": [{"id": "wb-upload", "property": "filename", "value": "aamu.xlsx"}],
+            "changedPropIds": ["wb-upload.contents"]}
+    with closing(http_client(demo.url, "vuorovastaava")) as lead:
+        answer = said(post(lead, body))
+    assert "Otettu käyttöön: aamu.xlsx" in answer
+    # one warning: the planned figure is the feed's own, so nothing is hidden there
+    assert answer.count("ei näy seinällä") == 1
+    assert (f"Henkilöstö rivi 2: terveydenhoitaja paikalla {present['value'] + 2} ei näy seinällä: "
+            f"henkilöstöjärjestelmän tuore arvo {present['value']}") in answer
