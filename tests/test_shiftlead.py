@@ -184,3 +184,47 @@ def test_a_shift_lead_cannot_withdraw_another_units_correction(config: Config, s
         assert audit.entries(history, action="correction-withdraw") == []
         everyone.withdraw("sosiaali", "staff.present", "sosiaalityöntekijä")  # the control
         assert store.all_readings()["tabletti"] == []
+
+
+def rendered(component) -> list:  # type: ignore[no-untyped-def,type-arg]
+    """Every component of a Dash tree, depth first."""
+    out, stack = [], [component]
+    while stack:
+        c = stack.pop()
+        if isinstance(c, list | tuple):
+            stack.extend(reversed(c))
+        elif hasattr(c, "to_plotly_json"):
+            out.append(c)
+            stack.append(getattr(c, "children", None) or [])
+    return out
+
+
+def text_of(component) -> str:  # type: ignore[no-untyped-def]
+    kids = getattr(component, "children", None)
+    kids = kids if isinstance(kids, list | tuple) else [kids]
+    return "".join(k if isinstance(k, str) else text_of(k) if hasattr(k, "to_plotly_json") else "" for k in kids)
+
+
+def test_the_tablet_shows_the_rules_level_beside_a_level_set_by_hand(config: Config, store: LiveStore,
+                                                                      history: History, tmp_path):  # type: ignore[no-untyped-def]
+    from dashboard.readings import Reading
+    from layouts.tablet import TabletContext, board_view
+
+    sl = lead(config, store, history)
+    ctx = TabletContext(config, store, history, tmp_path)
+
+    def levels() -> dict[str, tuple[str | None, str]]:
+        items = [c for c in rendered(board_view(ctx, sl)) if type(c).__name__ == "Li"]
+        return {c.to_plotly_json()["props"]["data-unit"]: (c.to_plotly_json()["props"].get("data-rules-level"),
+                                                           text_of(c)) for c in items}
+
+    with time_machine.travel(T0, tick=False):
+        store.write_readings("q", [Reading("queue.longest_wait_min", "vastaanotto", "A", 45, T0, "q")], {})
+        sl.set_escalation("vastaanotto", 4, "Kaksi lääkäriä sairaana")
+        shown = levels()
+        assert shown["vastaanotto"] == (
+            "2", "Vastaanotto: 4 Kriittinen – Kaksi lääkäriä sairaana (hoitaja1)"
+                 "säännöt: 2 – queue.longest_wait_min (a) 45 > 30")
+        assert shown["laboratorio"] == (None, "Laboratorio: 1 Normaali")  # the rules' own: nothing beside it
+        sl.set_escalation("vastaanotto", 2, "Vahvistan säännön tason")  # confirmed: the rules agree
+        assert levels()["vastaanotto"] == (None, "Vastaanotto: 2 Kohonnut – Vahvistan säännön tason (hoitaja1)")
