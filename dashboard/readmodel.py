@@ -77,6 +77,8 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
         }
         if reading.bound:
             tile["bound"] = reading.bound
+        if reading.range:  # an uncertain estimate: "15–25 min"
+            tile["range"] = list(reading.range)
         if reading.manual:
             tile["entered_by"] = reading.entered_by
             tile["valid_until"] = iso(reading.valid_until)

@@ -1,3 +1,4 @@
+import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -66,8 +67,11 @@ def test_a_reading_round_trips_through_json_field_for_field():
                 entered_by="anna", valid_until=T0 + timedelta(hours=1))
     assert Reading.from_json(r.to_json()) == r
     t3 = Reading("appointments.t3_days", "u", "lääkäri", 90, T0, "s", bound="above")
-    assert Reading.from_json(t3.to_json()) == t3
-    assert {f.name for f in fields(Reading)} == set(__import__("json").loads(t3.to_json()))
+    wait = Reading("queue.estimated_wait_min", "u", "laboratorio", 25, T0, "s", range=(15, 40))
+    assert Reading.from_json(t3.to_json()) == t3 and Reading.from_json(wait.to_json()) == wait
+    # every field is written when it is set
+    written = set(json.loads(t3.to_json())) | set(json.loads(wait.to_json()))
+    assert {f.name for f in fields(Reading)} == written
 
 
 def correction(at: datetime = T0, until: datetime = T0 + timedelta(hours=1), value: int = 3) -> Reading:

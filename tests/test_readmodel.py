@@ -205,3 +205,16 @@ def test_the_model_is_rebuilt_when_a_correction_runs_out(config: Config, store: 
         tile = staff_tile(cache.get("vastaanotto-kaytava").data)  # the feed's, stale, newer than the correction
         assert (tile["value"], tile["source"], "corrects" in tile) == (11, "henkilosto", False)
         assert cache.builds == builds + 1
+
+
+def test_a_tile_carries_its_bound_and_its_range(config: Config, store: LiveStore):
+    with time_machine.travel(T0, tick=False):
+        store.write_readings("q", [
+            Reading("queue.estimated_wait_min", "vastaanotto", "A", 25, T0, "q", range=(15, 40)),
+            Reading("appointments.t3_days", "vastaanotto", "lääkäri", 90, T0, "q", bound="above"),
+            Reading("queue.waiting", "vastaanotto", "A", 4, T0, "q"),
+        ], {"state": "ok"})
+        tiles = {t["metric"]: t for t in build(config, config.display("vastaanotto-kaytava"), store, None).data["tiles"]}
+    assert (tiles["queue.estimated_wait_min"]["value"], tiles["queue.estimated_wait_min"]["range"]) == (25, [15, 40])
+    assert (tiles["appointments.t3_days"]["value"], tiles["appointments.t3_days"]["bound"]) == (90, "above")
+    assert "range" not in tiles["queue.waiting"] and "bound" not in tiles["queue.waiting"]
