@@ -18,7 +18,7 @@ from dashboard import audit
 from dashboard.access import Principal, may
 from dashboard.accounts import User
 from dashboard.config import Config
-from dashboard.freshness import TABLET, choose, status_of
+from dashboard.freshness import TABLET, Candidate, resolve, status_of
 from dashboard.history import History
 from dashboard.livestore import HISTORY_MAXLEN, LiveStore
 from dashboard.metrics import CATALOGUE, normalise_key
@@ -159,15 +159,20 @@ class ShiftLead:
                      after=shown)
         return withdrawn, shown
 
-    def _shown(self, metric: str, unit: str, key: str) -> Any:
-        """The value the walls show now for the figure, and its source (None: nothing)."""
+    def figure(self, metric: str, unit: str, key: str) -> tuple[Candidate | None, Candidate | None]:
+        """What the walls show now for one figure, and — when that is a correction — what it
+        overrides (dashboard.freshness decides, as for the walls); (None, None): nothing."""
         now, polls = self.now(), {s.name: s.poll_seconds for s in self.config.sources}
         found = [(rd, status_of(rd, now, polls.get(source, 60), self.config.tz)[0])
                  for source, rds in self.store.all_readings().items() for rd in rds
-                 if (rd.metric, rd.unit, rd.key) == (metric, unit, key)]
-        if not found:
+                 if (rd.metric, rd.unit, rd.key) == (metric, unit, normalise_key(key))]
+        return resolve(found) if found else (None, None)
+
+    def _shown(self, metric: str, unit: str, key: str) -> dict[str, Any] | None:
+        shown, _ = self.figure(metric, unit, key)
+        if shown is None:
             return None
-        rd, status = choose(found)
+        rd, status = shown
         return {"value": rd.value, "source": rd.source, "status": status,
                 "observed_at": rd.observed_at.isoformat()}
 

@@ -331,13 +331,20 @@ def register(app: dash.Dash, ctx: TabletContext) -> None:
                   State("tablet-fix-unit", "value"), State("tablet-fix-metric", "value"), State("tablet-fix-key", "value"),
                   State("tablet-fix-value", "value"), State("tablet-fix-valid", "value"), prevent_initial_call=True)
     def fix(_n: int, unit: str, metric: str, key: str | None, value: str | None, valid: str) -> Any:
+        sl = lead(ctx)
         try:
-            rd = lead(ctx).correct(text(unit), text(metric), text(key), text(value) if not isinstance(value, int | float)
+            rd = sl.correct(text(unit), text(metric), text(key), text(value) if not isinstance(value, int | float)
                                    else value, text(valid))
         except Refused as err:
             return message(False, err.problems)
-        return message(True, f"Tallennettu: {METRIC_NAMES[rd.metric]} {rd.key} = {number(rd.value, ctx.config.site.language)}"
-                             f", voimassa klo {rd.valid_until:%H.%M} asti" if rd.valid_until else "Tallennettu")
+        lang = ctx.config.site.language
+        said = (f"Tallennettu: {METRIC_NAMES[rd.metric]} {rd.key} = {number(rd.value, lang)}"
+                + (f", voimassa klo {rd.valid_until:%H.%M} asti" if rd.valid_until else ""))
+        _, under = sl.figure(rd.metric, rd.unit, rd.key)
+        if under is not None:  # say what the walls no longer show
+            what = "työkirjan" if under[0].source == source_name(ctx.config) else "automaattisen"
+            said += f"; korvaa {what} arvon {number(under[0].value, lang)} ({under[0].source})"  # type: ignore[arg-type]
+        return message(True, said)
 
     @app.callback(Output("tablet-notice-result", "children"), Output("tablet-notices", "children"),
                   Output("tablet-notice-editing", "data"), Output("tablet-notice-title", "children"),

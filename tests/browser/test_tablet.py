@@ -156,6 +156,9 @@ def test_a_correction_shows_the_automatic_value_beside_it_and_is_withdrawn_from_
             row = tablet.find_element("css selector", row_css + '[data-source="tabletti"]')
             return row.get_attribute("data-value"), row.get_attribute("data-corrects"), row.text
 
+        saved = wait_for(lambda: tablet.find_element("css selector", '#tablet-fix-result .msg[data-ok="true"]'),
+                         what="the correction saved")
+        assert f"; korvaa automaattisen arvon {fed['value']} (demo-henkilosto)" in saved.text
         value, corrects, text = wait_for(corrected, what="the correction on the tablet's board")
         assert (value, corrects) == (str(fixed), str(fed["value"]))
         assert f"automaattinen: {fed['value']}, klo " in text and "korjattu klo" in text and "Peru korjaus" in text
