@@ -79,13 +79,16 @@ BOUND_UNIT = {"appointments.t3_days": "days_short"}
 
 
 def tile(tiles: Tiles, metric: str, unit: str, key: str, langs: list[str], *,
-         cls: str = "", text: Words | None = None, public: bool = False) -> html.Span:
+         cls: str = "", text: Words | None = None, public: bool = False, derived: bool = False) -> html.Span:
     """One value with its freshness. A stale value is greyed and struck through, a missing
     one is a dash; the row it sits in says in words how old (`row_note`), so that neither
     relies on colour alone. A manual value has a ✎ (who entered it in its title, never on a
-    public screen); a value that is only a lower bound reads "> 90 pv"."""
+    public screen); a value that is only a lower bound reads "> 90 pv". A `derived` text (the
+    waiting room's estimate from several tiles) is shown even when this tile has no value."""
     x = tiles.get((metric, unit, key))
     attrs = _attrs(metric, unit, key, x)
+    if derived and text is not None and (x is None or x["status"] == "unavailable"):
+        return html.Span([html.Span(text, className="num")], className=f"tile tile--derived {cls}", **attrs)
     if x is None or x["status"] == "unavailable":
         return html.Span(html.Span("–", className="num"), className=f"tile tile--unavailable {cls}",
                          title=t(langs[0], "no_data"), **attrs)
@@ -209,13 +212,16 @@ def queue_row(config: Config, tiles: Tiles, unit: str, q: str, langs: list[str],
     them, where the queue system says so, the estimate for a person joining now, the calls
     of the last hour and the service points open."""
     more = [m for m in RATE_METRICS if (m, unit, q) in tiles]
-    second = [html.Div(className="qgap")] if more else []
+    figures = []
     for m in more:
         x = tiles[(m, unit, q)]
         rng = x.get("range") if m == "queue.estimated_wait_min" else None
         text = (f"{number(rng[0], langs[0])}–{number(rng[1], langs[0])}"
                 if isinstance(rng, list | tuple) and len(rng) == 2 and x["status"] != "unavailable" else None)
-        second.append(figure(tile(tiles, m, unit, q, langs, text=text), say(langs, RATE_WORDS[m])))
+        figures.append(figure(tile(tiles, m, unit, q, langs, text=text), say(langs, RATE_WORDS[m]), cls="inline"))
+    # one line under the row, each caption beside its number: the row stays short enough
+    # that a unit's queues still fit one column
+    second = [html.Div(figures, className="qmore")] if figures else []
     return html.Div(
         [
             html.Div(key_name(config, q, langs), className="row-label"),
@@ -237,22 +243,27 @@ class Queue:
     longest: float | None = None  # minutes the longest-waiting person has waited so far
     mean: float | None = None  # mean wait of those called in the last hour
     called: float | None = None  # people called in the last hour
+    points: float | None = None  # service points calling now
     estimate: float | None = None  # the estimate of a person joining now
     spread: tuple[float, float] | None = None  # the estimate's range, when it is wide
 
     def rate_minutes(self) -> float | None:
-        """The people ahead at the rate calls came in the last hour (None: not known, or
-        nobody called)."""
-        if self.waiting is None or not self.called:
+        """Until a person joining now is called, at the last hour's rate of calls: everyone
+        ahead, then them (as dashboard/waits.py counts). None: not known, or nobody called."""
+        if self.waiting is None or not self.called or self.called <= 0:
             return None
-        return self.waiting * 60 / self.called
+        return (self.waiting + 1) * 60 / self.called
+
+    def stalled(self) -> bool:
+        """People wait and nobody is being called: none in the last hour, or no point open."""
+        return bool(self.waiting) and ((self.called is not None and self.called <= 0)
+                                       or (self.points is not None and self.points <= 0))
 
     def calls_slow(self) -> bool:
-        """People wait and the calls of the last hour would not clear them in five minutes
-        (or nobody was called at all)."""
-        if self.called is None or not self.waiting:
-            return False
-        return self.called <= 0 or self.waiting * 60 / self.called >= 5
+        """People wait and the last hour's calls would not reach a person joining now within
+        five minutes (or nobody is being called at all)."""
+        rate = self.rate_minutes()
+        return self.stalled() or (bool(self.waiting) and rate is not None and rate >= 5)
 
 
 def _up5(minutes: float) -> int:
@@ -262,10 +273,11 @@ def _up5(minutes: float) -> int:
 def expected_wait(q: Queue) -> tuple[str, int, int]:
     """What a patient joining now may expect, as (kind, low, high) in minutes rounded up to
     five: "empty" (nobody waits), "under" (under 5 min), "about", "range", "at_least" or
-    "unknown". The queue's own estimate when there is one; else the longest of what the
-    queue shows: the people ahead at the last hour's rate of calls, the longest wait so far,
-    the mean wait of the last hour. Never "under 5 min" while people wait and calls are slow
-    or nothing says they are quick."""
+    "unknown". The queue's own estimate when there is one (the queue system's, or ours from
+    the collector); else the longest of what the queue shows: the people ahead at the last
+    hour's rate of calls, the longest wait so far, the mean wait of the last hour. "Under 5
+    min" only while calls are known to be quick; with people waiting and nobody being called,
+    only the wait so far, as a floor ("vähintään")."""
     if q.waiting is not None and q.waiting <= 0:
         return ("empty", 0, 0)
     if q.estimate is not None:
@@ -274,15 +286,14 @@ def expected_wait(q: Queue) -> tuple[str, int, int]:
         if q.estimate < 5 and not q.calls_slow():
             return ("under", 0, 5)
         return ("about", _up5(q.estimate), _up5(q.estimate))
-    if q.waiting and q.called is not None and q.called <= 0 and q.longest is not None:
-        # nobody called in an hour: no rate to promise by; the wait so far is a floor
-        return ("at_least", _up5(q.longest), _up5(q.longest))
-    known = [m for m in (q.rate_minutes(), q.longest, q.mean) if m is not None]
+    if q.stalled():
+        return ("at_least", _up5(q.longest), _up5(q.longest)) if q.longest is not None else ("unknown", 0, 0)
+    rate = q.rate_minutes()
+    known = [m for m in (rate, q.longest, q.mean) if m is not None]
     if not known:
         return ("unknown", 0, 0)
     minutes = max(known)
-    evidence = q.rate_minutes() is not None or q.longest is not None
-    if minutes < 5 and evidence and not q.calls_slow():
+    if minutes < 5 and rate is not None:
         return ("under", 0, 5)
     return ("about", _up5(minutes), _up5(minutes))
 
@@ -314,7 +325,7 @@ def queue_facts(tiles: Tiles, unit: str, q: str) -> Queue:
     spread = (float(rng[0]), float(rng[1])) if isinstance(rng, list | tuple) and len(rng) == 2 else None
     return Queue(waiting=value("queue.waiting"), longest=value("queue.longest_wait_min"),
                  mean=value("queue.avg_wait_min"), called=value("queue.called_last_hour"),
-                 estimate=value("queue.estimated_wait_min"), spread=spread)
+                 points=value("queue.points_open"), estimate=value("queue.estimated_wait_min"), spread=spread)
 
 
 def public_queue_cards(config: Config, d: Display, tiles: Tiles, now: datetime) -> list[html.Div]:
@@ -333,11 +344,12 @@ def public_queue_cards(config: Config, d: Display, tiles: Tiles, now: datetime) 
                     figure(tile(tiles, "queue.waiting", unit, q, langs, cls="big", public=True),
                            say(langs, "waiting")),
                     figure(tile(tiles, shown_by, unit, q, langs, cls="estimate", text=wait_estimate(facts, langs),
-                                public=True),
+                                public=True, derived=True),
                            say(langs, "wait_estimate"), cls="wide"),
                     figure(tile(tiles, "queue.longest_wait_min", unit, q, langs, public=True),
                            say(langs, "longest_min")),
-                    *row_note(tiles, [(m, unit, q) for m in (*QUEUE_METRICS[:2], shown_by)], langs, now, config.tz),
+                    *row_note(tiles, [(m, unit, q) for m in (*QUEUE_METRICS[:2], shown_by)
+                                      if m != shown_by or (m, unit, q) in tiles], langs, now, config.tz),
                 ],
                 className="row pqrow",
             ))

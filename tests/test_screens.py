@@ -57,7 +57,8 @@ def test_closed_days_are_weekends_and_finnish_holidays():
 
 def test_the_wait_estimate_a_patient_sees():
     assert wait_estimate(Queue(waiting=0, mean=12.0), ["fi"]) == "Ei jonoa"
-    assert wait_estimate(Queue(waiting=3, longest=2, mean=2.0), ["fi"]) == "alle 5 min"
+    assert wait_estimate(Queue(waiting=3, longest=2, mean=2.0, called=60), ["fi"]) == "alle 5 min"
+    assert wait_estimate(Queue(waiting=3, longest=2, mean=2.0), ["fi"]) == "noin 5 min"  # calls unknown
     assert wait_estimate(Queue(waiting=3, mean=11.2), ["fi"]) == "noin 15 min"
     assert wait_estimate(Queue(waiting=3, mean=15.0), ["fi"]) == "noin 15 min"
     assert wait_estimate(Queue(waiting=3), ["fi"]) == "–"

@@ -298,25 +298,32 @@ def estimate_shown(tiles: list[dict[str, Any]], lang: str = "fi") -> tuple[str, 
     """The waiting room's estimate for the laboratory queue: its words (one language) and the
     metric of the element that says it."""
     tree = page(CONFIG, "aula", tiles)
-    el = one(tree, data_unit="laboratorio", data_key="näytteenotto", className="tile tile--fresh estimate")
+    (el,) = [p for p in find(tree, data_unit="laboratorio", data_key="näytteenotto")
+             if "estimate" in p["className"].split()]
     spans = el["children"][0]["props"]["children"]
     words = {s["props"]["lang"]: s["props"]["children"] for s in spans}
     return words[lang], el["data-metric"]
 
 
 def test_a_busy_slow_queue_is_never_under_five_minutes():
-    # seven ahead, the longest waiting ten minutes, six called in the last hour: the last of
-    # the seven is called in about 7 / (6 per hour) = 70 minutes, whatever the mean wait says
+    # seven ahead, the longest waiting ten minutes, six called in the last hour: a person
+    # joining now is the eighth call, at one call in ten minutes about 80 minutes away,
+    # whatever the mean wait of those called says
     people_ahead, per_hour = 7, 6
-    slow_obvious = 5 * math.ceil(people_ahead / per_hour * 60 / 5)
+    slow_obvious = 5 * math.ceil((people_ahead + 1) * (60 / per_hour) / 5)
     words, metric = estimate_shown(queue(waiting=7, longest=10, mean=0.8, called=6))
-    assert words == f"noin {slow_obvious} min" == "noin 70 min"
+    assert words == f"noin {slow_obvious} min" == "noin 80 min"
     assert metric == "queue.avg_wait_min"  # no estimate tile: the mean wait's element says it
-    assert estimate_shown(queue(waiting=7, longest=10, mean=0.8, called=6), "sv")[0] == "cirka 70 min"
+    assert estimate_shown(queue(waiting=7, longest=10, mean=0.8, called=6), "sv")[0] == "cirka 80 min"
     # without calls to go by, the longest wait so far is the floor
     assert estimate_shown(queue(waiting=7, longest=10, mean=0.8))[0] == "noin 10 min"
-    # nobody called in an hour: no promise, only what is known
+    # and without them nothing says the calls are quick: not "alle 5 min" even for a short queue
+    assert estimate_shown(queue(waiting=3, longest=3, mean=2.7))[0] == "noin 5 min"
+    # nobody called in an hour, or no point open: no promise, only the wait so far
     assert estimate_shown(queue(waiting=7, longest=12, mean=0.8, called=0))[0] == "vähintään 15 min"
+    stopped = queue(waiting=7, longest=12, called=20) + [
+        tile("queue.points_open", "laboratorio", "näytteenotto", 0, source="demo-jonot")]
+    assert estimate_shown(stopped) == ("vähintään 15 min", "queue.avg_wait_min")  # no mean wait: said all the same
     # a quick queue may still say "alle 5 min"
     assert estimate_shown(queue(waiting=2, longest=3, mean=2, called=40))[0] == "alle 5 min"
 
@@ -338,25 +345,29 @@ def test_the_queues_own_estimate_is_shown_rounded_up_with_its_range():
 
 
 def test_the_estimate_rule_against_a_slow_recomputation():
-    """Every small queue: the estimate is never under five minutes while people wait and the
-    calls of the last hour would take five minutes or more to reach a newcomer, never below
-    the longest wait so far (rounded up to five), and always a multiple of five."""
+    """Every small queue without an estimate of its own: never under five minutes while
+    people wait unless the last hour's calls reach a newcomer within five; never below the
+    longest wait so far nor the newcomer's turn at the hour's rate (rounded up to five)."""
     for waiting in range(0, 12):
-        for called in (None, 0, 1, 5, 12, 30, 120):
+        for called in (None, 0, 1, 5, 12, 30, 120, 600):
             for longest in (None, 0, 3, 9, 26):
-                kind, low, high = expected_wait(Queue(waiting=waiting, longest=longest, mean=1.0, called=called))
+                kind, low, _ = expected_wait(Queue(waiting=waiting, longest=longest, mean=1.0, called=called))
                 if waiting == 0:
                     assert kind == "empty"
                     continue
-                slow = called is not None and (called == 0 or waiting * 60 / called >= 5)
-                if slow or (longest is not None and longest >= 5):
-                    assert kind != "under", (waiting, called, longest)
-                if kind in ("about", "at_least"):
-                    assert low % 5 == 0 and low >= 5
-                    if longest is not None:
-                        assert low >= longest
-                    if called:
-                        assert low >= waiting * 60 / called
+                turn = None if not called else (waiting + 1) / called * 60  # minutes until their call
+                if kind == "under":
+                    assert turn is not None and turn < 5 and (longest is None or longest < 5)
+                    continue
+                if called == 0:
+                    assert kind == ("at_least" if longest is not None else "unknown")
+                    if kind == "unknown":
+                        continue
+                else:
+                    assert kind == "about"
+                assert low % 5 == 0 and low >= 5
+                assert longest is None or low >= longest
+                assert turn is None or low >= turn
     assert wait_estimate(Queue(waiting=3, mean=None), ["fi"]) == "–"
 
 
