@@ -80,6 +80,7 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
         if reading.range:  # an uncertain estimate: "15–25 min"
             tile["range"] = list(reading.range)
         if reading.manual:
+            tile["manual"] = True
             tile["entered_by"] = reading.entered_by
             tile["valid_until"] = iso(reading.valid_until)
         if under is not None:  # a tablet correction in force: what it overrides, for all to see

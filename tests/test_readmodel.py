@@ -173,7 +173,7 @@ def test_a_tablet_correction_overrides_a_fresh_feed_until_it_expires_and_says_wh
                         if (rd.metric, rd.unit, rd.key) == ("staff.present", "vastaanotto", "sairaanhoitaja"))
         shown = staff_tile(build(config, display, store, None).data)
         assert (shown["value"], shown["source"], shown["status"]) == (fed["value"] + 3, "tabletti", "fresh")
-        assert shown["entered_by"] == "hoitaja1 (tabletti)"
+        assert (shown["manual"], shown["entered_by"]) == (True, "hoitaja1 (tabletti)")
         assert datetime.fromisoformat(shown["valid_until"]) == T0 + timedelta(hours=1)
         assert shown["corrects"] == {"value": feed_now.value, "source": "demo-henkilosto", "status": "fresh",
                                      "updated_at": (T0 + timedelta(seconds=10)).isoformat()}
@@ -183,7 +183,8 @@ def test_a_tablet_correction_overrides_a_fresh_feed_until_it_expires_and_says_wh
         traveller.move_to(T0 + timedelta(hours=1))  # valid until then: the feed's value again
         poll_all(config, store, {"demo-henkilosto"})
         back = staff_tile(build(config, display, store, None).data)
-        assert (back["source"], back["status"], "corrects" in back) == ("demo-henkilosto", "fresh", False)
+        assert (back["source"], back["status"], "corrects" in back, "manual" in back) == (
+            "demo-henkilosto", "fresh", False, False)
 
 
 def test_the_model_is_rebuilt_when_a_correction_runs_out(config: Config, store: LiveStore, history: History):
