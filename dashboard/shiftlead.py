@@ -1,7 +1,7 @@
 """What a shift lead does from the tablet: correct a value or withdraw a correction, post,
-edit and end notices, set or confirm a unit's escalation level. Each is checked whole (every problem named, in the
-user's language), then applied to the live store at once (the walls see it at their next
-update), and written to the audit log with the value before and after.
+edit and end notices, set or confirm a unit's escalation level. Each is checked whole (every
+problem named, in the user's language), then applied to the live store at once (the walls
+see it at their next update), and written to the audit log with the value before and after.
 """
 
 from __future__ import annotations
