@@ -1,36 +1,126 @@
-"""/history: the manager's view of what happened. Pick units, metrics and a date range; see
-hourly or daily figures, arrivals by weekday and hour, two periods side by side, and how
-often the access-to-care limits were met; export what is shown as CSV or XLSX, or print it.
-Every figure comes from the hourly and daily rollups (dashboard/rollups.py), never from
-the raw changes, so a two-year view reads thousands of rows, not millions.
+"""/history: the manager's view of what happened. Pick units, metrics (and, if wanted, single
+queues, professions or resources) and a date range; see daily or hourly figures, two periods
+side by side, arrivals by weekday and hour, and how often the access-to-care limits were met;
+export what is shown as CSV or XLSX, or print it.
+
+Every figure comes from the hourly and daily rollups (dashboard/rollups.py), never from the
+raw changes, so a two-year view reads thousands of rows, not millions. A day's figure is what
+a manager can defend: for a level (people waiting, staff present) its time-weighted mean over
+the unit's opening hours that day, shown beside the day's maximum and the value at closing;
+for a count (arrivals) the day's total. Each chart says which it is.
+
+The page reads as one page: charts in its own colours, Finnish dates and numbers on the axes
+and in the hover texts (Plotly's locale "fi", given to the chart with its definition in
+`config.locales`, so no script of ours is needed under the CSP; decimal comma by
+`layout.separators`), and every number written with `dashboard.i18n.number`. The comparison's
+change is the difference of the two numbers shown beside it.
 """
 
 from __future__ import annotations
 
 import html as htmlmod
 import urllib.parse
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import dash
 import plotly.graph_objects as go
+from babel.dates import get_day_names, get_month_names
 from dash import Input, Output, dcc, html
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from dashboard import access, auth, rollups
 from dashboard.config import Config
-from dashboard.export import to_csv, to_xlsx
+from dashboard.export import (
+    REPORT_TEXT,
+    Names,
+    Part,
+    compare_headers,
+    compare_rows,
+    daily_figure,
+    is_complete,
+    plain_number,
+    range_text,
+    report_headers,
+    report_rows,
+    shown,
+    shown_change,
+    table_csv,
+    table_xlsx,
+)
 from dashboard.history import History
 from dashboard.i18n import number
 from dashboard.livestore import LiveStore
 from dashboard.metrics import CATALOGUE, LABEL_FI
 
-METRICS = {k: v for k, v in LABEL_FI.items() if k != "capacity.total"}
+ESCALATION = "escalation.level"  # recorded per unit (key ""), like a metric
+METRICS = {**{k: v for k, v in LABEL_FI.items() if k != "capacity.total"}, ESCALATION: "Valmiustaso"}
+KEYED_BY_FI = {"queue": "jono", "profession": "ammattiryhmä", "resource": "tila"}
 WEEKDAYS = ["ma", "ti", "ke", "to", "pe", "la", "su"]
 MAX_DAYS = 3 * 366
+MAX_KEYS = 100
 MAX_XLSX_ROWS = 60_000  # openpyxl writes about 12,000 rows a second here
+
+# component ids
+UNITS, METRIC_IDS, KEYS, RANGE, GRAIN, COMPARE = ("history-units", "history-metrics", "history-keys",
+                                                  "history-range", "history-grain", "history-compare")
+CONTENT, LINKS, ERROR = "history-content", "history-links", "history-error"
+
+# the page's colours (layouts/assets/display.css: --bg, --card, --ink, --muted, --line)
+BG, CARD, INK, MUTED, LINE = "#0e1620", "#172331", "#f2f6fa", "#b4c2d0", "#2f4053"
+# lines on the dark card: light, told apart by hue, none of them the status colours
+COLOURS = ["#7cc4ff", "#c9a7ff", "#4fd1c5", "#ff9ecf", "#e6e9ee", "#a3b8ff", "#9be37d", "#d9b38c"]
+SEPARATORS = ", "  # decimal comma, a space between thousands
+SERIES_HEIGHT, HEATMAP_HEIGHT = 360, 300
+
+
+def _plotly_locale_fi() -> dict[str, Any]:
+    """Plotly's locale "fi": Finnish day and month names (from Babel, as the rest of the
+    page's words are), Finnish date formats, and the chart's own buttons in Finnish."""
+    days = get_day_names("wide", "stand-alone", "fi")
+    short_days = get_day_names("abbreviated", "format", "fi")
+    sunday_first = [6, 0, 1, 2, 3, 4, 5]  # Babel counts from Monday, d3 from Sunday
+    return {
+        "dictionary": {
+            "Autoscale": "Sovita", "Reset axes": "Palauta akselit", "Zoom": "Rajaa",
+            "Pan": "Siirrä", "Zoom in": "Lähennä", "Zoom out": "Loitonna",
+            "Download plot as png": "Lataa kuva (PNG)", "Download plot": "Lataa kuva",
+            "Box Select": "Valitse alue", "Lasso Select": "Valitse vapaasti",
+            "Double-click to zoom back out": "Palaa kaksoisnapsautuksella",
+            "Show closest data on hover": "Näytä lähin arvo",
+            "Compare data on hover": "Vertaa arvoja",
+            "Toggle Spike Lines": "Apuviivat", "Produced with Plotly": "Tehty Plotlylla",
+        },
+        "format": {
+            "days": [days[i] for i in sunday_first],
+            "shortDays": [short_days[i] for i in sunday_first],
+            "months": list(get_month_names("wide", "stand-alone", "fi").values()),
+            "shortMonths": list(get_month_names("abbreviated", "stand-alone", "fi").values()),
+            "date": "%-d.%-m.%Y", "time": "%H.%M.%S", "dateTime": "%a %-d.%-m.%Y klo %H.%M.%S",
+            "periods": ["", ""], "decimal": ",", "thousands": " ",
+        },
+    }
+
+
+GRAPH_CONFIG = {
+    "displaylogo": False, "locale": "fi", "locales": {"fi": _plotly_locale_fi()},
+    "modeBarButtonsToRemove": ["select2d", "lasso2d"],
+    "toImageButtonOptions": {"filename": "ohjaustaulu-historia"},
+}
+DROPDOWN_LABELS = {"select_all": "Valitse kaikki", "deselect_all": "Poista valinnat",
+                   "selected_count": "{num_selected} valittu", "search": "Hae",
+                   "clear_search": "Tyhjennä haku", "clear_selection": "Tyhjennä valinnat",
+                   "no_options_found": "Ei vaihtoehtoja"}
+# dates on a time axis: the step decides the form (d3 formats, Finnish names from the locale)
+DATE_TICKS = [
+    {"dtickrange": [None, 86_400_000], "value": "%-d.%-m. klo %H"},
+    {"dtickrange": [86_400_000, "M1"], "value": "%-d.%-m."},
+    {"dtickrange": ["M1", "M12"], "value": "%b %Y"},
+    {"dtickrange": ["M12", None], "value": "%Y"},
+]
 
 
 @dataclass
@@ -47,79 +137,270 @@ class Query:
     start: date
     end: date
     grain: str
+    keys: list[str] = field(default_factory=list)  # single queues, professions, resources; [] = all
+    compare: tuple[date, date] | None = None  # the period to compare with (A; the chosen one is B)
 
     def params(self) -> str:
-        return urllib.parse.urlencode({"units": ",".join(self.units), "metrics": ",".join(self.metrics),
-                                       "start": self.start.isoformat(), "end": self.end.isoformat(), "grain": self.grain})
+        p: dict[str, Any] = {"units": ",".join(self.units), "metrics": ",".join(self.metrics),
+                             "start": self.start.isoformat(), "end": self.end.isoformat(), "grain": self.grain}
+        if self.keys:
+            p["keys"] = self.keys  # one parameter each: a key may hold a comma
+        if self.compare:
+            p["cstart"], p["cend"] = self.compare[0].isoformat(), self.compare[1].isoformat()
+        return urllib.parse.urlencode(p, doseq=True)
 
 
 class BadQuery(ValueError):
     pass
 
 
-def parse_query(config: Config, units: Any, metrics: Any, start: Any, end: Any, grain: Any) -> Query:
+def _names(value: Any) -> list[Any]:
+    return [x for x in (value.split(",") if isinstance(value, str) else value if isinstance(value, list) else []) if x]
+
+
+def _period(first: Any, last: Any) -> tuple[date, date]:
+    d0, d1 = date.fromisoformat(str(first)[:10]), date.fromisoformat(str(last)[:10])
+    if d1 < d0:
+        raise BadQuery("loppu on ennen alkua")
+    if (d1 - d0).days > MAX_DAYS:
+        raise BadQuery("enintään kolme vuotta kerralla")
+    return d0, d1
+
+
+def parse_query(config: Config, units: Any, metrics: Any, start: Any, end: Any, grain: Any,
+                keys: Any = None, compare: tuple[Any, Any] | None = None) -> Query:
     """The choices, checked; every problem named (in Finnish, the managers' language)."""
     problems = []
     codes = {u.code for u in config.units}
-    unit_list = [u for u in (units.split(",") if isinstance(units, str) else units if isinstance(units, list) else []) if u]
-    metric_list = [m for m in (metrics.split(",") if isinstance(metrics, str) else metrics if isinstance(metrics, list) else []) if m]
+    unit_list, metric_list, key_list = _names(units), _names(metrics), _names(keys)
     # a hostile request may send anything: only names are names
-    if not all(isinstance(x, str) for x in unit_list + metric_list):
+    if not all(isinstance(x, str) for x in unit_list + metric_list + key_list):
         unit_list, metric_list = [u for u in unit_list if isinstance(u, str)], [m for m in metric_list if isinstance(m, str)]
-        problems.append("Yksiköt ja mittarit: anna nimet tekstinä")
+        key_list = [k for k in key_list if isinstance(k, str)]
+        problems.append("Yksiköt, mittarit ja tarkenteet: anna nimet tekstinä")
     if not unit_list or any(u not in codes for u in unit_list):
         problems.append("Yksiköt: valitse vähintään yksi tunnettu yksikkö")
-    if not metric_list or any(m not in CATALOGUE for m in metric_list):
+    if not metric_list or any(m not in METRICS for m in metric_list):
         problems.append("Mittarit: valitse vähintään yksi tunnettu mittari")
+    if len(key_list) > MAX_KEYS or any(len(k) > 200 for k in key_list):
+        problems.append(f"Tarkenteet: enintään {MAX_KEYS}, kukin enintään 200 merkkiä")
+    d0 = d1 = date.today()
     try:
-        d0, d1 = date.fromisoformat(str(start)[:10]), date.fromisoformat(str(end)[:10])
-        if d1 < d0:
-            problems.append("Aikaväli: loppu on ennen alkua")
-        elif (d1 - d0).days > MAX_DAYS:
-            problems.append("Aikaväli: enintään kolme vuotta kerralla")
+        d0, d1 = _period(start, end)
+    except BadQuery as err:
+        problems.append(f"Aikaväli: {err}")
     except ValueError:
         problems.append("Aikaväli: anna alku- ja loppupäivä")
-        d0 = d1 = date.today()
+    other = None
+    if compare is not None and any(compare):
+        try:
+            other = _period(*compare)
+        except BadQuery as err:
+            problems.append(f"Vertailujakso: {err}")
+        except ValueError:
+            problems.append("Vertailujakso: anna alku- ja loppupäivä")
     if not isinstance(grain, str) or grain not in ("hour", "day"):
         problems.append("Tarkkuus: tunti tai päivä")
     if problems:
         raise BadQuery("; ".join(problems))
-    return Query(unit_list, metric_list, d0, d1, str(grain))
+    return Query(unit_list, metric_list, d0, d1, str(grain), sorted(set(key_list)), other)
+
+
+def kind_of(metric: str) -> str:
+    m = CATALOGUE.get(metric)
+    return m.kind if m else "gauge"
 
 
 def unit_name(config: Config, code: str) -> str:
     return config.unit(code).name
 
 
-def series_figure(config: Config, rows: list[dict[str, Any]], grain: str) -> go.Figure:
-    fig = go.Figure()
-    lines: dict[tuple[str, str, str], tuple[list[str], list[Any]]] = {}
+def names(config: Config, lang: str = "fi") -> Names:
+    """Names beside the codes in the downloads: the unit's in the language, the metric's in
+    Finnish (the catalogue has no other labels yet), each unit's opening hours."""
+    return Names(units={u.code: u.name_sv if lang == "sv" else u.name for u in config.units},
+                 metrics=METRICS, hours={u.code: config.hours(u.code).text() for u in config.units},
+                 kinds={m: kind_of(m) for m in METRICS})
+
+
+def keyed_by(metric: str) -> str | None:
+    m = CATALOGUE.get(metric)
+    return m.keyed_by if m else None
+
+
+def key_filter(rows: list[dict[str, Any]], keys: list[str]) -> list[dict[str, Any]]:
+    """The rows of the chosen keys. A choice narrows only its own kind: choosing the queue
+    "lääkärin vastaanotto" leaves the other queues out, not the professions' staff figures."""
+    if not keys:
+        return rows
+    chosen = set(keys)
+    kinds = {keyed_by(r["metric"]) for r in rows if r["key"] in chosen}
+    return [r for r in rows if r["key"] in chosen or keyed_by(r["metric"]) not in kinds]
+
+
+def key_options(rows: list[dict[str, Any]], keys: list[str]) -> list[dict[str, str]]:
+    """The keys the rows have, each with what it is ("lääkäri (ammattiryhmä)"), and the
+    chosen ones even when the rows have none of them (a choice does not vanish silently)."""
+    found: dict[str, set[str]] = defaultdict(set)
     for r in rows:
-        if r["mean"] is None:
-            continue
-        x, y = lines.setdefault((r["metric"], r["unit"], r["key"]), ([], []))
-        x.append(r["period"][:16] if grain == "hour" else r["period"][:10])
-        y.append(r["mean"])
-    for (metric, unit, key), (x, y) in lines.items():
-        label = f"{unit_name(config, unit)} · {METRICS.get(metric, metric)}" + (f" · {key}" if key else "")
-        fig.add_scatter(x=x, y=y, mode="lines+markers" if len(x) < 60 else "lines", name=label)
-    fig.update_layout(uirevision="history", height=420, margin={"l": 50, "r": 10, "t": 30, "b": 40},
-                      legend={"orientation": "h", "y": -0.2}, template="plotly_white",
-                      # say exactly what a daily mean covers (dashboard/rollups.py)
-                      yaxis_title="tunnin keskiarvo" if grain == "hour"
-                      else "päivän keskiarvo (1. muutoksesta keskiyöhön)")
+        if r["key"]:
+            found[r["key"]].add(KEYED_BY_FI.get(keyed_by(r["metric"]) or "", "tarkenne"))
+    for k in keys:
+        found.setdefault(k, set())
+    return [{"label": f"{k} ({', '.join(sorted(found[k]))})" if found[k] else k, "value": k} for k in sorted(found)]
+
+
+# ---------------------------------------------------------------- figures
+
+
+def _layout(height: int) -> dict[str, Any]:
+    grid = {"gridcolor": LINE, "zerolinecolor": LINE, "linecolor": LINE, "tickcolor": LINE,
+            "tickfont": {"color": MUTED}, "title": {"font": {"color": MUTED}}}
+    return {
+        "template": "none",  # nothing of Plotly's own look (white, its colours) under ours
+        "height": height, "paper_bgcolor": CARD, "plot_bgcolor": CARD, "colorway": COLOURS,
+        "font": {"family": '"DejaVu Sans", "Liberation Sans", Arial, sans-serif', "color": INK, "size": 14},
+        "separators": SEPARATORS, "margin": {"l": 56, "r": 16, "t": 56, "b": 40},
+        "hoverlabel": {"bgcolor": BG, "bordercolor": MUTED, "font": {"color": INK, "size": 15}},
+        "legend": {"orientation": "h", "y": -0.14, "font": {"color": INK}},
+        "xaxis": grid, "yaxis": {**grid, "rangemode": "tozero"},
+    }
+
+
+def closing_hour(hours: str) -> str:
+    """"16" of "8–16"."""
+    return hours.rsplit("\u2013", 1)[-1]
+
+
+def figure_title(metric: str, grain: str, hours: set[str]) -> str:
+    """What a chart shows, in its title: "Henkilöstö paikalla, keskiarvo aukioloaikana 8–16"."""
+    label, kind = METRICS.get(metric, metric), kind_of(metric)
+    if grain == "hour":
+        return f"{label}, {'kertymä tunnin lopussa' if kind == 'count' else 'tunnin keskiarvo'}"
+    if kind == "count":
+        return f"{label}, yhteensä päivässä"
+    return f"{label}, keskiarvo aukioloaikana" + (f" {next(iter(hours))}" if len(hours) == 1 else "")
+
+
+def explanation(grain: str) -> str:
+    """What the day's (or hour's) figures are, once above the charts."""
+    if grain == "hour":
+        return ("Tunnin luku on mittarin aikapainotettu keskiarvo tunnin ajalta (arvo on voimassa, kunnes se "
+                "muuttuu); määrillä (saapuneet, käynnit) päivän kertymä tunnin lopussa. Avoin ympyrä: tunti on "
+                "kesken.")
+    return ("Päivän luku on mittarin aikapainotettu keskiarvo yksikön aukioloaikana (arkipäivinä, ellei yksikkö "
+            "ole auki joka päivä; suljettuna päivänä ei lukua); määrillä (saapuneet, käynnit) päivän "
+            "yhteismäärä. Pisteen kohdalla näkyvät myös päivän suurin arvo aukioloaikana ja arvo "
+            "sulkemishetkellä. Avoin ympyrä: päivä on kesken.")
+
+
+def ctx_hours(config: Config, unit: str) -> str:
+    return config.hours(unit).text()
+
+
+def _x(r: dict[str, Any], grain: str) -> str:
+    return r["period"][:10] if grain == "day" else r["period"][:16].replace("T", " ")
+
+
+def metric_figure(config: Config, metric: str, rows: list[dict[str, Any]], grain: str, now: datetime) -> go.Figure:
+    """One chart of one metric: a line per unit and key, the day's (or hour's) figure."""
+    kind = kind_of(metric)
+    lines: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        lines.setdefault((r["unit"], r["key"]), []).append(r)
+    hours = {u: (rs[0].get("hours") or ctx_hours(config, u)) for (u, _k), rs in lines.items()}
+    one_unit = len({u for u, _k in lines}) == 1
+    same_hours = set(hours.values())
+    fig = go.Figure(layout=_layout(SERIES_HEIGHT))
+    for (unit, key), rs in lines.items():
+        name = " · ".join(x for x in (None if one_unit and key else unit_name(config, unit), key) if x)
+        if grain == "day" and kind != "count" and len(same_hours) > 1:
+            name += f" ({hours[unit]})"
+        y, custom, done = _points(rs, grain, kind, now)
+        fig.add_scatter(
+            x=[_x(r, grain) for r in rs], y=y, customdata=custom, name=name, mode="lines+markers",
+            meta={"metric": metric, "unit": unit, "key": key},  # for machines, as the wall's data-* attributes
+            connectgaps=False, line={"width": 2},
+            marker={"size": [7 if d else 11 for d in done], "symbol": ["circle" if d else "circle-open" for d in done],
+                    "line": {"width": 2}},
+            hovertemplate=_hover(grain, kind, hours[unit]))
+    fig.update_layout(title={"text": figure_title(metric, grain, same_hours), "x": 0.01, "font": {"size": 18}},
+                      uirevision=f"history-{metric}", showlegend=True,
+                      xaxis={"type": "date", "tickformatstops": DATE_TICKS,
+                             "hoverformat": "%a %-d.%-m.%Y" if grain == "day" else "%a %-d.%-m.%Y klo %H.%M"})
     return fig
+
+
+def _points(rs: list[dict[str, Any]], grain: str, kind: str, now: datetime) -> tuple[list[Any], list[list[str]], list[bool]]:
+    """The y values, the hover's texts (numbers as the page writes them) and whether each
+    point is final (a day or hour that is over)."""
+    y: list[Any] = []
+    custom: list[list[str]] = []
+    done: list[bool] = []
+    for r in rs:
+        if grain == "day":
+            value = daily_figure(r, kind)
+            final = is_complete(r, now.date())
+            extra = [number(plain_number(r.get("open_max", r.get("max"))), "fi"),
+                     number(plain_number(r.get("at_close")) if final else None, "fi")]  # not closed yet
+        else:
+            value = plain_number(r.get("last")) if kind == "count" else r.get("mean")
+            final = datetime.fromisoformat(r["period"]) + timedelta(hours=1) <= now
+            extra = [number(r.get("min"), "fi"), number(r.get("max"), "fi")]
+        y.append(value)
+        done.append(final)
+        custom.append([number(value, "fi"), *extra, "" if final else " (kesken)"])
+    return y, custom, done
+
+
+def _hover(grain: str, kind: str, hours: str) -> str:
+    when = "%{x|%a %-d.%-m.%Y}" if grain == "day" else "%{x|%a %-d.%-m.%Y klo %H.%M}"
+    head = f"{when}%{{customdata[3]}}<br>"
+    if grain == "hour":
+        body = ("kertymä tunnin lopussa: %{customdata[0]}" if kind == "count" else
+                "tunnin keskiarvo: %{customdata[0]}<br>pienin–suurin: %{customdata[1]}–%{customdata[2]}")
+    elif kind == "count":
+        body = "yhteensä päivässä: %{customdata[0]}"
+    else:
+        body = (f"keskiarvo aukioloaikana {hours}: %{{customdata[0]}}<br>suurin aukioloaikana: %{{customdata[1]}}"
+                f"<br>sulkemishetkellä (klo {closing_hour(hours)}): %{{customdata[2]}}")
+    return head + body + "<extra>%{fullData.name}</extra>"
+
+
+def series_figures(config: Config, q: Query, rows: list[dict[str, Any]], now: datetime) -> list[Any]:
+    """A chart per metric, in the order chosen, each in a <figure> with its caption."""
+    by_metric: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        by_metric[r["metric"]].append(r)
+    out: list[Any] = []
+    for i, metric in enumerate(q.metrics):
+        rs = by_metric.get(metric, [])
+        body: Any = (dcc.Graph(figure=metric_figure(config, metric, rs, q.grain, now), id=f"history-series-{i}",
+                               config=GRAPH_CONFIG, style={"height": f"{SERIES_HEIGHT}px"}) if rs else
+                     html.P(f"{METRICS.get(metric, metric)}: ei tietoja valitulta ajalta.", className="msg"))
+        title = figure_title(metric, q.grain, {r.get("hours") or ctx_hours(config, r["unit"]) for r in rs})
+        out.append(html.Figure(body, className="history-figure", style={"margin": "0 0 20px 0"},
+                               **{"data-metric": metric, "data-rows": str(len(rs)), "aria-label": title}))
+    return out
 
 
 def heatmap_figure(cells: list[dict[str, Any]]) -> go.Figure:
     hours = sorted({c["hour"] for c in cells})
     z = [[next((c["mean"] for c in cells if c["weekday"] == wd and c["hour"] == h), None) for h in hours]
          for wd in range(5)]
-    fig = go.Figure(go.Heatmap(z=z, x=hours, y=WEEKDAYS[:5], colorscale="Blues", colorbar={"title": "saap./h"},
-                               hovertemplate="%{y} klo %{x}: %{z:.1f}<extra></extra>"))
-    fig.update_layout(height=300, margin={"l": 40, "r": 10, "t": 30, "b": 40}, template="plotly_white",
-                      yaxis={"autorange": "reversed"})
+    x = [f"{int(h)}\u2013{int(h) + 1}" for h in hours]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=x, y=WEEKDAYS[:5], colorscale=[[0, "#1d3147"], [0.5, "#3f7fbf"], [1, "#bfe3ff"]],
+        colorbar={"title": {"text": "saap./h", "font": {"color": MUTED}}, "tickfont": {"color": MUTED}},
+        hovertemplate="%{y} klo %{x}<br>keskimäärin %{z:.1f} saapunutta<extra></extra>", xgap=2, ygap=2),
+        layout=_layout(HEATMAP_HEIGHT))
+    fig.update_layout(title={"text": "Saapuneet tunneittain, arkipäivien keskiarvo", "x": 0.01, "font": {"size": 18}},
+                      yaxis={"autorange": "reversed", "rangemode": None, "gridcolor": CARD},
+                      xaxis={"title": {"text": "klo"}, "type": "category", "gridcolor": CARD})
     return fig
+
+
+# ---------------------------------------------------------------- tables
 
 
 def compliance_text(x: dict[str, Any] | None) -> str:
@@ -127,6 +408,11 @@ def compliance_text(x: dict[str, Any] | None) -> str:
     if not x or not x["days"]:
         return "ei tietoa"
     return f"{number(100 * x['share'], 'fi')} % ({x['met']}/{x['days']} arkipv)"
+
+
+def compliance_of(ctx: HistoryContext, units: list[str], start: date, end: date) -> dict[str, dict[str, Any]]:
+    """Each unit's compliance on its open days, at its own closing time (the rollups know the hours)."""
+    return rollups.compliance(ctx.history, ctx.config.tz, units, start, end)
 
 
 def compliance_table(config: Config, result: dict[str, dict[str, Any]]) -> html.Table:
@@ -139,15 +425,43 @@ def compliance_table(config: Config, result: dict[str, dict[str, Any]]) -> html.
                        html.Tbody(rows)], className="history-table")
 
 
-def compare_table(config: Config, rows: list[dict[str, Any]]) -> html.Table:
-    body = [html.Tr([html.Td(unit_name(config, r["unit"])), html.Td(METRICS.get(r["metric"], r["metric"])), html.Td(r["key"]),
-                     html.Td(number(r["a_mean"], "fi") if r["a_mean"] is not None else "–"),
-                     html.Td(number(r["b_mean"], "fi") if r["b_mean"] is not None else "–"),
-                     html.Td((f"{r['change']:+.1f}".replace(".", ",") if r["change"] is not None else "–")
-                             + (f" ({r['change_pct']:+.0f} %)" if r.get("change_pct") is not None else ""))])
+def change_text(a: float | int | None, b: float | int | None) -> str:
+    """"-0,6 (-24 %)": B − A of the figures as shown (2,5 → 1,9), never of hidden decimals."""
+    change, pct = shown_change(a, b)
+    if change is None:
+        return "–"
+    if change == 0:
+        return "±0"
+    return f"{'+' if change > 0 else '-'}{number(abs(change), 'fi')}" + (f" ({pct:+d} %)" if pct is not None else "")
+
+
+def unfinished(period: tuple[date, date], today: date) -> str:
+    return f" ({today.day}.{today.month}. kesken)" if period[0] <= today <= period[1] else ""
+
+
+def compare_table(config: Config, rows: list[dict[str, Any]], a: tuple[date, date] | None = None,
+                  b: tuple[date, date] | None = None, today: date | None = None) -> html.Table:
+    """The two periods side by side: the mean of the days' figures in each (days without a
+    figure left out) and the change between the numbers shown."""
+    def head(label: str, p: tuple[date, date] | None) -> str:
+        return label if p is None else f"{label} {range_text(*p)}" + (unfinished(p, today) if today else "")
+
+    def days(n: Any) -> html.Span:
+        return html.Span(f" · {n} pv" if n is not None else "", className="rowcount")
+
+    body = [html.Tr([html.Td(unit_name(config, r["unit"])), html.Td(METRICS.get(r["metric"], r["metric"])),
+                     html.Td(r["key"]),
+                     html.Td([html.Span(number(shown(r["a_mean"]), "fi"), className="a"), days(r.get("a_days"))]),
+                     html.Td([html.Span(number(shown(r["b_mean"]), "fi"), className="b"), days(r.get("b_days"))]),
+                     html.Td(change_text(r["a_mean"], r["b_mean"]), className="change")],
+                    className="compare-row", **{"data-metric": r["metric"], "data-unit": r["unit"], "data-key": r["key"]})
             for r in rows]
-    return html.Table([html.Thead(html.Tr([html.Th(h) for h in ("Yksikkö", "Mittari", "Tarkenne", "Jakso A", "Jakso B", "Muutos")])),
-                       html.Tbody(body)], className="history-table")
+    return html.Table([html.Thead(html.Tr([html.Th(h) for h in (
+        "Yksikkö", "Mittari", "Tarkenne", head("A", a), head("B", b), "Muutos B − A")])),
+        html.Tbody(body)], className="history-table", id="history-compare-table")
+
+
+# ---------------------------------------------------------------- the page
 
 
 def layout(ctx: HistoryContext, **_query: Any) -> html.Div:
@@ -158,79 +472,151 @@ def layout(ctx: HistoryContext, **_query: Any) -> html.Div:
     return html.Div([
         html.Header([html.H1("Historia"), html.Span(p.name if p else "", className="who")], className="tablet-head"),
         html.Div([
-            html.Label([html.Span("Yksiköt"), dcc.Dropdown(units, [ctx.config.units[0].code], multi=True, id="history-units")],
-                       className="field"),
+            html.Label([html.Span("Yksiköt"), dcc.Dropdown(units, [ctx.config.units[0].code], multi=True, id=UNITS,
+                                                           labels=DROPDOWN_LABELS)], className="field"),
             html.Label([html.Span("Mittarit"), dcc.Dropdown([{"label": v, "value": k} for k, v in METRICS.items()],
-                                                           ["queue.waiting", "staff.present"], multi=True, id="history-metrics")],
+                                                           ["queue.waiting", "staff.present"], multi=True, id=METRIC_IDS,
+                                                           labels=DROPDOWN_LABELS)],
                        className="field"),
-            html.Label([html.Span("Aikaväli"), dcc.DatePickerRange(id="history-range", start_date=today - timedelta(days=27),
+            html.Label([html.Span("Tarkenne: jono, ammattiryhmä tai tila"),
+                        dcc.Dropdown([], [], multi=True, id=KEYS, placeholder="kaikki", labels=DROPDOWN_LABELS)],
+                       className="field"),
+            html.Label([html.Span("Aikaväli"), dcc.DatePickerRange(id=RANGE, start_date=today - timedelta(days=27),
                                                                    end_date=today, display_format="D.M.YYYY",
                                                                    first_day_of_week=1)], className="field"),
             html.Label([html.Span("Tarkkuus"), dcc.RadioItems([{"label": "päivä", "value": "day"}, {"label": "tunti", "value": "hour"}],
-                                                              "day", id="history-grain", inline=True)], className="field"),
-            html.Label([html.Span("Vertaa jaksoon"), dcc.DatePickerRange(id="history-compare", start_date=today - timedelta(days=55),
-                                                                         end_date=today - timedelta(days=28),
-                                                                         display_format="D.M.YYYY", first_day_of_week=1)],
+                                                              "day", id=GRAIN, inline=True)], className="field"),
+            html.Label([html.Span("Vertaa jaksoon (A)"), dcc.DatePickerRange(id=COMPARE, start_date=today - timedelta(days=55),
+                                                                             end_date=today - timedelta(days=28),
+                                                                             display_format="D.M.YYYY", first_day_of_week=1)],
                        className="field"),
         ], className="history-controls"),
-        html.Div(id="history-links", className="history-links"),
-        html.Div(id="history-error", role="alert"),
-        dcc.Loading(html.Div(id="history-content")),
+        html.Div(id=LINKS, className="history-links"),
+        html.Div(id=ERROR, role="alert"),
+        dcc.Loading(html.Div(id=CONTENT)),
     ], className="history")
 
 
+def so_far(rows: list[dict[str, Any]], at: datetime) -> list[dict[str, Any]]:
+    """Hours and days still to come are not shown or exported as if they had happened."""
+    return [r for r in rows if datetime.fromisoformat(r["period"]) <= at]
+
+
+def rows_of(ctx: HistoryContext, q: Query, period: tuple[date, date], grain: str,
+            at: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """All rows of the choice (for the key choices) and those of the chosen keys, in the
+    order the metrics were chosen (the charts' order)."""
+    every = so_far(rollups.series(ctx.history, ctx.config.tz, q.metrics, q.units, period[0], period[1],
+                                  grain, today=at.date()), at)  # type: ignore[arg-type]
+    order = {m: i for i, m in enumerate(q.metrics)}
+    every.sort(key=lambda r: order.get(r["metric"], len(order)))  # stable: units, keys, periods stay in order
+    return every, key_filter(every, q.keys)
+
+
+def compared(ctx: HistoryContext, q: Query) -> list[dict[str, Any]]:
+    """The comparison of the chosen period (B) with `q.compare` (A), for the chosen keys."""
+    assert q.compare is not None
+    return key_filter(rollups.compare(ctx.history, ctx.config.tz, q.metrics, q.units, q.compare,
+                                      (q.start, q.end)), q.keys)
+
+
+def content(ctx: HistoryContext, q: Query, at: datetime) -> tuple[list[Any], list[dict[str, str]]]:
+    """What the page shows for a choice at `at`, and the key choices the data offer."""
+    every, rows = rows_of(ctx, q, (q.start, q.end), q.grain, at)
+    what = "Päivittäin" if q.grain == "day" else "Tunneittain"
+    parts: list[Any] = [
+        html.H2(f"{what} {range_text(q.start, q.end)}{unfinished((q.start, q.end), at.date())}"),
+        html.P(explanation(q.grain), className="rowcount", id="history-explain"),
+        html.Div(series_figures(ctx.config, q, rows, at), id="history-series"),
+        html.P(f"{len(rows)} riviä", className="rowcount", **{"data-rows": str(len(rows))}),
+    ]
+    if q.compare:
+        parts += [html.H2(f"Vertailu: päivän lukujen keskiarvo jaksoilla A {range_text(*q.compare)} "
+                          f"ja B {range_text(q.start, q.end)}"),
+                  compare_table(ctx.config, compared(ctx, q), q.compare, (q.start, q.end), at.date())]
+    parts += [
+        html.H2("Saapuneet viikonpäivittäin ja tunneittain"),
+        dcc.Graph(figure=heatmap_figure(rollups.arrivals_heatmap(ctx.history, ctx.config.tz, q.units, q.start, q.end)),
+                  id="history-heatmap", config=GRAPH_CONFIG, style={"height": f"{HEATMAP_HEIGHT}px"}),
+        html.H2("Hoitoon pääsy"),
+        compliance_table(ctx.config, compliance_of(ctx, q.units, q.start, q.end)),
+    ]
+    return parts, key_options(every, q.keys)
+
+
+def download_parts(ctx: HistoryContext, q: Query, at: datetime, lang: str) -> list[Part]:
+    """The chosen period's rows and, when the page compares, the comparison period's."""
+    words = REPORT_TEXT[lang]
+    parts = [Part(f"{words['selected']} {range_text(q.start, q.end, lang)}",
+                  rows_of(ctx, q, (q.start, q.end), q.grain, at)[1])]
+    if q.compare:
+        parts.append(Part(f"{words['comparison']} {range_text(*q.compare, lang)}",
+                          rows_of(ctx, q, q.compare, q.grain, at)[1]))
+    return parts
+
+
+class TooMany(ValueError):
+    pass
+
+
+def download(ctx: HistoryContext, q: Query, kind: str, at: datetime, lang: str) -> tuple[bytes, int]:
+    """The CSV or XLSX of a choice and its number of rows; TooMany for an XLSX too long to write."""
+    parts = download_parts(ctx, q, at, lang)
+    count = sum(len(p.rows) for p in parts)
+    if kind == "xlsx" and count > MAX_XLSX_ROWS:
+        raise TooMany(f"XLSX: {count} riviä, enintään {MAX_XLSX_ROWS}: valitse päivätarkkuus "
+                      "tai lyhyempi aikaväli, tai lataa CSV")
+    who = names(ctx.config, lang)
+    headers, rows = report_headers(q.grain, lang), report_rows(parts, q.grain, who, lang, at)
+    if kind == "csv":
+        return table_csv(headers, rows, lang), count
+    sheets = [(REPORT_TEXT[lang]["sheet"], headers, rows)]
+    if q.compare:
+        sheets.append((REPORT_TEXT[lang]["compare_sheet"], compare_headers(lang, q.compare, (q.start, q.end)),
+                       compare_rows(compared(ctx, q), who)))
+    return table_xlsx(sheets, lang), count
+
+
+def printed(ctx: HistoryContext, q: Query, at: datetime) -> str:
+    """The print view of a choice: always by day."""
+    day_q = Query(q.units, q.metrics, q.start, q.end, "day", q.keys, q.compare)
+    return print_page(ctx.config, day_q, download_parts(ctx, day_q, at, "fi")[0],
+                      compliance_of(ctx, q.units, q.start, q.end), compared(ctx, q) if q.compare else None, at)
+
+
 def register(app: dash.Dash, ctx: HistoryContext) -> None:
-    config, history, tz = ctx.config, ctx.history, ctx.config.tz
+    config, history = ctx.config, ctx.history
     dash.register_page("history", path="/history", layout=lambda **q: layout(ctx, **q), title="Ohjaustaulu – historia")
 
-    @app.callback(Output("history-content", "children"), Output("history-links", "children"), Output("history-error", "children"),
-                  Input("history-units", "value"), Input("history-metrics", "value"), Input("history-range", "start_date"),
-                  Input("history-range", "end_date"), Input("history-grain", "value"), Input("history-compare", "start_date"),
-                  Input("history-compare", "end_date"))
-    def show(units: list[str], metrics: list[str], start: str, end: str, grain: str, b0: str | None, b1: str | None) -> Any:
+    def now() -> datetime:
+        return ctx.store.clock(config.tz).now()
+
+    @app.callback(Output(CONTENT, "children"), Output(LINKS, "children"), Output(ERROR, "children"),
+                  Output(KEYS, "options"),
+                  Input(UNITS, "value"), Input(METRIC_IDS, "value"), Input(KEYS, "value"), Input(RANGE, "start_date"),
+                  Input(RANGE, "end_date"), Input(GRAIN, "value"), Input(COMPARE, "start_date"),
+                  Input(COMPARE, "end_date"))
+    def show(units: list[str], metrics: list[str], keys: list[str], start: str, end: str, grain: str,
+             b0: str | None, b1: str | None) -> Any:
         access.require("history")
         try:
-            q = parse_query(config, units, metrics, start, end, grain)
+            q = parse_query(config, units, metrics, start, end, grain, keys, (b0, b1) if b0 and b1 else None)
         except BadQuery as err:
-            return dash.no_update, dash.no_update, html.P(str(err), className="msg msg--error")
-        rows = so_far(rollups.series(history, tz, q.metrics, q.units, q.start, q.end, q.grain))  # type: ignore[arg-type]
-        parts: list[Any] = [
-            html.H2(f"{METRICS.get(q.metrics[0], q.metrics[0])}{' ym.' if len(q.metrics) > 1 else ''}, "
-                    f"{q.start:%-d.%-m.%Y}–{q.end:%-d.%-m.%Y}"),
-            dcc.Graph(figure=series_figure(config, rows, q.grain), id="history-series", config={"displaylogo": False}),
-            html.P(f"{len(rows)} riviä", className="rowcount", **{"data-rows": str(len(rows))}),
-            html.H2("Saapuneet viikonpäivittäin ja tunneittain (arkipäivät, keskiarvo)"),
-            dcc.Graph(figure=heatmap_figure(rollups.arrivals_heatmap(history, tz, q.units, q.start, q.end)),
-                      id="history-heatmap", config={"displaylogo": False}),
-            html.H2("Hoitoon pääsy"),
-            compliance_table(config, rollups.compliance(history, tz, q.units, q.start, q.end,
-                                                        tuple(config.site.opening_hours))),  # type: ignore[arg-type]
-        ]
-        if b0 and b1:
-            try:
-                a = (date.fromisoformat(b0), date.fromisoformat(b1))
-                parts += [html.H2(f"Vertailu: A {a[0]:%-d.%-m.%Y}–{a[1]:%-d.%-m.%Y}, B {q.start:%-d.%-m.%Y}–{q.end:%-d.%-m.%Y}"),
-                          compare_table(config, rollups.compare(history, tz, q.metrics, q.units, a, (q.start, q.end)))]
-            except (TypeError, ValueError):
-                pass
+            return dash.no_update, dash.no_update, html.P(str(err), className="msg msg--error"), dash.no_update
+        parts, options = content(ctx, q, now())
         links = [html.A("Lataa CSV", href=f"/history/export.csv?{q.params()}", className="button", id="history-csv"),
                  html.A("Lataa XLSX", href=f"/history/export.xlsx?{q.params()}", className="button", id="history-xlsx"),
                  html.A("Tulostettava näkymä", href=f"/history/print?{q.params()}", className="button secondary",
                         target="_blank", id="history-print")]
-        return parts, links, ""
+        return parts, links, "", options
 
     server: Any = app.server
 
-    def so_far(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Hours still to come today carry the current value forward in the rollups: not
-        shown or exported as if they had happened."""
-        now = ctx.store.clock(tz).now()
-        return [r for r in rows if datetime.fromisoformat(r["period"]) <= now]
-
     def query_of(request: Request) -> Query:
         qp = request.query_params
+        compare = (qp.get("cstart"), qp.get("cend")) if qp.get("cstart") or qp.get("cend") else None
         return parse_query(config, qp.get("units", ""), qp.get("metrics", ""), qp.get("start"), qp.get("end"),
-                           qp.get("grain", "day"))
+                           qp.get("grain", "day"), qp.getlist("keys"), compare)
 
     @server.get("/history/export.{kind}")
     def export(kind: str, request: Request) -> Response:
@@ -241,20 +627,18 @@ def register(app: dash.Dash, ctx: HistoryContext) -> None:
             return JSONResponse({"error": str(err)}, status_code=400)
         if kind not in ("csv", "xlsx"):
             return JSONResponse({"error": f"export: csv or xlsx, not {kind!r}"}, status_code=404)
-        rows = so_far(rollups.series(history, tz, q.metrics, q.units, q.start, q.end, q.grain))  # type: ignore[arg-type]
-        if kind == "xlsx" and len(rows) > MAX_XLSX_ROWS:
-            return JSONResponse({"error": f"XLSX: {len(rows)} riviä, enintään {MAX_XLSX_ROWS}: valitse päivätarkkuus "
-                                          "tai lyhyempi aikaväli, tai lataa CSV"}, status_code=400)
-        name = f"ohjaustaulu-{q.start.isoformat()}-{q.end.isoformat()}.{kind}"
+        try:
+            data, count = download(ctx, q, kind, now(), config.site.language)
+        except TooMany as err:
+            return JSONResponse({"error": str(err)}, status_code=400)
         from dashboard import audit
 
-        audit.record(history, auth.who(), "export", {"kind": kind, "query": q.params(), "rows": len(rows)})
+        audit.record(history, auth.who(), "export", {"kind": kind, "query": q.params(), "rows": count})
+        disposition = {"Content-Disposition": f'attachment; filename="ohjaustaulu-{q.start}-{q.end}.{kind}"'}
         if kind == "csv":
-            return Response(to_csv(rows, config.site.language), media_type="text/csv; charset=utf-8",
-                            headers={"Content-Disposition": f'attachment; filename="{name}"'})
-        return Response(to_xlsx(rows, config.site.language),
-                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+            return Response(data, media_type="text/csv; charset=utf-8", headers=disposition)
+        return Response(data, headers=disposition,
+                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
     @server.get("/history/print")
     def printable(request: Request) -> Response:
@@ -263,28 +647,59 @@ def register(app: dash.Dash, ctx: HistoryContext) -> None:
             q = query_of(request)
         except BadQuery as err:
             return JSONResponse({"error": str(err)}, status_code=400)
-        rows = rollups.series(history, tz, q.metrics, q.units, q.start, q.end, "day")
-        comp = rollups.compliance(history, tz, q.units, q.start, q.end, tuple(config.site.opening_hours))  # type: ignore[arg-type]
-        esc = htmlmod.escape
-        body = "".join(
-            f"<tr><td>{esc(r['period'][:10])}</td><td>{esc(unit_name(config, r['unit']))}</td>"
-            f"<td>{esc(METRICS.get(r['metric'], r['metric']))}</td><td>{esc(r['key'])}</td>"
-            f"<td>{number(r['mean'], 'fi') if r['mean'] is not None else '–'}</td>"
-            f"<td>{number(r['max'], 'fi') if r['max'] is not None else '–'}</td></tr>" for r in rows)
-        comp_rows = "".join(
-            f"<tr><td>{esc(unit_name(config, u))}</td>"
-            + "".join(f"<td>{esc(compliance_text(v.get(k)))}</td>" for k in ("callback_same_day", "assessment_3wd"))
-            + "</tr>" for u, v in comp.items())
-        page = f"""<!DOCTYPE html><html lang="fi"><head><meta charset="utf-8">
-<title>Ohjaustaulu – raportti {q.start:%-d.%-m.%Y}–{q.end:%-d.%-m.%Y}</title>
+        return HTMLResponse(printed(ctx, q, now()))
+
+
+def print_page(config: Config, q: Query, part: Part, comp: dict[str, dict[str, Any]],
+               comparison: list[dict[str, Any]] | None, at: datetime) -> str:
+    """The printable report: the same names, dates and figures as the page and the downloads."""
+    esc = htmlmod.escape
+    who = names(config, "fi")
+    today = at.date()
+
+    def fig(v: Any) -> str:
+        return number(v, "fi") if isinstance(v, int | float) else "–"
+
+    def named(name: str, code: str) -> str:
+        return f"{esc(name)} <small>{esc(code)}</small>" if name != code else esc(code)
+
+    body = "".join(
+        f"<tr><td>{esc(range_text(d, d))}</td><td>{named(uname, unit)}</td><td>{named(mname, metric)}</td>"
+        f"<td>{esc(key)}</td><td>{fig(figure)}</td><td>{esc(what)}</td><td>{fig(mx)}</td><td>{fig(close)}</td>"
+        f"<td>{esc(state)}</td></tr>"
+        for _p, d, unit, uname, metric, mname, key, _h, figure, what, mx, close, state, _s
+        in report_rows([part], "day", who, "fi", at))
+    comp_rows = "".join(
+        f"<tr><td>{esc(unit_name(config, u))}</td>"
+        + "".join(f"<td>{esc(compliance_text(v.get(k)))}</td>" for k in ("callback_same_day", "assessment_3wd"))
+        + "</tr>" for u, v in comp.items())
+    compare_html = ""
+    if comparison is not None and q.compare:
+        lines = "".join(
+            f"<tr><td>{named(who.units.get(r['unit'], r['unit']), r['unit'])}</td>"
+            f"<td>{named(METRICS.get(r['metric'], r['metric']), r['metric'])}</td><td>{esc(r['key'])}</td>"
+            f"<td>{fig(shown(r['a_mean']))} <small>{r.get('a_days', '')} pv</small></td>"
+            f"<td>{fig(shown(r['b_mean']))} <small>{r.get('b_days', '')} pv</small></td>"
+            f"<td>{esc(change_text(r['a_mean'], r['b_mean']))}</td></tr>" for r in comparison)
+        compare_html = (
+            f"<h2>Vertailu: päivän lukujen keskiarvo</h2><table><tr><th>Yksikkö</th><th>Mittari</th><th>Tarkenne</th>"
+            f"<th>A {esc(range_text(*q.compare))}{esc(unfinished(q.compare, today))}</th>"
+            f"<th>B {esc(range_text(q.start, q.end))}{esc(unfinished((q.start, q.end), today))}</th>"
+            f"<th>Muutos B − A</th></tr>{lines}</table>")
+    keys = f" Tarkenteet: {esc(', '.join(q.keys))}." if q.keys else ""
+    period = range_text(q.start, q.end)
+    return f"""<!DOCTYPE html><html lang="fi"><head><meta charset="utf-8">
+<title>Ohjaustaulu – raportti {esc(period)}</title>
 <style>body{{font-family:"DejaVu Sans",Arial,sans-serif;color:#111;background:#fff;margin:24px}}
 table{{border-collapse:collapse;width:100%;margin-bottom:24px}}th,td{{border-bottom:1px solid #bbb;padding:4px 8px;text-align:left}}
-td:nth-child(n+5){{text-align:right}}@media print{{a{{display:none}}}}</style></head><body>
-<h1>{esc(config.site.name)}: {q.start:%-d.%-m.%Y}–{q.end:%-d.%-m.%Y}</h1>
-<p>Yksiköt: {esc(', '.join(unit_name(config, u) for u in q.units))}. Luvut ovat aikapainotettuja
-päiväkeskiarvoja ja päivän suurimpia arvoja. Tulosta selaimen tulostuskomennolla (Ctrl+P).</p>
+small{{color:#555}}@media print{{a{{display:none}}}}</style></head><body>
+<h1>{esc(config.site.name)}: {esc(period)}</h1>
+<p>Yksiköt: {esc(', '.join(unit_name(config, u) for u in q.units))}.{keys} Päivän luku on mittarin aikapainotettu
+keskiarvo yksikön aukioloaikana (suurin arvo ja arvo sulkemishetkellä rinnalla); määrät (saapuneet, käynnit)
+ovat päivän yhteismääriä. Tulostettu {esc(range_text(today, today))} klo {at:%H.%M}. Tulosta selaimen
+tulostuskomennolla (Ctrl+P).</p>
 <h2>Hoitoon pääsy</h2><table><tr><th>Yksikkö</th><th>Takaisinsoitto samana arkipäivänä</th>
 <th>Arvio 3 arkipäivässä</th></tr>{comp_rows}</table>
-<h2>Päivittäin</h2><table><tr><th>Päivä</th><th>Yksikkö</th><th>Mittari</th><th>Tarkenne</th><th>Keskiarvo</th>
-<th>Suurin</th></tr>{body}</table></body></html>"""
-        return HTMLResponse(page)
+{compare_html}
+<h2>Päivittäin</h2><table><tr><th>Päivä</th><th>Yksikkö</th><th>Mittari</th><th>Tarkenne</th><th>Päivän luku</th>
+<th>Luku on</th><th>Suurin aukioloaikana</th><th>Sulkemishetkellä</th><th>Tila</th></tr>{body}</table></body></html>"""

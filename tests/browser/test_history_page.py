@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from contextlib import closing
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import httpx
 import pytest
@@ -22,7 +23,25 @@ def number(cell: str) -> float | None:
     return None if cell == "" else float(cell.replace(",", "."))
 
 
+def seeded(demo: Demo) -> None:
+    """Wait until the demo has written its past weeks (a thread of its own, last day last)."""
+    from dashboard.clock import is_working_day
+
+    tz = demo_tz(demo)
+    today = demo.backend.store.clock(tz).now().date()
+    last = next(today - timedelta(days=i) for i in range(1, 10) if is_working_day(today - timedelta(days=i)))
+
+    def written() -> bool:
+        with demo.backend.history.engine.connect() as conn:
+            return conn.execute(text("SELECT 1 FROM reading_changes WHERE event_id LIKE 'seed:demo-%'"
+                                     " AND observed_at >= :t"), {"t": datetime.combine(last, time(0), tzinfo=tz)}
+                                ).first() is not None
+
+    wait_for(written, timeout=180, interval=1, what="the demo's past weeks")
+
+
 def test_a_manager_picks_a_range_and_exports_a_csv_matching_the_database(demo: Demo):
+    seeded(demo)
     driver = chrome(1600, 1000)
     try:
         sign_in(driver, demo.url, "esihenkilo")
@@ -49,20 +68,32 @@ def test_a_manager_picks_a_range_and_exports_a_csv_matching_the_database(demo: D
         r = client.get(href)
     assert r.status_code == 200 and r.headers["content-disposition"].endswith('.csv"')
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0][:5] == ["Mittari", "Yksikkö", "Tarkenne", "Alkaa", "Keskiarvo"]
-    body = rows[1:]
+    head = rows[0]
+    assert head[:9] == ["Jakso", "Päivä", "Yksikkö", "Yksikön nimi", "Mittari", "Mittarin nimi", "Tarkenne",
+                        "Aukioloaika", "Päivän luku"]
+    every = [dict(zip(head, line, strict=True)) for line in rows[1:]]
+    # the page compares with the four weeks before: their rows come too, each saying so
+    body = [line for line in every if line["Jakso"].startswith("valittu ")]
     assert body, "the export is empty"
+    assert {line["Jakso"].split()[0] for line in every} == {"valittu", "vertailu"}
     # the same figures, read straight from the database's daily rollups
     with demo.backend.history.engine.connect() as conn:
         db = {(m, u, k, str(d)[:10]): (mean, mx) for m, u, k, d, mean, mx in conn.execute(text(
-            "SELECT metric, unit, key, day, mean, max FROM daily_rollups WHERE unit = 'vastaanotto'"
+            "SELECT metric, unit, key, day, open_mean, open_max FROM daily_rollups WHERE unit = 'vastaanotto'"
             " AND metric IN ('queue.waiting', 'staff.present') AND day >= :a AND day <= :b"),
             {"a": start, "b": today})}
     assert len(body) == len(db)
-    for metric, unit, key, starts, mean, _min, mx, *_ in body:
-        day = datetime.strptime(starts, "%d.%m.%Y %H.%M").date().isoformat()
-        want_mean, want_max = db[(metric, unit, key, day)]
-        assert number(mean) == pytest.approx(want_mean, abs=0.05) and number(mx) == pytest.approx(want_max, abs=0.05)
+    for line in body:
+        assert (line["Yksikön nimi"], line["Aukioloaika"]) == ("Vastaanotto", "8–16")
+        day = datetime.strptime(line["Päivä"], "%d.%m.%Y").date()
+        assert line["Päivä"] == f"{day.day}.{day.month}.{day.year}"  # as on the screen: no 00.00
+        want_mean, want_max = db[(line["Mittari"], line["Yksikkö"], line["Tarkenne"], day.isoformat())]
+        if day == today:  # the demo's day goes on meanwhile: its figures move, and it says so
+            assert line["Tila"] == "kesken" and line["Sulkemishetkellä"] == ""
+            continue
+        assert line["Tila"].startswith("valmis"), line
+        assert number(line["Päivän luku"]) == pytest.approx(want_mean, abs=0.0006), line
+        assert number(line["Suurin aukioloaikana"]) == pytest.approx(want_max, abs=0.0006), line
     assert any(e.action == "export" and e.who == "esihenkilo" for e in demo.backend.history.audit())
 
 
@@ -86,3 +117,46 @@ def test_the_export_and_print_views_refuse_bad_choices_by_name(demo: Demo):
         assert printed.status_code == 200 and "Hoitoon pääsy" in printed.text
     with closing(http_client(demo.url, "vuorovastaava")) as lead:
         assert lead.get("/history/export.csv", params=good).status_code == 403
+
+
+def test_the_charts_speak_finnish_and_a_single_queue_can_be_chosen(demo: Demo, tmp_path):  # type: ignore[no-untyped-def]
+    driver = chrome(1600, 1000)
+    try:
+        sign_in(driver, demo.url, "esihenkilo")
+        driver.get(f"{demo.url}/history")
+        wait_for(lambda: driver.find_elements("css selector", "#history-series-0 .xtick text"), timeout=30,
+                 what="the first chart's axis")
+        x_ticks = driver.execute_script(
+            "return Array.from(document.querySelectorAll('#history-series-0 .xtick text')).map(e => e.textContent)")
+        assert x_ticks and all(re.fullmatch(r"\d{1,2}\.\d{1,2}\.", t) for t in x_ticks), x_ticks  # 23.11.
+        hover = driver.execute_script("""
+            const gd = document.querySelector('#history-series-1 .js-plotly-plot');
+            const n = gd.data[0].x.length;
+            Plotly.Fx.hover(gd, [{curveNumber: 0, pointNumber: n - 1}]);
+            return Array.from(gd.querySelectorAll('.hoverlayer text')).map(e => e.textContent).join(' | ');""")
+        # today, its weekday in Finnish, unfinished; the figure with a decimal comma and what it is
+        today = demo.backend.store.clock(demo_tz(demo)).now().date()
+        weekday = ["ma", "ti", "ke", "to", "pe", "la", "su"][today.weekday()]
+        assert f"{weekday} {today.day}.{today.month}.{today.year} (kesken)" in hover, hover
+        assert re.search(r"keskiarvo aukioloaikana 8–16: \d+(,\d)?(?![\d.,])", hover), hover
+        assert not re.search(r"\d\.\d", hover.replace(f"{today.day}.{today.month}.{today.year}", "")), hover
+        title = driver.find_element("css selector", "#history-series-1 .gtitle").text
+        assert title == "Henkilöstö paikalla, keskiarvo aukioloaikana 8–16"
+        driver.save_screenshot(str(tmp_path / "history.png"))
+        # one queue on its own
+        queues = driver.execute_script(
+            "return document.querySelector('#history-series-0 .js-plotly-plot').data.map(t => t.meta.key)")
+        assert len(queues) >= 2
+        driver.find_element("id", "history-keys").click()  # open the list, tick the queue, as a hand would
+        option = wait_for(lambda: driver.find_element(  # what the option says: the key and what it is
+            "xpath", f"//span[contains(@class, 'dash-options-list-option-text')]/span[text()='{queues[0]} (jono)']"),
+            what="the queue's option")
+        option.click()
+        wait_for(lambda: driver.execute_script(
+            "const gd = document.querySelector('#history-series-0 .js-plotly-plot');"
+            "return gd && gd.data.length === 1 && gd.data[0].meta.key"), timeout=15, what="one queue's line")
+        assert driver.execute_script(
+            "return document.querySelector('#history-series-0 .js-plotly-plot').data[0].meta.key") == queues[0]
+        assert "keys=" in driver.find_element("id", "history-csv").get_attribute("href")
+    finally:
+        driver.quit()
