@@ -26,7 +26,9 @@ from dashboard.livestore import LiveStore
 from dashboard.metrics import CATALOGUE
 from dashboard.readings import Reading
 
-PUBLIC_METRICS = {"queue.waiting", "queue.longest_wait_min", "queue.avg_wait_min"}
+PUBLIC_METRICS = {"queue.waiting", "queue.longest_wait_min", "queue.avg_wait_min",
+                  "queue.called_last_hour", "queue.points_open", "queue.estimated_wait_min"}
+PUBLIC_LEVEL = {"level", "source", "status", "updated_at", "closed"}
 
 
 @dataclass
@@ -54,8 +56,8 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
         for rd in readings:
             if rd.unit not in display.units or rd.metric not in CATALOGUE:
                 continue
-            if public and rd.metric not in PUBLIC_METRICS:
-                continue
+            # a public display's tiles are its public metrics only (below); the rest are read
+            # too, so that its escalation level is the units' level, not one of queues alone
             status, changes_at = status_of(rd, now, polls.get(source, 60), tz)
             candidates.setdefault((rd.metric, rd.unit, rd.key), []).append((rd, status, changes_at))
 
@@ -81,7 +83,8 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
             tile["range"] = list(reading.range)
         if reading.manual:
             tile["manual"] = True
-            tile["entered_by"] = reading.entered_by
+            if not public:  # a person's name is nothing for a waiting room
+                tile["entered_by"] = reading.entered_by
             tile["valid_until"] = iso(reading.valid_until)
         if under is not None:  # a tablet correction in force: what it overrides, for all to see
             tile["corrects"] = {"value": under[0].value, "source": under[0].source, "status": under[1],
@@ -109,6 +112,12 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
     escalation, changes_at = unit_levels(config, tiles, store.escalations(), now, display.units)
     if changes_at is not None and (next_change is None or changes_at < next_change):
         next_change = changes_at
+    if public:
+        # queues and notices only; the level without its reasons (staff figures) or who set it
+        tiles = [t for t in tiles if t["metric"] in PUBLIC_METRICS]
+        escalation = {"level": escalation["level"], "units": {
+            unit: {k: v for k, v in level.items() if k in PUBLIC_LEVEL}
+            for unit, level in escalation["units"].items()}}
 
     shown = [t for t in tiles if t["status"] != UNAVAILABLE]
     as_of: str | None = max((str(t["updated_at"]) for t in shown), default=None)

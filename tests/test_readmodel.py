@@ -219,3 +219,28 @@ def test_a_tile_carries_its_bound_and_its_range(config: Config, store: LiveStore
     assert (tiles["queue.estimated_wait_min"]["value"], tiles["queue.estimated_wait_min"]["range"]) == (25, [15, 40])
     assert (tiles["appointments.t3_days"]["value"], tiles["appointments.t3_days"]["bound"]) == (90, "above")
     assert "range" not in tiles["queue.waiting"] and "bound" not in tiles["queue.waiting"]
+
+
+def test_a_public_display_knows_the_units_level_but_says_nothing_of_staff_or_people(
+        config: Config, store: LiveStore):
+    """Its tiles are queues only; its escalation level is the units' level (raised here by a
+    staff figure it does not show), without the reasons, who set it or who corrected what."""
+    public, staff = config.display("aula"), config.display("vastaanotto-kaytava")
+    with time_machine.travel(T0, tick=False):
+        now = datetime.now(TZ)
+        store.write_readings("henkilosto", [
+            Reading("staff.planned", "vastaanotto", "lääkäri", 10, now, "henkilosto"),
+            Reading("staff.present", "vastaanotto", "lääkäri", 5, now, "henkilosto")], {})
+        store.write_readings("jonot", [Reading("queue.waiting", "vastaanotto", "päivystys", 6, now, "jonot")], {})
+        store.apply_manual("tabletti", [Reading("queue.waiting", "vastaanotto", "päivystys", 7, now, "tabletti",
+                                                manual=True, entered_by="maija (tabletti)",
+                                                valid_until=now + timedelta(hours=1))], [], {"state": "ok"})
+        seen = build(config, public, store, None).data
+        inside = build(config, staff, store, None).data
+    assert inside["escalation"]["units"]["vastaanotto"]["level"] == 2  # present ratio 0.5 < 0.8
+    assert seen["escalation"]["units"]["vastaanotto"]["level"] == 2
+    assert set(seen["escalation"]["units"]["vastaanotto"]) <= {"level", "source", "status", "updated_at", "closed"}
+    assert {t["metric"] for t in seen["tiles"]} == {"queue.waiting"}
+    (waiting,) = seen["tiles"]
+    assert waiting["value"] == 7 and "entered_by" not in waiting and "maija" not in str(seen)
+    assert "maija" in str(inside)

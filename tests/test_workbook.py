@@ -294,3 +294,26 @@ def test_import_json_warns_of_values_a_fresh_feed_shadows(backend: Backend, conf
     assert data["applied"] and data["warnings"] == [
         f"Henkilöstö rivi 2: lääkäri paikalla 7 ei näy seinällä: henkilöstöjärjestelmän tuore arvo 8 "
         f"(klo {now:%H.%M}) on voimassa. Korjaa tabletilla, jos se on väärä."]
+
+
+def test_a_workbooks_t3_beyond_the_horizon_reaches_the_wall_and_the_history_as_a_bound(
+        backend: Backend, config: Config):
+    from collectors.historywriter import drain
+    from dashboard import rollups
+    from dashboard.readmodel import build
+
+    data = workbook({"Ajanvaraus": [
+        ["Päivä", "Yksikkö", "Ammattiryhmä", "Vapaat ajat tänään", "Vapaat ajat 3 arkipäivää", "T3 (päivää)"],
+        ["23.11.2026", "vastaanotto", "lääkäri", 0, 1, "> 90"],
+        ["23.11.2026", "vastaanotto", "hoitaja", 2, 5, 4]]})
+    report = run(backend, config, data)
+    assert report.ok, report.errors
+    tiles = {t["key"]: t for t in build(config, config.display("vastaanotto-kaytava"), backend.store, None).data["tiles"]
+             if t["metric"] == "appointments.t3_days"}
+    assert (tiles["lääkäri"]["value"], tiles["lääkäri"].get("bound")) == (90, "above")
+    assert "bound" not in tiles["hoitaja"]
+    drain(backend.store, backend.history)
+    days = {r["key"]: r for r in rollups.series(backend.history, TZ, ["appointments.t3_days"], ["vastaanotto"],
+                                                MONDAY.date(), MONDAY.date())}
+    assert (days["lääkäri"]["last"], days["lääkäri"]["bound"]) == (90, "above")
+    assert days["hoitaja"]["bound"] is None

@@ -142,7 +142,8 @@ def _to_live(parsed: Parsed, config: Config, lang: str, now: datetime, user: str
         value = row.values.get(column)
         if value is not None:
             readings.append(Reading(metric, row.values["unit"], key, value, observed, src,
-                                    manual=True, entered_by=who, valid_until=until))
+                                    manual=True, entered_by=who, valid_until=until,
+                                    bound=row.values.get(f"{column}_bound")))
             origins[readings[-1].ident] = (row, column)
 
     latest_queue: dict[tuple[str, str], Row] = {}
