@@ -94,8 +94,8 @@ def tile(tiles: Tiles, metric: str, unit: str, key: str, langs: list[str], *,
                          title=t(langs[0], "no_data"), **attrs)
     updated = datetime.fromisoformat(x["updated_at"])
     badge = []
-    if x.get("entered_by"):
-        badge = [html.Span("✎", className="manual", title="" if public else x["entered_by"])]
+    if x.get("manual") or x.get("entered_by"):
+        badge = [html.Span("✎", className="manual", title="" if public else x.get("entered_by") or "")]
     shown: Words = number(x["value"], langs[0]) if text is None else text
     bound = []
     if x.get("bound") == "above" and text is None:
@@ -215,10 +215,12 @@ def queue_row(config: Config, tiles: Tiles, unit: str, q: str, langs: list[str],
     figures = []
     for m in more:
         x = tiles[(m, unit, q)]
-        rng = x.get("range") if m == "queue.estimated_wait_min" else None
-        text = (f"{number(rng[0], langs[0])}–{number(rng[1], langs[0])}"
-                if isinstance(rng, list | tuple) and len(rng) == 2 and x["status"] != "unavailable" else None)
-        figures.append(figure(tile(tiles, m, unit, q, langs, text=text), say(langs, RATE_WORDS[m]), cls="inline"))
+        caption = say(langs, RATE_WORDS[m])
+        rng = x.get("range") if m == "queue.estimated_wait_min" and x["status"] != "unavailable" else None
+        if isinstance(rng, list | tuple) and len(rng) == 2:  # the point large, its range in words
+            caption = [html.Span(caption), html.Span(f"{number(rng[0], langs[0])}–{number(rng[1], langs[0])}",
+                                                     className="range")]
+        figures.append(figure(tile(tiles, m, unit, q, langs), caption, cls="inline"))
     # one line under the row, each caption beside its number: the row stays short enough
     # that a unit's queues still fit one column
     second = [html.Div(figures, className="qmore")] if figures else []

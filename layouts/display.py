@@ -24,7 +24,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import access
 from dashboard.clock import Clock, is_working_day
-from dashboard.config import Config
+from dashboard.config import Config, Display
 from dashboard.i18n import TEXT, day_name, t
 from dashboard.readmodel import Model, ModelCache
 from dashboard.version import app_version
@@ -112,6 +112,14 @@ def closed_days(now: datetime, days: int = 14) -> list[str]:
             if not is_working_day(today + timedelta(days=i))]
 
 
+def awake_hours(config: Config, d: Display) -> tuple[list[int], bool]:
+    """When the screen is awake: from the earliest opening to the latest closing of its
+    units ([start, end] o'clock), and whether on every day (a unit open every day, or around
+    the clock, keeps the screen awake on weekends and holidays too)."""
+    hours = [config.hours(u) for u in d.units]
+    return [min(h.start for h in hours), max(h.end for h in hours)], any(h.every_day for h in hours)
+
+
 def _path_display() -> str | None:
     """The display id in the address the pages router was asked for: a query parameter of the
     same name (Dash lets it override the path's) never chooses the display."""
@@ -147,6 +155,7 @@ def page_layout(ctx: DisplayContext, display_id: str | None = None, **query: Any
             raise
         model, clock = last, Clock(config.tz)
     langs = d.languages
+    awake, every_day = awake_hours(config, d)
     meta = {
         "display": d.id,
         "langs": langs,
@@ -156,8 +165,8 @@ def page_layout(ctx: DisplayContext, display_id: str | None = None, **query: Any
         "tz": config.site.timezone,
         "clock": clock.to_dict(),
         "night": d.night,
-        "opening_hours": config.site.opening_hours,
-        "closed_days": closed_days(clock.now()),
+        "opening_hours": awake,
+        "closed_days": [] if every_day else closed_days(clock.now()),
         "reload_hour": config.site.reload_hour,
         "version": app_version(),
         "heartbeat_seconds": ctx.heartbeat_seconds,

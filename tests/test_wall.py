@@ -15,6 +15,7 @@ import pytest
 
 from dashboard.config import Config, load_config
 from layouts.components import Queue, board, expected_wait, wait_estimate
+from layouts.display import awake_hours
 from layouts.patch import plain, with_ids
 from tests.conftest import EXAMPLE_CONFIG
 
@@ -393,8 +394,20 @@ def test_a_staff_queue_shows_the_estimate_the_calls_and_the_points_open_where_se
                      "queue.avg_wait_min": ("0.8", "0,8"), "queue.estimated_wait_min": ("24", "24"),
                      "queue.called_last_hour": ("6", "6"), "queue.points_open": ("2", "2")}
     assert "kutsuttu tunnissa" in text(row) and "pisteitä auki" in text(row)
+    # a wide estimate: its point large, its range beside in words
+    tree = page(CONFIG, "vastaanotto-kaytava", queue(waiting=7, estimate=52, range=[37, 89]))
+    est = one(tree, data_metric="queue.estimated_wait_min")
+    assert (est["data-value"], text(est)) == ("52", "52")
+    assert text(holding(tree, est, "fig")) == "52 arvioitu odotus, min 37–89"
     # a feed without them: the row as it was
     tree = page(CONFIG, "vastaanotto-kaytava", queue(waiting=7, longest=10, mean=0.8))
     row = holding(tree, one(tree, data_metric="queue.waiting", data_unit="laboratorio"), "qrow")
     assert [p["data-metric"] for p in inside(row) if "data-metric" in p] == [
         "queue.waiting", "queue.longest_wait_min", "queue.avg_wait_min"]
+
+
+def test_a_screen_stays_awake_while_any_of_its_units_is_open(hours_config: Config):
+    # the site's 8-16 on working days; with the laboratory open around the clock, always
+    assert awake_hours(CONFIG, CONFIG.display("vastaanotto-kaytava")) == ([8, 16], False)
+    assert awake_hours(hours_config, hours_config.display("vastaanotto-kaytava")) == ([0, 24], True)
+    assert awake_hours(hours_config, hours_config.display("aula")) == ([0, 24], True)
