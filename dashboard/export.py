@@ -342,6 +342,7 @@ def report_rows(parts: Sequence[Part], grain: str, names: Names, lang: str,
     words = REPORT_TEXT[_lang(lang)]
     today = now.date()
     out: list[tuple[Cell, ...]] = []
+    hours_seen: dict[str, tuple[datetime, bool]] = {}  # an hour's local start, and whether it is over
     for part in parts:
         for r in part.rows:
             unit, metric = r["unit"], r["metric"]
@@ -358,9 +359,12 @@ def report_rows(parts: Sequence[Part], grain: str, names: Names, lang: str,
                             None if kind == "count" or not done else plain_number(r.get("at_close")),
                             f"{state}, {words['closed']}" if closed else state, r.get("samples")))
             else:
-                start = datetime.fromisoformat(r["period"])
-                done = start + timedelta(hours=1) <= now
-                out.append((part.label, start.replace(tzinfo=None), unit, *common, r.get("mean"),
+                hour = hours_seen.get(r["period"])
+                if hour is None:
+                    start = datetime.fromisoformat(r["period"])
+                    hour = hours_seen[r["period"]] = (start.replace(tzinfo=None), start + timedelta(hours=1) <= now)
+                local, done = hour
+                out.append((part.label, local, unit, *common, r.get("mean"),
                             r.get("min"), r.get("max"), plain_number(r.get("last")),
                             words["complete"] if done else words["incomplete"], r.get("samples")))
     return out
@@ -399,8 +403,9 @@ def compare_rows(rows: Sequence[dict[str, Any]], names: Names) -> list[tuple[Cel
     return out
 
 
-def _report_cell_text(lang: str) -> Callable[[Cell], str]:
-    """A cell's CSV text in the language's conventions; text never a live formula."""
+def _report_cell_text(lang: str) -> tuple[Callable[[Cell], str], dict[Any, str]]:
+    """A cell's CSV text in the language's conventions, text never a live formula; and the
+    texts made so far, by value."""
     comma = lang in ("fi", "sv")
     seen: dict[Any, str] = {None: ""}
 
@@ -420,17 +425,18 @@ def _report_cell_text(lang: str) -> Callable[[Cell], str]:
             seen[value] = shown_text
         return shown_text
 
-    return text
+    return text, seen
 
 
 def table_csv(headers: Sequence[str], rows: Sequence[Sequence[Cell]], lang: str) -> bytes:
     """A table as the history page's CSV: UTF-8 with a BOM, `;`, the language's decimal mark
     and dates, every text cell inert."""
-    text = _report_cell_text(_lang(lang))
+    text, seen = _report_cell_text(_lang(lang))
+    known = seen.get  # a cell seen before costs a lookup, not a call
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow([inert(h) for h in headers])
-    writer.writerows([[text(c) for c in row] for row in rows])
+    writer.writerows([[t if (t := known(c)) is not None else text(c) for c in row] for row in rows])
     return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
 
 
