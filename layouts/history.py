@@ -116,7 +116,7 @@ DROPDOWN_LABELS = {"select_all": "Valitse kaikki", "deselect_all": "Poista valin
                    "no_options_found": "Ei vaihtoehtoja"}
 # dates on a time axis: the step decides the form (d3 formats, Finnish names from the locale)
 DATE_TICKS = [
-    {"dtickrange": [None, 86_400_000], "value": "%-d.%-m. klo %H"},
+    {"dtickrange": [None, 86_400_000], "value": "%-d.%-m. klo %-H"},
     {"dtickrange": [86_400_000, "M1"], "value": "%-d.%-m."},
     {"dtickrange": ["M1", "M12"], "value": "%b %Y"},
     {"dtickrange": ["M12", None], "value": "%Y"},
