@@ -182,16 +182,24 @@ def test_a_raised_escalation_level_says_why_and_still_fits(demo: Demo):
 
 
 @embedded_only
-def test_a_bound_and_a_shift_leads_level_beside_the_rules_read_and_fit(demo: Demo):
-    """T3 beyond the horizon reads "> 90 pv" with data-bound; a shift lead's level 2 where the
-    rules say 3 carries the page contract and shows "säännöt: 3"; the layout still holds."""
+def test_a_bound_a_correction_and_a_shift_leads_level_read_and_fit(demo: Demo):
+    """T3 beyond the horizon reads "> 90 pv" with data-bound; a tablet correction says until
+    when it stands; a shift lead's level 2 where the rules say 3 carries the page contract and
+    shows "säännöt: 3"; the layout still holds."""
     from datetime import timedelta
 
+    from dashboard.accounts import User
     from dashboard.config import load_config
+    from dashboard.freshness import TABLET
     from dashboard.readings import Reading
+    from dashboard.shiftlead import ShiftLead
 
     store = demo.backend.store
-    now = store.clock(load_config(demo.config).tz).now()
+    config = load_config(demo.config)
+    now = store.clock(config.tz).now()
+    lead = ShiftLead(config, store, demo.backend.history, User("vuorovastaava", "shift_lead", ("vastaanotto",)))
+    fixed = lead.correct("vastaanotto", "staff.present", "sairaanhoitaja", "10", "1h")
+    until = fixed.valid_until.astimezone(config.tz) if fixed.valid_until else None
     store.write_readings("test-raja", [
         *(Reading("queue.waiting", "vastaanotto", f"ruuhkajono {i}", 20 + i, now, "test-raja") for i in range(2)),
         Reading("staff.planned", "vastaanotto", "psykologi", 2, now, "test-raja"),
@@ -211,10 +219,16 @@ def test_a_bound_and_a_shift_leads_level_beside_the_rules_read_and_fit(demo: Dem
         assert "säännöt: 3" in driver.find_element("css selector", ".escalation .reasons").text
         t3 = driver.find_element("css selector", '[data-metric="appointments.t3_days"][data-key="psykologi"]')
         assert (t3.get_attribute("data-bound"), t3.get_attribute("data-value")) == ("above", "90")
+        nurses = driver.find_element("css selector", '[data-metric="staff.present"][data-key="sairaanhoitaja"]')
+        assert (nurses.get_attribute("data-value"), nurses.get_attribute("data-source")) == ("10", TABLET)
+        row = driver.find_element("css selector", '.srow:has([data-metric="staff.present"][data-key="sairaanhoitaja"])')
+        assert until is not None and row.find_element("css selector", ".corrnote").get_attribute(
+            "textContent") == f"✎ korjattu klo {until:%H.%M} asti"
         driver.execute_script("window.ohjaustaulu.layout()")
         check_every_turn(driver, 1)
         assert t3.get_attribute("textContent") == ">90pv"  # ">", "90" and "pv", each its own element
     finally:
+        lead.withdraw("vastaanotto", "staff.present", "sairaanhoitaja")
         store.set_escalation("vastaanotto", None)
         store.write_readings("test-raja", [], {})
         driver.quit()
