@@ -29,6 +29,7 @@ from dashboard.shiftlead import SOURCE as TABLET_SOURCE
 from dashboard.shiftlead import Refused, ShiftLead
 from dashboard.workbook.importer import Report, import_bytes, source_name
 from dashboard.workbook.reader import MAX_BYTES
+from layouts.components import rules_beside
 
 UPLOAD, RESULT = "wb-upload", "wb-result"
 WITHDRAW, WITHDRAWN = "tablet-fix-withdraw", "tablet-withdraw-result"
@@ -156,8 +157,10 @@ def level_item(ctx: TabletContext, unit: str, v: dict[str, Any]) -> html.Li:
     rules = v.get("rules_level")
     attrs = {"data-unit": unit, "data-level": str(v["level"]), "data-source": v.get("source", "rules")}
     if manual and isinstance(rules, int) and rules != v["level"]:
-        why = "; ".join(str(r) for r in v.get("rules_reasons") or []) or "ei sääntöjen ylityksiä"
-        line += [html.Br(), html.Span(f"säännöt: {rules} – {why}", className="rules-level", style={**MUTED, "fontSize": "18px"})]
+        # the rules' reasons in words, as the wall says them ("pisin odotus, min 65 (raja > 60)")
+        said = rules_beside(ctx.config, unit, v, "fi") or [f"säännöt: {rules} – ei sääntöjen ylityksiä"]
+        for text_ in said:
+            line += [html.Br(), html.Span(text_, className="rules-level", style={**MUTED, "fontSize": "18px"})]
         attrs["data-rules-level"] = str(rules)
     return html.Li(line, **attrs)
 

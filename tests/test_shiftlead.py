@@ -224,7 +224,7 @@ def test_the_tablet_shows_the_rules_level_beside_a_level_set_by_hand(config: Con
         shown = levels()
         assert shown["vastaanotto"] == (
             "2", "Vastaanotto: 4 Kriittinen – Kaksi lääkäriä sairaana (hoitaja1)"
-                 "säännöt: 2 – queue.longest_wait_min (a) 45 > 30")
+                 "säännöt: 2 – Vastaanotto, A: pisin odotus, min 45 (raja > 30)")  # in words, as on the wall
         assert shown["laboratorio"] == (None, "Laboratorio: 1 Normaali")  # the rules' own: nothing beside it
         sl.set_escalation("vastaanotto", 2, "Vahvistan säännön tason")  # confirmed: the rules agree
         assert levels()["vastaanotto"] == (None, "Vastaanotto: 2 Kohonnut – Vahvistan säännön tason (hoitaja1)")
