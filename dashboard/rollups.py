@@ -747,9 +747,39 @@ def _round(x: float | None) -> float | int | None:
     return x if x is None or not x.is_integer() else int(x)
 
 
+def _so_far(conn: Connection, tz: ZoneInfo, metrics: list[str], units: list[str], now: datetime,
+            opening: dict[str, str]) -> dict[Series, dict[str, Any]]:
+    """Today's daily figures as they stand at `now`: from today's hourly rows up to the hour
+    in progress (which counts at its value now), not the rest of the day carried ahead; the
+    value at closing only once the unit has closed."""
+    cal = _Calendar(tz)
+    day = now.astimezone(tz).date()
+    h = HourlyRollup
+    rows = conn.execute(
+        select(h.metric, h.unit, h.key, type_coerce(h.hour_start, String), h.mean, h.min, h.max,
+               h.covered_seconds, h.last, h.bound)
+        .where(h.metric.in_(metrics), h.unit.in_(units), h.hour_start >= _dt(cal.day_start(day)),
+               h.hour_start < now)
+        .order_by(h.metric, h.unit, h.key, h.hour_start)).all()
+    by: dict[Series, list[HourRow]] = defaultdict(list)
+    for metric, unit, key, at, mean, lo, hi, cov, last, bound in rows:
+        start = _stored_us(at)
+        _he, hdate, hod = cal.hour(start)
+        by[(metric, unit, key)].append((start, hdate, last, mean, lo, hi, cov, 0, None, hod, bound))
+    out: dict[Series, dict[str, Any]] = {}
+    for s, hours in by.items():
+        opening_hours = _hours_of(opening, s[1])
+        (_d, _ds, last, mean, lo, hi, _cov, _n, open_mean, open_max, _close, _oc, bound), = daily_rows(
+            cal, hours, opening_hours)
+        out[s] = {"mean": mean, "min": lo, "max": hi, "last": last, "open_mean": open_mean,
+                  "open_max": open_max, "bound": bound,
+                  "closed": opening_hours.end < 24 and now >= datetime.combine(day, time(opening_hours.end), tzinfo=tz)}
+    return out
+
+
 def series(history: History, tz: ZoneInfo, metrics: list[str], units: list[str], start: date,
            end: date, grain: Literal["hour", "day"] = "day",
-           today: date | None = None) -> list[dict[str, Any]]:
+           today: date | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
     """Rollup rows of the metrics and units from `start` to `end` (local dates, inclusive):
     {"metric", "unit", "key", "period" (ISO 8601 local start with offset), "mean", "min",
     "max", "last", "samples", "bound"}, ordered by metric, unit, key, period ("bound":
@@ -758,15 +788,20 @@ def series(history: History, tz: ZoneInfo, metrics: list[str], units: list[str],
     "open_mean", "open_max" (over the unit's opening hours that day; None on a day it is
     closed), "at_close" (the value in force at closing time), "figure" (the day's figure:
     a count's total, else open_mean), "hours" ("8–16") and "complete" (False for `today`,
-    default the site's today, and later days: their figures are not final)."""
+    default the site's today, and later days: their figures are not final). With `now`
+    (whose date is then today), today's daily figures are those so far: up to the hour in
+    progress, not the rest of the day carried ahead at the current value, and no value at
+    closing before the unit has closed."""
     if grain not in ("hour", "day"):
         raise ValueError(f"grain must be 'hour' or 'day', not {grain!r}")
     if not metrics or not units or end < start:
         return []
-    today = today or datetime.now(tz).date()
+    today = now.astimezone(tz).date() if now is not None else (today or datetime.now(tz).date())
     with history.engine.connect() as conn:
         _check_zone(conn, tz)
         opening = _opening(_state(conn))
+        partial = (_so_far(conn, tz, metrics, units, now, opening)
+                   if now is not None and grain == "day" and start <= today <= end else {})
         t: Any = HourlyRollup if grain == "hour" else DailyRollup
         if grain == "hour":
             # the stored instant as the driver gives it (text on SQLite): converted once per
@@ -812,6 +847,14 @@ def series(history: History, tz: ZoneInfo, metrics: list[str], units: list[str],
                 "last": value, "samples": samples, "bound": row[9]}
         if grain == "day":
             open_mean, open_max, at_close = row[10:]
+            sofar = partial.get((metric, unit, key)) if at == today else None
+            if sofar is not None:
+                mean, open_mean, open_max = sofar["mean"], sofar["open_mean"], sofar["open_max"]
+                value = _last(sofar["last"])
+                if not sofar["closed"]:
+                    at_close = None
+                item.update({"mean": _mean(mean), "min": _round(sofar["min"]), "max": _round(sofar["max"]),
+                             "last": value, "bound": sofar["bound"]})
             hours_text = texts.get(unit)
             if hours_text is None:
                 hours_text = texts[unit] = _hours_of(opening, unit).text()
@@ -867,25 +910,34 @@ def arrivals_heatmap(history: History, tz: ZoneInfo, units: list[str], start: da
 
 
 def compare(history: History, tz: ZoneInfo, metrics: list[str], units: list[str],
-            period_a: tuple[date, date], period_b: tuple[date, date]) -> list[dict[str, Any]]:
+            period_a: tuple[date, date], period_b: tuple[date, date],
+            now: datetime | None = None) -> list[dict[str, Any]]:
     """Per metric, unit and key: the mean of the daily figures (a count's day total, else
     the mean over opening hours; see `series`) in period A and in period B (inclusive local
     dates; days without a figure left out) and the change B − A, absolute and in per cent
     of A: [{"metric", "unit", "key", "a_mean", "a_days", "b_mean", "b_days", "change",
-    "change_pct"}], by metric, unit, key. Series metrics have no figure: left out."""
+    "change_pct"}], by metric, unit, key. Series metrics have no figure: left out. With
+    `now`, today's figure is the day so far (see `series`)."""
     if not metrics or not units:
         return []
     d = DailyRollup
     means: dict[Series, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
     with history.engine.connect() as conn:
         _check_zone(conn, tz)
+        today = now.astimezone(tz).date() if now is not None else None
+        partial = (_so_far(conn, tz, metrics, units, now, _opening(_state(conn)))
+                   if now is not None and any(lo <= now.astimezone(tz).date() <= hi
+                                              for lo, hi in (period_a, period_b)) else {})
         for which, (lo, hi) in enumerate((period_a, period_b)):
-            for metric, unit, key, mean, open_mean, last in conn.execute(
-                select(d.metric, d.unit, d.key, d.mean, d.open_mean, d.last)
+            for metric, unit, key, day, mean, open_mean, last in conn.execute(
+                select(d.metric, d.unit, d.key, d.day, d.mean, d.open_mean, d.last)
                 .where(d.metric.in_(metrics), d.unit.in_(units), d.day >= lo, d.day <= hi)
             ):
                 if not _numeric(metric):
                     continue
+                sofar = partial.get((metric, unit, key)) if day == today else None
+                if sofar is not None:
+                    mean, open_mean, last = sofar["mean"], sofar["open_mean"], sofar["last"]
                 figure = _figure(metric, mean, open_mean, _last(last))
                 if figure is not None:
                     means[(metric, unit, key)][which].append(figure)

@@ -507,17 +507,18 @@ def rows_of(ctx: HistoryContext, q: Query, period: tuple[date, date], grain: str
     """All rows of the choice (for the key choices) and those of the chosen keys, in the
     order the metrics were chosen (the charts' order)."""
     every = so_far(rollups.series(ctx.history, ctx.config.tz, q.metrics, q.units, period[0], period[1],
-                                  grain, today=at.date()), at)  # type: ignore[arg-type]
+                                  grain, now=at), at)  # type: ignore[arg-type]
     order = {m: i for i, m in enumerate(q.metrics)}
     every.sort(key=lambda r: order.get(r["metric"], len(order)))  # stable: units, keys, periods stay in order
     return every, key_filter(every, q.keys)
 
 
-def compared(ctx: HistoryContext, q: Query) -> list[dict[str, Any]]:
-    """The comparison of the chosen period (B) with `q.compare` (A), for the chosen keys."""
+def compared(ctx: HistoryContext, q: Query, at: datetime) -> list[dict[str, Any]]:
+    """The comparison of the chosen period (B) with `q.compare` (A), for the chosen keys;
+    today's figure as it stands at `at`."""
     assert q.compare is not None
     return key_filter(rollups.compare(ctx.history, ctx.config.tz, q.metrics, q.units, q.compare,
-                                      (q.start, q.end)), q.keys)
+                                      (q.start, q.end), now=at), q.keys)
 
 
 def content(ctx: HistoryContext, q: Query, at: datetime) -> tuple[list[Any], list[dict[str, str]]]:
@@ -533,7 +534,7 @@ def content(ctx: HistoryContext, q: Query, at: datetime) -> tuple[list[Any], lis
     if q.compare:
         parts += [html.H2(f"Vertailu: päivän lukujen keskiarvo jaksoilla A {range_text(*q.compare)} "
                           f"ja B {range_text(q.start, q.end)}"),
-                  compare_table(ctx.config, compared(ctx, q), q.compare, (q.start, q.end), at.date())]
+                  compare_table(ctx.config, compared(ctx, q, at), q.compare, (q.start, q.end), at.date())]
     parts += [
         html.H2("Saapuneet viikonpäivittäin ja tunneittain"),
         dcc.Graph(figure=heatmap_figure(rollups.arrivals_heatmap(ctx.history, ctx.config.tz, q.units, q.start, q.end)),
@@ -573,7 +574,7 @@ def download(ctx: HistoryContext, q: Query, kind: str, at: datetime, lang: str) 
     sheets = [(REPORT_TEXT[lang]["sheet"], headers, rows)]
     if q.compare:
         sheets.append((REPORT_TEXT[lang]["compare_sheet"], compare_headers(lang, q.compare, (q.start, q.end)),
-                       compare_rows(compared(ctx, q), who)))
+                       compare_rows(compared(ctx, q, at), who)))
     return table_xlsx(sheets, lang), count
 
 
@@ -581,7 +582,7 @@ def printed(ctx: HistoryContext, q: Query, at: datetime) -> str:
     """The print view of a choice: always by day."""
     day_q = Query(q.units, q.metrics, q.start, q.end, "day", q.keys, q.compare)
     return print_page(ctx.config, day_q, download_parts(ctx, day_q, at, "fi")[0],
-                      compliance_of(ctx, q.units, q.start, q.end), compared(ctx, q) if q.compare else None, at)
+                      compliance_of(ctx, q.units, q.start, q.end), compared(ctx, q, at) if q.compare else None, at)
 
 
 def register(app: dash.Dash, ctx: HistoryContext) -> None:

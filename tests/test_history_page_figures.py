@@ -123,8 +123,11 @@ def in_force(changes: list[Change], x: datetime, kind: str, tz: Any) -> Any:
     return found[1]
 
 
-def slow_day(changes: list[Change], day: date, kind: str, hours: Hours, tz: Any) -> dict[str, Any]:
-    """A day's figure, maximum and value at closing, minute by minute."""
+def slow_day(changes: list[Change], day: date, kind: str, hours: Hours, tz: Any,
+             now: datetime | None = None) -> dict[str, Any]:
+    """A day's figure, maximum and value at closing, minute by minute; on the day of `now`,
+    the day so far: the hours begun before `now` (the one in progress at its value now),
+    and no value at closing before closing time."""
     if kind == "count":
         end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz) - timedelta(microseconds=1)
         return {"figure": in_force(changes, end, kind, tz), "max": None, "at_close": None}
@@ -132,10 +135,20 @@ def slow_day(changes: list[Change], day: date, kind: str, hours: Hours, tz: Any)
         return {"figure": None, "max": None, "at_close": None}
     opens = datetime.combine(day, time(hours.start), tzinfo=tz)
     minutes = [opens + timedelta(minutes=i) for i in range((hours.end - hours.start) * 60)]
-    values = [v for v in (in_force(changes, x, kind, tz) for x in minutes) if isinstance(v, int | float)]
     closes = opens + timedelta(hours=hours.end - hours.start) - timedelta(microseconds=1)
+    today = now is not None and now.astimezone(tz).date() == day
+    if today:
+        assert now is not None
+        begun = now.replace(minute=0, second=0, microsecond=0)
+        upto = begun + timedelta(hours=1) if now > begun else now  # the end of the hour in progress
+        minutes = [x for x in minutes if x < upto]
+        current = in_force(changes, now, kind, tz)
+        values = [current if x >= now else in_force(changes, x, kind, tz) for x in minutes]
+        values = [v for v in values if isinstance(v, int | float)]
+    else:
+        values = [v for v in (in_force(changes, x, kind, tz) for x in minutes) if isinstance(v, int | float)]
     return {"figure": sum(values) / len(values) if values else None, "max": max(values) if values else None,
-            "at_close": in_force(changes, closes, kind, tz)}
+            "at_close": None if today and now is not None and now <= closes else in_force(changes, closes, kind, tz)}
 
 
 # ---------------------------------------------------------------- reading the page
@@ -190,7 +203,7 @@ def test_each_daily_point_is_the_slow_figure_over_its_units_opening_hours(seeded
             hours = s.ctx.config.hours(unit)
             for x, y, (fig_text, max_text, close_text, unfinished) in zip(trace.x, trace.y, trace.customdata, strict=True):
                 day = date.fromisoformat(x)
-                want = slow_day(changes, day, kind, hours, tz)
+                want = slow_day(changes, day, kind, hours, tz, s.at)
                 where = f"{metric} {unit} {key} {day}"
                 if want["figure"] is None:
                     assert y is None and fig_text == "–", where
@@ -339,7 +352,7 @@ def test_the_comparison_table_adds_up_and_marks_todays_unfinished_day(seeded: Se
         changes = raw_changes(s, metric, "vastaanotto", key)
         for (first, last), cell in ((a, tr.children[3]), (b, tr.children[4])):
             days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-            figures = [f for f in (slow_day(changes, d, "gauge", Hours(8, 16, False), tz)["figure"] for d in days)
+            figures = [f for f in (slow_day(changes, d, "gauge", Hours(8, 16, False), tz, s.at)["figure"] for d in days)
                        if f is not None]
             assert cell.children[0].children == number(round(sum(figures) / len(figures), 1), "fi"), (metric, key)
             assert cell.children[1].children == f" · {len(figures)} pv"
@@ -414,7 +427,7 @@ def test_the_csv_carries_names_dates_as_on_screen_the_figures_and_the_comparison
         hours = s.ctx.config.hours(line["Yksikkö"])
         assert line["Aukioloaika"] == hours.text()
         kind = CATALOGUE[line["Mittari"]].kind
-        want = slow_day(raw_changes(s, line["Mittari"], line["Yksikkö"], line["Tarkenne"]), day, kind, hours, tz)
+        want = slow_day(raw_changes(s, line["Mittari"], line["Yksikkö"], line["Tarkenne"]), day, kind, hours, tz, s.at)
         got = line["Päivän luku"]
         assert (got == "") if want["figure"] is None else float(got.replace(",", ".")) == pytest.approx(want["figure"], abs=6e-4)
         assert line["Luku on"] == ("yhteensä päivässä" if kind == "count" else f"keskiarvo aukioloaikana {hours.text()}")

@@ -610,3 +610,21 @@ def test_sqlite_and_postgresql_give_identical_series(tmp_path: Path):
         with engine.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         engine.dispose()
+
+
+def test_todays_figures_are_those_so_far(history: History):
+    """Today's hours after now carry the value now in force (as rows), but today's daily
+    figure is the day so far: up to the hour in progress, no value at closing before closing."""
+    history.record([change("queue.waiting", 4, at(MONDAY, 8)), change("queue.waiting", 10, at(MONDAY, 9))])
+    (whole,) = series(history, TZ, ["queue.waiting"], ["vo"], MONDAY, MONDAY)
+    assert whole["open_mean"] == (4 + 10 * 7) / 8 and whole["at_close"] == 10
+    (so_far,) = series(history, TZ, ["queue.waiting"], ["vo"], MONDAY, MONDAY, now=at(MONDAY, 10, 30))
+    assert so_far["open_mean"] == round((4 + 10 + 10) / 3, 3) and so_far["at_close"] is None
+    assert so_far["figure"] == so_far["open_mean"] and not so_far["complete"]
+    (closed,) = series(history, TZ, ["queue.waiting"], ["vo"], MONDAY, MONDAY, now=at(MONDAY, 17))
+    assert closed["at_close"] == 10 and closed["open_mean"] == whole["open_mean"]
+    # other days are as they were
+    history.record([change("queue.waiting", 2, at(MONDAY + timedelta(days=1), 8))])
+    (monday,) = series(history, TZ, ["queue.waiting"], ["vo"], MONDAY, MONDAY,
+                       now=at(MONDAY + timedelta(days=1), 9))
+    assert monday["open_mean"] == whole["open_mean"] and monday["complete"]
