@@ -316,9 +316,9 @@ def metric_figure(config: Config, metric: str, rows: list[dict[str, Any]], grain
         name = " · ".join(x for x in (None if one_unit and key else unit_name(config, unit), key) if x)
         if grain == "day" and kind != "count" and len(same_hours) > 1:
             name += f" ({hours[unit]})"
-        y, custom, done = _points(rs, grain, kind, now)
+        xs, y, custom, done = _with_gaps(rs, *_points(rs, grain, kind, now), grain)
         fig.add_scatter(
-            x=[_x(r, grain) for r in rs], y=y, customdata=custom, name=name, mode="lines+markers",
+            x=xs, y=y, customdata=custom, name=name, mode="lines+markers",
             meta={"metric": metric, "unit": unit, "key": key},  # for machines, as the wall's data-* attributes
             connectgaps=False, line={"width": 2},
             marker={"size": [7 if d else 11 for d in done], "symbol": ["circle" if d else "circle-open" for d in done],
@@ -351,6 +351,33 @@ def _points(rs: list[dict[str, Any]], grain: str, kind: str, now: datetime) -> t
         done.append(final)
         custom.append([number(value, "fi"), *extra, "" if final else " (kesken)"])
     return y, custom, done
+
+
+def _with_gaps(rs: list[dict[str, Any]], y: list[Any], custom: list[list[str]], done: list[bool],
+               grain: str) -> tuple[list[str], list[Any], list[list[str]], list[bool]]:
+    """The points with an empty one where periods are missing (nothing was in force: an
+    outage, a closed day of a plan), so the line breaks there instead of bridging the gap."""
+    step = timedelta(days=1) if grain == "day" else timedelta(hours=1)
+    longest = timedelta(hours=25) if grain == "day" else step  # a day may have 25 hours
+    xs: list[str] = []
+    out_y: list[Any] = []
+    out_c: list[list[str]] = []
+    out_d: list[bool] = []
+    before: datetime | None = None
+    for r, value, texts, final in zip(rs, y, custom, done, strict=True):
+        at = datetime.fromisoformat(r["period"])
+        if before is not None and at - before > longest:
+            gap = before + step
+            xs.append(gap.date().isoformat() if grain == "day" else gap.isoformat()[:16].replace("T", " "))
+            out_y.append(None)
+            out_c.append(["–", "–", "–", ""])
+            out_d.append(True)
+        xs.append(_x(r, grain))
+        out_y.append(value)
+        out_c.append(texts)
+        out_d.append(final)
+        before = at
+    return xs, out_y, out_c, out_d
 
 
 def _hover(grain: str, kind: str, hours: str) -> str:

@@ -44,7 +44,7 @@ from dashboard.i18n import number
 from dashboard.metrics import CATALOGUE, LABEL_FI
 from dashboard.readings import Reading
 from layouts import history as page
-from tests.conftest import BACKENDS, EXAMPLE_CONFIG, ROOT, close_backend, make_backend
+from tests.conftest import BACKENDS, EXAMPLE_CONFIG, ROOT, Backend, close_backend, make_backend
 
 pytestmark = pytest.mark.store
 
@@ -488,3 +488,39 @@ def test_the_print_view_carries_names_dates_and_the_comparison(seeded: Seeded):
     assert "A 11.11.–17.11.2026" in text and "B 18.11.–25.11.2026 (25.11. kesken)" in text
     assert "keskiarvo aukioloaikana 8–16" in text and "<td>kesken</td>" in text
     assert "Tarkenteet: lääkärin vastaanotto." in text
+
+
+def test_an_outage_is_a_gap_in_the_chart_not_a_line_across_it(backend: Backend, tmp_path: Path):
+    """Hours and days with nothing in force (a source's outage) break the line; they are
+    not bridged by it."""
+    config = site_config(tmp_path / "site.toml")
+    tz = config.tz
+    rollups.rebuild(backend.history, tz, config.hours_specs())
+    day = date(2026, 11, 24)  # a Tuesday
+
+    def at(d: date, hh: int, mm: int = 0) -> datetime:
+        return datetime.combine(d, time(hh, mm), tzinfo=tz)
+
+    backend.history.record([(f"o{i}", r) for i, r in enumerate([
+        Reading("queue.waiting", "vastaanotto", "päivystys", 4, at(day, 8), "jonot"),
+        Reading("queue.waiting", "vastaanotto", "päivystys", None, at(day, 10, 15), "jonot"),  # type: ignore[arg-type]
+        Reading("queue.waiting", "vastaanotto", "päivystys", 6, at(day, 13, 40), "jonot"),
+        Reading("queue.waiting", "vastaanotto", "päivystys", None, at(day, 16), "jonot"),  # type: ignore[arg-type]
+        Reading("queue.waiting", "vastaanotto", "päivystys", 2, at(day + timedelta(days=2), 9), "jonot"),
+    ])])
+    ctx = page.HistoryContext(config, backend.store, backend.history)
+    q = page.parse_query(config, ["vastaanotto"], ["queue.waiting"], day.isoformat(), day.isoformat(), "hour",
+                         None, None)
+    parts, _ = page.content(ctx, q, at(day + timedelta(days=3), 12))
+    (trace,) = graphs(parts)["queue.waiting"].figure.data
+    points = dict(zip(trace.x, trace.y, strict=True))
+    assert points[f"{day} 10:00"] == 4 and points[f"{day} 13:00"] == 6  # the parts in force
+    assert points[f"{day} 11:00"] is None  # the line breaks: 11.00–13.00 had no value
+    assert f"{day} 12:00" not in points and max(points) == f"{day} 15:00"
+    q = page.parse_query(config, ["vastaanotto"], ["queue.waiting"], day.isoformat(),
+                         (day + timedelta(days=2)).isoformat(), "day", None, None)
+    parts, _ = page.content(ctx, q, at(day + timedelta(days=3), 12))
+    (trace,) = graphs(parts)["queue.waiting"].figure.data
+    days = dict(zip(trace.x, trace.y, strict=True))
+    assert days[str(day + timedelta(days=1))] is None  # Wednesday: nothing in force, a gap
+    assert days[str(day)] == pytest.approx((4 * 2.25 + 6 * (2 + 20 / 60)) / (2.25 + 2 + 20 / 60), abs=6e-4)
