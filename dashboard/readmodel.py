@@ -26,8 +26,10 @@ from dashboard.livestore import LiveStore
 from dashboard.metrics import CATALOGUE
 from dashboard.readings import Reading
 
+# what a waiting room shows: the queue, its longest wait and the wait of a person joining
+# now (the mean wait stands in for it where no estimate comes)
 PUBLIC_METRICS = {"queue.waiting", "queue.longest_wait_min", "queue.avg_wait_min",
-                  "queue.called_last_hour", "queue.points_open", "queue.estimated_wait_min"}
+                  "queue.estimated_wait_min"}
 PUBLIC_LEVEL = {"level", "source", "status", "updated_at", "closed"}
 
 

@@ -16,7 +16,8 @@ def test_collect_once_then_snapshot_see_the_same_store(backend: Backend):
     assert snap.returncode == 0, snap.stderr
     data = json.loads(snap.stdout)
     assert data["display"] == "aula" and data["tiles"]
-    assert {t["metric"] for t in data["tiles"]} <= {"queue.waiting", "queue.longest_wait_min", "queue.avg_wait_min"}
+    assert {t["metric"] for t in data["tiles"]} <= {"queue.waiting", "queue.longest_wait_min", "queue.avg_wait_min",
+                                                    "queue.estimated_wait_min"}
     # the same readings, read by this process through the same store
     stored = {(r.metric, r.unit, r.key): r.value for rs in backend.store.all_readings().values() for r in rs}
     for tile in data["tiles"]:
