@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.report import report  # noqa: E402
+from collectors.demo.simulator import poisson  # noqa: E402
 from dashboard.waits import Estimate, QueueMemory, estimate_wait  # noqa: E402
 
 BASELINE = ROOT / "bench" / "baseline-waits.json"
@@ -79,7 +80,7 @@ def _available(point: int, t: float) -> float:
 def simulate_day(rng: random.Random) -> list[Person]:
     people: list[Person] = []
     for hour, mean in PER_HOUR.items():
-        n = _poisson(rng, mean * rng.uniform(0.85, 1.15))
+        n = poisson(rng, mean * rng.uniform(0.85, 1.15))
         people += [Person(hour * 60 + rng.uniform(0, 60)) for _ in range(n)]
     people.sort(key=lambda p: p.arrived)
     free = [OPEN] * POINTS
@@ -91,13 +92,6 @@ def simulate_day(rng: random.Random) -> list[Person]:
     return people
 
 
-def _poisson(rng: random.Random, mean: float) -> int:
-    limit, k, p = math.exp(-mean), 0, 1.0
-    while True:
-        p *= rng.random()
-        if p <= limit:
-            return k
-        k += 1
 
 
 def today(waiting: int, mean_wait: float | None) -> float | None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 
 import pytest
 
@@ -24,12 +23,8 @@ pytestmark = pytest.mark.store
 
 @pytest.fixture
 def fhir() -> Iterator[FhirServer]:
-    s = FhirServer(page_size=50)
-    now = datetime.now().astimezone()
-    for resource in day.build(now.replace(hour=0, minute=0, second=0, microsecond=0)):
-        s.put(resource, now - timedelta(hours=1))
-    yield s
-    s.stop()
+    with day.serve_today() as server:
+        yield server
 
 
 def test_a_feed_that_hangs_fails_or_sends_garbage_fails_alone(

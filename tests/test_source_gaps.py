@@ -26,12 +26,8 @@ pytestmark = pytest.mark.store
 
 @pytest.fixture
 def fhir() -> Iterator[FhirServer]:
-    s = FhirServer(page_size=50)
-    now = datetime.now().astimezone()
-    for resource in day.build(now.replace(hour=0, minute=0, second=0, microsecond=0)):
-        s.put(resource, now - timedelta(hours=1))
-    yield s
-    s.stop()
+    with day.serve_today() as server:
+        yield server
 
 
 def _changes(backend: Backend, source: str) -> list[tuple[str, str, str, object]]:

@@ -128,7 +128,7 @@ def _rng(*parts: object) -> random.Random:
     return random.Random(int.from_bytes(digest[:8], "big"))
 
 
-def _poisson(rng: random.Random, mean: float) -> int:
+def poisson(rng: random.Random, mean: float) -> int:
     # Knuth's method is fine for the small means of one clock hour.
     limit, k, p = math.exp(-mean), 0, 1.0
     while True:
@@ -155,7 +155,7 @@ def simulate(unit: str, day: date, tz: ZoneInfo) -> Day:
     for q in spec.queues:
         arrivals: list[datetime] = []
         for hour, weight in profile.items():
-            n = _poisson(rng, q.per_day * factor * weight / total)
+            n = poisson(rng, q.per_day * factor * weight / total)
             arrivals += [at(hour, rng.uniform(0, 60)) for _ in range(n)]
         arrivals.sort()
         # FIFO with `servers` professionals; the sick doctor's chair empties at SICK_AT, and
@@ -182,7 +182,7 @@ def simulate(unit: str, day: date, tz: ZoneInfo) -> Day:
     for hour, weight in PROFILE.items():
         if hour >= 15:
             continue  # the call-back line takes requests 8–15
-        n = _poisson(rng, spec.callbacks_per_day * factor * weight / (total - PROFILE[15]))
+        n = poisson(rng, spec.callbacks_per_day * factor * weight / (total - PROFILE[15]))
         asked += [at(hour, rng.uniform(0, 60)) for _ in range(n)]
     asked.sort()
     handlers = [at(OPEN, 30)] * spec.callback_handlers

@@ -4,8 +4,12 @@ so the tests can check that none of it passes the collector."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
+
+from tests.fhir.server import FhirServer
 
 HETU = "131052-308T"
 NAME = "Iida Esimerkki"
@@ -64,3 +68,18 @@ def build(day_start: datetime) -> list[dict[str, Any]]:
     out.append({"resourceType": "Slot", "id": "b1", "status": "busy", "schedule": {"reference": "Schedule/s-laakari"},
                 "start": at(10).isoformat(), "end": at(10, 20).isoformat()})
     return out
+
+
+
+@contextmanager
+def serve_today(page_size: int = 50) -> Iterator[FhirServer]:
+    """Our FHIR server holding today's day (built from local midnight), last updated an hour
+    ago; stopped after."""
+    s = FhirServer(page_size=page_size)
+    now = datetime.now().astimezone()
+    for resource in build(now.replace(hour=0, minute=0, second=0, microsecond=0)):
+        s.put(resource, now - timedelta(hours=1))
+    try:
+        yield s
+    finally:
+        s.stop()
