@@ -251,7 +251,7 @@ def measure(history: History, db: str, results: dict[str, float]) -> None:
     results["csv_1y_daily_all_units_mb"] = len(data) / 1e6
     s, _ = timed(lambda i: arrivals_heatmap(history, TZ, UNITS, *year))
     results[f"heatmap_1y_all_units_{db}_s"] = s
-    s, _ = timed(lambda i: compliance(history, TZ, UNITS, *year, (8, 16)))
+    s, _ = timed(lambda i: compliance(history, TZ, UNITS, *year))
     results[f"compliance_1y_all_units_{db}_s"] = s
 
     def live_batch(i: int) -> int:  # 10 changes per unit, the day after the data, minute i

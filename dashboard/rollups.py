@@ -735,7 +735,7 @@ def _mean(x: float | None) -> float | None:
     return None if x is None else round(x, 3)
 
 
-def _figure(metric: str, mean: float | None, open_mean: float | None, last: Any) -> float | None:
+def _figure(metric: str, open_mean: float | None, last: Any) -> float | None:
     """A day's figure as the history page reads it: the day's total for a count (its value
     at the day's end), the mean over opening hours for anything else."""
     if _kind(metric) == "count":
@@ -858,7 +858,7 @@ def series(history: History, tz: ZoneInfo, metrics: list[str], units: list[str],
             hours_text = texts.get(unit)
             if hours_text is None:
                 hours_text = texts[unit] = _hours_of(opening, unit).text()
-            figure = _figure(metric, mean, open_mean, value)
+            figure = _figure(metric, open_mean, value)
             item.update({"open_mean": _mean(open_mean), "open_max": _round(open_max),
                          "at_close": None if at_close is None else _last(at_close),
                          "figure": None if figure is None else _round(round(figure, 3)),
@@ -929,16 +929,16 @@ def compare(history: History, tz: ZoneInfo, metrics: list[str], units: list[str]
                    if now is not None and any(lo <= now.astimezone(tz).date() <= hi
                                               for lo, hi in (period_a, period_b)) else {})
         for which, (lo, hi) in enumerate((period_a, period_b)):
-            for metric, unit, key, day, mean, open_mean, last in conn.execute(
-                select(d.metric, d.unit, d.key, d.day, d.mean, d.open_mean, d.last)
+            for metric, unit, key, day, open_mean, last in conn.execute(
+                select(d.metric, d.unit, d.key, d.day, d.open_mean, d.last)
                 .where(d.metric.in_(metrics), d.unit.in_(units), d.day >= lo, d.day <= hi)
             ):
                 if not _numeric(metric):
                     continue
                 sofar = partial.get((metric, unit, key)) if day == today else None
                 if sofar is not None:
-                    mean, open_mean, last = sofar["mean"], sofar["open_mean"], sofar["last"]
-                figure = _figure(metric, mean, open_mean, _last(last))
+                    open_mean, last = sofar["open_mean"], sofar["last"]
+                figure = _figure(metric, open_mean, _last(last))
                 if figure is not None:
                     means[(metric, unit, key)][which].append(figure)
     out = []
@@ -957,11 +957,11 @@ def _share(days: int, met: int) -> dict[str, Any]:
     return {"days": days, "met": met, "share": round(met / days, 3) if days else None}
 
 
-def compliance(history: History, tz: ZoneInfo, units: list[str], start: date, end: date,
-               opening_hours: tuple[int, int] | None = None) -> dict[str, dict[str, Any]]:
+def compliance(history: History, tz: ZoneInfo, units: list[str], start: date,
+               end: date) -> dict[str, dict[str, Any]]:
     """Per unit, where the data exist, {"callback_same_day": {"days", "met", "share"},
     "assessment_3wd": {...}} over the days from `start` to `end` on which the unit is open
-    (its opening hours as the rollups were built with; `opening_hours` is no longer read);
+    (its opening hours as the rollups were built with);
     the definitions (proxies from aggregate figures) are in the module's docstring. A unit
     without data is left out, and so is an indicator without data."""
     if not units or end < start:
