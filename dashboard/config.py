@@ -10,12 +10,14 @@ import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from dashboard.clock import is_working_day
 from dashboard.metrics import CATALOGUE
 
 DEFAULT_CONFIG = "config/ohjaustaulu.toml"
@@ -97,6 +99,17 @@ class Hours:
     def spec(self) -> str:
         """A stable text of the hours ("8-16/working", "0-24/every"): rollups record it."""
         return f"{self.start}-{self.end}/{'every' if self.every_day else 'working'}"
+
+    @classmethod
+    def parse(cls, spec: str) -> Hours:
+        """The hours of a `spec()` text."""
+        span, _, days = spec.partition("/")
+        start, _, end = span.partition("-")
+        return cls(int(start), int(end), days == "every")
+
+    def open_on(self, day: date) -> bool:
+        """Whether the unit opens on `day` at all (a working day, or any day)."""
+        return self.every_day or is_working_day(day)
 
     def text(self) -> str:
         """For people: "8–16", "0–24"."""

@@ -51,7 +51,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from dashboard.clock import is_working_day
 from dashboard.config import Config, Problem, Rule
 
 LEVEL_NAMES = {
@@ -115,7 +114,7 @@ def period(config: Config, unit: str, now: datetime) -> Period:
     spans: list[list[datetime]] = []
     for offset in range(-_SEARCH_DAYS, _SEARCH_DAYS + 1):
         day = today + timedelta(days=offset)
-        if not (hours.every_day or is_working_day(day)):
+        if not hours.open_on(day):
             continue
         start = datetime.combine(day, time(hours.start), tzinfo=tz)
         end = (datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz) if hours.end >= 24

@@ -102,7 +102,6 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -111,6 +110,7 @@ from sqlalchemy import Connection, String, bindparam, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dashboard.clock import is_working_day, next_working_days
+from dashboard.config import Hours
 from dashboard.history import DailyRollup, History, HourlyRollup, ReadingChange, RollupState
 from dashboard.metrics import CATALOGUE
 
@@ -150,27 +150,6 @@ def _us(moment: datetime) -> int:
 
 def _dt(us: int) -> datetime:
     return EPOCH + timedelta(microseconds=us)
-
-
-@dataclass(frozen=True)
-class OpenHours:
-    """Opening hours as the rollups keep them ("8-16/working", "0-24/every")."""
-
-    start: int
-    end: int
-    every_day: bool
-
-    @classmethod
-    def parse(cls, spec: str) -> OpenHours:
-        span, _, days = spec.partition("/")
-        start, _, end = span.partition("-")
-        return cls(int(start), int(end), days == "every")
-
-    def open_on(self, day: date) -> bool:
-        return self.every_day or is_working_day(day)
-
-    def text(self) -> str:
-        return f"{self.start}\u2013{self.end}"
 
 
 class _Calendar:
@@ -300,11 +279,11 @@ def hourly_rows(cal: _Calendar, prev: Change | None, changes: Sequence[Change], 
     return rows
 
 
-def daily_rows(cal: _Calendar, hours: Sequence[HourRow], opening: OpenHours | None = None) -> list[DayRow]:
+def daily_rows(cal: _Calendar, hours: Sequence[HourRow], opening: Hours | None = None) -> list[DayRow]:
     """Daily rows from a series' hourly rows (in time order): the whole day's figures, and
     over the unit's opening hours (on a day it is open) the mean, the maximum and the value
     in force at closing time."""
-    opening = opening or OpenHours.parse(DEFAULT_HOURS)
+    opening = opening or Hours.parse(DEFAULT_HOURS)
     out: list[DayRow] = []
     i = 0
     n = len(hours)
@@ -386,8 +365,8 @@ def _opening(state: dict[str, str]) -> dict[str, str]:
     return hours
 
 
-def _hours_of(opening: dict[str, str], unit: str) -> OpenHours:
-    return OpenHours.parse(opening.get(unit) or opening.get("*") or DEFAULT_HOURS)
+def _hours_of(opening: dict[str, str], unit: str) -> Hours:
+    return Hours.parse(opening.get(unit) or opening.get("*") or DEFAULT_HOURS)
 
 
 def _extended(state: dict[str, str]) -> date | None:
