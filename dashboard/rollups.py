@@ -532,7 +532,8 @@ def maintain(conn: Connection, written: Sequence[tuple[Any, ...]]) -> None:
         carried = conn.execute(select(h.metric, h.unit, h.key).where(h.hour_start == _dt(last_hour))).all()
         start = cal.day_start(extended + timedelta(days=1))
         for metric, unit, key in carried:
-            if (metric, unit, key) not in spans:
+            # a figure of today ended at midnight: nothing of it is carried
+            if (metric, unit, key) not in spans and _kind(metric) == "gauge":
                 windows.append(((metric, unit, key), start, cal.day_start(reach + timedelta(days=1))))
     rc = ReadingChange
     prev_ids: dict[int, Series] = {}
