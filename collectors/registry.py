@@ -12,12 +12,25 @@ class NotYetSupported(Exception):
 
 
 def collector_for(source: Source, config: Config) -> Collector:
+    if source.kind == "demo" and source.feed == "access":
+        from collectors.demo.feeds import DemoAccessCollector
+
+        return DemoAccessCollector(source, config)
     if source.kind == "demo":
         return DemoCollector(source, config.tz)
     if source.kind == "fhir":
         from collectors.fhir.collector import FhirCollector
 
-        return FhirCollector(source, config.tz)
+        collector = FhirCollector(source, config.tz)
+        if source.service_map:
+            from collectors.access import CaseWriter
+
+            collector.cases = CaseWriter(source, config)
+        return collector
+    if source.kind == "access":
+        from collectors.access import AccessCollector
+
+        return AccessCollector(source, config)
     if source.kind in ("staffing", "queue", "callback"):
         from collectors.tabular import TabularCollector
 

@@ -9,14 +9,15 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import redis
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import SQLAlchemyError
 
-from collectors.base import PollResult, poll
+from collectors.base import Collector, PollResult, poll
 from collectors.historywriter import drain
 from collectors.leases import Leases, lease_ms
 from collectors.registry import collector_for
@@ -86,13 +87,26 @@ class _Job:
         self.down = None
 
 
+def connected(collector: Collector, config: Config, history: History) -> Collector:
+    """A collector of access-to-care cases writes them to the history database."""
+    cases = getattr(collector, "cases", None)
+    if cases is not None:
+        from dashboard.accessfigures import unit_now, write_cases
+
+        rules = config.access.versions()
+        name = collector.source.name
+        cases.attach(lambda changed: write_cases(history, name, changed, rules),
+                     lambda units, today: unit_now(history, units, today))
+    return collector
+
+
 def _poller(source: Source, config: Config, store: LiveStore, history: History,
             data_dir: Path, leases: Leases) -> Callable[[], object]:
     """One poll of a source: a watched workbook folder, or a feed through the collector
     contract, its write fenced by the source's lease."""
     if source.kind == "workbook":
         return FolderWatcher(source, config, store, history, data_dir).poll
-    collector = collector_for(source, config)
+    collector = connected(collector_for(source, config), config, history)
     job = f"poll:{source.name}"
     return lambda: poll(collector, store, config, lease=leases.fence(job))
 
@@ -174,6 +188,7 @@ def build_scheduler(
     leases = leases or Leases(store)
     sched = BackgroundScheduler(job_defaults={"max_instances": 1, "coalesce": True})
     sched.leases = leases  # type: ignore[attr-defined]
+    Overruns().watch(sched)
     for source in config.sources:
         if only and source.name != only:
             continue
@@ -200,7 +215,72 @@ def build_scheduler(
     # and daily rollups that the history page reads stay
     sched.add_job(_Job("retention", lambda: prune_history(config, history), leases, 600_000, store),
                   "cron", hour=config.site.reload_hour, minute=17, timezone=config.tz, id="retention")
+    if config.access.rules and not only:
+        # the access page's forecasts: refitted nightly, and once soon after start so that a
+        # new installation (or the demo) has them the same day
+        sched.add_job(_Job("access-forecast", lambda: refit_access(config, store, history), leases, 600_000, store),
+                      "cron", hour=config.site.reload_hour, minute=37, timezone=config.tz, id="access-forecast")
+        sched.add_job(_Job("access-forecast", lambda: refit_access(config, store, history), leases, 600_000, store),
+                      "date", run_date=datetime.now(config.tz) + timedelta(seconds=90), id="access-forecast-start")
     return sched
+
+
+def refit_access(config: Config, store: LiveStore, history: History) -> int:
+    """Refit every unit's access-to-care forecasts on the weeks up to the site's today (and sum
+    the day's changes of the access page's counts first: the same figures, fewer rows)."""
+    from dashboard.accessfigures import compact_counts, refit_forecasts
+
+    started = time.monotonic()
+    removed = compact_counts(history)
+    log.info("access counts: %d rows summed away in %.1f s", removed, time.monotonic() - started)
+    started = time.monotonic()
+    today = store.clock(config.tz).now().date()
+    n = refit_forecasts(history, [u.code for u in config.units], today)
+    log.info("access forecasts: %d series refitted in %.1f s", n, time.monotonic() - started)
+    return n
+
+
+class Overruns:
+    """A job whose last run has not ended when the next is due is skipped (max_instances=1).
+    APScheduler says so at every skipped run, every 2 s for the history writer; this says it
+    once, when a run has held up `patience` runs after it (one slow run on a busy machine is
+    nothing to report), and once when the job runs again, with how many runs it missed."""
+
+    MESSAGE = "maximum number of running instances reached"
+
+    def __init__(self, patience: int = 3) -> None:
+        self.patience = patience
+        self.skipped: dict[str, int] = {}
+        self.since: dict[str, float] = {}
+
+    def watch(self, sched: BackgroundScheduler) -> None:
+        from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MAX_INSTANCES
+
+        sched.add_listener(self.event, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+        quiet = logging.getLogger("apscheduler.scheduler")
+        if not any(isinstance(f, _NoSkipNoise) for f in quiet.filters):
+            quiet.addFilter(_NoSkipNoise())
+
+    def event(self, ev: Any) -> None:
+        from apscheduler.events import EVENT_JOB_MAX_INSTANCES
+
+        job = ev.job_id
+        if ev.code == EVENT_JOB_MAX_INSTANCES:
+            self.since.setdefault(job, time.monotonic())
+            self.skipped[job] = self.skipped.get(job, 0) + 1
+            if self.skipped[job] == self.patience:
+                log.warning("%s: its last run has not ended after %.0f s; later runs are skipped "
+                            "until it does", job, time.monotonic() - self.since[job], extra={"job": job})
+        elif job in self.skipped:
+            missed, took = self.skipped.pop(job), time.monotonic() - self.since.pop(job)
+            if missed >= self.patience:
+                log.warning("%s: runs again (%d runs skipped in %.0f s)", job, missed, took,
+                            extra={"job": job})
+
+
+class _NoSkipNoise(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return Overruns.MESSAGE not in record.getMessage()
 
 
 def prune_history(config: Config, history: History) -> int:
@@ -246,7 +326,7 @@ def poll_all_once(config: Config, store: LiveStore, history: History, data_dir: 
                                               changed=sum(r.applied for r in reports),
                                               error=f"{len(bad)} file(s) refused" if bad else None)
             continue
-        results[source.name] = poll(collector_for(source, config), store, config)
+        results[source.name] = poll(connected(collector_for(source, config), config, history), store, config)
     if not only:
         record_escalation(config, store)
     drain(store, history)

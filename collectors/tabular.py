@@ -158,13 +158,17 @@ class TabularCollector:
             body = json.loads(data)
         except ValueError:
             raise InvalidData("the answer is not JSON") from None
-        default_path = SHAPES[self.source.kind][0]
+        default_path = self.default_records()
         found = _dig(body, self.source.records if self.source.records is not None else default_path)
         if found is None and isinstance(body, list):
             found = body
         if not isinstance(found, list):
             raise InvalidData(f"no list of records at {self.source.records or default_path!r}")
         return found
+
+    def default_records(self) -> str:
+        """Where our documented JSON shape keeps its list of records."""
+        return SHAPES[self.source.kind][0]
 
     def normalise(self, raw: tuple[str, bytes], now: datetime) -> list[Reading]:
         fmt, data = raw

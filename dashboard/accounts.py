@@ -47,7 +47,7 @@ class UserRow(Base):
 class DisplayTokenRow(Base):
     __tablename__ = "display_tokens"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    display: Mapped[str] = mapped_column(String(64))
+    display: Mapped[str] = mapped_column(String(64), index=True)  # migration 0003
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +26,7 @@ from dashboard.observability import first_line
 from dashboard.readmodel import ModelCache, snapshot
 from dashboard.screens import HeartbeatError, parse_heartbeat, stamp
 from dashboard.version import app_version
-from layouts import admin, display, tablet
+from layouts import accesspage, admin, display, tablet
 from layouts import history as history_page
 
 ASSETS = Path(__file__).resolve().parent.parent / "layouts" / "assets"
@@ -54,6 +57,7 @@ def create_app(config: Config, store: LiveStore, history: History | None,
         tablet.register(app, tablet.TabletContext(config, store, history, data_dir))
     if history is not None:
         history_page.register(app, history_page.HistoryContext(config, store, history))
+        accesspage.register(app, history_page.HistoryContext(config, store, history))
     admin.register(app, config, store, history)
     dash.register_page("index", path="/", layout=lambda **_: index_page(config))
     app.layout = html.Div(dash.page_container)
@@ -191,20 +195,39 @@ def _first_request_setup(app: dash.Dash) -> None:
 
 class Readiness:
     """Redis and the database reachable? Asked by load balancers and by every screen (which
-    tells "no server" from "no live data" by it), so an answer is reused for a second."""
+    tells "no server" from "no live data" by it), so an answer is reused for a second, and
+    given within `deadline` seconds whatever the servers do: a check still under way then
+    is a "no answer" (it goes on in the background; the next question reuses it)."""
 
-    def __init__(self, store: LiveStore, history: History | None, reuse_seconds: float = 1.0):
-        self.store, self.history, self.reuse = store, history, reuse_seconds
+    def __init__(self, store: LiveStore, history: History | None, reuse_seconds: float = 1.0,
+                 deadline: float = 0.8):
+        self.store, self.history, self.reuse, self.deadline = store, history, reuse_seconds, deadline
         self._answer: tuple[float, dict[str, str]] = (0.0, {})
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ready")
+        self._pending: dict[str, Any] = {}
+        self._lock = threading.Lock()
 
     def checks(self) -> dict[str, str]:
-        at, answer = self._answer
-        if time.monotonic() - at < self.reuse:
+        with self._lock:
+            at, answer = self._answer
+            if time.monotonic() - at < self.reuse:
+                return answer
+            checks = {"redis": self.store.ping}
+            if self.history is not None:
+                checks["database"] = self.history.ping
+            for name, fn in checks.items():  # a check that hangs is not asked again meanwhile
+                if name not in self._pending or self._pending[name].done():
+                    self._pending[name] = self._pool.submit(_check, fn)
+            until = time.monotonic() + self.deadline
+            answer = {}
+            for name in checks:
+                try:
+                    answer[name] = self._pending[name].result(timeout=max(0.0, until - time.monotonic()))
+                except FutureTimeout:
+                    answer[name] = f"error: no answer within {self.deadline:g} s"
+            answer.setdefault("database", "absent")
+            self._answer = (time.monotonic(), answer)
             return answer
-        answer = {"redis": _check(self.store.ping),
-                  "database": _check(self.history.ping) if self.history else "absent"}
-        self._answer = (time.monotonic(), answer)
-        return answer
 
 
 def _check(fn: Any) -> str:
@@ -215,14 +238,24 @@ def _check(fn: Any) -> str:
         return f"error: {first_line(err)}"
 
 
+DISPLAY_KIND = {"staff": "henkilökunnan näyttö", "public": "odotustilan näyttö"}
+
+
 def index_page(config: Config) -> html.Div:
-    access.require("page")
+    from layouts.staffbar import staff_bar
+
+    p = access.require("page")
     return html.Div(
         [
-            html.H1(config.site.name),
-            html.Ul(
-                [html.Li(html.A(f"{d.title} ({d.mode})", href=f"/display/{d.id}")) for d in config.displays]
-            ),
+            staff_bar(p, "/"),
+            html.Main([
+                html.H1(config.site.name),
+                html.H2("Näytöt"),
+                html.Ul(
+                    [html.Li([html.A(d.title, href=f"/display/{d.id}"), f" – {DISPLAY_KIND.get(d.mode, d.mode)}"])
+                     for d in config.displays]
+                ),
+            ]),
         ],
         className="index",
     )

@@ -39,12 +39,14 @@ def create() -> Any:
     on the lifespan's start-up (WarmUp), and what the first page render imports is imported.
     After a deployment every screen reloads within a heartbeat, against new workers."""
     from dashboard.app import asgi, create_app
+    from dashboard.cli import exit_on_term
     from dashboard.observability import configure_logging
     from dashboard.staticcache import WarmUp
 
     configure_logging()
+    exit_on_term()  # a worker stopped by uvicorn's manager runs its exit handlers
     s = Settings.load(os.environ.get("OHJAUSTAULU_CONFIG"), os.environ.get("OHJAUSTAULU_DATA"))
-    app = create_app(s.config, s.store(), s.history(), s.data_dir)
+    app = create_app(s.config, s.store(supervise=True), s.history(), s.data_dir)
     first_render_imports()
     return WarmUp(asgi(app), page_resources(app))
 

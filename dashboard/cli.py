@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 from datetime import time
+from pathlib import Path
 
 from dashboard.config import ConfigError, Display
 from dashboard.settings import Settings
@@ -42,13 +43,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def _parser() -> argparse.ArgumentParser:
+def _common(default: object) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", help="configuration file (default config/ohjaustaulu.toml)")
-    common.add_argument("--data-dir", help="data folder (default ./data or OHJAUSTAULU_DATA)")
-    common.add_argument("--log-format", choices=["text", "json"], default=None,
+    common.add_argument("--config", default=default, help="configuration file (default config/ohjaustaulu.toml)")
+    common.add_argument("--data-dir", default=default, help="data folder (default ./data or OHJAUSTAULU_DATA)")
+    common.add_argument("--log-format", choices=["text", "json"], default=default,
                         help="log lines as text or one JSON object each (default OHJAUSTAULU_LOG_FORMAT or text)")
-    p = argparse.ArgumentParser(prog="ohjaustaulu", description="Sote-centre control board")
+    return common
+
+
+def _parser() -> argparse.ArgumentParser:
+    # the common options go before the command's name or after it (`ohjaustaulu --data-dir X
+    # display-token ID` as well as `ohjaustaulu display-token ID --data-dir X`): given after
+    # it, they win; not given there, the command's parser leaves the value before it alone
+    common = _common(argparse.SUPPRESS)
+    p = argparse.ArgumentParser(prog="ohjaustaulu", description="Sote-centre control board",
+                                parents=[_common(None)])
     sub = p.add_subparsers(required=True, metavar="command")
 
     demo = sub.add_parser("demo", parents=[common], help="the whole system on one machine")
@@ -56,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=8050)
     demo.add_argument("--start", default="10:00", help="demo clock start outside opening hours")
     demo.add_argument("--speed", type=float, default=1.0, help="demo clock speed (1 = real time)")
+    demo.add_argument("--clock-at", metavar="HH:MM", default=None,
+                      help="always run the simulated day from this time of the latest working day, "
+                           "whatever the hour now (tests, screenshots)")
     demo.set_defaults(func=cmd_demo)
 
     serve = sub.add_parser("serve", parents=[common], help="the web app")
@@ -94,6 +107,11 @@ def _parser() -> argparse.ArgumentParser:
     tpl.add_argument("--lang", choices=["fi", "sv", "en"], default=None)
     tpl.set_defaults(func=cmd_template)
 
+    screen = sub.add_parser("screen", parents=[common], help="the screens that have sent heartbeats")
+    screen.add_argument("action", choices=["list", "forget"])
+    screen.add_argument("id", nargs="?", help="the screen's id (forget)")
+    screen.set_defaults(func=cmd_screen)
+
     source = sub.add_parser("source", parents=[common], help="stop or start polling a source")
     source.add_argument("action", choices=["stop", "start", "status"])
     source.add_argument("name")
@@ -115,11 +133,66 @@ def _parser() -> argparse.ArgumentParser:
     sessions.add_argument("--end", action="store_true", help="end every session of the person now")
     sessions.set_defaults(func=cmd_user_sessions)
 
+    ref = sub.add_parser("reference", parents=[common], help="reference figures (THL Sotkanet) beside ours")
+    ref_sub = ref.add_subparsers(required=True, metavar="action")
+    ref_import = ref_sub.add_parser("import", parents=[common],
+                                    help="import an indicator export of Sotkanet (CSV or the REST API's JSON)")
+    ref_import.add_argument("file")
+    ref_import.add_argument("--dry-run", action="store_true", help="read and check only, store nothing")
+    ref_import.add_argument("--lang", choices=["fi", "sv", "en"], default=None,
+                            help="the language of the messages (default: the site's)")
+    ref_import.set_defaults(func=cmd_reference_import)
+
     token = sub.add_parser("display-token", parents=[common], help="print (or revoke) a screen's token")
     token.add_argument("display")
     token.add_argument("--revoke", action="store_true", help="revoke every token of the display")
     token.set_defaults(func=cmd_display_token)
     return p
+
+
+REFERENCE_SAID = {
+    "checked": {"fi": "{n} lukua kunnossa (kokeilu: mitään ei tallennettu; {skipped} riviä ilman arvoa tai "
+                      "vain toiselle sukupuolelle ohitettu)",
+                "sv": "{n} värden i ordning (provkörning: inget sparat; {skipped} rader utan värde eller för "
+                      "ett kön hoppades över)",
+                "en": "{n} figures OK (dry run: nothing stored; {skipped} rows without a value or for one "
+                      "gender skipped)"},
+    "stored": {"fi": "{n} vertailulukua tallennettu ({skipped} riviä ilman arvoa tai vain toiselle "
+                     "sukupuolelle ohitettu)",
+               "sv": "{n} jämförelsevärden sparade ({skipped} rader utan värde eller för ett kön hoppades över)",
+               "en": "{n} reference figures stored ({skipped} rows without a value or for one gender skipped)"},
+}
+
+
+def cmd_reference_import(args: argparse.Namespace) -> int:
+    """Read the whole file first: stored whole or not at all, every problem listed with its
+    line and column in the user's language."""
+    from dashboard import accessfigures, audit
+    from dashboard.reference import ReferenceFileError, load_reference
+
+    s = _settings(args)
+    lang = args.lang or s.config.site.language
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        print(f"{path}: {err.strerror or err}", file=sys.stderr)
+        return 2
+    try:
+        result = load_reference(data, path.name)
+    except ReferenceFileError as err:
+        print(f"{path}: {err.text(lang)}", file=sys.stderr)
+        return 1
+    skipped = result.skipped_no_value + result.skipped_gender
+    if args.dry_run:
+        print(f"{path}: " + REFERENCE_SAID["checked"][lang].format(n=len(result.rows), skipped=skipped))
+        return 0
+    history = s.history()
+    n = accessfigures.save_reference(history, result.rows, path.name)
+    audit.record(history, getpass.getuser(), "reference-import",
+                 {"file": path.name, "figures": n, "skipped": skipped})
+    print(f"{path}: " + REFERENCE_SAID["stored"][lang].format(n=n, skipped=skipped))
+    return 0
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
@@ -297,6 +370,27 @@ def cmd_template(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_screen(args: argparse.Namespace) -> int:
+    from dashboard import audit
+
+    s = _settings(args)
+    store = s.store()
+    if args.action == "list":
+        for beat in sorted(store.screens(), key=lambda b: str(b.get("screen"))):
+            print(json.dumps(beat, ensure_ascii=False))
+        return 0
+    if not args.id:
+        print("screen forget: give the screen's id (ohjaustaulu screen list shows them)", file=sys.stderr)
+        return 2
+    before = store.screen(args.id)
+    if not store.forget_screen(args.id):
+        print(f"no screen {args.id!r} (ohjaustaulu screen list shows them)", file=sys.stderr)
+        return 2
+    audit.record(s.history(), getpass.getuser(), "screen-forget", {"screen": args.id}, before=before)
+    print(f"forgot screen {args.id}")
+    return 0
+
+
 def cmd_source(args: argparse.Namespace) -> int:
     s = _settings(args)
     try:
@@ -320,7 +414,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
     s = _settings(args)
     if args.source:
         s.config.source(args.source)
-    store, history = s.store(), s.history()
+    store, history = (s.store(), s.history()) if args.once else (s.store(supervise=True), s.history())
     if args.once:
         results = scheduler.poll_all_once(s.config, store, history, s.data_dir, args.source)
         for name, r in results.items():
@@ -346,7 +440,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("--workers: at least 1", file=sys.stderr)
         return 2
     if args.workers == 1:
-        _run_web(s, s.store(), s.history(), args.host, args.port)
+        _run_web(s, s.store(supervise=True), s.history(), args.host, args.port)
         return 0
     import uvicorn
 
@@ -364,8 +458,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from dashboard import demo
 
     s = _settings(args)
-    store, history = s.store(), s.history()
-    clock = demo.prepare(s.config, store, history, time.fromisoformat(args.start), args.speed)
+    store, history = s.store(supervise=True), s.history()
+    start = time.fromisoformat(args.clock_at or args.start)
+    clock = demo.prepare(s.config, store, history, start, args.speed, pinned=args.clock_at is not None)
     scheduler.poll_all_once(s.config, store, history, s.data_dir)
     sched = scheduler.build_scheduler(s.config, store, history, s.data_dir)
     scheduler.start(sched)
@@ -391,12 +486,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def exit_on_term() -> None:
+    """SIGTERM ends this process as Ctrl-C does: cleanly, with its exit handlers run (the
+    embedded live store stopped when nobody else uses it). uvicorn shuts down gracefully on
+    SIGTERM and then raises it again with the handler that was there before it started;
+    left at the default, that would end the process with no clean-up at all."""
+    def stop(*_: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def _run_web(s: Settings, store, history, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
     import uvicorn
 
     from dashboard.app import asgi, create_app
 
     app = create_app(s.config, store, history, s.data_dir)
+    exit_on_term()
     # Screens hold websockets open for good; on shutdown give them a few seconds, not forever.
     uvicorn.run(asgi(app), host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
 

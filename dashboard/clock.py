@@ -85,12 +85,16 @@ class Clock:
         )
 
 
-def demo_clock(tz: ZoneInfo, opening: tuple[int, int], start: time, speed: float) -> Clock:
+def demo_clock(tz: ZoneInfo, opening: tuple[int, int], start: time, speed: float,
+               pinned: bool = False) -> Clock:
     """A clock for the demo: real time inside opening hours of a working day; otherwise
-    `start` on the latest working day, so the simulated day always has something to show."""
+    `start` on the latest working day, so the simulated day always has something to show.
+    `pinned`: `start` on the latest working day whatever the hour now (tests, screenshots:
+    the same time of the same kind of day at any hour they run)."""
     real = datetime.now(UTC)
     local = real.astimezone(tz)
-    if is_working_day(local.date()) and opening[0] <= local.hour < opening[1] - 1 and speed == 1:
+    inside = is_working_day(local.date()) and opening[0] <= local.hour < opening[1] - 1
+    if inside and speed == 1 and not pinned:
         return Clock(tz)
     day = local.date()
     if not is_working_day(day) or local.time() < time(opening[0]):

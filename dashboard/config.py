@@ -12,7 +12,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -20,10 +20,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from dashboard.clock import is_working_day
 from dashboard.metrics import CATALOGUE
 
+if TYPE_CHECKING:
+    from dashboard.carecases import RuleVersion
+
 DEFAULT_CONFIG = "config/ohjaustaulu.toml"
-SOURCE_KINDS = ("demo", "workbook", "fhir", "staffing", "queue", "callback")
-DEMO_FEEDS = ("queue", "callback", "staffing", "appointments", "flow")
-PAGES = ("overview", "queues", "capacity", "flow")
+SOURCE_KINDS = ("demo", "workbook", "fhir", "staffing", "queue", "callback", "access")
+DEMO_FEEDS = ("queue", "callback", "staffing", "appointments", "flow", "access")
+PAGES = ("overview", "queues", "capacity", "flow", "access")
 Lang = Literal["fi", "sv", "en"]
 Code = Annotated[str, Field(min_length=1, pattern=r"^[a-z0-9_-]+$")]
 
@@ -121,7 +124,7 @@ class Display(_Strict):
     title: str = Field(min_length=1)
     units: list[str] = Field(min_length=1)
     mode: Literal["staff", "public"] = "staff"
-    pages: list[Literal["overview", "queues", "capacity", "flow"]] = ["overview"]
+    pages: list[Literal["overview", "queues", "capacity", "flow", "access"]] = ["overview"]
     rotate_seconds: int = Field(default=20, ge=5)
     # one language, or several that the screen takes turns in (a bilingual waiting room)
     language: Lang | list[Lang] = "fi"
@@ -144,14 +147,14 @@ class Display(_Strict):
 
 class Source(_Strict):
     name: Code
-    kind: Literal["demo", "workbook", "fhir", "staffing", "queue", "callback"]
+    kind: Literal["demo", "workbook", "fhir", "staffing", "queue", "callback", "access"]
     address: str | None = None
     poll_seconds: float = Field(default=30, gt=0)
     timeout_seconds: float = Field(default=10, gt=0)  # each request to the source
     units: list[str] = []
     unit_map: dict[str, str] = {}
     token_env: str | None = None
-    feed: Literal["queue", "callback", "staffing", "appointments", "flow"] | None = None
+    feed: Literal["queue", "callback", "staffing", "appointments", "flow", "access"] | None = None
     token_url: str | None = None
     client_id: str | None = None
     client_secret_env: str | None = None
@@ -165,6 +168,13 @@ class Source(_Strict):
     slot_horizon_days: int = Field(default=90, ge=1, le=400)
     # fhir: a full (not incremental) poll at least this often, so deletions leave the figures
     full_poll_minutes: int = Field(default=60, ge=1, le=1440)
+    # access cases (kind "access", a fhir source with service_map, the demo's access feed):
+    # the environment variable holding the secret the case ids are keyed with (HMAC)
+    case_key_env: str | None = None
+    # fhir: ServiceRequest category or code ("system|code" or "code") -> service of the rules
+    service_map: dict[str, str] = {}
+    # fhir: ServiceRequests authored this many days back are followed (open cases included)
+    case_days: int = Field(default=400, ge=1, le=1500)
 
 
 class Rule(_Strict):
@@ -179,6 +189,47 @@ class Rule(_Strict):
 
 class Escalation(_Strict):
     rules: list[Rule] = []
+
+
+class AccessRule(_Strict):
+    """One dated version of an access-to-care limit (PRODUCT.md "Access to care")."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+    id: Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9_-]+$")]
+    service: Code
+    measure: Literal["contact_to_assessment", "assessment_to_start", "decision_to_start", "contact_to_start"]
+    limit: str
+    ages: Literal["all", "<23", ">=23", ">=75"] = "all"
+    valid_from: date = Field(alias="from")
+    valid_until: date | None = Field(default=None, alias="until")
+    law: str = Field(min_length=1, max_length=200)
+
+    @field_validator("limit")
+    @classmethod
+    def _limit(cls, value: str) -> str:
+        from dashboard.carecases import Limit
+
+        Limit.parse(value)
+        return value.strip()
+
+    def version(self) -> RuleVersion:
+        from dashboard.carecases import Limit, RuleVersion
+
+        return RuleVersion(self.id, self.service, self.measure, Limit.parse(self.limit), self.ages,
+                           self.valid_from, self.valid_until, self.law)
+
+
+class AccessSettings(_Strict):
+    rules: list[AccessRule] = []
+    # days from assessment to start: the upper edges of the bins (THL: 0, 7, 14, 28, 90)
+    bins: list[int] = Field(default=[0, 7, 14, 28, 90], min_length=1, max_length=12)
+
+    @property
+    def services(self) -> set[str]:
+        return {r.service for r in self.rules}
+
+    def versions(self) -> list[RuleVersion]:
+        return [r.version() for r in self.rules]
 
 
 class OidcSettings(_Strict):
@@ -209,6 +260,7 @@ class Config(_Strict):
     displays: list[Display] = []
     sources: list[Source] = []
     escalation: Escalation = Escalation()
+    access: AccessSettings = AccessSettings()
     history: HistorySettings = HistorySettings()
     auth: AuthSettings = AuthSettings()
     path: Path | None = Field(default=None, exclude=True)
@@ -294,6 +346,8 @@ def _cross_checks(cfg: Config) -> list[tuple[str, str]]:
         for j, code in enumerate(d.units):
             if code not in unit_codes:
                 problems.append((f"displays[{i}].units[{j}]", f"unknown unit {code!r}"))
+        if d.mode == "public" and "access" in d.pages:
+            problems.append((f"displays[{i}].pages", "access to care is for staff displays, never a public one"))
     for i, s in enumerate(cfg.sources):
         if s.kind != "demo" and not s.address:
             problems.append((f"sources[{i}].address", f"a {s.kind} source needs an address"))
@@ -322,6 +376,7 @@ def _cross_checks(cfg: Config) -> list[tuple[str, str]]:
         for j, code in enumerate(r.units):
             if code not in unit_codes:
                 problems.append((f"escalation.rules[{i}].units[{j}]", f"unknown unit {code!r}"))
+    problems += _access_checks(cfg)
     oidc = cfg.auth.oidc
     if oidc is not None:
         if not oidc.issuer.startswith(("https://", "http://127.0.0.1", "http://localhost")):
@@ -337,6 +392,48 @@ def _cross_checks(cfg: Config) -> list[tuple[str, str]]:
                 len(u.opening_hours) != 2 or not 0 <= u.opening_hours[0] < u.opening_hours[1] <= 24):
             problems.append((f"units[{i}].opening_hours",
                              'must be [start, end] hours with start < end, or "always"'))
+    return problems
+
+
+def _access_checks(cfg: Config) -> list[tuple[str, str]]:
+    from dashboard.carecases import overlaps
+
+    problems: list[tuple[str, str]] = []
+    rules = cfg.access.rules
+    duplicates: dict[str, int] = {}
+    for i, r in enumerate(rules):
+        if r.id in duplicates:
+            problems.append((f"access.rules[{i}].id", f"duplicate id {r.id!r} (also access.rules[{duplicates[r.id]}])"))
+        duplicates.setdefault(r.id, i)
+        if r.valid_until is not None and r.valid_until < r.valid_from:
+            problems.append((f"access.rules[{i}].until", f"{r.valid_until} is before from = {r.valid_from}"))
+    versions = [r.version() for r in rules]
+    by_version = {id(v): i for i, v in enumerate(versions)}
+    for a, b in overlaps(versions):
+        i, j = by_version[id(a)], by_version[id(b)]
+        problems.append((f"access.rules[{j}]",
+                         f"{b.id!r} overlaps {a.id!r} (access.rules[{i}]): both judge {b.service} "
+                         f"{b.measure} for ages {a.ages}/{b.ages} between "
+                         f"{max(a.valid_from, b.valid_from)} and {min(a.valid_until or date.max, b.valid_until or date.max)}"))
+    edges = cfg.access.bins
+    if any(b <= a for a, b in zip(edges, edges[1:], strict=False)) or edges[0] < 0:
+        problems.append(("access.bins", "give increasing whole numbers of days from 0 up, e.g. [0, 7, 14, 28, 90]"))
+    services = cfg.access.services
+    for i, s in enumerate(cfg.sources):
+        takes_cases = s.kind == "access" or (s.kind == "fhir" and s.service_map) or s.feed == "access"
+        if takes_cases:
+            if not rules:
+                problems.append((f"sources[{i}]", "a source of access cases needs [[access.rules]]"))
+            if s.kind != "demo" and not s.case_key_env:
+                problems.append((f"sources[{i}].case_key_env",
+                                 "name the environment variable holding the secret case ids are keyed with"))
+            elif s.case_key_env and s.case_key_env not in os.environ:
+                problems.append((f"sources[{i}].case_key_env",
+                                 f"environment variable {s.case_key_env} is not set"))
+        for code, service in s.service_map.items():
+            if service not in services:
+                problems.append((f"sources[{i}].service_map.{code}",
+                                 f"unknown service {service!r}: no [[access.rules]] names it"))
     return problems
 
 

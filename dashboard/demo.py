@@ -34,8 +34,9 @@ def screens_and_people(config: Config, history: History) -> dict[str, str]:
     return {d.id: new_display_token(history, d.id) for d in config.displays}
 
 
-def prepare(config: Config, store: LiveStore, history: History, start: time, speed: float) -> Clock:
-    clock = demo_clock(config.tz, tuple(config.site.opening_hours), start, speed)  # type: ignore[arg-type]
+def prepare(config: Config, store: LiveStore, history: History, start: time, speed: float,
+            pinned: bool = False) -> Clock:
+    clock = demo_clock(config.tz, tuple(config.site.opening_hours), start, speed, pinned)  # type: ignore[arg-type]
     store.set_clock(clock)
     now = clock.now()
     seed_history(config, history, now.date())
@@ -74,7 +75,7 @@ def seed_days(config: Config, history: History, today: date, weeks: int = 8, eve
         if conn.execute(text("SELECT 1 FROM reading_changes WHERE event_id LIKE 'seed:demo-%' AND observed_at >= :t"),
                         {"t": datetime.combine(yesterday, time(0), tzinfo=tz)}).first():
             return 0
-    collectors = [DemoCollector(s, tz) for s in config.sources if s.kind == "demo"]
+    collectors = [DemoCollector(s, tz) for s in config.sources if s.kind == "demo" and s.feed != "access"]
     last: dict[object, object] = {}
     batch: list[tuple[str | None, Reading]] = []
     written = 0
@@ -108,6 +109,7 @@ def seed_notices(store: LiveStore, now: datetime) -> None:
     for notice in [
         {"id": "demo-influenssa", "unit": "kaikki", "importance": "info", "public": True,
          "text": "Influenssarokotukset ilman ajanvarausta klo 12–15, aula 2.",
+         "text_sv": "Influensavaccinationer utan tidsbokning kl. 12–15, aula 2.",
          "starts": at(7), "ends": at(16)},
         {"id": "demo-laakari", "unit": "vastaanotto", "importance": "tärkeä", "public": False,
          "text": "Yksi lääkäri sairastunut klo 10.20 alkaen: kiireettömät ohjataan hoitajalle.",

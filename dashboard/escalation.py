@@ -264,7 +264,8 @@ def unit_levels(config: Config, tiles: list[dict[str, Any]], set_by_people: dict
                 units_level[unit] = {
                     "level": int(manual["level"]), "reasons": [manual["reason"]], "details": [],
                     "source": "manual", "status": FRESH, "updated_at": manual["at"],
-                    "by": manual["by"], "at": manual["at"], "rules_level": ruled["level"],
+                    "by": manual["by"], "at": manual["at"], "valid_until": manual["valid_until"],
+                    "rules_level": ruled["level"],
                     "rules_reasons": ruled["reasons"], "rules_details": ruled["details"],
                     **({"closed": True} if ruled.get("closed") else {}),
                 }

@@ -63,6 +63,12 @@ class SourceStatus:
     items_unmapped: str | None = None  # fhir: resources that could not be mapped
     unmapped_detail: str | None = None
     collector: str | None = None  # the collector process (host:pid) that polled it last
+    # access-to-care cases: read in the last poll, bad (by reason, in the detail), written
+    cases_read: str | None = None
+    cases_bad: str | None = None
+    cases_bad_detail: str | None = None
+    cases_written: str | None = None
+    stopped_at: str | None = None  # when an operator stopped it (ISO, UTC), while it is stopped
 
 
 class LiveStore:
@@ -71,8 +77,10 @@ class LiveStore:
         self.p = prefix
 
     @classmethod
-    def open(cls, url: str | None, data_dir: Path, prefix: str) -> LiveStore:
-        client = connect(url) if url else embedded.connect(data_dir)
+    def open(cls, url: str | None, data_dir: Path, prefix: str, supervise: bool = False) -> LiveStore:
+        """REDIS_URL's server, or the data folder's embedded one (kept running by this
+        process, with `supervise`: the long-running commands)."""
+        client = connect(url) if url else embedded.connect(data_dir, supervise)
         return cls(client, prefix)
 
     def k(self, *parts: str) -> str:
@@ -223,12 +231,17 @@ class LiveStore:
     # -- operator controls ------------------------------------------------------------
 
     def stop_source(self, source: str) -> None:
-        self.r.sadd(self.k("stopped"), source)
-        self.end_readings(source, self.clock(UTC).now())
+        now = self.clock(UTC).now()
+        if self.r.sadd(self.k("stopped"), source):  # stopped again: still since the first time
+            self.record_status(source, {"stopped_at": now.isoformat()})
+        self.end_readings(source, now)
         self.record_status(source, {"state": "stopped"})
 
     def start_source(self, source: str) -> None:
-        self.r.srem(self.k("stopped"), source)
+        pipe = self.r.pipeline(transaction=True)
+        pipe.srem(self.k("stopped"), source)
+        pipe.hdel(self.k("source", source), "stopped_at")
+        pipe.execute()
         self._bump()
 
     def is_stopped(self, source: str) -> bool:
@@ -264,22 +277,40 @@ class LiveStore:
         return int(self.r.get(self.k("version")) or 0)
 
     def listen_changes(self, on_change: Callable[[], None], stop: threading.Event,
-                       on_lost: Callable[[], None] | None = None) -> None:
+                       on_lost: Callable[[], None] | None = None, check_every: float = 2.0,
+                       lost_after: float = 5.0) -> None:
         """Call `on_change` on every write announced on the change channel, until `stop`
         (and `on_lost` when the connection to the store is lost). Blocks: run it in a
-        thread. Reconnects when the store goes away and comes back."""
+        thread. Reconnects when the store goes away and comes back. The channel is pinged
+        every `check_every` seconds: a store that has said nothing for `lost_after` seconds
+        (hung, or its host cut off) counts as lost, not as quiet."""
         while not stop.is_set():
+            pubsub = self.r.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
             try:
-                pubsub = self.r.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
                 pubsub.subscribe(self.k("changes"))
                 on_change()  # whatever happened while we were not listening
+                heard = pinged = time.monotonic()
                 while not stop.is_set():
-                    if pubsub.get_message(timeout=1.0):
-                        on_change()
+                    message = pubsub.get_message(timeout=min(1.0, check_every))
+                    at = time.monotonic()
+                    if message:
+                        heard = at
+                        if message.get("type") != "pong":
+                            on_change()
+                    if at - pinged >= check_every:
+                        pubsub.ping()
+                        pinged = at
+                    if at - heard > lost_after:
+                        raise redis.ConnectionError(f"no answer on the change channel for {lost_after:g} s")
             except (redis.RedisError, OSError):
                 if on_lost is not None:
                     on_lost()
                 stop.wait(1.0)
+            finally:
+                try:
+                    pubsub.close()
+                except (redis.RedisError, OSError):
+                    pass
 
     def _bump(self) -> None:
         self.r.incr(self.k("version"))
@@ -386,6 +417,15 @@ class LiveStore:
 
     def screens(self) -> list[dict[str, Any]]:
         return [json.loads(v) for v in self.r.hvals(self.k("screens"))]
+
+    def forget_screen(self, screen: str) -> bool:
+        """Forget a screen that is gone (taken down, replaced): /admin no longer lists it
+        until it sends a heartbeat again. False when no such screen was known."""
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hdel(self.k("screens"), screen)
+        pipe.zrem(self.k("screens-seen"), screen)
+        known, _ = pipe.execute()
+        return bool(known)
 
     # -- escalation set by a person ------------------------------------------------------
 

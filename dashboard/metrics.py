@@ -38,6 +38,11 @@ CATALOGUE: dict[str, Metric] = {
         Metric("flow.arrivals_by_hour", None, series=True, kind="today"),
         Metric("flow.completed_today", None, kind="count"),
         Metric("flow.no_shows_today", None, kind="count"),
+        # access to care, from the cases (dashboard/accessfigures.py): this ISO week's share (%)
+        # of the non-urgent measured intervals that ended within their limit, and the open ones
+        # past their limit now; staff displays' `access` page only
+        Metric("access.within_week_pct", None),
+        Metric("access.open_past_limit", None),
     ]
 }
 
@@ -57,6 +62,8 @@ LABEL_FI: dict[str, str] = {
     "staff.present": "Henkilöstö paikalla", "staff.planned": "Henkilöstö suunniteltu",
     "appointments.free_today": "Vapaat ajat tänään", "appointments.free_3wd": "Vapaat ajat 3 arkipv",
     "appointments.t3_days": "T3, pv", "capacity.in_use": "Tilat käytössä", "capacity.total": "Tiloja yhteensä",
+    "access.within_week_pct": "Hoitoon pääsy: määräajassa tällä viikolla, %",
+    "access.open_past_limit": "Hoitoon pääsy: avoinna yli määräajan",
     "flow.arrivals_today": "Saapuneet", "flow.completed_today": "Käynnit valmiit",
     "flow.no_shows_today": "Peruuttamatta jääneet",
 }

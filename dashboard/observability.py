@@ -20,6 +20,7 @@ import os
 import re
 import secrets
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -88,6 +89,30 @@ def first_line(err: BaseException) -> str:
     """An error in one line, for a log or a health answer (a driver's message can run on)."""
     text = str(err)
     return text.splitlines()[0] if text.strip() else type(err).__name__
+
+
+class Episode:
+    """Something that fails many times a second while it is down (every screen's request
+    when the live store is away) is logged once when it goes and once when it is back."""
+
+    def __init__(self, logger: logging.Logger, what: str):
+        self.log, self.what = logger, what
+        self.down = False
+        self._lock = threading.Lock()
+
+    def failed(self, err: BaseException) -> None:
+        with self._lock:
+            if not self.down:
+                self.down = True
+                self.log.warning("%s: unavailable (%s)", self.what, first_line(err),
+                                 extra={"unavailable": self.what})
+
+    def ok(self) -> None:
+        if self.down:
+            with self._lock:
+                if self.down:
+                    self.down = False
+                    self.log.warning("%s: back", self.what)
 
 
 # -- request latency -------------------------------------------------------------------------

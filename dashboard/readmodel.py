@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from dashboard.clock import Clock
 from dashboard.config import Config, Display
 from dashboard.escalation import unit_levels
-from dashboard.freshness import UNAVAILABLE, resolve, status_of
+from dashboard.freshness import FRESH, UNAVAILABLE, resolve, status_of
 from dashboard.history import History
 from dashboard.livestore import LiveStore
 from dashboard.metrics import CATALOGUE
@@ -30,7 +30,7 @@ from dashboard.readings import Reading
 # now (the mean wait stands in for it where no estimate comes)
 PUBLIC_METRICS = {"queue.waiting", "queue.longest_wait_min", "queue.avg_wait_min",
                   "queue.estimated_wait_min"}
-PUBLIC_LEVEL = {"level", "source", "status", "updated_at", "closed"}
+PUBLIC_LEVEL = {"level", "source", "status", "updated_at", "closed", "fresh_until"}
 
 
 @dataclass
@@ -43,6 +43,31 @@ class Model:
 
 def iso(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds") if moment else None
+
+
+def _level_fresh_until(config: Config, escalation: dict[str, Any], tiles: list[dict[str, Any]]) -> None:
+    """A fresh level of the rules is as fresh as the newest-lasting fresh input of its rules
+    (when all of them have turned stale, the rules see nothing: the level is stale too); a
+    shift lead's level lasts until its end. A closed unit's level needs no data."""
+    metrics = {r.metric for r in config.escalation.rules}
+    for unit, u in escalation["units"].items():
+        if u.get("status") != FRESH or u.get("closed"):
+            continue
+        if u.get("source") == "manual":
+            until = u.get("valid_until")
+        else:
+            until = max((str(t["fresh_until"]) for t in tiles
+                         if t["unit"] == unit and t.get("fresh_until") and
+                         (t["metric"] in metrics or _ratio_input(t["metric"], metrics))), default=None)
+        if until:
+            u["fresh_until"] = until
+
+
+def _ratio_input(metric: str, metrics: set[str]) -> bool:
+    return "staff.present_ratio" in metrics and metric in ("staff.present", "staff.planned")
+
+
+PUBLIC_NOTICE = ("id", "unit", "importance", "public", "text", "text_sv", "starts", "ends")
 
 
 def build(config: Config, display: Display, store: LiveStore, history: History | None) -> Model:
@@ -67,9 +92,12 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
     next_change: datetime | None = None
     for (metric, unit, key), options in candidates.items():
         (reading, status), under = resolve([(rd, st) for rd, st, _ in options])
-        for _rd, _st, changes_at in options:
+        fresh_until = None
+        for rd, _st, changes_at in options:
             if changes_at and (next_change is None or changes_at < next_change):
                 next_change = changes_at
+            if rd is reading and status == FRESH:
+                fresh_until = changes_at
         tile: dict[str, Any] = {
             "metric": metric,
             "unit": unit,
@@ -79,6 +107,9 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
             "updated_at": iso(reading.observed_at),
             "source": reading.source,
         }
+        if fresh_until is not None:
+            # when it turns stale by itself: the screen greys it then, whatever reaches it
+            tile["fresh_until"] = iso(fresh_until)
         if reading.bound:
             tile["bound"] = reading.bound
         if reading.range:  # an uncertain estimate: "15–25 min"
@@ -107,13 +138,19 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
         in_force = starts <= now < ends
         for_us = n["unit"] == "kaikki" or n["unit"] in display.units
         if in_force and for_us and (n.get("public") or not public):
-            notices.append(n)
+            # a waiting room's screen says nothing of people: not who wrote or ended a notice
+            notices.append({k: v for k, v in n.items() if k in PUBLIC_NOTICE} if public else n)
     urgency = {"kiireellinen": 0, "tärkeä": 1}
     notices.sort(key=lambda n: (urgency.get(str(n["importance"]), 2), str(n["starts"])))
 
     escalation, changes_at = unit_levels(config, tiles, store.escalations(), now, display.units)
     if changes_at is not None and (next_change is None or changes_at < next_change):
         next_change = changes_at
+    _level_fresh_until(config, escalation, tiles)
+    if "access" not in display.pages or public:
+        # access to care is shown on a staff display's `access` page only: a display without
+        # one neither shows nor reports those figures (its snapshot is what it shows)
+        tiles = [t for t in tiles if not t["metric"].startswith("access.")]
     if public:
         # queues and notices only; the level without its reasons (staff figures) or who set it
         tiles = [t for t in tiles if t["metric"] in PUBLIC_METRICS]
@@ -157,6 +194,9 @@ def source_health(store: LiveStore, name: str, kind: str) -> dict[str, Any]:
         "items_read": int(st.items_read) if st.items_read else st.items,
         "items_unmapped": int(st.items_unmapped) if st.items_unmapped else 0,
         "unmapped_detail": st.unmapped_detail or None,
+        # access-to-care cases (a FHIR source reads them beside its other resources)
+        **({"cases_read": int(st.cases_read), "cases_bad": int(st.cases_bad or 0),
+            "cases_bad_detail": st.cases_bad_detail or None} if st.cases_read else {}),
     }
 
 

@@ -80,18 +80,13 @@ Queries
 the same figures on SQLite and PostgreSQL: the arithmetic is done in Python on the same
 IEEE doubles, and names are ordered by code point on both (``COLLATE "C"`` on PostgreSQL).
 Means are rounded to 3 decimals; min, max and last are the values as recorded (4, not
-4.0). The queries ask for the time zone and refuse one the rollups were not built in. ``compliance`` builds two proxies from the aggregate figures we have (we hold no
-per-patient data):
+4.0). The queries ask for the time zone and refuse one the rollups were not built in. ``compliance`` gives
+the one figure of the day-level figures that is what its name says (access to care itself is
+measured case by case: dashboard/accessfigures.py):
 
-- *callback the same day*: a day the unit is open is met when ``callback.pending`` in force
-  at its closing time (``at_close``) is 0 for every key — everyone who asked for a call back
-  that day was called back that day;
-- *assessment within 3 working days*: a day the unit is open is met when, for every
-  profession, the day plus ``appointments.t3_days`` at the end of the day (daily ``last``,
-  rounded up to whole days) is on or before the third working day after it — the third free
-  appointment lies within 3 working days (Finnish public holidays excluded). T3 beyond the
-  collector's horizon is recorded as the horizon (90), so it counts as not met, never as
-  missing.
+- *call-backs returned the same working day*: a day the unit is open is met when
+  ``callback.pending`` in force at its closing time (``at_close``) is 0 for every key —
+  everyone who asked for a call back that day was called back that day.
 
 A day without the figure is not counted; ``share`` is ``met / days``.
 """
@@ -109,7 +104,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, String, bindparam, delete, func, select, text, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 
-from dashboard.clock import is_working_day, next_working_days
+from dashboard.clock import is_working_day
 from dashboard.config import Hours
 from dashboard.history import DailyRollup, History, HourlyRollup, ReadingChange, RollupState
 from dashboard.metrics import CATALOGUE
@@ -939,46 +934,23 @@ def _share(days: int, met: int) -> dict[str, Any]:
 
 def compliance(history: History, tz: ZoneInfo, units: list[str], start: date,
                end: date) -> dict[str, dict[str, Any]]:
-    """Per unit, where the data exist, {"callback_same_day": {"days", "met", "share"},
-    "assessment_3wd": {...}} over the days from `start` to `end` on which the unit is open
-    (its opening hours as the rollups were built with);
-    the definitions (proxies from aggregate figures) are in the module's docstring. A unit
-    without data is left out, and so is an indicator without data."""
+    """Per unit, where the data exist, {"callback_same_day": {"days", "met", "share"}} over the
+    days from `start` to `end` on which the unit is open (its opening hours as the rollups were
+    built with); the definition is in the module's docstring. A unit without data is left out."""
     if not units or end < start:
         return {}
     callback: dict[str, dict[date, bool]] = defaultdict(dict)
-    t3: dict[str, dict[date, bool]] = defaultdict(dict)
     d = DailyRollup
     with history.engine.connect() as conn:
         _check_zone(conn, tz)
         opening = _opening(_state(conn))
-        for metric, unit, day, at_close, last in conn.execute(
-            select(d.metric, d.unit, d.day, d.at_close, d.last)
-            .where(d.metric.in_(("callback.pending", "appointments.t3_days")), d.unit.in_(units),
-                   d.day >= start, d.day <= end)
+        for unit, day, at_close in conn.execute(
+            select(d.unit, d.day, d.at_close)
+            .where(d.metric == "callback.pending", d.unit.in_(units), d.day >= start, d.day <= end)
         ):
-            if not _hours_of(opening, unit).open_on(day):
-                continue
-            if metric == "callback.pending":
-                if at_close is None:  # nothing in force at closing time: no figure that day
-                    continue
-                ok = _number(at_close) == 0
-                callback[unit][day] = callback[unit].get(day, True) and ok
-            else:
-                value = _number(last)
-                ok = value is not None and day + timedelta(days=math.ceil(value)) <= _third_working_day(day)
-                t3[unit][day] = t3[unit].get(day, True) and ok
-    out: dict[str, dict[str, Any]] = {}
-    for unit in units:
-        figures: dict[str, Any] = {}
-        if callback.get(unit):
-            figures["callback_same_day"] = _share(len(callback[unit]), sum(callback[unit].values()))
-        if t3.get(unit):
-            figures["assessment_3wd"] = _share(len(t3[unit]), sum(t3[unit].values()))
-        if figures:
-            out[unit] = figures
-    return out
-
-
-def _third_working_day(day: date) -> date:
-    return next_working_days(day, 3)[-1]
+            if not _hours_of(opening, unit).open_on(day) or at_close is None:
+                continue  # closed, or nothing in force at closing time: no figure that day
+            ok = _number(at_close) == 0
+            callback[unit][day] = callback[unit].get(day, True) and ok
+    return {unit: {"callback_same_day": _share(len(callback[unit]), sum(callback[unit].values()))}
+            for unit in units if callback.get(unit)}

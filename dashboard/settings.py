@@ -40,17 +40,21 @@ class Settings:
             db_schema=os.environ.get("OHJAUSTAULU_DB_SCHEMA") or None,
         )
 
-    def store(self) -> LiveStore:
-        return LiveStore.open(self.redis_url, self.data_dir, self.key_prefix)
+    def store(self, supervise: bool = False) -> LiveStore:
+        """The live store; `supervise` for a long-running command (demo, serve, collect),
+        which keeps an embedded one running (dashboard/embedded.py)."""
+        return LiveStore.open(self.redis_url, self.data_dir, self.key_prefix, supervise)
 
     def history(self) -> History:
         """The history database, migrated; a database that held changes before the rollups
         existed (or before their rules changed, or with other time zone or opening hours)
         gets them built once, here."""
-        from dashboard import rollups
+        from dashboard import accessfigures, rollups
 
         history = History.open(self.database_url, self.data_dir, self.db_schema)
         hours = self.config.hours_specs()
         if rollups.needs_rebuild(history, self.config.tz, hours):
             rollups.rebuild(history, self.config.tz, hours)
+        # cases judged by other rules than the configured ones are judged again
+        accessfigures.ensure_judged(history, self.config.access.versions())
         return history

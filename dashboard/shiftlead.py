@@ -32,6 +32,7 @@ MESSAGES = {
     "fi": {"unit": "Yksikkö: valitse jokin omista yksiköistäsi", "metric": "Mittari: valitse luettelosta",
            "key": "Tarkenne (jono, ammattiryhmä tai resurssi) puuttuu", "value": "Arvo: anna luku 0–100 000",
            "valid": "Voimassa: valitse luettelosta", "text": "Teksti: 1–200 merkkiä",
+           "text_sv": "Teksti ruotsiksi: enintään 200 merkkiä",
            "units": "Yksiköt: valitse vähintään yksi omista yksiköistäsi", "importance": "Tärkeys: info, tärkeä tai kiireellinen",
            "ends": "Päättyy: anna kellonaika muodossa 15.30, myöhemmin kuin nyt", "level": "Taso: 1–4",
            "reason": "Perustelu: 3–200 merkkiä", "notice": "Tiedotetta ei löydy (se on ehkä jo päättynyt)",
@@ -39,6 +40,7 @@ MESSAGES = {
     "sv": {"unit": "Enhet: välj en av dina enheter", "metric": "Mätare: välj i listan",
            "key": "Precisering (kö, yrkesgrupp eller resurs) saknas", "value": "Värde: ange ett tal 0–100 000",
            "valid": "Giltig: välj i listan", "text": "Text: 1–200 tecken",
+           "text_sv": "Text på svenska: högst 200 tecken",
            "units": "Enheter: välj minst en av dina enheter", "importance": "Vikt: info, tärkeä eller kiireellinen",
            "ends": "Slutar: ange en tid som 15.30, senare än nu", "level": "Nivå: 1–4",
            "reason": "Motivering: 3–200 tecken", "notice": "Meddelandet finns inte (det har kanske redan slutat)",
@@ -46,6 +48,7 @@ MESSAGES = {
     "en": {"unit": "Unit: choose one of your units", "metric": "Metric: choose from the list",
            "key": "Key (queue, profession or resource) missing", "value": "Value: give a number from 0 to 100,000",
            "valid": "Valid for: choose from the list", "text": "Text: 1–200 characters",
+           "text_sv": "Text in Swedish: at most 200 characters",
            "units": "Units: choose at least one of your units", "importance": "Importance: info, tärkeä or kiireellinen",
            "ends": "Ends: give a time such as 15.30, later than now", "level": "Level: 1–4",
            "reason": "Reason: 3–200 characters", "notice": "No such notice (it may have ended already)",
@@ -196,12 +199,16 @@ class ShiftLead:
         return sorted(out, key=lambda n: (n["ends"], n["id"]))
 
     def post_notice(self, text: str, units: list[str], importance: str, public: bool, ends: str,
-                    notice_id: str | None = None) -> list[dict[str, Any]]:
-        """Post a notice to each chosen unit (or `kaikki`), or change the one `notice_id`."""
+                    notice_id: str | None = None, text_sv: str = "") -> list[dict[str, Any]]:
+        """Post a notice to each chosen unit (or `kaikki`), or change the one `notice_id`;
+        `text_sv`, when given, is shown in the Swedish turns of bilingual screens."""
         problems = []
         text = (text or "").strip()
+        text_sv = (text_sv or "").strip()
         if not 1 <= len(text) <= 200:
             problems.append(self._say("text"))
+        if len(text_sv) > 200:
+            problems.append(self._say("text_sv"))
         allowed = set(self.units()) | ({"kaikki"} if not self.user.units else set())
         if not units or any(u not in allowed for u in units):
             problems.append(self._say("units"))
@@ -224,7 +231,7 @@ class ShiftLead:
             nid = notice_id if notice_id and i == 0 else f"tabletti-{uuid.uuid4().hex[:12]}"
             notice = {"id": nid, "unit": unit, "importance": importance, "public": public, "text": text,
                       "starts": (before or {}).get("starts", now.isoformat()), "ends": end.isoformat(),
-                      "entered_by": self.user.name}
+                      "entered_by": self.user.name, **({"text_sv": text_sv} if text_sv else {})}
             self.store.put_notice_now(notice)
             audit.record(self.history, self.user.name, "notice-edit" if before else "notice",
                          {"id": nid, "unit": unit}, before=before, after=notice)

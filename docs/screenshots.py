@@ -48,9 +48,27 @@ def main() -> None:
                     print(path.relative_to(ROOT))
                 finally:
                     driver.quit()
+            # the whole centre's access-to-care page: its turns until the access cards show
+            driver = chrome(1920, 1080)
+            try:
+                driver.get(demo.display_url("johto", "screen=readme-access"))
+                shown = "var c = document.querySelector('.card--access'); return !!(c && c.offsetParent)"
+                wait_for(lambda d=driver: d.execute_script("return document.querySelector('.card--access') !== null"),
+                         timeout=90, what="the access cards")
+                for _ in range(20):
+                    if driver.execute_script(shown):
+                        break
+                    driver.execute_script("window.ohjaustaulu.turn()")
+                    time.sleep(0.3)
+                time.sleep(0.5)
+                driver.save_screenshot(str(out / "johto-1920x1080-access.png"))
+                print("docs/screenshots/johto-1920x1080-access.png")
+            finally:
+                driver.quit()
             people = [("yllapito", "/admin", 1600, 900, ".screen-row"),
                       ("vuorovastaava", "/tablet", 800, 1280, "#tablet-fix-save"),
-                      ("esihenkilo", "/history", 1600, 1000, "#history-heatmap")]
+                      ("esihenkilo", "/history", 1600, 1000, "#history-heatmap"),
+                      ("esihenkilo", "/history/access", 1600, 2600, "#access-summary")]
             time.sleep(15)  # the demo's past weeks are written to the history meanwhile
             for person, page, width, height, ready in people:
                 driver = chrome(width, height)
@@ -59,7 +77,7 @@ def main() -> None:
                     driver.get(f"{demo.url}{page}")
                     wait_for(lambda d=driver, r=ready: d.find_elements("css selector", r), timeout=30, what=page)
                     time.sleep(2)
-                    name = f"{page.strip('/')}-{width}x{height}.png"
+                    name = f"{page.strip('/').replace('/', '-')}-{width}x{height}.png"
                     driver.save_screenshot(str(out / name))
                     print(f"docs/screenshots/{name}")
                 finally:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import dash
+from babel.dates import format_datetime
 from dash import Input, Output, dcc, html
 from fastapi.responses import Response
 
@@ -18,10 +20,46 @@ from dashboard.history import History
 from dashboard.livestore import LiveStore
 from dashboard.readmodel import source_health
 from dashboard.screens import SILENT_AFTER_SECONDS, screens_view
+from layouts.staffbar import ROLE_WORDS, staff_bar
 
 SOURCE_HEAD = ["Lähde", "Tyyppi", "Tila", "Viimeksi onnistunut", "Viimeisin virhe", "Luettu", "Ei kohdistettu"]
 SCREEN_HEAD = ["Näyttö", "Näkymä", "Sivu", "Versio", "Tietojen ikä", "Viimeksi kuultu", "Tila", "Osoite"]
 SCREEN_STATE = {"ok": "kunnossa", "silent": "⚠ hiljaa", "offline": "⚠ ei yhteyttä", "stale": "⚠ vanhat tiedot"}
+SOURCE_STATE = {"ok": "kunnossa", "failing": "⚠ virhe", "stopped": "pysäytetty", "unknown": "ei vielä tietoa"}
+ACTION_WORDS = {  # the audit log's events, as the IT team reads them
+    "login": "kirjautuminen", "login-failed": "epäonnistunut kirjautuminen",
+    "login-throttled": "kirjautuminen hidastettu", "logout": "uloskirjautuminen",
+    "correction": "korjaus", "correction-withdraw": "korjaus peruttu", "notice": "tiedote",
+    "notice-edit": "tiedote muutettu", "notice-end": "tiedote päätetty", "escalation": "valmiustaso",
+    "escalation-clear": "valmiustaso sääntöjen mukaan", "import": "työkirja tuotu",
+    "import_rejected": "työkirja hylätty", "import_checked": "työkirja tarkistettu",
+    "import_dry_run": "työkirja kokeiltu", "import_repeat": "työkirja jo tuotu",
+    "workbook-set-aside": "työkirja siirretty sivuun", "export": "vienti", "audit-export": "lokin vienti",
+    "display-token": "näytön tunnus", "display-token-revoke": "näytön tunnukset mitätöity",
+    "user-add": "käyttäjä lisätty", "user-disable": "käyttäjä poistettu käytöstä",
+    "sessions-end": "istunnot päätetty", "screen-forget": "näyttö unohdettu",
+    "reference-import": "vertailuluvut tuotu",
+}
+
+
+def local_time(value: str | datetime | None, tz: ZoneInfo) -> str:
+    """A time as the site reads it: "2.12.2026 klo 16.28.05" in the site's zone ("–" for none)."""
+    if not value:
+        return "–"
+    at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return format_datetime(at, "d.M.yyyy 'klo' H.mm.ss", tzinfo=tz, locale="fi")
+
+
+def words_of(value: Any) -> str:
+    """An audit entry's details, whole: "avain: arvo" pairs, nested values as JSON."""
+    if value is None or value == {}:
+        return "–"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)}"
+                         for k, v in value.items())
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _age(seconds: int | None) -> str:
@@ -34,10 +72,17 @@ def _age(seconds: int | None) -> str:
     return f"{seconds // 3600} h"
 
 
-def screens_table(store: LiveStore) -> html.Div:
+def _display_title(config: Config, display_id: str) -> str:
+    try:
+        return f"{config.display(display_id).title} ({display_id})"
+    except KeyError:
+        return display_id
+
+
+def screens_table(config: Config, store: LiveStore) -> html.Div:
     rows = [
         html.Tr(
-            [html.Td(s["screen"]), html.Td(s["display"]), html.Td(s.get("page") or "–"),
+            [html.Td(s["screen"]), html.Td(_display_title(config, s["display"])), html.Td(s.get("page") or "–"),
              html.Td(s.get("version") or "–"), html.Td(_age(s.get("data_age_s"))),
              html.Td(f"{_age(s['silent_for_s'])} sitten"),
              html.Td(SCREEN_STATE[s["state"]], className=f"state state--{s['state']}"),
@@ -49,30 +94,46 @@ def screens_table(store: LiveStore) -> html.Div:
     ]
     return html.Div([
         html.H2("Näytöt"),
-        html.P(f"Näyttö, jolta ei ole kuulunut {SILENT_AFTER_SECONDS // 60} minuuttiin, on merkitty hiljaiseksi.")
+        html.P([f"Näyttö, jolta ei ole kuulunut {SILENT_AFTER_SECONDS // 60} minuuttiin, on merkitty hiljaiseksi. "
+                "Poistettu tai vaihdettu näyttö unohdetaan komennolla ",
+                html.Code("ohjaustaulu screen forget NÄYTTÖ"), "."])
         if rows else html.P("Yksikään näyttö ei ole vielä ilmoittanut itsestään."),
         html.Table([html.Thead(html.Tr([html.Th(x) for x in SCREEN_HEAD])), html.Tbody(rows)],
                    className="sources screens"),
     ])
 
 
+def cases_text(h: dict[str, Any], kind: str) -> str:
+    """A FHIR source's access-to-care cases, beside its other resources."""
+    if kind != "fhir" or "cases_read" not in h:
+        return ""
+    return f"; hoitoonpääsyn tapauksia {h['cases_read']}, virheellisiä {h['cases_bad']} {h['cases_bad_detail'] or ''}".rstrip()
+
+
 def sources_table(config: Config, store: LiveStore) -> html.Div:
     rows = []
     for s in config.sources:
         h = source_health(store, s.name, s.kind)
+        state = SOURCE_STATE.get(h["state"], h["state"])
+        stopped_at = store.source_status(s.name).stopped_at if h["state"] == "stopped" else None
+        if stopped_at:
+            state = f"{state} {local_time(stopped_at, config.tz)} alkaen"
+        error = f"{local_time(h['last_error_at'], config.tz)}: {h['last_error']}" if h["last_error"] else "–"
         rows.append(html.Tr(
-            [html.Td(h["name"]), html.Td(h["kind"]), html.Td(h["state"], className=f"state state--{h['state']}"),
-             html.Td(h["last_success"] or "–"), html.Td(f"{h['last_error_at'] or ''} {h['last_error'] or ''}".strip() or "–"),
-             html.Td(str(h["items_read"])), html.Td(f"{h['items_unmapped']} {h['unmapped_detail'] or ''}".strip())],
+            [html.Td(h["name"]), html.Td(h["kind"]), html.Td(state, className=f"state state--{h['state']}"),
+             html.Td(local_time(h["last_success"], config.tz)), html.Td(error),
+             html.Td(str(h["items_read"])), html.Td(f"{h['items_unmapped']} {h['unmapped_detail'] or ''}".strip()
+                                                    + cases_text(h, s.kind))],
             className="source-row", **{"data-source": h["name"], "data-state": h["state"]}))
     return html.Div([
         html.H2("Lähteet"),
+        html.P(f"Ajat paikallista aikaa ({config.site.timezone})."),
         html.Table([html.Thead(html.Tr([html.Th(x) for x in SOURCE_HEAD])), html.Tbody(rows)], className="sources"),
     ])
 
 
 def users_table(history: History) -> html.Div:
-    rows = [html.Tr([html.Td(u["name"]), html.Td(u["role"]), html.Td(", ".join(u["units"]) or "kaikki"),
+    rows = [html.Tr([html.Td(u["name"]), html.Td(ROLE_WORDS.get(str(u["role"]), str(u["role"]))), html.Td(", ".join(u["units"]) or "kaikki"),
                      html.Td("paikallinen" if u["local"] else "OpenID Connect"),
                      html.Td("ei käytössä" if u["disabled"] else "käytössä")], className="user-row",
                     **{"data-user": u["name"]}) for u in list_users(history)]
@@ -85,30 +146,31 @@ def users_table(history: History) -> html.Div:
     ])
 
 
-def audit_table(history: History) -> html.Div:
-    rows = [html.Tr([html.Td(e["at"][:19].replace("T", " ")), html.Td(e["who"]), html.Td(e["action"]),
-                     html.Td(json.dumps(e["details"], ensure_ascii=False)[:120]),
-                     html.Td(json.dumps(e["before"], ensure_ascii=False)[:80]),
-                     html.Td(json.dumps(e["after"], ensure_ascii=False)[:80])], className="audit-row",
-                    **{"data-action": e["action"]}) for e in audit.entries(history, limit=100)]
+def audit_table(config: Config, history: History) -> html.Div:
+    rows = [html.Tr([html.Td(local_time(e["at"], config.tz)), html.Td(e["who"]),
+                     html.Td(ACTION_WORDS.get(e["action"], e["action"])),
+                     html.Td(words_of(e["details"])), html.Td(words_of(e["before"])), html.Td(words_of(e["after"]))],
+                    className="audit-row", **{"data-action": e["action"]}) for e in audit.entries(history, limit=100)]
     return html.Div([
         html.H2("Tapahtumaloki"),
-        html.P(["Uusimmat 100 (kaikki ajat UTC). ", html.A("Lataa koko loki (CSV)", href="/admin/audit.csv", id="admin-audit-csv")]),
+        html.P([f"Uusimmat 100, ajat paikallista aikaa ({config.site.timezone}). ",
+                html.A("Lataa koko loki (CSV)", href="/admin/audit.csv", id="admin-audit-csv")]),
         html.Table([html.Thead(html.Tr([html.Th(h) for h in ("Aika", "Kuka", "Tapahtuma", "Tiedot", "Ennen", "Jälkeen")])),
                     html.Tbody(rows)], className="sources audit"),
     ])
 
 
 def content(config: Config, store: LiveStore, history: History | None = None) -> list[Any]:
-    parts: list[Any] = [screens_table(store), sources_table(config, store)]
+    parts: list[Any] = [screens_table(config, store), sources_table(config, store)]
     if history is not None:
-        parts += [users_table(history), audit_table(history)]
+        parts += [users_table(history), audit_table(config, history)]
     return parts
 
 
 def layout(config: Config, store: LiveStore, history: History | None = None, **_query: Any) -> html.Div:
-    access.require("admin")
+    p = access.require("admin")
     return html.Div([
+        staff_bar(p, "/admin"),
         html.H1("Ohjaustaulu – ylläpito"),
         html.Div(content(config, store, history), id="admin-content"),
         dcc.Interval(id="admin-refresh", interval=10_000),

@@ -66,6 +66,9 @@ def _attrs(metric: str, unit: str, key: str, x: dict[str, Any] | None) -> dict[s
         "data-value": _plain(x["value"]) if x else "",
         "data-status": x["status"] if x else "unavailable",
         "data-updated": x["updated_at"] if x else "",
+        # when a fresh value turns stale by itself: the screen greys it then on its own clock,
+        # whatever reaches it (assets/display.js); empty when not fresh
+        "data-fresh-until": (x.get("fresh_until") or "") if x else "",
     }
     if x:
         attrs["data-source"] = x["source"]
@@ -436,6 +439,31 @@ def flow_cards(config: Config, d: Display, tiles: Tiles, now: datetime) -> list[
     return cards
 
 
+ACCESS_METRICS = ("access.within_week_pct", "access.open_past_limit")
+
+
+def access_cards(config: Config, d: Display, tiles: Tiles, now: datetime) -> list[html.Div]:
+    """Access to care on a staff display: each unit's share within the limit this week and its
+    open cases past the limit now (the figures and their rules: /history/access)."""
+    langs = d.languages
+    cards = []
+    for unit in d.units:
+        if not any((m, unit, "") in tiles for m in ACCESS_METRICS):
+            continue
+        share = tiles.get(("access.within_week_pct", unit, ""))
+        # whole per cents on the wall (read from metres away); data-value keeps the decimal
+        pct = None if share is None or share["status"] == "unavailable" else [number(round(share["value"]), langs[0]), " %"]
+        figures = html.Div(
+            [figure(tile(tiles, "access.within_week_pct", unit, "", langs, cls="big", text=pct),
+                    say(langs, "access_within_week")),
+             figure(tile(tiles, "access.open_past_limit", unit, "", langs, cls="big"), say(langs, "access_open_past")),
+             *row_note(tiles, [(m, unit, "") for m in ACCESS_METRICS], langs, now, config.tz)],
+            className="flowfigs",
+        )
+        cards.append(card(config, unit, "access", langs, [figures, html.Div(say(langs, "access_means"), className="cardnote")]))
+    return cards
+
+
 def chart_hours(hours: Hours, today: dict[str, Any]) -> list[int]:
     """The clock hours the chart spans: the unit's opening hours (0–24 around the clock),
     widened to any hour outside them in which somebody arrived today."""
@@ -557,6 +585,7 @@ def unit_level(config: Config, unit: str, u: dict[str, Any], tiles: list[dict[st
     closed = bool(u.get("closed")) and level == 1 and not manual
     attrs = {"data-metric": "escalation.level", "data-unit": unit, "data-key": "", "data-value": str(level),
              "data-status": status, "data-updated": _level_updated(unit, u, tiles),
+             "data-fresh-until": str(u.get("fresh_until") or ""),
              "data-source": str(u.get("source") or "rules")}
     parts: list[Any] = [html.Span(unit_words(config, unit, lang), className="uname")]
     if closed:
@@ -605,11 +634,24 @@ def escalation_bar(config: Config, escalation: dict[str, Any], lang: str,
 IMPORTANCE_SIGN = {"kiireellinen": "‼", "tärkeä": "⚠", "info": "ℹ"}
 
 
+def notice_words(n: dict[str, Any], lang: str) -> Any:
+    """A notice's text in a language's turn: its Swedish text in Swedish, when it has one;
+    otherwise the Finnish text, marked as Finnish for screen readers."""
+    if lang == "sv" and n.get("text_sv"):
+        return n["text_sv"]
+    return n["text"] if lang == "fi" else html.Span(n["text"], lang="fi")
+
+
 def notices_strip(notices: list[dict[str, Any]], langs: list[str]) -> html.Div:
+    def words(n: dict[str, Any]) -> Any:
+        if len(langs) == 1:
+            return notice_words(n, langs[0])
+        return [html.Span(notice_words(n, lang), lang=lang, className="l") for lang in langs]
+
     items = [
         html.Div(
             [html.Span(IMPORTANCE_SIGN.get(n["importance"], "ℹ"), className="sign", **{"aria-hidden": "true"}),
-             html.Span(n["text"], className="ntext")],
+             html.Span(words(n), className="ntext")],
             className=f"notice notice--{n['importance']}",
             **{"data-notice": n["id"], "data-importance": n["importance"]},
         )
@@ -623,8 +665,9 @@ PAGE_SECTIONS = {
     "queues": ("queues",),
     "capacity": ("capacity",),
     "flow": ("flow",),
+    "access": ("access",),
 }
-SECTION = {"queues": queue_cards, "capacity": capacity_cards, "flow": flow_cards}
+SECTION = {"queues": queue_cards, "capacity": capacity_cards, "flow": flow_cards, "access": access_cards}
 
 
 def board(config: Config, d: Display, model: dict[str, Any]) -> list[Any]:

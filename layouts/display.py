@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
@@ -26,10 +27,15 @@ from dashboard import access
 from dashboard.clock import Clock, is_working_day
 from dashboard.config import Config, Display
 from dashboard.i18n import TEXT, day_name, t
+from dashboard.observability import Episode
 from dashboard.readmodel import Model, ModelCache
 from dashboard.version import app_version
 from layouts.components import board, say, say_each
 from layouts.patch import changes, plain, with_ids
+
+log = logging.getLogger(__name__)
+# the screens' updates while the live store is away: one line when it goes, one when it is back
+STORE = Episode(log, "screens' updates: the live store")
 
 KEEP_RENDERINGS = 8  # per display: screens a few updates behind still get only the changes
 BOARD, ETAG, DISPLAY_ID, TICK, STREAM, META, CHANGES = (
@@ -56,7 +62,10 @@ class ChangeSignal:
                 old.set()
 
         def changed() -> None:
-            loop.call_soon_threadsafe(fire)
+            try:
+                loop.call_soon_threadsafe(fire)
+            except RuntimeError:  # the loop is closed: the process is stopping, stop listening
+                self.stop.set()
 
         threading.Thread(target=self.cache.store.listen_changes, args=(changed, self.stop),
                          daemon=True, name="change-listener").start()
@@ -271,6 +280,12 @@ def register(app: dash.Dash, ctx: DisplayContext) -> None:
                     dash.set_props(ETAG, {"data": etag})
                 except PreventUpdate:
                     pass
+                except redis.RedisError as err:
+                    # the stream ends; the screen says "tiedot eivät päivity" from /ready and
+                    # starts it again once the store is back (assets/display.js)
+                    STORE.failed(err)
+                    return
+                STORE.ok()
                 # Sleep until the store changes, or a tile's freshness is due to change.
                 await signal.wait(armed, ctx.cache.seconds_until_due(display_id, cap=5.0))
 

@@ -20,12 +20,13 @@ import json
 from typing import Any
 
 import anyio
+import redis
 
 from dashboard.access import BadCallback, Principal, check_callback, may, parse_json
 from dashboard.auth import DISPLAY_COOKIE, Auth
 from dashboard.hardening import cookie, replay
 from dashboard.observability import FAST_POLLS
-from layouts.display import BOARD, CHANGES, ETAG, DisplayContext
+from layouts.display import BOARD, CHANGES, ETAG, STORE, DisplayContext
 from layouts.patch import changes
 
 PATH = "/_dash-update-component"
@@ -54,7 +55,14 @@ class FastPoll:
                 # most polls: nothing new, known without a database, Redis or a thread
                 answer = self._known(ask[0], ask[1], token)
                 if answer is None:
-                    answer = await anyio.to_thread.run_sync(self._answer, ask[0], ask[1], token)
+                    try:
+                        answer = await anyio.to_thread.run_sync(self._answer, ask[0], ask[1], token)
+                        STORE.ok()
+                    except redis.RedisError as err:
+                        # the screen asks /ready, says "tiedot eivät päivity" and waits: one
+                        # line in the log for the whole outage, not a traceback per screen
+                        STORE.failed(err)
+                        answer = (503, b'{"error":"the live store is unavailable"}')
         if answer is None:
             await self.app(scope, replay(body, receive), send)
             return
@@ -62,6 +70,10 @@ class FastPoll:
         status, payload = answer
         FAST_POLLS.labels(str(status)).inc()
         headers = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
+        if status == 503:
+            await send({"type": "http.response.start", "status": 503, "headers": headers})
+            await send({"type": "http.response.body", "body": payload})
+            return
         if status == 204:
             await send({"type": "http.response.start", "status": 204, "headers": headers[1:]})
             await send({"type": "http.response.body", "body": b""})

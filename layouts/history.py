@@ -1,6 +1,7 @@
 """/history: the manager's view of what happened. Pick units, metrics (and, if wanted, single
 queues, professions or resources) and a date range; see daily or hourly figures, two periods
-side by side, arrivals by weekday and hour, and how often the access-to-care limits were met;
+side by side, arrivals by weekday and hour, how often call-backs were returned the same working day (access to care itself:
+layouts/accesspage.py);
 export what is shown as CSV or XLSX, or print it.
 
 Every figure comes from the hourly and daily rollups (dashboard/rollups.py), never from the
@@ -55,6 +56,8 @@ from dashboard.history import History
 from dashboard.i18n import number
 from dashboard.livestore import LiveStore
 from dashboard.metrics import CATALOGUE, LABEL_FI
+from layouts.staffbar import staff_bar
+from layouts.widgets import date_range_props, dropdown_labels
 
 ESCALATION = "escalation.level"  # recorded per unit (key ""), like a metric
 METRICS = {**{k: v for k, v in LABEL_FI.items() if k != "capacity.total"}, ESCALATION: "Valmiustaso"}
@@ -110,10 +113,7 @@ GRAPH_CONFIG = {
     "modeBarButtonsToRemove": ["select2d", "lasso2d"],
     "toImageButtonOptions": {"filename": "ohjaustaulu-historia"},
 }
-DROPDOWN_LABELS = {"select_all": "Valitse kaikki", "deselect_all": "Poista valinnat",
-                   "selected_count": "{num_selected} valittu", "search": "Hae",
-                   "clear_search": "Tyhjennä haku", "clear_selection": "Tyhjennä valinnat",
-                   "no_options_found": "Ei vaihtoehtoja"}
+DROPDOWN_LABELS = dropdown_labels("fi")
 # dates on a time axis: the step decides the form (d3 formats, Finnish names from the locale)
 DATE_TICKS = [
     {"dtickrange": [None, 86_400_000], "value": "%-d.%-m. klo %-H"},
@@ -444,11 +444,10 @@ def compliance_of(ctx: HistoryContext, units: list[str], start: date, end: date)
 
 def compliance_table(config: Config, result: dict[str, dict[str, Any]]) -> html.Table:
     cell = compliance_text
-    rows = [html.Tr([html.Td(unit_name(config, u)), html.Td(cell(v.get("callback_same_day"))),
-                     html.Td(cell(v.get("assessment_3wd")))], className="compliance-row", **{"data-unit": u})
+    rows = [html.Tr([html.Td(unit_name(config, u)), html.Td(cell(v.get("callback_same_day")))],
+                    className="compliance-row", **{"data-unit": u})
             for u, v in result.items()]
-    return html.Table([html.Thead(html.Tr([html.Th("Yksikkö"), html.Th("Takaisinsoitto samana arkipäivänä"),
-                                           html.Th("Hoidon tarpeen arvio 3 arkipäivässä (T3 ≤ 3)")])),
+    return html.Table([html.Thead(html.Tr([html.Th("Yksikkö"), html.Th("Takaisinsoitot palautettu samana arkipäivänä")])),
                        html.Tbody(rows)], className="history-table")
 
 
@@ -497,7 +496,8 @@ def layout(ctx: HistoryContext, **_query: Any) -> html.Div:
     units = [{"label": u.name, "value": u.code} for u in ctx.config.units]
     p = auth.current.get()
     return html.Div([
-        html.Header([html.H1("Historia"), html.Span(p.name if p else "", className="who")], className="tablet-head"),
+        staff_bar(p, "/history"),
+        html.Header([html.H1("Historia")], className="tablet-head"),
         html.Div([
             html.Label([html.Span("Yksiköt"), dcc.Dropdown(units, [ctx.config.units[0].code], multi=True, id=UNITS,
                                                            labels=DROPDOWN_LABELS)], className="field"),
@@ -509,13 +509,13 @@ def layout(ctx: HistoryContext, **_query: Any) -> html.Div:
                         dcc.Dropdown([], [], multi=True, id=KEYS, placeholder="kaikki", labels=DROPDOWN_LABELS)],
                        className="field"),
             html.Label([html.Span("Aikaväli"), dcc.DatePickerRange(id=RANGE, start_date=today - timedelta(days=27),
-                                                                   end_date=today, display_format="D.M.YYYY",
-                                                                   first_day_of_week=1)], className="field"),
-            html.Label([html.Span("Tarkkuus"), dcc.RadioItems([{"label": "päivä", "value": "day"}, {"label": "tunti", "value": "hour"}],
+                                                                   end_date=today, **date_range_props("fi"))],
+                       className="field"),
+            html.Fieldset([html.Legend("Tarkkuus"), dcc.RadioItems([{"label": "päivä", "value": "day"}, {"label": "tunti", "value": "hour"}],
                                                               "day", id=GRAIN, inline=True)], className="field"),
             html.Label([html.Span("Vertaa jaksoon (A)"), dcc.DatePickerRange(id=COMPARE, start_date=today - timedelta(days=55),
                                                                              end_date=today - timedelta(days=28),
-                                                                             display_format="D.M.YYYY", first_day_of_week=1)],
+                                                                             **date_range_props("fi"))],
                        className="field"),
         ], className="history-controls"),
         html.Div(id=LINKS, className="history-links"),
@@ -566,8 +566,12 @@ def content(ctx: HistoryContext, q: Query, at: datetime) -> tuple[list[Any], lis
         html.H2("Saapuneet viikonpäivittäin ja tunneittain"),
         dcc.Graph(figure=heatmap_figure(rollups.arrivals_heatmap(ctx.history, ctx.config.tz, q.units, q.start, q.end)),
                   id="history-heatmap", config=GRAPH_CONFIG, style={"height": f"{HEATMAP_HEIGHT}px"}),
-        html.H2("Hoitoon pääsy"),
+        html.H2("Takaisinsoitot samana arkipäivänä"),
+        html.P("Aukiolopäivä täyttyy, kun yksikön sulkemishetkellä ei ole yhtään palauttamatonta "
+               "takaisinsoittopyyntöä.", className="rowcount"),
         compliance_table(ctx.config, compliance_of(ctx, q.units, q.start, q.end)),
+        html.P([html.A("Hoitoon pääsy tapauksittain: määräajassa, jakaumat, kehitys ja ennuste →",
+                       href="/history/access", id="history-access-link")]),
     ]
     return parts, key_options(every, q.keys)
 
@@ -662,11 +666,7 @@ def register(app: dash.Dash, ctx: HistoryContext) -> None:
         from dashboard import audit
 
         audit.record(history, auth.who(), "export", {"kind": kind, "query": q.params(), "rows": count})
-        disposition = {"Content-Disposition": f'attachment; filename="ohjaustaulu-{q.start}-{q.end}.{kind}"'}
-        if kind == "csv":
-            return Response(data, media_type="text/csv; charset=utf-8", headers=disposition)
-        return Response(data, headers=disposition,
-                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return file_response(data, kind, f"ohjaustaulu-{q.start}-{q.end}")
 
     @server.get("/history/print")
     def printable(request: Request) -> Response:
@@ -676,6 +676,15 @@ def register(app: dash.Dash, ctx: HistoryContext) -> None:
         except BadQuery as err:
             return JSONResponse({"error": str(err)}, status_code=400)
         return HTMLResponse(printed(ctx, q, now()))
+
+
+def file_response(data: bytes, kind: str, name: str) -> Response:
+    """A download: a CSV or an XLSX file named `name`."""
+    disposition = {"Content-Disposition": f'attachment; filename="{name}.{kind}"'}
+    if kind == "csv":
+        return Response(data, media_type="text/csv; charset=utf-8", headers=disposition)
+    return Response(data, headers=disposition,
+                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 def print_page(config: Config, q: Query, part: Part, comp: dict[str, dict[str, Any]],
@@ -699,7 +708,7 @@ def print_page(config: Config, q: Query, part: Part, comp: dict[str, dict[str, A
         in report_rows([part], "day", who, "fi", at))
     comp_rows = "".join(
         f"<tr><td>{esc(unit_name(config, u))}</td>"
-        + "".join(f"<td>{esc(compliance_text(v.get(k)))}</td>" for k in ("callback_same_day", "assessment_3wd"))
+        + f"<td>{esc(compliance_text(v.get('callback_same_day')))}</td>"
         + "</tr>" for u, v in comp.items())
     compare_html = ""
     if comparison is not None and q.compare:
@@ -726,8 +735,8 @@ small{{color:#555}}@media print{{a{{display:none}}}}</style></head><body>
 keskiarvo yksikön aukioloaikana (suurin arvo ja arvo sulkemishetkellä rinnalla); määrät (saapuneet, käynnit)
 ovat päivän yhteismääriä. Tulostettu {esc(range_text(today, today))} klo {at:%H.%M}. Tulosta selaimen
 tulostuskomennolla (Ctrl+P).</p>
-<h2>Hoitoon pääsy</h2><table><tr><th>Yksikkö</th><th>Takaisinsoitto samana arkipäivänä</th>
-<th>Arvio 3 arkipäivässä</th></tr>{comp_rows}</table>
+<h2>Takaisinsoitot samana arkipäivänä</h2><table><tr><th>Yksikkö</th><th>Takaisinsoitot palautettu samana
+arkipäivänä</th></tr>{comp_rows}</table>
 {compare_html}
 <h2>Päivittäin</h2><table><tr><th>Päivä</th><th>Yksikkö</th><th>Mittari</th><th>Tarkenne</th><th>Päivän luku</th>
 <th>Luku on</th><th>Suurin aukioloaikana</th><th>Sulkemishetkellä</th><th>Tila</th></tr>{body}</table></body></html>"""

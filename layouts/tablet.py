@@ -30,6 +30,8 @@ from dashboard.shiftlead import Refused, ShiftLead
 from dashboard.workbook.importer import Report, import_bytes, source_name
 from dashboard.workbook.reader import MAX_BYTES
 from layouts.components import rules_beside
+from layouts.staffbar import staff_bar
+from layouts.widgets import dropdown_labels
 
 UPLOAD, RESULT = "wb-upload", "wb-result"
 WITHDRAW, WITHDRAWN = "tablet-fix-withdraw", "tablet-withdraw-result"
@@ -103,8 +105,10 @@ def board_view(ctx: TabletContext, sl: ShiftLead) -> html.Div:
     return html.Div([
         html.H2("Valmiustaso"), html.Ul([level_item(ctx, u, v) for u, v in level.items()], className="levels"),
         html.H2("Tänään"),
+        # a region that scrolls: reachable by Tab, so that the keyboard scrolls it too
         html.Div(html.Table([html.Thead(html.Tr([html.Th(h) for h in ("Yksikkö", "Mittari", "Tarkenne", "Arvo", "Tila", "Lähde")])),
-                             html.Tbody(rows)], className="board-table"), className="scroll"),
+                             html.Tbody(rows)], className="board-table"), className="scroll", tabIndex="0",
+                 role="region", **{"aria-label": "Tänään"}),
     ])
 
 
@@ -193,24 +197,25 @@ def layout(ctx: TabletContext, **_query: Any) -> html.Div:
     notice_units = units + ([{"label": "Kaikki yksiköt", "value": "kaikki"}] if not p.user.units else [])
     closing = f"{ctx.config.site.opening_hours[1]:02d}.00"
     field = lambda label, comp: html.Label([html.Span(label), comp], className="field")  # noqa: E731
+    # radio buttons and check boxes: a group, named by its legend (a label holds one control)
+    group = lambda legend, comp: html.Fieldset([html.Legend(legend), comp], className="field")  # noqa: E731
     return html.Div(
         [
-            html.Header([html.H1("Vuorovastaava"),
-                         html.Form([html.Span(f"{p.user.name}", className="who"),
-                                    dcc.Input(type="hidden", name="csrf", value=p.csrf or ""),
-                                    html.Button("Kirjaudu ulos", type="submit", className="button small")],
-                                   method="post", action="/logout", className="logout")], className="tablet-head"),
+            staff_bar(p, "/tablet"),
+            html.Header([html.H1("Vuorovastaava")], className="tablet-head"),
             html.Div([
                 html.Section([html.Div(id=WITHDRAWN, role="status"), html.Div(board_view(ctx, sl), id="tablet-board"),
                               dcc.Interval(id="tablet-refresh", interval=15_000)], className="panel"),
                 html.Section([
                     html.H2("Korjaa arvo"),
-                    field("Yksikkö", dcc.Dropdown(units, units[0]["value"] if units else None, id="tablet-fix-unit", clearable=False)),
+                    field("Yksikkö", dcc.Dropdown(units, units[0]["value"] if units else None, id="tablet-fix-unit", clearable=False,
+                                                  labels=dropdown_labels("fi"))),
                     field("Mittari", dcc.Dropdown([{"label": v, "value": k} for k, v in METRIC_NAMES.items()],
-                                                  "staff.present", id="tablet-fix-metric", clearable=False)),
+                                                  "staff.present", id="tablet-fix-metric", clearable=False,
+                                                  labels=dropdown_labels("fi"))),
                     field("Tarkenne (jono, ammattiryhmä, resurssi)", dcc.Input(id="tablet-fix-key", type="text", debounce=False)),
                     field("Uusi arvo", dcc.Input(id="tablet-fix-value", type="text", inputMode="decimal")),
-                    field("Voimassa", dcc.RadioItems([{"label": v, "value": k} for k, v in VALID_NAMES.items()], "day",
+                    group("Voimassa", dcc.RadioItems([{"label": v, "value": k} for k, v in VALID_NAMES.items()], "day",
                                                      id="tablet-fix-valid", inline=True)),
                     html.Button("Tallenna korjaus", id="tablet-fix-save", className="button"),
                     html.Div(id="tablet-fix-result", role="status"),
@@ -221,9 +226,12 @@ def layout(ctx: TabletContext, **_query: Any) -> html.Div:
                     html.H3("Uusi tiedote", id="tablet-notice-title"),
                     dcc.Store(id="tablet-notice-editing"),
                     field("Teksti (enintään 200 merkkiä)", dcc.Textarea(id="tablet-notice-text", maxLength=200)),
-                    field("Yksiköt", dcc.Checklist(notice_units, [], id="tablet-notice-units", inline=True)),
-                    field("Tärkeys", dcc.RadioItems(["info", "tärkeä", "kiireellinen"], "info", id="tablet-notice-importance", inline=True)),
-                    field("Näytetään", dcc.Checklist([{"label": "myös odotustilan näytöillä (julkinen)", "value": "public"}], [],
+                    # shown in the Swedish turns of bilingual screens; without it, the Finnish text
+                    field("Teksti ruotsiksi (valinnainen; kaksikielisten näyttöjen ruotsinkielisellä vuorolla)",
+                          dcc.Textarea(id="tablet-notice-text-sv", maxLength=200)),
+                    group("Yksiköt", dcc.Checklist(notice_units, [], id="tablet-notice-units", inline=True)),
+                    group("Tärkeys", dcc.RadioItems(["info", "tärkeä", "kiireellinen"], "info", id="tablet-notice-importance", inline=True)),
+                    group("Näytetään", dcc.Checklist([{"label": "myös odotustilan näytöillä (julkinen)", "value": "public"}], [],
                                                      id="tablet-notice-public")),
                     field("Päättyy klo", dcc.Input(id="tablet-notice-ends", type="text", value=closing)),
                     html.Button("Julkaise", id="tablet-notice-save", className="button"),
@@ -231,8 +239,9 @@ def layout(ctx: TabletContext, **_query: Any) -> html.Div:
                 ], className="panel"),
                 html.Section([
                     html.H2("Aseta tai vahvista valmiustaso"),
-                    field("Yksikkö", dcc.Dropdown(units, units[0]["value"] if units else None, id="tablet-esc-unit", clearable=False)),
-                    field("Taso", dcc.RadioItems([{"label": v, "value": k} for k, v in LEVELS.items()], 1,
+                    field("Yksikkö", dcc.Dropdown(units, units[0]["value"] if units else None, id="tablet-esc-unit", clearable=False,
+                                                  labels=dropdown_labels("fi"))),
+                    group("Taso", dcc.RadioItems([{"label": v, "value": k} for k, v in LEVELS.items()], 1,
                                                  id="tablet-esc-level", inline=True)),
                     field("Perustelu", dcc.Input(id="tablet-esc-reason", type="text", maxLength=200)),
                     html.Button("Aseta taso", id="tablet-esc-save", className="button"),
@@ -241,8 +250,10 @@ def layout(ctx: TabletContext, **_query: Any) -> html.Div:
                 ], className="panel"),
                 html.Section([
                     html.H2(tx["title"]),
-                    dcc.Upload(id=UPLOAD, children=html.Div(tx["drop"]), className="upload",
-                               max_size=MAX_BYTES, multiple=False),
+                    # the label names Dash's file field and opens its picker on a tap (the
+                    # zone's own click is off: one tap, one picker)
+                    html.Label(dcc.Upload(id=UPLOAD, children=html.Div(tx["drop"]), className="upload",
+                                          max_size=MAX_BYTES, multiple=False, disable_click=True)),
                     html.A(tx["template"], href="/tablet/template.xlsx", className="button", download="ohjaustaulu.xlsx"),
                     dcc.Loading(html.Div(id=RESULT, className="result")),
                 ], className="panel"),
@@ -351,21 +362,23 @@ def register(app: dash.Dash, ctx: TabletContext) -> None:
 
     @app.callback(Output("tablet-notice-result", "children"), Output("tablet-notices", "children"),
                   Output("tablet-notice-editing", "data"), Output("tablet-notice-title", "children"),
-                  Output("tablet-notice-text", "value"), Output("tablet-notice-units", "value"),
+                  Output("tablet-notice-text", "value"), Output("tablet-notice-text-sv", "value"),
+                  Output("tablet-notice-units", "value"),
                   Output("tablet-notice-importance", "value"), Output("tablet-notice-public", "value"),
                   Output("tablet-notice-ends", "value"),
                   Input("tablet-notice-save", "n_clicks"), Input({"type": "tablet-notice-edit", "id": ALL}, "n_clicks"),
                   Input({"type": "tablet-notice-end", "id": ALL}, "n_clicks"),
                   State("tablet-notice-editing", "data"), State("tablet-notice-text", "value"),
+                  State("tablet-notice-text-sv", "value"),
                   State("tablet-notice-units", "value"), State("tablet-notice-importance", "value"),
                   State("tablet-notice-public", "value"), State("tablet-notice-ends", "value"), prevent_initial_call=True)
-    def notices(_save: int, _edit: list[int], _end: list[int], editing: str | None, body: str, units: list[str],
-                importance: str, public: list[str], ends: str) -> Any:
+    def notices(_save: int, _edit: list[int], _end: list[int], editing: str | None, body: str, body_sv: str,
+                units: list[str], importance: str, public: list[str], ends: str) -> Any:
         sl = lead(ctx)
-        editing, text_, units_ = text(editing) or None, text(body), texts(units)
+        editing, text_, text_sv, units_ = text(editing) or None, text(body), text(body_sv), texts(units)
         importance, public_, ends = text(importance), texts(public), text(ends)
         same = dash.no_update
-        form = [same] * 5  # the form's fields: text, units, importance, public, ends
+        form = [same] * 6  # the form's fields: text, Swedish text, units, importance, public, ends
         trig = trigger.triggered_id
         if not trigger.triggered or not trigger.triggered[0].get("value"):
             raise dash.exceptions.PreventUpdate
@@ -377,13 +390,13 @@ def register(app: dash.Dash, ctx: TabletContext) -> None:
                 n = next((x for x in sl.notices() if x["id"] == trig["id"]), None)
                 if n is None:
                     raise Refused(["Tiedotetta ei löydy"])
-                return ("", same, n["id"], "Muokkaa tiedotetta", n["text"], [n["unit"]], n["importance"],
-                        ["public"] if n.get("public") else [], n["ends"][11:16].replace(":", "."))
-            sl.post_notice(text_, units_, importance, "public" in public_, ends, editing)
+                return ("", same, n["id"], "Muokkaa tiedotetta", n["text"], n.get("text_sv", ""), [n["unit"]],
+                        n["importance"], ["public"] if n.get("public") else [], n["ends"][11:16].replace(":", "."))
+            sl.post_notice(text_, units_, importance, "public" in public_, ends, editing, text_sv=text_sv)
         except Refused as err:
             return message(False, err.problems), same, same, same, *form
         return (message(True, "Tiedote julkaistu näytöille." if not editing else "Tiedote muutettu."),
-                notices_view(ctx, sl), None, "Uusi tiedote", "", [], "info", [], same)
+                notices_view(ctx, sl), None, "Uusi tiedote", "", "", [], "info", [], same)
 
     @app.callback(Output("tablet-esc-result", "children"), Input("tablet-esc-save", "n_clicks"),
                   Input("tablet-esc-clear", "n_clicks"), State("tablet-esc-unit", "value"),

@@ -9,7 +9,12 @@ PostgreSQL schema, and removes only what it made.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
+import itertools
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -113,10 +118,50 @@ def config() -> Config:
     return load_config(EXAMPLE_CONFIG)
 
 
+def _port_band() -> range | None:
+    """This test process's own ports for the servers its tests start.
+
+    The kernel hands out ports of its ephemeral range (net.ipv4.ip_local_port_range) to bind(0)
+    and to every outgoing connection, so a port found free there and closed again may be taken
+    by a client's connection, or by another pytest-xdist worker's server, before the test's
+    server binds it. Ports below that range are never handed out by the kernel: each worker
+    takes a band of its own there (gw0 the first, gw1 the next...), so two workers never pick
+    the same port. None when the range leaves no room below it (then: the kernel's choice).
+    """
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768  # Linux's default; elsewhere the bind check below still holds
+    workers = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0) % workers
+    start = max(10_000, low - 12_000)
+    size = (low - start) // workers
+    if size < 200:
+        return None
+    return range(start + worker * size, start + (worker + 1) * size)
+
+
+_PORTS = _port_band()
+# walked in turn, from a random place (test runs of other checkouts may be on the machine too)
+_NEXT_PORT = itertools.count(random.randrange(len(_PORTS)) if _PORTS else 0)
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port on 127.0.0.1 that nothing is bound to now, from this worker's own band (see
+    `_port_band`), never the same one twice in a row of this run."""
+    if _PORTS is None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return int(s.getsockname()[1])
+    for _ in range(len(_PORTS)):
+        port = _PORTS[next(_NEXT_PORT) % len(_PORTS)]
+        with socket.socket() as s:  # no SO_REUSEADDR: a port in TIME_WAIT is passed over too
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise OSError(errno.EADDRINUSE, f"no free port in {_PORTS}")
 
 
 # the installed `ohjaustaulu` console script of this test run's virtualenv
@@ -144,8 +189,79 @@ def wait_for(predicate, timeout: float = 20, interval: float = 0.1, what: str = 
     raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
 
 
+# ---- pytest-xdist: `./dev test` runs the suite in parallel (-n auto --dist worksteal)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """-n auto: a worker per core and one more, at most 4 (each may hold a demo server and a
+    Chromium); one process on one core. The browser tests mostly wait — for a page's timers, a
+    server's start, a store's return — so with a worker per core the 2-core machine was busy
+    less than half the run: 11 min 56 s with two workers, 10 min 10 s with three (890 tests,
+    the same commit). The tests that measure time run `alone` either way.
+    PYTEST_XDIST_AUTO_NUM_WORKERS=N sets it."""
+    with contextlib.suppress(KeyError, ValueError):
+        return int(os.environ["PYTEST_XDIST_AUTO_NUM_WORKERS"])
+    cores = len(os.sched_getaffinity(0))
+    return min(cores + 1, 4) if cores > 1 else 0
+
+
+# Tests marked `alone` measure time or speed (a takeover within N s, a page stale within N s,
+# attempts faster than a back-off): they run while no other test of this run does. Every other
+# test holds a shared lock while it runs (with its function fixtures' setup and teardown), an
+# `alone` one the exclusive lock; a turnstile in front keeps the shared ones from starving it.
+# The locks are in the run's own folder: other test runs on the machine are not held up (nor
+# is their load held off: that is the machine's).
+
+
+@pytest.fixture(autouse=True)
+def _turns(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield
+        return
+    run = tmp_path_factory.getbasetemp().parent  # the run's folder; popen-gw0, -gw1 … in it
+    alone = request.node.get_closest_marker("alone") is not None
+    with open(run / "turns.lock", "a") as lock, open(run / "turnstile.lock", "a") as gate:
+        fcntl.flock(gate, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        finally:
+            fcntl.flock(gate, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own ordering by the session fixtures' parameters
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, the `alone` tests that need no demo server come first (the first
+    worker takes them, one after another, while the other runs short tests): an `alone` test
+    waits for the other workers' running tests to end, and each long one it met cost that wait.
+    (Those on a demo server stay with its other tests: moved, they would start it again.)"""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    first = [i for i in items if i.get_closest_marker("alone")
+             and not {"demo", "push_demo"} & set(getattr(i, "fixturenames", ()))]
+    if first:
+        moved = set(first)
+        items[:] = first + [i for i in items if i not in moved]
+
+
 # Figures a test measures along the way (not timed assertions): printed at the end of the run.
 FIGURES: list[str] = []
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # a pytest-xdist worker: hand the figures to the controller
+        workeroutput["figures"] = list(FIGURES)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:  # type: ignore[no-untyped-def]
+    """pytest-xdist's controller: a worker ended; keep the figures it measured."""
+    FIGURES.extend(getattr(node, "workeroutput", {}).get("figures", []))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

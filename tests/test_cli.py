@@ -1,10 +1,21 @@
 import json
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from tests.conftest import EXAMPLE_CONFIG, Backend, cli
+from tests.siteclock import pin_site_clock
 
 pytestmark = pytest.mark.store
+TUESDAY = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/Helsinki"))
+
+
+@pytest.fixture(autouse=True)
+def tuesday_morning(backend: Backend) -> None:
+    """The commands run at 10.00 on a Tuesday whenever the test runs: the demo's simulated
+    day, and what "today" is to an import, are that morning's."""
+    pin_site_clock(backend.store, TUESDAY)
 
 
 def test_collect_once_then_snapshot_see_the_same_store(backend: Backend):
@@ -37,12 +48,17 @@ def test_source_stop_and_start_from_the_command_line(backend: Backend):
     env = backend.cli_env()
     stopped = cli("source", "stop", "demo-jonot", "--config", str(EXAMPLE_CONFIG), env=env)
     assert stopped.returncode == 0, stopped.stderr
-    assert json.loads(stopped.stdout)["stopped"] is True
+    said = json.loads(stopped.stdout)
+    assert said["stopped"] is True and said["state"] == "stopped"
+    since = datetime.fromisoformat(said["stopped_at"])  # since when: the admin page shows it
+    assert abs((backend.store.clock(UTC).now() - since).total_seconds()) < 30  # by the site's clock
     assert backend.store.is_stopped("demo-jonot")
+    again = json.loads(cli("source", "stop", "demo-jonot", "--config", str(EXAMPLE_CONFIG), env=env).stdout)
+    assert again["stopped_at"] == said["stopped_at"]  # stopped twice: since the first time
     result = cli("collect", "--once", "--source", "demo-jonot", "--config", str(EXAMPLE_CONFIG), env=env)
     assert result.returncode == 1 and "stopped by an operator" in result.stdout
-    cli("source", "start", "demo-jonot", "--config", str(EXAMPLE_CONFIG), env=env)
-    assert not backend.store.is_stopped("demo-jonot")
+    started = json.loads(cli("source", "start", "demo-jonot", "--config", str(EXAMPLE_CONFIG), env=env).stdout)
+    assert not backend.store.is_stopped("demo-jonot") and started["stopped_at"] is None
 
 
 def test_snapshot_of_an_unknown_display_names_the_known_ones(backend: Backend):
@@ -66,7 +82,7 @@ def test_import_json_is_exactly_the_contract_and_exit_status_follows_validity(ba
 
     env = backend.cli_env()
     good = tmp_path / "aamu.xlsx"
-    today = backend.store.clock(__import__("zoneinfo").ZoneInfo("Europe/Helsinki")).now().strftime("%d.%m.%Y")
+    today = TUESDAY.strftime("%d.%m.%Y")
     good.write_bytes(workbook({"Henkilöstö": [STAFF_HEAD, [today, "vastaanotto", "lääkäri", 8, 7]]}))
     result = cli("import", str(good), "--json", "--user", "anna", "--config", str(EXAMPLE_CONFIG), env=env)
     assert result.returncode == 0, result.stderr
@@ -94,3 +110,43 @@ def test_template_command_writes_each_language(backend: Backend, tmp_path):  # t
         result = cli("template", str(path), "--lang", lang, "--config", str(EXAMPLE_CONFIG), env=backend.cli_env())
         assert result.returncode == 0, result.stderr
         assert sheet in read(path.read_bytes()).sheets
+
+
+def test_the_common_options_go_before_or_after_the_command(backend: Backend, tmp_path):  # type: ignore[no-untyped-def]
+    """`ohjaustaulu --data-dir X display-token ID` (the IT team's habit) works as well as the
+    options after the command's name; given in both places, the later one wins."""
+    from dashboard.accounts import display_of_token
+
+    env = {k: v for k, v in backend.cli_env().items() if k != "OHJAUSTAULU_DATA"}  # the folder only from --data-dir
+    data = str(backend.data_dir)
+    before = cli("--data-dir", data, "--config", str(EXAMPLE_CONFIG), "display-token", "vastaanotto-kaytava", env=env)
+    after = cli("display-token", "vastaanotto-kaytava", "--data-dir", data, "--config", str(EXAMPLE_CONFIG), env=env)
+    assert before.returncode == 0 and after.returncode == 0, before.stderr + after.stderr
+    for token in (before.stdout.strip(), after.stdout.strip()):
+        assert display_of_token(backend.history, token) == "vastaanotto-kaytava"
+    # both places: the option after the command's name is the one used
+    missing = tmp_path / "nowhere.toml"
+    both = cli("--config", str(EXAMPLE_CONFIG), "check-config", "--config", str(missing), env=env)
+    assert both.returncode == 2 and "nowhere.toml" in both.stderr
+    both = cli("--config", str(missing), "check-config", "--config", str(EXAMPLE_CONFIG), env=env)
+    assert both.returncode == 0 and "OK" in both.stdout
+
+
+def test_a_screen_that_is_gone_can_be_forgotten(backend: Backend):
+    env = backend.cli_env()
+    at = datetime.now(UTC)
+    for screen in ("aula-tv-1", "aula-tv-2"):
+        backend.store.record_heartbeat(screen, {"screen": screen, "display": "aula", "seen_at": at.isoformat(),
+                                                "seen_at_epoch": at.timestamp()})
+    listed = cli("screen", "list", "--config", str(EXAMPLE_CONFIG), env=env)
+    assert [json.loads(line)["screen"] for line in listed.stdout.splitlines()] == ["aula-tv-1", "aula-tv-2"]
+    gone = cli("screen", "forget", "aula-tv-1", "--config", str(EXAMPLE_CONFIG), env=env)
+    assert gone.returncode == 0 and "aula-tv-1" in gone.stdout
+    assert [b["screen"] for b in backend.store.screens()] == ["aula-tv-2"]
+    assert backend.history.audit()[-1].action == "screen-forget"
+    unknown = cli("screen", "forget", "aula-tv-1", "--config", str(EXAMPLE_CONFIG), env=env)
+    assert unknown.returncode == 2 and "no screen 'aula-tv-1'" in unknown.stderr
+    # a screen forgotten comes back with its next heartbeat
+    backend.store.record_heartbeat("aula-tv-1", {"screen": "aula-tv-1", "display": "aula",
+                                                 "seen_at": at.isoformat(), "seen_at_epoch": at.timestamp()})
+    assert sorted(b["screen"] for b in backend.store.screens()) == ["aula-tv-1", "aula-tv-2"]

@@ -38,3 +38,20 @@ def test_demo_clock_runs_at_its_speed():
         clock = demo_clock(TZ, (8, 16), time(10), 10.0)
         traveller.shift(60)
         assert clock.now() == datetime(2026, 11, 20, 10, 10, tzinfo=TZ)
+
+
+def test_a_pinned_demo_clock_shows_the_same_time_of_a_working_day_at_any_hour():
+    """`demo --clock-at 10:00` (the tests' demo): 10.00 of a working day at whatever hour and
+    on whatever day it starts — a working day at 02.00, 12.00 (inside opening hours, where the
+    unpinned clock is real time) and 23.00, a Saturday, a public holiday."""
+    starts = [datetime(2026, 12, 3, h, 0, tzinfo=TZ) for h in (2, 8, 12, 23)]  # Thursday
+    starts += [datetime(2026, 12, 5, h, 0, tzinfo=TZ) for h in (2, 12, 23)]  # Saturday
+    starts += [datetime(2026, 12, 25, h, 0, tzinfo=TZ) for h in (2, 12, 23)]  # Christmas Day, a Friday
+    for real in starts:
+        with time_machine.travel(real, tick=False):
+            clock = demo_clock(TZ, (8, 16), time(10), 1.0, pinned=True)
+            shown = clock.now()
+        assert clock.shifted and shown.strftime("%H.%M") == "10.00", real
+        assert is_working_day(shown.date()) and shown.date() <= real.date(), real
+    with time_machine.travel(datetime(2026, 12, 3, 12, 0, tzinfo=TZ), tick=False):
+        assert not demo_clock(TZ, (8, 16), time(10), 1.0).shifted  # unpinned: real time then

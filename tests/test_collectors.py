@@ -78,11 +78,16 @@ def test_a_stopped_source_is_not_polled(store: LiveStore, config: Config):
 
 
 @time_machine.travel(datetime(2026, 11, 23, 11, 0, tzinfo=TZ), tick=False)
-def test_demo_feeds_cover_every_metric_for_every_unit(config: Config):
+def test_demo_feeds_cover_every_metric_for_every_unit(config: Config, tmp_path):  # type: ignore[no-untyped-def]
+    from collectors.registry import collector_for
+    from collectors.scheduler import connected
+    from dashboard.history import History
+
+    history = History.open(None, tmp_path)  # the access cases are written there, their figures read
     now = datetime.now(TZ)
     metrics: dict[str, set[str]] = {}
     for source in config.sources:
-        c = DemoCollector(source, TZ)
+        c = connected(collector_for(source, config), config, history)
         for rd in c.normalise(c.fetch(now), now):
             metrics.setdefault(rd.unit, set()).add(rd.metric)
             assert rd.observed_at == now and rd.source == source.name

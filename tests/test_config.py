@@ -21,7 +21,11 @@ def test_example_config_describes_a_whole_sote_centre():
     assert all(u.name and u.name_sv for u in cfg.units)
     modes = [d.mode for d in cfg.displays]
     assert modes.count("staff") >= 2 and modes.count("public") >= 1
-    assert {s.feed for s in cfg.sources} == {"queue", "callback", "staffing", "appointments", "flow"}
+    assert {s.feed for s in cfg.sources} == {"queue", "callback", "staffing", "appointments", "flow", "access"}
+    # access to care: the rules of the law since 2022 for the four services the demo reports
+    assert {r.service for r in cfg.access.rules} == {"perusterveydenhuolto", "suun_terveydenhuolto",
+                                                    "mielenterveys", "sosiaalipalvelut"}
+    assert min(r.valid_from for r in cfg.access.rules).year == 2022
 
 
 def test_unknown_unit_in_a_display_is_named_with_its_key():
@@ -31,7 +35,8 @@ def test_unknown_unit_in_a_display_is_named_with_its_key():
 
 def test_missing_source_address_is_refused():
     text = GOOD + '\n[[sources]]\nname = "potilastiedot"\nkind = "fhir"\n'
-    assert ("site.toml", "sources[5].address", "a fhir source needs an address") in problems(text)
+    n = len(load_config(EXAMPLE_CONFIG).sources)  # the new one comes after the example's own
+    assert ("site.toml", f"sources[{n}].address", "a fhir source needs an address") in problems(text)
 
 
 def test_duplicate_ids_are_refused():

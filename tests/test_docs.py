@@ -4,6 +4,8 @@ commands exactly as .ci/run and the dev script run them."""
 import re
 
 from dashboard.config import (
+    AccessRule,
+    AccessSettings,
     AuthSettings,
     Config,
     Display,
@@ -31,11 +33,14 @@ def documented_keys(section: str) -> set[str]:
 def test_every_setting_is_documented():
     for section, model in [("[site]", Site), ("[[units]]", Unit), ("[[displays]]", Display),
                            ("[[sources]]", Source), ("[escalation]", Rule), ("[history]", HistorySettings),
-                           ("[auth.oidc]", OidcSettings)]:
-        missing = set(model.model_fields) - documented_keys(section)
+                           ("[auth.oidc]", OidcSettings), ("[[access.rules]]", AccessRule),
+                           ("[access]", AccessSettings)]:
+        keys = {f.alias or name for name, f in model.model_fields.items()}  # as written in the file
+        missing = keys - documented_keys(section)
         assert not missing, f"{section}: undocumented {sorted(missing)}"
     assert set(Escalation.model_fields) == {"rules"} and set(AuthSettings.model_fields) == {"oidc"}
-    assert set(Config.model_fields) - {"path"} == {"site", "units", "displays", "sources", "escalation", "history", "auth"}
+    assert set(Config.model_fields) - {"path"} == {"site", "units", "displays", "sources", "escalation", "history",
+                                                   "auth", "access"}
 
 
 def test_every_environment_variable_is_documented():

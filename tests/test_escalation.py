@@ -15,9 +15,9 @@ import pytest
 import time_machine
 
 from collectors.base import poll
-from collectors.demo.feeds import DemoCollector
 from collectors.historywriter import drain
-from collectors.scheduler import ESCALATION_METRIC, build_scheduler, record_escalation
+from collectors.registry import collector_for
+from collectors.scheduler import ESCALATION_METRIC, build_scheduler, connected, record_escalation
 from dashboard.config import Config, load_config, parse_config
 from dashboard.escalation import evaluate, unit_levels, useless_rules
 from dashboard.history import History
@@ -431,7 +431,7 @@ def test_with_the_demo_clock_after_closing_time_no_unit_is_raised_by_a_rule(stor
     evening = datetime(2026, 11, 24, 18, 30, tzinfo=TZ)  # a Tuesday
     with time_machine.travel(evening, tick=False):
         for source in config.sources:
-            assert poll(DemoCollector(source, TZ), store, config).ok
+            assert poll(connected(collector_for(source, config), config, history), store, config).ok
         record_escalation(config, store)
         drain(store, history)
         tiles = build(config, config.display("johto"), store, None).data["tiles"]

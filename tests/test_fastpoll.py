@@ -7,9 +7,11 @@ import asyncio
 import json
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+import time_machine
 
 from dashboard.accounts import new_display_token
 from dashboard.app import asgi, create_app
@@ -20,6 +22,7 @@ from tests.conftest import Backend, wait_for
 
 pytestmark = pytest.mark.store
 DISPLAY = "vastaanotto-kaytava"
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/Helsinki"))  # a Tuesday morning
 
 
 _apps: list[Any] = []
@@ -56,6 +59,7 @@ def ask(app: Any, body: dict[str, Any], token: str | None) -> httpx.Response:
     return asyncio.run(go())
 
 
+@time_machine.travel(NOW, tick=False)  # the board of an open unit, its queue fresh throughout
 def test_the_fast_poll_answers_as_dash_does_and_only_to_its_screen(backend: Backend, config: Config):
     store = backend.store
     app = create_app(config, store, backend.history, backend.data_dir)
@@ -65,8 +69,7 @@ def test_the_fast_poll_answers_as_dash_does_and_only_to_its_screen(backend: Back
     ctx = app.server.state.display_ctx
     token = new_display_token(backend.history, DISPLAY)
     other = new_display_token(backend.history, "aula")
-    now = datetime.now().astimezone()
-    store.write_readings("demo-jonot", [Reading("queue.waiting", "vastaanotto", "Päivystys", 3, now, "demo-jonot")],
+    store.write_readings("demo-jonot", [Reading("queue.waiting", "vastaanotto", "Päivystys", 3, NOW, "demo-jonot")],
                          {"state": "ok"})
     model = ctx.cache.get(DISPLAY)
     ctx.render(DISPLAY, model)  # the board the screen's page was given
@@ -76,7 +79,7 @@ def test_the_fast_poll_answers_as_dash_does_and_only_to_its_screen(backend: Back
     assert ask(fast, body, token).status_code == 204
     assert fastpoll.answered == 1
 
-    store.write_readings("demo-jonot", [Reading("queue.waiting", "vastaanotto", "Päivystys", 9, now, "demo-jonot")],
+    store.write_readings("demo-jonot", [Reading("queue.waiting", "vastaanotto", "Päivystys", 9, NOW, "demo-jonot")],
                          {"state": "ok"})
     # the process hears of the write on the change channel (within milliseconds)
     wait_for(lambda: ctx.cache.watch.known and ctx.cache.watch.known[0] == store.version(), what="heard")

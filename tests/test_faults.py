@@ -13,8 +13,9 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import Workbook
@@ -24,8 +25,10 @@ from dashboard.config import load_config
 from dashboard.history import ReadingChange
 from dashboard.readings import Reading
 from tests.conftest import EXAMPLE_CONFIG, OHJAUSTAULU, ROOT, Backend, wait_for
+from tests.siteclock import pin_site_clock
 
 pytestmark = pytest.mark.store
+TUESDAY = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/Helsinki"))
 
 
 def ohjaustaulu(*args: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -82,11 +85,9 @@ def test_a_history_writer_killed_mid_write_loses_nothing_and_writes_nothing_twic
     assert rows_written(backend) == (queued, queued)
 
 
-def today_workbook(config_tz: str, tag: str) -> bytes:
-    """A shift lead's workbook for today, as the template's sheets name things."""
-    from zoneinfo import ZoneInfo
-
-    today = datetime.now(ZoneInfo(config_tz)).date().strftime("%d.%m.%Y")
+def days_workbook(day: date, tag: str) -> bytes:
+    """A shift lead's workbook for `day`, as the template's sheets name things."""
+    today = day.strftime("%d.%m.%Y")
     wb = Workbook()
     ws = wb.active
     ws.title = "Henkilöstö"
@@ -104,9 +105,9 @@ def today_workbook(config_tz: str, tag: str) -> bytes:
 @pytest.mark.parametrize("attempt", range(2))
 def test_the_same_workbook_uploaded_twice_at_once_is_applied_once(
         backend: Backend, procs: list[subprocess.Popen[bytes]], tmp_path: Path, attempt: int):
-    config = load_config(EXAMPLE_CONFIG)
+    pin_site_clock(backend.store, TUESDAY)  # the imports' today (and the notice in force then)
     path = tmp_path / "aamu.xlsx"
-    path.write_bytes(today_workbook(config.site.timezone, f"{attempt}-{time.time_ns()}"))
+    path.write_bytes(days_workbook(TUESDAY.date(), f"{attempt}-{time.time_ns()}"))
     env = backend.cli_env()
     two = [subprocess.Popen([OHJAUSTAULU, "import", str(path), "--json", "--user", who], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -125,6 +126,7 @@ def test_the_same_workbook_uploaded_twice_at_once_is_applied_once(
     assert len(notices) == 1
 
 
+@pytest.mark.alone  # polls of 6,000 readings every 0.3 s, each within its 0.24 s lease
 def test_a_collector_killed_while_writing_a_big_feed_leaves_all_or_nothing(
         backend: Backend, procs: list[subprocess.Popen[bytes]], tmp_path: Path):
     """A feed of 2,000 queues (6,000 readings a poll) written every 0.3 s, the collector

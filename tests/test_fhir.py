@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from sqlalchemy import text
 
 from collectors.base import InvalidData, SourceUnavailable, poll
 from collectors.fhir.client import Breaker, FhirClient
@@ -178,12 +179,42 @@ def test_the_public_hl7_examples_are_tolerated_and_reported():
     assert got[("appointments.free_today", "vastaanotto", "clinical immunology")] == 1
 
 
+def access_cases_on(server: FhirServer) -> None:
+    """Two ServiceRequests (care needs assessed) of a patient with a name, an identity code and
+    a birth date, one treated: the access-to-care path of the same source."""
+    unit = next(iter(UNIT_MAP))
+    server.put({"resourceType": "Patient", "id": "p-hoito", "birthDate": "1952-10-13",
+                "identifier": [{"system": "urn:oid:1.2.246.21", "value": day.HETU}],
+                "name": [{"family": "Esimerkki", "given": ["Aili"]}]}, NOW - timedelta(hours=1))
+    for n, started in ((1, True), (2, False)):
+        server.put({"resourceType": "ServiceRequest", "id": f"sr-hoito-{n}", "status": "active", "intent": "order",
+                    "code": {"coding": [{"system": "urn:test", "code": "pth"}], "text": "Aili Esimerkki, kontrolli"},
+                    "subject": {"reference": "Patient/p-hoito", "display": "Aili Esimerkki"},
+                    "performer": [{"reference": unit}],
+                    "authoredOn": (NOW - timedelta(days=20)).isoformat()}, NOW - timedelta(hours=1))
+        if started:
+            server.put({"resourceType": "Appointment", "id": f"a-hoito-{n}", "status": "fulfilled",
+                        "basedOn": [{"reference": f"ServiceRequest/sr-hoito-{n}"}],
+                        "start": (NOW - timedelta(days=2)).isoformat(), "end": (NOW - timedelta(days=2, minutes=-30)).isoformat(),
+                        "participant": [{"actor": {"reference": "Patient/p-hoito", "display": "Aili Esimerkki"},
+                                         "status": "accepted"}]}, NOW - timedelta(hours=1))
+
+
 @pytest.mark.store
-def test_nothing_personal_passes_the_collector(backend: Backend, config: Config, server: FhirServer):
-    src = source(server.url)
+def test_nothing_personal_passes_the_collector(backend: Backend, config: Config, server: FhirServer,
+                                               monkeypatch: pytest.MonkeyPatch):
+    from collectors.scheduler import connected
+
+    access_cases_on(server)
+    monkeypatch.setenv("CASE_SECRET", "a secret of the test")
+    src = source(server.url, service_map={"urn:test|pth": "perusterveydenhuolto"}, case_key_env="CASE_SECRET")
     config = config.model_copy(update={"sources": [*config.sources, src]})
     with time_machine.travel(NOW, tick=False):
         c = FhirCollector(src, TZ, FhirClient(server.url, timeout=1, retries=0))
+        from collectors.access import CaseWriter
+
+        c.cases = CaseWriter(src, config)
+        connected(c, config, backend.history)
         assert poll(c, backend.store, config).ok
         drain(backend.store, backend.history)
         page = json.dumps(build(config, config.display("johto"), backend.store, backend.history).data,
@@ -195,10 +226,16 @@ def test_nothing_personal_passes_the_collector(backend: Backend, config: Config,
                 "stream": lambda k: backend.store.r.xrange(k)}.get(kind)
         everything.append(repr(key) + repr(dump(key) if dump else ""))
     everything += [repr(tuple(row)) for row in backend.history.changes()]
-    text = "\n".join(everything)
-    for secret in (day.HETU, "Iida", "Esimerkki", "Patient/", "Aili", "rintakivusta", "Kontrolli"):
-        assert secret not in text, secret
-    assert "vastaanotto" in text  # and yet the values are there
+    with backend.history.engine.connect() as conn:  # the access-to-care cases, every column
+        cases = [repr(tuple(r)) for r in conn.execute(text("SELECT * FROM access_cases")).all()]
+        cases += [repr(tuple(r)) for r in conn.execute(text("SELECT * FROM access_judgements")).all()]
+    assert len(cases) == 4  # two cases, each judged for its assessment-to-start interval
+    everything += cases
+    dump = "\n".join(everything)
+    for secret in (day.HETU, "Iida", "Esimerkki", "Patient/", "Aili", "rintakivusta", "Kontrolli", "kontrolli",
+                   "sr-hoito", "p-hoito", "1952"):
+        assert secret not in dump, secret
+    assert "vastaanotto" in dump and "perusterveydenhuolto" in dump  # and yet the values are there
 
 
 def test_the_finnish_scheduling_guides_appointment_is_read_and_nothing_personal_kept():
@@ -412,8 +449,11 @@ def test_a_failed_full_poll_keeps_the_figures_and_is_tried_again_at_the_next_pol
 def test_two_free_slots_in_90_days_reach_the_snapshot_and_history_as_beyond_the_horizon(
     backend: Backend, config: Config, empty_server: FhirServer
 ):
+    from tests.siteclock import pin_site_clock
+
     s = empty_server
-    now = datetime.now(TZ)  # the snapshot command runs on the real clock
+    now = NOW  # the poll here and the snapshot command both read the site clock, pinned
+    pin_site_clock(backend.store, now)
     today = now.date()
     s.put(SCHEDULE, now - timedelta(hours=1))
     s.put(slot("f1", on(today + timedelta(days=3))), now - timedelta(hours=1))

@@ -51,6 +51,7 @@ def test_a_writer_that_lost_its_lease_writes_nothing(store: LiveStore):
     assert store.history_backlog() == 2  # 3 and 7; A's late 99 never queued
 
 
+@pytest.mark.alone  # the renewer must run within the lease
 def test_the_holder_keeps_its_lease_while_alive_and_hands_it_over_on_shutdown(store: LiveStore):
     a, b = Leases(store, "host-a:1"), Leases(store, "host-b:2")
     try:
@@ -64,6 +65,7 @@ def test_the_holder_keeps_its_lease_while_alive_and_hands_it_over_on_shutdown(st
         b.release_all()
 
 
+@pytest.mark.alone  # a takeover within 1 s
 def test_a_dead_holders_lease_goes_to_the_other_within_its_time(store: LiveStore):
     a, b = Leases(store, "host-a:1"), Leases(store, "host-b:2")
     try:

@@ -1,3 +1,4 @@
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,8 +19,8 @@ pytestmark = pytest.mark.store
 
 
 def poll_all(config: Config, store: LiveStore, only: set[str] | None = None) -> None:
-    for source in config.sources:
-        if only is None or source.name in only:
+    for source in config.sources:  # the access cases need the history database: not these tests'
+        if (only is None or source.name in only) and source.feed != "access":
             result = poll(DemoCollector(source, TZ), store, config)
             assert result.ok or result.skipped
 
@@ -50,7 +51,7 @@ def test_a_stopped_source_makes_only_its_tiles_stale(config: Config, store: Live
     with time_machine.travel(T0, tick=False) as traveller:
         poll_all(config, store)
         assert tiles_by_source(build(config, display, store, history).data) == {
-            s.name: {"fresh"} for s in config.sources
+            s.name: {"fresh"} for s in config.sources if s.feed != "access"
         }
         store.stop_source("demo-jonot")  # poll every 5 s: stale after 10 s
         for _ in range(3):
@@ -239,8 +240,78 @@ def test_a_public_display_knows_the_units_level_but_says_nothing_of_staff_or_peo
         inside = build(config, staff, store, None).data
     assert inside["escalation"]["units"]["vastaanotto"]["level"] == 2  # present ratio 0.5 < 0.8
     assert seen["escalation"]["units"]["vastaanotto"]["level"] == 2
-    assert set(seen["escalation"]["units"]["vastaanotto"]) <= {"level", "source", "status", "updated_at", "closed"}
+    assert set(seen["escalation"]["units"]["vastaanotto"]) <= {"level", "source", "status", "updated_at", "closed",
+                                                               "fresh_until"}
     assert {t["metric"] for t in seen["tiles"]} == {"queue.waiting"}
     (waiting,) = seen["tiles"]
     assert waiting["value"] == 7 and "entered_by" not in waiting and "maija" not in str(seen)
     assert "maija" in str(inside)
+
+
+def test_each_fresh_figure_says_until_when_it_is_fresh(config: Config, store: LiveStore):
+    """The screen greys a figure by itself at its fresh_until (data-fresh-until), so it must
+    be exactly when the server would call it stale: two polls after it was read for a feed,
+    the valid-until for a manual value, and nothing for what is not fresh. A unit's level of
+    the rules is fresh as long as the last of its rules' fresh inputs; a shift lead's level
+    until its end."""
+    from dashboard.freshness import TABLET
+
+    queue_poll = config.source("demo-jonot").poll_seconds  # 5 s
+    with time_machine.travel(T0, tick=False):
+        store.write_readings("demo-jonot", [
+            Reading("queue.waiting", "vastaanotto", "a", 20, T0 - timedelta(seconds=3), "demo-jonot"),
+            Reading("queue.waiting", "vastaanotto", "b", 2, T0 - timedelta(minutes=5), "demo-jonot"),
+            Reading("queue.waiting", "laboratorio", "c", 2, T0, "demo-jonot")], {})
+        store.apply_manual(TABLET, [Reading("queue.longest_wait_min", "laboratorio", "c", 5, T0, TABLET, manual=True,
+                                            entered_by="x", valid_until=T0 + timedelta(hours=2))], [], {"state": "ok"})
+        store.set_escalation("suun_th", {"level": 3, "reason": "Kaksi hammaslääkäriä pois", "by": "x",
+                                         "at": T0.isoformat(), "valid_until": (T0 + timedelta(hours=1)).isoformat()})
+        data = build(config, config.display("johto"), store, None).data
+    tiles = {(t["unit"], t["key"], t["metric"]): t for t in data["tiles"]}
+    a = tiles[("vastaanotto", "a", "queue.waiting")]
+    assert a["status"] == "fresh" and a["fresh_until"] == (T0 - timedelta(seconds=3) + timedelta(
+        seconds=2 * queue_poll)).isoformat()
+    assert tiles[("vastaanotto", "b", "queue.waiting")]["status"] == "stale"
+    assert "fresh_until" not in tiles[("vastaanotto", "b", "queue.waiting")]
+    assert tiles[("laboratorio", "c", "queue.longest_wait_min")]["fresh_until"] == (T0 + timedelta(hours=2)).isoformat()
+    units = data["escalation"]["units"]
+    # vastaanotto: 20 waiting raises it; its one fresh input of the rules ends at a's end
+    assert units["vastaanotto"]["level"] > 1 and units["vastaanotto"]["fresh_until"] == a["fresh_until"]
+    # laboratorio: the manual longest wait (2 h) outlasts the queue's 10 s
+    assert units["laboratorio"]["fresh_until"] == (T0 + timedelta(hours=2)).isoformat()
+    assert units["suun_th"]["source"] == "manual"
+    assert units["suun_th"]["fresh_until"] == (T0 + timedelta(hours=1)).isoformat()
+    assert "fresh_until" not in units["mtpa"]  # no inputs: nothing fresh to age (status says)
+
+
+def test_the_change_listener_stops_quietly_when_its_event_loop_has_closed(config: Config, store: LiveStore):
+    """A server stopping closes its event loop while the store's change listener still runs in
+    its thread: the next change must stop the listener, not print a traceback from the thread."""
+    import asyncio
+    import threading
+
+    from layouts.display import ChangeSignal
+
+    before = set(threading.enumerate())
+    signal = ChangeSignal(ModelCache(config, store, None))
+    crashed: list[BaseException] = []
+    old_hook = threading.excepthook
+    threading.excepthook = lambda args: crashed.append(args.exc_value)  # type: ignore[assignment]
+    try:
+        async def serve_a_little() -> None:
+            event = signal.arm()
+            store._announce()  # the listener is live: a change reaches the loop and sets the event
+            await asyncio.wait_for(event.wait(), 10)
+
+        asyncio.run(serve_a_little())  # the loop is closed when this returns
+        deadline = time.monotonic() + 10
+        while not signal.stop.is_set() and time.monotonic() < deadline:
+            store._announce()
+            time.sleep(0.1)
+        assert signal.stop.is_set(), "the listener went on after its loop had closed"
+        time.sleep(1.2)  # the listener's thread sees the stop within its 1 s read timeout
+        assert not [t for t in set(threading.enumerate()) - before if t.name == "change-listener"]
+        assert crashed == []
+    finally:
+        signal.stop.set()
+        threading.excepthook = old_hook

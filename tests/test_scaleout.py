@@ -15,7 +15,8 @@ import pytest
 
 from tests.conftest import EXAMPLE_CONFIG, FIGURES, OHJAUSTAULU, ROOT, Backend, wait_for
 
-pytestmark = pytest.mark.store
+# takeovers within N s, ten answers within 2 s each: alone (tests/conftest.py)
+pytestmark = [pytest.mark.store, pytest.mark.alone]
 
 POLL = 3  # seconds, every source of the test configuration (a lease of 2.4 s)
 
@@ -97,8 +98,11 @@ def test_two_collectors_poll_each_source_once_and_take_over_from_a_dead_one(
     worst = max(taken.values())
     FIGURES.append(f"collector takeover after kill -9 ({backend.name}): worst {worst:.1f} s of "
                    f"{len(sources)} sources, poll interval {POLL} s")
-    # lease 0.8 intervals + the next poll's interval; a little room for a loaded machine
-    assert worst <= 2 * POLL + 0.5, taken
+    # B takes a source at its first tick after A's lease (0.8 intervals) has run out: at most
+    # two intervals, plus that poll's own time before it is recorded as B's — which on a loaded
+    # 2-core machine (CI runs four workers) has been 2.6 s. A takeover waiting for anything
+    # longer (a missed tick, a lease that is never released) takes a third interval or more.
+    assert worst <= 3 * POLL, taken
     wait_for(lambda: pid_of(store.lease_holder("history-writer")) == b.pid, timeout=10,
              what="B writes the history")
 

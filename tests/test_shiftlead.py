@@ -77,6 +77,22 @@ def test_notices_are_posted_edited_and_ended_with_before_and_after(config: Confi
     assert actions == [("notice", False), ("notice-edit", True), ("notice-end", True)]
 
 
+def test_a_notice_may_carry_a_swedish_text_for_the_swedish_turns(config: Config, store: LiveStore, history: History):
+    sl = lead(config, store, history)
+    with time_machine.travel(T0, tick=False):
+        (posted,) = sl.post_notice("Aula suljettu klo 14 alkaen", ["laboratorio"], "tärkeä", True, "16.00",
+                                   text_sv="  Aulan stängd från kl. 14 ")
+        assert posted["text_sv"] == "Aulan stängd från kl. 14"
+        model = build(config, config.display("aula"), store, history).data
+        assert [(n["text"], n.get("text_sv")) for n in model["notices"]] == [
+            ("Aula suljettu klo 14 alkaen", "Aulan stängd från kl. 14")]
+        assert "entered_by" not in model["notices"][0]  # a waiting room names nobody
+        with pytest.raises(Refused) as err:  # too long: said by name, nothing changed
+            sl.post_notice("Aula suljettu", ["laboratorio"], "info", True, "16.00", posted["id"], text_sv="å" * 201)
+        assert err.value.problems == ["Teksti ruotsiksi: enintään 200 merkkiä"]
+        assert sl.notices()[0]["text_sv"] == "Aulan stängd från kl. 14"
+
+
 def test_a_shift_leads_escalation_level_stands_until_the_end_of_the_day(config: Config, store: LiveStore, history: History):
     sl = lead(config, store, history)
     with time_machine.travel(T0, tick=False):

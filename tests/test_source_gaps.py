@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from collectors.base import poll
 from collectors.historywriter import drain
@@ -22,11 +24,20 @@ from tests.fhir import day
 from tests.fhir.server import FhirServer
 
 pytestmark = pytest.mark.store
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/Helsinki"))  # a Tuesday morning
 
 
 @pytest.fixture
-def fhir() -> Iterator[FhirServer]:
-    with day.serve_today() as server:
+def clock() -> Iterator[time_machine.Coordinates]:
+    """The clock stopped at NOW (the test moves it): what the feed says and what the
+    collector counts as today do not depend on when the test runs."""
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def fhir(clock: time_machine.Coordinates) -> Iterator[FhirServer]:
+    with day.serve_day(NOW) as server:
         yield server
 
 
@@ -36,7 +47,7 @@ def _changes(backend: Backend, source: str) -> list[tuple[str, str, str, object]
 
 
 def test_a_failing_source_ends_its_values_and_its_recovery_records_them_again(
-        backend: Backend, config: Config, fhir: FhirServer):
+        backend: Backend, config: Config, fhir: FhirServer, clock: time_machine.Coordinates):
     store, history = backend.store, backend.history
     feed = Source(name="potilastiedot", kind="fhir", address=fhir.url, poll_seconds=30,
                   timeout_seconds=2, unit_map={day.LOCATION: "vastaanotto", day.LAB: "laboratorio"})
@@ -48,9 +59,10 @@ def test_a_failing_source_ends_its_values_and_its_recovery_records_them_again(
     assert first and all(v is not None for *_s, v in first)
     # a tablet correction of one of its series is newer: the outage does not end it
     corrected = next(r for r in store.all_readings()["potilastiedot"] if r.metric == "appointments.free_today")
-    store.apply_manual("tablet", [Reading(corrected.metric, corrected.unit, corrected.key, 99,
-                                          datetime.now().astimezone(), "tablet", manual=True,
-                                          entered_by="vv", valid_until=datetime.now().astimezone() + timedelta(hours=1))],
+    clock.shift(1)  # a second later: newer than the feed's, the waits (whole minutes) unchanged
+    now = datetime.now(NOW.tzinfo)
+    store.apply_manual("tablet", [Reading(corrected.metric, corrected.unit, corrected.key, 99, now, "tablet",
+                                          manual=True, entered_by="vv", valid_until=now + timedelta(hours=1))],
                        [], {"state": "ok"})
     fhir.fault = "500"
     assert not poll(collector, store, config).ok

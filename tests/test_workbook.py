@@ -185,6 +185,10 @@ BAD_INPUTS = {
         lambda: workbook({"Tiedotteet": [["Alkaa", "Päättyy", "Yksikkö", "Teksti", "Tärkeys"],
                                          ["23.11.2026 14.00", "23.11.2026 12.00", "kaikki", "x", "info"]]}),
         ("Tiedotteet 2 Päättyy 23.11.2026 12.00", "Päättyy ennen kuin alkaa")),
+    "a Swedish notice text over 200 characters": (
+        lambda: workbook({"Tiedotteet": [["Alkaa", "Päättyy", "Yksikkö", "Teksti", "Tärkeys", "Teksti ruotsiksi"],
+                                         ["23.11.2026 8.00", "23.11.2026 12.00", "kaikki", "x", "info", "å" * 201]]}),
+        ("Tiedotteet 2 Teksti ruotsiksi", "201")),
     "two rows for the same key": (
         lambda: workbook({"Henkilöstö": [STAFF_HEAD, ["23.11.2026", "vastaanotto", "lääkäri", 8, 3],
                                          ["23.11.2026", "Vastaanotto", "lääkäri", 8, 4]]}),
@@ -281,19 +285,19 @@ def test_import_json_warns_of_values_a_fresh_feed_shadows(backend: Backend, conf
     import json
 
     from tests.conftest import EXAMPLE_CONFIG, cli
+    from tests.siteclock import pin_site_clock
 
-    now = datetime.fromtimestamp(time_machine.escape_hatch.time.time(), TZ)  # the command runs in real time
-    feed_and_correction(backend, config, now)
+    pin_site_clock(backend.store, MONDAY, stopped=True)  # the command's clock: the feed stays fresh
+    feed_and_correction(backend, config, MONDAY)
     path = tmp_path / "aamu.xlsx"
-    day = now.strftime("%d.%m.%Y")
-    path.write_bytes(workbook({"Henkilöstö": [STAFF_HEAD, [day, "vastaanotto", "lääkäri", 8, 7]]}))
+    path.write_bytes(workbook({"Henkilöstö": [STAFF_HEAD, ["23.11.2026", "vastaanotto", "lääkäri", 8, 7]]}))
     result = cli("import", str(path), "--json", "--user", "anna", "--config", str(EXAMPLE_CONFIG),
                  env=backend.cli_env())
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["applied"] and data["warnings"] == [
-        f"Henkilöstö rivi 2: lääkäri paikalla 7 ei näy seinällä: henkilöstöjärjestelmän tuore arvo 8 "
-        f"(klo {now:%H.%M}) on voimassa. Korjaa tabletilla, jos se on väärä."]
+        "Henkilöstö rivi 2: lääkäri paikalla 7 ei näy seinällä: henkilöstöjärjestelmän tuore arvo 8 "
+        "(klo 11.00) on voimassa. Korjaa tabletilla, jos se on väärä."]
 
 
 def test_a_workbooks_t3_beyond_the_horizon_reaches_the_wall_and_the_history_as_a_bound(
@@ -317,3 +321,37 @@ def test_a_workbooks_t3_beyond_the_horizon_reaches_the_wall_and_the_history_as_a
                                                 MONDAY.date(), MONDAY.date())}
     assert (days["lääkäri"]["last"], days["lääkäri"]["bound"]) == (90, "above")
     assert days["hoitaja"]["bound"] is None
+
+
+def test_a_notice_with_a_swedish_text_reaches_the_waiting_room_in_both_languages_and_nothing_of_who(
+        backend: Backend, config: Config):
+    """The notices sheet's optional column "Teksti ruotsiksi" ("Text på svenska"): the waiting
+    room's Swedish turn shows it; a notice without one shows its Finnish text there, marked as
+    Finnish; the public snapshot names nobody (not who imported or wrote the notice)."""
+    from layouts.components import notices_strip
+
+    sheet = [["Alkaa", "Päättyy", "Yksikkö", "Teksti", "Tärkeys", "Julkinen", "Teksti ruotsiksi"],
+             ["23.11.2026 8.00", "23.11.2026 16.00", "kaikki", "Aula suljettu klo 14 alkaen.", "tärkeä", "kyllä",
+              "Aulan stängd från kl. 14."],
+             ["23.11.2026 8.00", "23.11.2026 16.00", "laboratorio", "Näytteenotto ruuhkautunut.", "info", "kyllä", ""]]
+    report = run(backend, config, workbook({"Tiedotteet": sheet}), "tiedotteet.xlsx")
+    assert report.ok and report.applied, report.errors
+    with time_machine.travel(MONDAY, tick=False):
+        public = build(config, config.display("aula"), backend.store, backend.history).data
+        staff = build(config, config.display("vastaanotto-kaytava"), backend.store, backend.history).data
+    by_text = {n["text"]: n for n in public["notices"]}
+    assert by_text["Aula suljettu klo 14 alkaen."]["text_sv"] == "Aulan stängd från kl. 14."
+    assert "text_sv" not in by_text["Näytteenotto ruuhkautunut."]
+    assert all(set(n) <= {"id", "unit", "importance", "public", "text", "text_sv", "starts", "ends"}
+               for n in public["notices"])  # no entered_by on a waiting room's screen
+    assert any("entered_by" in n for n in staff["notices"])  # the staff's screens say who
+
+    strip = notices_strip(public["notices"], ["fi", "sv"])
+    turns = {}
+    for item in strip.children:
+        spans = item.children[1].children  # one span a language, shown by turns
+        turns[spans[0].children] = {span.lang: span.children for span in spans}
+    closed = turns["Aula suljettu klo 14 alkaen."]
+    assert closed["sv"] == "Aulan stängd från kl. 14."
+    fallback = turns["Näytteenotto ruuhkautunut."]["sv"]  # the Finnish text, said to be Finnish
+    assert fallback.lang == "fi" and fallback.children == "Näytteenotto ruuhkautunut."

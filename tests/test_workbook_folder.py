@@ -14,15 +14,17 @@ import time_machine
 from collectors.workbook import FolderWatcher
 from dashboard.config import Config, Source
 from tests.conftest import EXAMPLE_CONFIG, ROOT, Backend, cli
+from tests.siteclock import pin_site_clock
 
 TZ = ZoneInfo("Europe/Helsinki")
+MONDAY = datetime(2026, 11, 23, 11, 0, tzinfo=TZ)  # the fixture workbook's day
 FIXTURE = ROOT / "tests" / "fixtures" / "workbook" / "aamu-libreoffice.xlsx"
 pytestmark = pytest.mark.store
 
 
 @pytest.fixture(autouse=True)
 def monday():  # type: ignore[no-untyped-def]
-    with time_machine.travel(datetime(2026, 11, 23, 11, 0, tzinfo=TZ), tick=False):
+    with time_machine.travel(MONDAY, tick=False):
         yield
 
 
@@ -124,11 +126,11 @@ def test_collect_once_imports_the_folder(backend: Backend, tmp_path: Path):
     cfg = tmp_path / "site.toml"
     cfg.write_text(EXAMPLE_CONFIG.read_text(encoding="utf-8")
                    + f'\n[[sources]]\nname = "jakokansio"\nkind = "workbook"\naddress = "{share}"\n')
+    pin_site_clock(backend.store, MONDAY)  # the command's today is the fixture's day
     result = cli("collect", "--once", "--source", "jakokansio", "--config", str(cfg), env=backend.cli_env())
     assert result.returncode == 1 and "1 file(s) refused" in result.stdout
     bad.unlink()
     shutil.copy(FIXTURE, share / "aamu.xlsx")
     result = cli("collect", "--once", "--source", "jakokansio", "--config", str(cfg), env=backend.cli_env())
-    # the fixture is for 23.11.2026: on any other day its daily rows are not today's
     assert result.returncode == 0, result.stdout + result.stderr
     assert [i.filename for i in backend.history.imports() if i.applied] == ["aamu.xlsx"]

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from collectors.base import InvalidData
 from collectors.demo import simulator
-from dashboard.config import Source
+from dashboard.config import Config, Source
 from dashboard.readings import Reading, Value
 from dashboard.waits import QueueMemory
 
@@ -92,3 +92,39 @@ def _estimates(memory: QueueMemory, raw: dict[str, Any], now: datetime, source: 
             if estimate is not None:
                 yield Reading("queue.estimated_wait_min", unit, q["queue"], estimate.minutes, now, source,
                               range=estimate.range)
+
+
+class DemoAccessCollector:
+    """The demo's access-to-care report: each unit's cases of the service `service_map` names
+    for it, read as the `access` feed reads its rows."""
+
+    def __init__(self, source: Source, config: Config):
+        from collectors.access import CaseWriter
+
+        self.source = source
+        self.tz = config.tz
+        self.cases = CaseWriter(source, config)
+        self._report: tuple[object, list[dict[str, object]]] | None = None
+        self._taken: object = None
+
+    def fetch(self, now: datetime) -> list[dict[str, object]]:
+        """The report as of `now`'s day: the same all day, so made once a day (a real system's
+        report changes as cases move; the demo's cases move a day at a time)."""
+        from collectors.demo.cases import case_rows
+
+        today = now.astimezone(self.tz).date()
+        if self._report is None or self._report[0] != today:
+            self._report = (today, [row for unit in self.source.units if unit in self.source.service_map
+                                    for row in case_rows(unit, self.source.service_map[unit], now, self.tz)])
+        return self._report[1]
+
+    def normalise(self, raw: list[dict[str, object]], now: datetime) -> list[Reading]:
+        if raw is not self._taken:  # a report read before changes nothing: only the figures are read again
+            self.cases.take(raw, now.astimezone(self.tz).date())
+            self._taken = raw
+        return self.cases.readings(now, self.tz)
+
+    def status_extra(self) -> dict[str, Any]:
+        c = self.cases.status()
+        return {**c, "items": c["cases_read"] - c["cases_bad"], "items_read": c["cases_read"], "items_unmapped": c["cases_bad"],
+                "unmapped_detail": c["cases_bad_detail"]}

@@ -18,6 +18,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from collectors.access import CaseWriter
+from collectors.fhir.cases import case_records, fetch_case_resources
 from collectors.fhir.client import Auth, FhirClient
 from collectors.fhir.normalise import Normaliser, Outcome, Snapshot
 from dashboard.clock import next_working_days
@@ -39,6 +41,9 @@ class FhirCollector:
         self.since: datetime | None = None
         self.full_at: datetime | None = None  # when the last full poll began
         self.last: Outcome | None = None
+        # access-to-care cases (a source with `service_map`): set by the registry
+        self.cases: CaseWriter | None = None
+        self.case_resources: tuple[list[Any], list[Any], list[Any]] | None = None
 
     def full_due(self, now: datetime) -> bool:
         """A new day, no full poll yet, `full_poll_minutes` since the last one, or a clock
@@ -75,7 +80,13 @@ class FhirCollector:
                 query["_lastUpdated"] = f"gt{self.since.isoformat()}"
             for resource in self.client.search(resource_type, query):
                 fresh.add(resource)
+        # access-to-care cases at each full poll: ServiceRequests authored within `case_days`,
+        # the Appointments based on them and their patients' birth dates
+        cases = None
+        if self.cases is not None and full:
+            cases = fetch_case_resources(self.client, today - timedelta(days=self.source.case_days), tz=self.tz)
         # only a poll that got through changes what is kept (a failed full poll is retried)
+        self.case_resources = cases
         self.snapshot, self.since = fresh, now - SKEW
         if full:
             self.full_at, self.day = now, today
@@ -83,6 +94,16 @@ class FhirCollector:
 
     def normalise(self, raw: Snapshot, now: datetime) -> list[Reading]:
         self.last = self.normaliser(raw, now)
+        if self.cases is not None and self.case_resources is not None:
+            requests, appointments, patients = self.case_resources
+            records, skipped = case_records(requests, appointments, patients, self.source.service_map,
+                                            self.source.unit_map, self.tz, now.astimezone(self.tz).date())
+            self.cases.take(records, now.astimezone(self.tz).date())
+            self.cases.bad.update({f"ServiceRequest: {why}": n for why, n in skipped.items()})
+            self.cases.read += sum(skipped.values())  # read, and left out: bad
+            self.case_resources = None
+        if self.cases is not None:
+            return self.last.readings + self.cases.readings(now, self.tz)
         return self.last.readings
 
     def status_extra(self) -> dict[str, Any]:
@@ -90,7 +111,10 @@ class FhirCollector:
             return {}
         unmapped = sum(self.last.unmapped.values())
         detail = "; ".join(f"{reason}: {n}" for reason, n in self.last.unmapped.most_common(5))
-        return {"items_read": self.last.items, "items_unmapped": unmapped, "unmapped_detail": detail}
+        out: dict[str, Any] = {"items_read": self.last.items, "items_unmapped": unmapped, "unmapped_detail": detail}
+        if self.cases is not None:
+            out.update(self.cases.status())
+        return out
 
 
 def _auth(source: Source) -> Auth:

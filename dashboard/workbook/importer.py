@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import re
+import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -174,6 +175,7 @@ def _to_live(parsed: Parsed, config: Config, lang: str, now: datetime, user: str
                 "importance": v["importance"], "public": bool(v.get("public")),
                 "starts": v["starts"].isoformat(), "ends": v["ends"].isoformat(),
                 "entered_by": who,
+                **({"text_sv": v["text_sv"]} if v.get("text_sv") else {}),
             })
     for row in latest_queue.values():
         v = row.values
@@ -230,9 +232,15 @@ def _archive(data: bytes, filename: str, sha: str, data_dir: Path) -> str:
     path = data_dir / "archive" / sha[:2] / f"{sha}{suffix}"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        # a temporary name of this write's own: the same file uploaded twice at once (two
+        # processes, or two requests of one) must not rename one shared .part from under the
+        # other; both renames put the same bytes in place
+        tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.part")
+        try:
+            tmp.write_bytes(data)
+            tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
     return str(path.relative_to(data_dir))
 
 

@@ -75,6 +75,8 @@ SHEETS: tuple[Sheet, ...] = (
         _c("text", "Teksti", "Text", "Text", "text", width=60),
         _c("importance", "Tärkeys", "Prioritet", "Importance", "importance", width=14),
         _c("public", "Julkinen", "Offentlig", "Public", "yesno", required=False, width=11),
+        # shown in the Swedish turns of bilingual screens; without it they show the Finnish text
+        _c("text_sv", "Teksti ruotsiksi", "Text på svenska", "Text in Swedish", "text", required=False, width=60),
     ), ("starts", "unit", "text")),
 )
 

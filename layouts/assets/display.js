@@ -6,7 +6,10 @@
  *   updates pause while either is lost and resume without a reload
  * - a full reload only at the quiet hour (or after a deployment), and only once the server
  *   answers both /health and this page's own address: never onto an error page
- * - heartbeat: display id, page, version and data age to /api/heartbeat
+ * - heartbeat: display id, page, version and data age to /api/heartbeat; its answer sets
+ *   the page's clock right (a TV's own clock may be minutes off)
+ * - a fresh figure turns stale on the page itself when its data-fresh-until has passed,
+ *   whatever reaches the page (a server that cannot read the live store says nothing)
  * - clock (the demo's shifted clock too), "updated N min ago", night (dim or off)
  * The page never shows an error: the last values stay on screen. */
 (function () {
@@ -14,7 +17,7 @@
   var S = {
     meta: null, online: true, live: true, lastOk: Date.now(), offlineSince: null, delay: 2000, checking: false, healthTimer: null,
     page: 0, start: "0:0", turns: {}, lang: 0, loadedAt: Date.now(), reloading: false,
-    screen: null, lastTurnAt: Date.now(),
+    screen: null, lastTurnAt: Date.now(), skew: 0,
   };
   var HEALTH_EVERY = 5000, BACKOFF_MAX = 8000;
 
@@ -29,13 +32,14 @@
   function text(key) { var m = meta(); return m.texts[lang()][key]; }
 
   // -- time ---------------------------------------------------------------------------------
+  function realNow() { return Date.now() + S.skew; }  // the server's time, as near as we know it
   function now() {
     var c = meta() && meta().clock;
     if (c && c.anchor_real) {
       var real0 = Date.parse(c.anchor_real), shown0 = Date.parse(c.anchor_shown);
-      return new Date(shown0 + (Date.now() - real0) * parseFloat(c.speed || "1"));
+      return new Date(shown0 + (realNow() - real0) * parseFloat(c.speed || "1"));
     }
-    return new Date();
+    return new Date(realNow());
   }
   function parts(d) {  // date and hour in the site's time zone
     var f = new Intl.DateTimeFormat("en-CA", { timeZone: meta().tz, year: "numeric", month: "2-digit",
@@ -52,6 +56,20 @@
   function tickClock() {
     var el = document.getElementById("clock");
     if (el) el.textContent = clockText(now());
+    expire();
+  }
+  // A fresh figure is fresh until its data-fresh-until (the server sets it, empty for any
+  // other status): past that it is stale here and now, greyed by its data-status, even when
+  // no update reaches the page. New data that arrives sets it right again.
+  var EXPIRE_GRACE = 2000;  // the server's own "stale" normally arrives first
+  function expire() {
+    var t = now().getTime();
+    document.querySelectorAll("[data-fresh-until]").forEach(function (el) {
+      var until = el.getAttribute("data-fresh-until");
+      if (!until) return;
+      var want = t < Date.parse(until) + EXPIRE_GRACE ? "fresh" : "stale";
+      if (el.getAttribute("data-status") !== want) el.setAttribute("data-status", want);
+    });
   }
   function ages() {  // "päivitetty N min sitten" on stale tiles
     var t = now().getTime();
@@ -187,7 +205,7 @@
     document.body.setAttribute("data-connection", online ? "online" : "offline");
     document.body.setAttribute("data-store", online && !live ? "unavailable" : "ok");
     if (!ok) {
-      if (was || changed) S.offlineSince = S.offlineSince || new Date();
+      if (was || changed) S.offlineSince = S.offlineSince || now();  // on the clock the page shows
       if (banner) {
         banner.textContent = text(online ? "no_live_data" : "offline").replace("{since}", clockText(S.offlineSince));
         banner.hidden = false;
@@ -264,7 +282,7 @@
   }
   function quietHour() {
     var m = meta();
-    var hour = parts(new Date()).hour;  // real time, site zone
+    var hour = parts(new Date(realNow())).hour;  // real time, site zone
     if (S.online && hour === m.reload_hour && Date.now() - S.loadedAt > 2 * 3600 * 1000) safeReload();
   }
 
@@ -297,10 +315,17 @@
       night: document.body.getAttribute("data-night") || null,
       size: window.innerWidth + "x" + window.innerHeight,
     };
+    var sent = Date.now();
     origFetch("/api/heartbeat", { method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body), cache: "no-store", keepalive: true })
       .then(function (resp) { return resp.ok ? resp.json() : null; })
-      .then(function (ans) { if (ans && ans.version && ans.version !== m.version) safeReload(); })
+      .then(function (ans) {
+        if (ans && ans.server_time) {  // the server's clock, half the round trip ago
+          var back = Date.now(), at = Date.parse(ans.server_time);
+          if (!isNaN(at) && back - sent < 5000) { S.skew = at - (sent + back) / 2; expire(); }
+        }
+        if (ans && ans.version && ans.version !== m.version) safeReload();
+      })
       .catch(function () { /* the connection check says so on screen */ });
   }
 
@@ -316,6 +341,7 @@
   function settle() {
     S.settling = false;
     setAsOf();
+    expire();
     if (!S.started) return;
     var board = document.getElementById("board"), first = board && board.firstElementChild;
     if (first !== S.boardFirst) { S.boardFirst = first; layout(); }
@@ -377,7 +403,7 @@
     setInterval(heartbeat, (m.heartbeat_seconds || 30) * 1000);
     return true;
   }
-  window.ohjaustaulu = { state: S, turn: turn, layout: layout, night: night, safeReload: safeReload, heartbeat: heartbeat };
+  window.ohjaustaulu = { state: S, turn: turn, layout: layout, night: night, safeReload: safeReload, heartbeat: heartbeat, now: now };
 
   // The display's layout arrives through the pages router: start the moment it is in the
   // document (other pages never have it, and cost nothing).

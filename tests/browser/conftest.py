@@ -33,6 +33,8 @@ def fast_config(path: Path) -> Path:
     """The example site with quick polls, so staleness shows within seconds."""
     text = EXAMPLE_CONFIG.read_text(encoding="utf-8")
     text = re.sub(r"poll_seconds = \d+", "poll_seconds = 2", text)
+    # the access cases change by the day: their figures every 30 s are plenty (and cost a core less)
+    text = text.replace('feed = "access"\npoll_seconds = 2', 'feed = "access"\npoll_seconds = 30')
     text = text.replace('feed = "queue"\npoll_seconds = 2', 'feed = "queue"\npoll_seconds = 1')
     text = text.replace("rotate_seconds = 20", "rotate_seconds = 5")
     path.write_text(text, encoding="utf-8")
@@ -92,7 +94,8 @@ def start_demo(backend: Backend, config: Path, *extra: str) -> Demo:
     port = free_port()
     exe = str(Path(sys.executable).parent / "ohjaustaulu")
     proc = subprocess.Popen(
-        [exe, "demo", "--port", str(port), "--config", str(config), *extra],
+        # the simulated day at 10.00 of the latest working day, whatever the hour the tests run
+        [exe, "demo", "--port", str(port), "--config", str(config), "--clock-at", "10:00", *extra],
         env=backend.cli_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     demo = Demo(backend, config, port, proc)
@@ -111,15 +114,27 @@ def start_demo(backend: Backend, config: Path, *extra: str) -> Demo:
     return demo
 
 
-def stop_demo(demo: Demo) -> None:
-    demo.proc.terminate()
+def stop(proc: subprocess.Popen, timeout: float = 15) -> None:
+    """End a command as its operator would (SIGTERM); kill it if it has not ended in time."""
+    proc.terminate()
     try:
-        demo.proc.wait(timeout=10)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        demo.proc.kill()
+        proc.kill()
+        proc.wait()
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
+def stop_demo(demo: Demo) -> None:
+    stop(demo.proc)
+
+
+# package: ended once a test process is past this folder's tests (an idle demo polls on)
+# a browser test of the page itself, not of the stores under it: the embedded demo only (the
+# store tests run on both backends)
+embedded_only = pytest.mark.parametrize("demo", ["embedded"], indirect=True)
+
+
+@pytest.fixture(scope="package", params=BACKENDS)
 def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     root = tmp_path_factory.mktemp(f"demo-{request.param}")
     backend = make_backend(request.param, root / "data")
@@ -140,13 +155,14 @@ def chrome(width: int = 1920, height: int = 1080, network_log: bool = False) -> 
                 "--disable-sync", "--hide-scrollbars"):
         opts.add_argument(arg)
     opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    # ChromeDriver on a port of this worker's own (tests/conftest.py free_port), not the kernel's pick
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER, port=free_port()), options=opts)
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
     return driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # ended with the demo: its last page would poll on
 def browser() -> Iterator[webdriver.Chrome]:
     driver = chrome()
     yield driver

@@ -1,4 +1,5 @@
 import json
+import re
 import time
 from contextlib import closing
 
@@ -90,6 +91,7 @@ def test_the_page_and_snapshot_json_agree(browser, demo: Demo):
              what="all tiles fresh again")
 
 
+@pytest.mark.alone  # stale within 7 s
 def test_stopping_one_source_makes_only_its_tiles_stale(browser, demo: Demo):
     open_display(browser, demo, "vastaanotto-kaytava")
     wait_for(lambda: all(t["status"] == "fresh" for t in tiles(browser)), timeout=20, what="all fresh")
@@ -179,6 +181,18 @@ def test_the_admin_page_lists_each_sources_health(browser, demo: Demo):
         states = {r.get_attribute("data-source"): r.get_attribute("data-state") for r in rows}
         assert states["demo-ajanvaraus"] == "stopped"
         assert states["demo-jonot"] == "ok"
+        # in the site's words and time: since when it is stopped, its last success, no raw ISO
+        said = {r.get_attribute("data-source"): r.text for r in rows}
+        assert re.search(r"pysäytetty \d{1,2}\.\d{1,2}\.20\d\d klo \d{1,2}\.\d\d\.\d\d alkaen",
+                         said["demo-ajanvaraus"]), said["demo-ajanvaraus"]
+        assert re.search(r"\d{1,2}\.\d{1,2}\.20\d\d klo \d{1,2}\.\d\d\.\d\d", said["demo-jonot"])
+        assert not re.search(r"\d{4}-\d\d-\d\dT", " ".join(said.values()))
+        # the audit log: events in words, times local, details whole (the stop just made is there)
+        audit = browser.find_elements("css selector", ".audit-row")
+        assert audit and all(re.match(r"\d{1,2}\.\d{1,2}\.20\d\d klo ", r.find_element("css selector", "td").text)
+                             for r in audit)
+        assert "kirjautuminen" in [r.find_elements("css selector", "td")[2].text for r in audit]
+        assert "(ylläpitäjä)" in browser.find_element("css selector", "nav.staffbar").text
     finally:
         demo.cli("source", "start", "demo-ajanvaraus")
 

@@ -7,7 +7,7 @@ import csv
 import io
 import re
 from contextlib import closing
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 import httpx
 import pytest
@@ -109,12 +109,12 @@ def test_the_export_and_print_views_refuse_bad_choices_by_name(demo: Demo):
                                                           "start": "2026-11-10", "end": "2026-11-01"})
         assert bad.status_code == 400
         assert "Yksiköt" in bad.json()["error"] and "loppu on ennen alkua" in bad.json()["error"]
-        good = {"units": "vastaanotto", "metrics": "queue.waiting", "start": date.today().isoformat(),
-                "end": date.today().isoformat(), "grain": "hour"}
+        today = demo.backend.store.clock(demo_tz(demo)).now().date().isoformat()  # the site's day
+        good = {"units": "vastaanotto", "metrics": "queue.waiting", "start": today, "end": today, "grain": "hour"}
         xlsx = manager.get("/history/export.xlsx", params=good)
         assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
         printed = manager.get("/history/print", params=good)
-        assert printed.status_code == 200 and "Hoitoon pääsy" in printed.text
+        assert printed.status_code == 200 and "Takaisinsoitot samana arkipäivänä" in printed.text
     with closing(http_client(demo.url, "vuorovastaava")) as lead:
         assert lead.get("/history/export.csv", params=good).status_code == 403
 

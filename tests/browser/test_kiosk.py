@@ -17,11 +17,10 @@ from pathlib import Path
 import pytest
 
 from dashboard.config import load_config
-from tests.browser.conftest import Demo, chrome, fast_config, sign_in, tiles
+from tests.browser.conftest import Demo, chrome, embedded_only, fast_config, sign_in, stop, tiles
 from tests.conftest import BACKENDS, cli, close_backend, free_port, make_backend, wait_for
 
 pytestmark = pytest.mark.browser
-embedded_only = pytest.mark.parametrize("demo", ["embedded"], indirect=True)
 
 
 def open_display(driver, url: str) -> None:  # type: ignore[no-untyped-def]
@@ -65,15 +64,6 @@ def serve(port: int, config: Path, env: dict[str, str]) -> subprocess.Popen[str]
     return proc
 
 
-def stop(proc: subprocess.Popen[str]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 @pytest.mark.parametrize(("backend_name", "updates"), [(b, "poll") for b in BACKENDS] + [("embedded", "push")])
 def test_the_server_goes_away_and_comes_back_without_a_reload(tmp_path: Path, backend_name: str, updates: str):
     """Production shape: collectors and web server as their own processes. The web server is
@@ -89,7 +79,7 @@ def test_the_server_goes_away_and_comes_back_without_a_reload(tmp_path: Path, ba
         config_path.write_text(config_path.read_text(encoding="utf-8").replace(
             'key_prefix = "ohjaustaulu:"', 'key_prefix = "ohjaustaulu:"\nupdates = "push"'), encoding="utf-8")
     config = load_config(config_path)
-    demo_setup.prepare(config, backend.store, backend.history, dtime(10), 1.0)
+    demo_setup.prepare(config, backend.store, backend.history, dtime(10), 1.0, pinned=True)
     env = backend.cli_env()
     collect = start(["collect", "--config", str(config_path)], env)
     port = free_port()

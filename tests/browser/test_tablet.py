@@ -101,12 +101,16 @@ def test_a_shift_lead_corrects_a_value_and_posts_a_notice_from_a_tablet(demo: De
         assert "Henkilöstö paikalla sairaanhoitaja = 2" in ok.text
 
         tablet.find_element("id", "tablet-notice-text").send_keys("Laboratorio suljettu klo 14 alkaen")
+        tablet.find_element("id", "tablet-notice-text-sv").send_keys("Laboratoriet stängt från kl. 14")
         tablet.find_element("css selector", "#tablet-notice-units input[value=kaikki]").click()
         tablet.find_element("css selector", "#tablet-notice-importance input[value=tärkeä]").click()
         tablet.find_element("id", "tablet-notice-save").click()
         wait_for(lambda: tablet.find_element("css selector", '#tablet-notice-result .msg[data-ok="true"]'),
                  what="the notice posted")
         assert "Laboratorio suljettu klo 14 alkaen" in tablet.find_element("id", "tablet-notices").text
+        posted = next(n for n in demo.backend.store.notices() if n["text"] == "Laboratorio suljettu klo 14 alkaen")
+        assert posted["text_sv"] == "Laboratoriet stängt från kl. 14"  # for the Swedish turns
+        assert tablet.find_element("id", "tablet-notice-text-sv").get_attribute("value") == ""  # the form is new again
 
         wall.get(demo.display_url("vastaanotto-kaytava"))
 

@@ -215,6 +215,9 @@ def test_two_hosts_survive_a_dead_host_a_lost_database_and_a_restarted_redis(sit
         db.restore()
         wait_for(lambda: store.history_backlog() == 0, timeout=60, what="history queue to drain")
         assert written(history, 1) == queued  # every change once, in order
+        # the writer says it is back when its run has ended, a moment after the queue is empty
+        wait_for(lambda: "history-writer: the history database is back" in b.log("collect"), timeout=15,
+                 what="the history writer's line that the database is back")
         collect_log = b.log("collect")
         assert collect_log.count("the history database is unavailable") == 1, collect_log[-3000:]
         assert collect_log.count("history-writer: the history database is back") == 1

@@ -72,11 +72,11 @@ def build(day_start: datetime) -> list[dict[str, Any]]:
 
 
 @contextmanager
-def serve_today(page_size: int = 50) -> Iterator[FhirServer]:
-    """Our FHIR server holding today's day (built from local midnight), last updated an hour
-    ago; stopped after."""
+def serve_day(now: datetime, page_size: int = 50) -> Iterator[FhirServer]:
+    """Our FHIR server holding the day of `now` (built from that day's midnight, in the zone
+    `now` is given in), last updated an hour before `now`; stopped after. A test pins its
+    clock to `now`: the server's day is then the collector's today, whatever the hour."""
     s = FhirServer(page_size=page_size)
-    now = datetime.now().astimezone()
     for resource in build(now.replace(hour=0, minute=0, second=0, microsecond=0)):
         s.put(resource, now - timedelta(hours=1))
     try:

@@ -17,7 +17,7 @@ from tests.browser.conftest import (
 from tests.conftest import close_backend, make_backend
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def push_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """The demo with `[site] updates = "push"`: the walls' websocket channel."""
     root = tmp_path_factory.mktemp("attack-push")

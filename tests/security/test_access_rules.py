@@ -62,8 +62,9 @@ def callback_map(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-u
 
 def notice_body() -> dict:  # type: ignore[type-arg]
     outs = ["tablet-notice-result.children", "tablet-notices.children", "tablet-notice-editing.data",
-            "tablet-notice-title.children", "tablet-notice-text.value", "tablet-notice-units.value",
-            "tablet-notice-importance.value", "tablet-notice-public.value", "tablet-notice-ends.value"]
+            "tablet-notice-title.children", "tablet-notice-text.value", "tablet-notice-text-sv.value",
+            "tablet-notice-units.value", "tablet-notice-importance.value", "tablet-notice-public.value",
+            "tablet-notice-ends.value"]
     return {
         "output": ".." + "...".join(outs) + "..",
         "outputs": [dict(zip(("id", "property"), o.rsplit(".", 1), strict=True)) for o in outs],
@@ -72,7 +73,8 @@ def notice_body() -> dict:  # type: ignore[type-arg]
                    [{"id": {"type": "tablet-notice-end", "id": "n1"}, "property": "n_clicks"}]],
         "changedPropIds": ['{"id":"n1","type":"tablet-notice-edit"}.n_clicks'],
         "state": [{"id": i, "property": p, "value": None} for i, p in (
-            ("tablet-notice-editing", "data"), ("tablet-notice-text", "value"), ("tablet-notice-units", "value"),
+            ("tablet-notice-editing", "data"), ("tablet-notice-text", "value"), ("tablet-notice-text-sv", "value"),
+            ("tablet-notice-units", "value"),
             ("tablet-notice-importance", "value"), ("tablet-notice-public", "value"), ("tablet-notice-ends", "value"))],
     }
 

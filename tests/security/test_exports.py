@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+import time_machine
 from openpyxl import load_workbook
 
 from dashboard import audit
@@ -204,6 +205,7 @@ def test_numbers_stay_numbers_and_honest_text_stays_as_it_is_in_both_formats(his
 
 
 @pytest.mark.store
+@time_machine.travel(datetime(2026, 11, 23, 10, 0, tzinfo=TZ), tick=True)  # a working morning
 def test_the_downloads_a_person_gets_over_http_are_inert(backend: Backend, config: Config):
     from dashboard.accounts import add_user
     from dashboard.app import asgi, create_app

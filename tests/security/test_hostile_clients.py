@@ -271,20 +271,23 @@ def test_corrections_are_finite_numbers_in_bounds(demo: Demo):
 
 
 NOTICE = {"output": "..tablet-notice-result.children...tablet-notices.children...tablet-notice-editing.data..."
-                    "tablet-notice-title.children...tablet-notice-text.value...tablet-notice-units.value..."
+                    "tablet-notice-title.children...tablet-notice-text.value...tablet-notice-text-sv.value..."
+                    "tablet-notice-units.value..."
                     "tablet-notice-importance.value...tablet-notice-public.value...tablet-notice-ends.value..",
           "outputs": [{"id": i, "property": p} for i, p in (
               ("tablet-notice-result", "children"), ("tablet-notices", "children"), ("tablet-notice-editing", "data"),
-              ("tablet-notice-title", "children"), ("tablet-notice-text", "value"), ("tablet-notice-units", "value"),
+              ("tablet-notice-title", "children"), ("tablet-notice-text", "value"), ("tablet-notice-text-sv", "value"),
+              ("tablet-notice-units", "value"),
               ("tablet-notice-importance", "value"), ("tablet-notice-public", "value"), ("tablet-notice-ends", "value"))],
           "inputs": [{"id": "tablet-notice-save", "property": "n_clicks", "value": 1}, [], []],
           "changedPropIds": ["tablet-notice-save.n_clicks"]}
 
 
-def notice_body(text: Any, units: Any, ends: Any = "23.59") -> dict[str, Any]:
+def notice_body(text: Any, units: Any, ends: Any = "23.59", text_sv: Any = None) -> dict[str, Any]:
     return {**NOTICE, "state": [
         {"id": "tablet-notice-editing", "property": "data", "value": None},
         {"id": "tablet-notice-text", "property": "value", "value": text},
+        {"id": "tablet-notice-text-sv", "property": "value", "value": text_sv},
         {"id": "tablet-notice-units", "property": "value", "value": units},
         {"id": "tablet-notice-importance", "property": "value", "value": "info"},
         {"id": "tablet-notice-public", "property": "value", "value": []},
@@ -303,6 +306,9 @@ def test_a_refused_notice_names_its_problems_and_units_bind_the_shift_lead(demo:
         assert r.status_code == 200 and "Teksti" in said(r)
         r = post(lab, fix_body("vastaanotto", "3"))
         assert "Yksikkö" in said(r)
+        r = post(lab, notice_body("Vesikatko", ["laboratorio"], text_sv="å" * 201))  # a Swedish text too long
+        assert r.status_code == 200 and "Teksti ruotsiksi" in said(r)
+        assert not any(n.get("text") == "Vesikatko" for n in demo.backend.store.notices())
         ok = post(lab, notice_body("Näytteenotto siirtyy", ["laboratorio"]))  # the control
         assert ok.status_code == 200 and "julkaistu" in said(ok)
 

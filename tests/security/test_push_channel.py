@@ -7,10 +7,13 @@ from __future__ import annotations
 import json
 import time
 from contextlib import closing
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+import time_machine
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
@@ -95,11 +98,12 @@ def test_an_ended_session_stops_streaming(push_demo: Demo):
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4003
 
 
+@pytest.mark.store
+@time_machine.travel(datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/Helsinki")), tick=True)  # a Tuesday morning
 def test_a_silent_stream_is_closed_when_its_session_ends(backend, config, monkeypatch):  # type: ignore[no-untyped-def]
     """A hostile client that never speaks is checked as its stream is sent (every
     RECHECK_SECONDS; shortened here), in process with Starlette's websocket test client."""
     import secrets
-    from datetime import datetime
 
     from starlette.testclient import TestClient
     from starlette.websockets import WebSocketDisconnect

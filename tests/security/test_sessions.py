@@ -8,6 +8,7 @@ import time
 from contextlib import closing
 
 import httpx
+import pytest
 
 from tests.browser.conftest import Demo, http_client
 from tests.security.test_hostile_clients import HTML, add_user
@@ -26,6 +27,7 @@ def sign_in(client: httpx.Client, name: str, password: str) -> httpx.Response:
                                        "csrf": client.cookies.get("ohjaustaulu_csrf") or "", "next": "/"})
 
 
+@pytest.mark.alone  # 35 refused attempts within the first 2 s wait
 def test_hammering_a_name_does_not_lock_its_person_out(demo: Demo):
     add_user(demo, "kohde", "manager")
     with closing(from_address(demo, "127.0.0.2")) as attacker:
@@ -47,6 +49,7 @@ def test_hammering_a_name_does_not_lock_its_person_out(demo: Demo):
     assert sum(refused) >= 30
 
 
+@pytest.mark.alone  # a refusal within the 2 s wait after the 30th attempt
 def test_an_address_that_tries_many_names_waits_too(demo: Demo):
     with closing(from_address(demo, "127.0.0.3")) as sprayer:
         codes = [sign_in(sprayer, f"nimi-{i}", "salasana-123").status_code for i in range(36)]

@@ -479,6 +479,9 @@ def test_import_command_names_the_bomb_and_exits_with_its_refusal(backend: Backe
 
 @pytest.mark.store
 def test_import_command_still_imports_the_filled_in_template(backend: Backend, config: Config, tmp_path: Path):
+    from tests.siteclock import pin_site_clock
+
+    pin_site_clock(backend.store, MONDAY)  # the command's today is the workbook's day
     good = tmp_path / "aamu.xlsx"
     good.write_bytes(filled_template(config, [["23.11.2026", "Vastaanotto", "lääkäri", 8, 7]]))
     result = cli("import", str(good), "--json", "--config", str(EXAMPLE_CONFIG), env=backend.cli_env())
