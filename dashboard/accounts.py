@@ -42,6 +42,7 @@ class UserRow(Base):
     oidc_subject: Mapped[str | None] = mapped_column(String(300), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     disabled: Mapped[int] = mapped_column(Integer, default=0)
+    language: Mapped[str | None] = mapped_column(String(5))  # migration 0009; None: not chosen
 
 
 class DisplayTokenRow(Base):
@@ -58,6 +59,7 @@ class User:
     name: str
     role: Role
     units: tuple[str, ...]  # empty: every unit
+    language: str | None = None  # their own choice for the staff pages (dashboard/translate.py)
 
     def may(self, role: Role) -> bool:
         """Admins may do everything; otherwise each role its own pages."""
@@ -72,7 +74,20 @@ class AccountError(ValueError):
 
 
 def _user(row: UserRow) -> User:
-    return User(row.name, row.role, tuple(json.loads(row.units)))  # type: ignore[arg-type]
+    return User(row.name, row.role, tuple(json.loads(row.units)), row.language)  # type: ignore[arg-type]
+
+
+def set_language(history: History, name: str, language: str | None) -> bool:
+    """Keep `name`'s own language for the staff pages (None: their browser's, else the
+    site's); False if there is no such enabled user."""
+    from dashboard.translate import LANGUAGES
+
+    if language is not None and language not in LANGUAGES:
+        raise AccountError(f"language {language!r}: give one of {', '.join(LANGUAGES)}")
+    with history.engine.begin() as conn:
+        result = conn.execute(update(UserRow).where(UserRow.name == name, UserRow.disabled == 0)
+                              .values(language=language))
+    return bool(result.rowcount)
 
 
 def add_user(history: History, name: str, role: str, units: list[str], password: str | None) -> bool:
@@ -181,8 +196,8 @@ def upsert_oidc_user(history: History, subject: str, name: str, role: Role, unit
     """The account of a person signed in through the identity provider: created at the first
     sign-in, its role and units refreshed from the provider's claims at every one."""
     with history.engine.begin() as conn:
-        row = conn.execute(select(UserRow.id, UserRow.disabled, UserRow.name, UserRow.role, UserRow.units)
-                           .where(UserRow.oidc_subject == subject)).first()
+        row = conn.execute(select(UserRow.id, UserRow.disabled, UserRow.name, UserRow.role, UserRow.units,
+                                  UserRow.language).where(UserRow.oidc_subject == subject)).first()
         if row is not None:
             if row.disabled:
                 raise AccountError(f"user {name!r} is disabled")
@@ -195,4 +210,4 @@ def upsert_oidc_user(history: History, subject: str, name: str, role: Role, unit
             conn.execute(insert(UserRow).values(
                 name=name if taken is None else f"{name}@oidc", role=role, units=json.dumps(units),
                 password_hash=None, oidc_subject=subject, created_at=datetime.now(UTC), disabled=0))
-    return User(name, role, tuple(units))
+    return User(name, role, tuple(units), row.language if row is not None else None)

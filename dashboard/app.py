@@ -17,7 +17,7 @@ from dash import html
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
-from dashboard import access
+from dashboard import access, translate
 from dashboard.auth import Auth
 from dashboard.config import Config
 from dashboard.history import History
@@ -25,6 +25,7 @@ from dashboard.livestore import LiveStore
 from dashboard.observability import first_line
 from dashboard.readmodel import ModelCache, snapshot
 from dashboard.screens import HeartbeatError, parse_heartbeat, stamp
+from dashboard.translate import N_, _, speaking
 from dashboard.version import app_version
 from layouts import accesspage, admin, display, tablet
 from layouts import history as history_page
@@ -47,9 +48,18 @@ def create_app(config: Config, store: LiveStore, history: History | None,
         websocket_callbacks=False,
         compress=True,
     )
-    # the page in the site's language, dark from the first paint (no white flash on a TV)
-    app.index_string = app.index_string.replace("<html>", f'<html lang="{config.site.language}">').replace(
-        "{%app_entry%}", '{%app_entry%}<noscript>Ohjaustaulu tarvitsee JavaScriptin.</noscript>')
+    # the page in the language of the request (a screen: its site's; a person: their own,
+    # dashboard/translate.py), dark from the first paint (no white flash on a TV)
+    app.index_string = app.index_string.replace("<html>", '<html lang="__LANG__">').replace(
+        "{%app_entry%}", "{%app_entry%}<noscript>__NOSCRIPT__</noscript>")
+    interpolate = app.interpolate_index
+
+    def in_language(**parts: Any) -> str:
+        with speaking(translate.lang() if history is not None else config.site.language):
+            return str(interpolate(**parts)).replace("__LANG__", translate.lang()).replace(
+                "__NOSCRIPT__", _("Ohjaustaulu tarvitsee JavaScriptin."))
+
+    app.interpolate_index = in_language  # type: ignore[method-assign]
     cache = ModelCache(config, store, history)
     display_ctx = display.DisplayContext(config, cache, updates)
     display.register(app, display_ctx)
@@ -100,7 +110,7 @@ def create_app(config: Config, store: LiveStore, history: History | None,
 
         access.require("tablet")
 
-        return Response(template(config, config.site.language), headers={
+        return Response(template(config, translate.lang()), headers={  # in the person's language
             "Content-Disposition": 'attachment; filename="ohjaustaulu.xlsx"'},
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -238,7 +248,7 @@ def _check(fn: Any) -> str:
         return f"error: {first_line(err)}"
 
 
-DISPLAY_KIND = {"staff": "henkilökunnan näyttö", "public": "odotustilan näyttö"}
+DISPLAY_KIND = {"staff": N_("henkilökunnan näyttö"), "public": N_("odotustilan näyttö")}
 
 
 def index_page(config: Config) -> html.Div:
@@ -250,9 +260,9 @@ def index_page(config: Config) -> html.Div:
             staff_bar(p, "/"),
             html.Main([
                 html.H1(config.site.name),
-                html.H2("Näytöt"),
+                html.H2(_("Näytöt")),
                 html.Ul(
-                    [html.Li([html.A(d.title, href=f"/display/{d.id}"), f" – {DISPLAY_KIND.get(d.mode, d.mode)}"])
+                    [html.Li([html.A(d.title, href=f"/display/{d.id}"), f" – {_(DISPLAY_KIND.get(d.mode, d.mode))}"])
                      for d in config.displays]
                 ),
             ]),

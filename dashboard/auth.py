@@ -47,13 +47,17 @@ from dashboard.access import (
     refusals,
     values,
 )
-from dashboard.accounts import AccountError, User, authenticate, display_of_token
+from dashboard.accounts import AccountError, User, authenticate, display_of_token, set_language
 from dashboard.config import Config
 from dashboard.history import History
 from dashboard.livestore import LiveStore
 from dashboard.oidc import Oidc, OidcError
+from dashboard.translate import LANGUAGE_NAMES, LANGUAGES, _, negotiate
+from dashboard.translate import current as language
 
 SESSION_COOKIE, CSRF_COOKIE, DISPLAY_COOKIE = "ohjaustaulu_session", "ohjaustaulu_csrf", "ohjaustaulu_display"
+FORM_SEEN = "ohjaustaulu.form"  # a form the guard read for its CSRF token, for the endpoint
+LANGUAGE_COOKIE = "ohjaustaulu_lang"  # the language chosen before signing in (or on this browser)
 SESSION_SECONDS = 12 * 3600
 FREE_FAILURES, FAILURE_WINDOW, MAX_WAIT = 5, 15 * 60, 15 * 60
 FREE_FAILURES_PER_ADDRESS = 30  # an address may be a ward's shared NAT: more before it waits
@@ -61,7 +65,8 @@ GLOBAL_ATTEMPTS_PER_SECOND = 20  # sign-ins the whole site verifies a second (Ar
 TOKEN_CACHE_SECONDS = 30  # a revoked display token stops working within this
 PUBLIC_PREFIXES = ("/_dash-component-suites/", "/assets/", "/_dash-layout", "/_dash-dependencies",
                    "/_favicon.ico", "/favicon.ico", "/_reload-hash")
-PUBLIC_PATHS = {"/health", "/ready", "/metrics", "/login", "/logout", "/login/oidc", "/login/oidc/callback"}
+PUBLIC_PATHS = {"/health", "/ready", "/metrics", "/login", "/logout", "/login/oidc", "/login/oidc/callback",
+                "/login/language"}
 PAGE_ACTIONS = {"tablet": "tablet", "history": "history", "admin": "admin"}
 # component id prefixes of each page's own callbacks
 CALLBACK_ACTIONS = {"wb-": "tablet", "tablet-": "tablet", "history-": "history", "admin-": "admin"}
@@ -75,6 +80,12 @@ def who() -> str:
 
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
+
+
+def same_token(sent: str, expected: str) -> bool:
+    """A CSRF token as sent, compared in constant time. As bytes: compare_digest refuses a
+    text with a character outside ASCII by raising (a forged "väärä" was a 500, not a 403)."""
+    return secrets.compare_digest(sent.encode("utf-8", "replace"), expected.encode("utf-8", "replace"))
 
 
 def _secure(request: Request) -> bool:
@@ -135,7 +146,8 @@ class Auth:
         if session_id:
             data = self.store.session(_digest(session_id))
             if data:
-                user = User(data["user"], data["role"], tuple(json.loads(data["units"])))  # type: ignore[arg-type]
+                user = User(data["user"], data["role"], tuple(json.loads(data["units"])),  # type: ignore[arg-type]
+                            data.get("lang") or None)
                 return Principal(user=user, csrf=data["csrf"], session=_digest(session_id))
         display = self.display_for(display_token)
         return Principal(display=display, token=_digest(display_token or "")) if display else None
@@ -205,17 +217,40 @@ class Auth:
                 return JSONResponse({"error": "callback request: _pages_location: the address must be text"},
                                     status_code=400)
         if need == "public":
-            return await call_next(request)
+            said = language.set(self.language_of(request, None))
+            try:
+                return await call_next(request)
+            finally:
+                language.reset(said)
         p = self.principal(request)
+        said = language.set(self.language_of(request, p))
+        try:
+            return await self._guarded(request, call_next, p, need, display)
+        finally:
+            language.reset(said)
+
+    def language_of(self, request: Request, p: Principal | None) -> str:
+        """The language a request is answered in (dashboard/translate.py): a screen's is its
+        site's; a person's is their own choice, else this browser's choice or languages."""
+        if p is not None and p.user is None:
+            return self.config.site.language
+        chosen = p.user.language if p is not None and p.user is not None else None
+        return negotiate(chosen or request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language"),
+                         self.config.site.language)
+
+    async def _guarded(self, request: Request, call_next: Callable[[Request], Awaitable[Response]],
+                       p: Principal | None, need: str, display: str | None) -> Response:
         if not self.allows(p, need, display):
             return self.refuse(request, p, need)
         if p is not None and p.user is not None and request.method not in ("GET", "HEAD", "OPTIONS"):
             sent = request.headers.get("x-csrf-token")
             if sent is None and request.headers.get("content-type", "").startswith(
                     ("application/x-www-form-urlencoded", "multipart/form-data")):
-                sent = str((await request.form()).get("csrf") or "")
-            if not sent or not p.csrf or not secrets.compare_digest(sent, p.csrf):
-                return JSONResponse({"error": "CSRF-tunniste puuttuu tai on väärä: lataa sivu uudelleen"},
+                form = await request.form()
+                request.scope[FORM_SEEN] = form  # the body is read: the endpoint gets the form from here
+                sent = str(form.get("csrf") or "")
+            if not sent or not p.csrf or not same_token(sent, p.csrf):
+                return JSONResponse({"error": _("CSRF-tunniste puuttuu tai on väärä: lataa sivu uudelleen")},
                                     status_code=403)
         token, refused = current.set(p), refusals.set([])
         try:
@@ -262,10 +297,21 @@ class Auth:
             base = "https://" + base[len("http://"):]
         return f"{base}/login/oidc/callback"
 
+    @staticmethod
+    def chosen_language(request: Request, lang: str, target: str, via: str) -> Response:
+        """Back to the page the choice was made on (an address of this site only), in `lang`."""
+        if lang not in LANGUAGES:
+            return JSONResponse({"error": _("kieli: {lang!r} ei ole fi, sv eikä en", lang=lang[:20])}, status_code=422)
+        target = target if target.startswith("/") and not target.startswith("//") else "/"
+        response = RedirectResponse(via + urllib.parse.quote(target) if via else target, status_code=303)
+        response.set_cookie(LANGUAGE_COOKIE, lang, samesite="lax", secure=_secure(request), max_age=400 * 86400)
+        return response
+
     def start_session(self, request: Request, user: User, target: str, method: str) -> Response:
         sid, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
         self.store.put_session(_digest(sid), {"user": user.name, "role": user.role,
                                               "units": json.dumps(list(user.units)), "csrf": csrf,
+                                              "lang": user.language or "",
                                               "since": str(int(time.time()))}, SESSION_SECONDS)
         address = request.client.host if request.client else "?"
         audit.record(self.history, user.name, "login", {"address": address, "role": user.role, "method": method})
@@ -284,7 +330,7 @@ class Auth:
         return [(f"pair:{name}|{address}", FREE_FAILURES), (f"addr:{address}", FREE_FAILURES_PER_ADDRESS)]
 
     def wait_seconds(self, name: str, address: str) -> int:
-        return max(self.store.login_blocked_for(key) for key, _ in self._throttle_keys(name, address))
+        return max(self.store.login_blocked_for(key) for key, _limit in self._throttle_keys(name, address))
 
     def count_failure(self, name: str, address: str) -> int:
         """One more failure; past a key's free ones, it waits 2, 4, 8 … s (at most 15 min)
@@ -326,11 +372,11 @@ class Auth:
             target = str(form.get("next") or "/")
             target = target if target.startswith("/") and not target.startswith("//") else "/"
             cookie = request.cookies.get(CSRF_COOKIE) or ""
-            if not cookie or not secrets.compare_digest(str(form.get("csrf") or ""), cookie):
-                return JSONResponse({"error": "CSRF-tunniste puuttuu tai on väärä: lataa kirjautumissivu uudelleen"},
+            if not cookie or not same_token(str(form.get("csrf") or ""), cookie):
+                return JSONResponse({"error": _("CSRF-tunniste puuttuu tai on väärä: lataa kirjautumissivu uudelleen")},
                                     status_code=403)
             if len(name) > 200 or len(password) > 1024:
-                return HTMLResponse(_login_page(cookie, "/", "Käyttäjätunnus tai salasana on liian pitkä.", self.oidc_button),
+                return HTMLResponse(_login_page(cookie, "/", _("Käyttäjätunnus tai salasana on liian pitkä."), self.oidc_button),
                                     status_code=422)
             address = request.client.host if request.client else "?"
             wait = self.wait_seconds(name, address)
@@ -343,50 +389,76 @@ class Auth:
                     # the next real attempt — a handful of rows however long the hammering
                     audit.record(self.history, name or "?", "login-throttled",
                                  {"address": address, "refused_so_far": refused})
-                return HTMLResponse(_login_page(cookie, target, f"Liian monta virheellistä yritystä: odota {wait} s.", self.oidc_button),
+                return HTMLResponse(_login_page(cookie, target, _("Liian monta virheellistä yritystä: odota {wait} s.", wait=wait), self.oidc_button),
                                     status_code=429, headers={"Retry-After": str(wait)})
             self._report_refused(name, address)
             user = authenticate(self.history, name, password) if name and password else None
             if user is None:
                 self.count_failure(name, address)
                 audit.record(self.history, name or "?", "login-failed", {"address": address})
-                return HTMLResponse(_login_page(cookie, target, "Väärä käyttäjätunnus tai salasana.", self.oidc_button), status_code=401)
-            for key, _ in self._throttle_keys(name, address):
+                return HTMLResponse(_login_page(cookie, target, _("Väärä käyttäjätunnus tai salasana."), self.oidc_button), status_code=401)
+            for key, _limit in self._throttle_keys(name, address):
                 self.store.clear_failed_logins(key)
             return self.start_session(request, user, target, "local")
 
         @server.get("/login/oidc")
         def oidc_begin(request: Request, next: str = "/") -> Response:
             if self.oidc is None:
-                return JSONResponse({"error": "OpenID Connect ei ole käytössä"}, status_code=404)
+                return JSONResponse({"error": _("OpenID Connect ei ole käytössä")}, status_code=404)
             target = next if next.startswith("/") and not next.startswith("//") else "/"
             try:
                 return RedirectResponse(self.oidc.begin(self.callback_uri(request), target), status_code=303)
             except OidcError as err:
-                return HTMLResponse(_page("Kirjautuminen ei onnistunut", f"<p>{html.escape(str(err))}</p>"), status_code=502)
+                return HTMLResponse(_page(_("Kirjautuminen ei onnistunut"), f"<p>{html.escape(str(err))}</p>"), status_code=502)
 
         @server.get("/login/oidc/callback")
         def oidc_callback(request: Request, code: str = "", state: str = "", error: str = "") -> Response:
             if self.oidc is None:
-                return JSONResponse({"error": "OpenID Connect ei ole käytössä"}, status_code=404)
+                return JSONResponse({"error": _("OpenID Connect ei ole käytössä")}, status_code=404)
             address = request.client.host if request.client else "?"
             try:
                 if error or not code:
-                    raise OidcError(f"Tunnistuspalvelu ei tunnistanut: {error or 'ei koodia'}")
+                    raise OidcError(_("Tunnistuspalvelu ei tunnistanut: {why}", why=error or _("ei koodia")))
                 user, target = self.oidc.finish(code, state)
             except (OidcError, AccountError) as err:
                 audit.record(self.history, "?", "login-failed", {"address": address, "method": "oidc", "reason": str(err)})
-                return HTMLResponse(_page("Kirjautuminen ei onnistunut", f"<p>{html.escape(str(err))}</p>"
-                                          "<p><a href='/login'>Takaisin</a></p>"), status_code=403)
+                back = html.escape(_("Takaisin"))
+                return HTMLResponse(_page(_("Kirjautuminen ei onnistunut"), f"<p>{html.escape(str(err))}</p>"
+                                          f"<p><a href='/login'>{back}</a></p>"), status_code=403)
             return self.start_session(request, user, target, "oidc")
+
+        @server.post("/login/language")
+        async def login_language(request: Request) -> Response:
+            """The language chosen before signing in: kept on this browser."""
+            form = await request.form()
+            cookie = request.cookies.get(CSRF_COOKIE) or ""
+            if not cookie or not same_token(str(form.get("csrf") or ""), cookie):
+                return JSONResponse({"error": _("CSRF-tunniste puuttuu tai on väärä: lataa kirjautumissivu uudelleen")},
+                                    status_code=403)
+            return self.chosen_language(request, str(form.get("lang") or ""), str(form.get("next") or "/"),
+                                        "/login?next=")
+
+        @server.post("/language")
+        async def person_language(request: Request) -> Response:
+            """A signed-in person's own language: kept with their account and in each of their
+            sessions (the guard has checked the CSRF token)."""
+            p = current.get()
+            form = request.scope.get(FORM_SEEN) or await request.form()
+            lang = str(form.get("lang") or "")
+            if p is None or p.user is None:
+                return JSONResponse({"error": _("kieli: vain kirjautunut henkilö valitsee kielensä")}, status_code=403)
+            if lang in LANGUAGES:
+                set_language(self.history, p.user.name, lang)
+                self.store.set_session_field(p.user.name, "lang", lang)
+            return self.chosen_language(request, lang, str(form.get("next") or "/"), "")
 
         @server.post("/logout")
         async def logout(request: Request) -> Response:
             p = self.principal(request)
             if p is not None and p.session:
                 form = await request.form()
-                if not p.csrf or not secrets.compare_digest(str(form.get("csrf") or ""), p.csrf):
-                    return JSONResponse({"error": "CSRF-tunniste puuttuu tai on väärä"}, status_code=403)
+                if not p.csrf or not same_token(str(form.get("csrf") or ""), p.csrf):
+                    return JSONResponse({"error": _("CSRF-tunniste puuttuu tai on väärä")}, status_code=403)
                 self.store.drop_session(p.session)
                 audit.record(self.history, p.name, "logout", {})
             response = RedirectResponse("/login", status_code=303)
@@ -395,24 +467,43 @@ class Auth:
 
 
 def _page(title: str, body: str) -> str:
-    return (f'<!DOCTYPE html><html lang="fi"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+    return (f'<!DOCTYPE html><html lang="{language.get()}"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            '<link rel="stylesheet" href="/assets/display.css"></head>'
+            '<link rel="stylesheet" href="/assets/display.css"><link rel="stylesheet" href="/assets/staffbar.css"></head>'
             f'<body><main class="login"><h1>{html.escape(title)}</h1>{body}</main></body></html>')
+
+
+def language_choice(csrf: str, action: str, target: str) -> str:
+    """Buttons for each language by its own name, the one in use marked (a form: choosing
+    changes something, so it is posted with the CSRF token)."""
+    here = language.get()
+    buttons = "".join(
+        f'<button type="submit" name="lang" value="{code}" lang="{code}" class="lang-choice"'
+        + (' aria-pressed="true"' if code == here else ' aria-pressed="false"') + f'>{html.escape(name)}</button>'
+        for code, name in LANGUAGE_NAMES.items())
+    name = html.escape(_("Kieli"))
+    return (f'<form method="post" action="{action}" class="lang-form" aria-label="{name}">'
+            f'<input type="hidden" name="csrf" value="{html.escape(csrf)}">'
+            f'<input type="hidden" name="next" value="{html.escape(target)}">{buttons}</form>')
 
 
 def _login_page(csrf: str, target: str, error: str, oidc_button: str | None = None) -> str:
     err = f'<p class="login-error" role="alert">{html.escape(error)}</p>' if error else ""
+    esc = html.escape
+    # (texts to translate outside the f-strings: Babel reads no call inside one on Python 3.11)
+    words = {"or": _("tai paikallisella tunnuksella:"), "name": _("Käyttäjätunnus"), "password": _("Salasana"),
+             "submit": _("Kirjaudu")}
     if oidc_button:
         err += (f'<p><a class="button" id="oidc-login" href="/login/oidc?next={urllib.parse.quote(target)}">'
-                f'{html.escape(oidc_button)}</a></p><p>tai paikallisella tunnuksella:</p>')
-    return _page("Ohjaustaulu – kirjaudu", f"""{err}
+                f'{esc(oidc_button)}</a></p><p>{esc(words["or"])}</p>')
+    return _page(_("Ohjaustaulu – kirjaudu"), f"""{err}
 <form method="post" action="/login">
-  <input type="hidden" name="csrf" value="{html.escape(csrf)}">
-  <input type="hidden" name="next" value="{html.escape(target)}">
-  <label for="name">Käyttäjätunnus</label>
+  <input type="hidden" name="csrf" value="{esc(csrf)}">
+  <input type="hidden" name="next" value="{esc(target)}">
+  <label for="name">{esc(words["name"])}</label>
   <input id="name" name="name" autocomplete="username" autocapitalize="none" required>
-  <label for="password">Salasana</label>
+  <label for="password">{esc(words["password"])}</label>
   <input id="password" name="password" type="password" autocomplete="current-password" required>
-  <button type="submit" class="button">Kirjaudu</button>
-</form>""")
+  <button type="submit" class="button" id="login-submit">{esc(words["submit"])}</button>
+</form>
+{language_choice(csrf, "/login/language", target)}""")

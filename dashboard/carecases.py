@@ -25,6 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dashboard.clock import is_working_day
+from dashboard.translate import N_, _
 
 MEASURES: dict[str, tuple[str, str]] = {  # measure -> (the date it begins at, the date it ends at)
     "contact_to_assessment": ("contact", "assessment"),
@@ -37,7 +38,11 @@ AGES = ("all", "<23", ">=23", ">=75")
 # the age groups a case is put in: the rules' age bounds (23 and 75) cut the years
 AGE_GROUPS = ("<23", "23-74", ">=75", "unknown")
 AGE_MATCH = {"all": set(AGE_GROUPS), "<23": {"<23"}, ">=23": {"23-74", ">=75"}, ">=75": {">=75"}}
-AGE_GROUP_TEXT = {"<23": "alle 23 v", "23-74": "23–74 v", ">=75": "75 v täyttäneet", "unknown": "ikä ei tiedossa"}
+# the age groups and a limit's words for people (dashboard/translate.py: `_()` where shown)
+AGE_GROUP_TEXT = {"<23": N_("alle 23 v"), "23-74": N_("23–74 v"), ">=75": N_("75 v täyttäneet"),
+                  "unknown": N_("ikä ei tiedossa")}
+LIMIT_WORDS = {"wd": (N_("{n} arkipäivä"), N_("{n} arkipäivää")), "d": (N_("{n} vuorokausi"), N_("{n} vuorokautta")),
+               "m": (N_("{n} kuukausi"), N_("{n} kuukautta"))}  # (one, many)
 DEFAULT_BINS = (0, 7, 14, 28, 90)  # days from assessment to start: 0, 1–7, 8–14, 15–28, 29–90, over 90
 LIMIT = re.compile(r"^\s*(\d{1,4})\s*(wd|d|m)\s*$")
 TRUE = {"true", "1", "kyllä", "kylla", "k", "yes", "y", "ja", "x"}
@@ -57,10 +62,9 @@ class Limit:
         return cls(int(m.group(1)), m.group(2))
 
     def text(self) -> str:
-        word = {"wd": "arkipäivää", "d": "vuorokautta", "m": "kuukautta"}[self.unit]
-        if self.count == 1:
-            word = {"wd": "arkipäivä", "d": "vuorokausi", "m": "kuukausi"}[self.unit]
-        return f"{self.count} {word}"
+        """"14 vuorokautta", "1 kuukausi" in the request's language."""
+        one, many = LIMIT_WORDS[self.unit]
+        return _(one if self.count == 1 else many, n=self.count)
 
 
 def deadline(begin: date, limit: Limit) -> date:

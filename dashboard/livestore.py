@@ -480,6 +480,15 @@ class LiveStore:
         pipe.expire(index, ttl_seconds)
         pipe.execute()
 
+    def set_session_field(self, user: str, field: str, value: str) -> int:
+        """Set `field` in every live session of `user` (their language, chosen in one of
+        them); how many. A session that ends meanwhile is not brought back."""
+        ids = [_text(x) for x in self.r.smembers(self.k("user-sessions", user))]
+        keys = [self.k("session", i) for i in ids]
+        if not keys:
+            return 0
+        return int(self.r.eval(_SET_IF_ALIVE, len(keys), *keys, field, value))
+
     def session(self, sid_hash: str) -> dict[str, str]:
         return {_text(k): _text(v) for k, v in self.r.hgetall(self.k("session", sid_hash)).items()}
 
@@ -566,6 +575,13 @@ class LeaseLost(Exception):
 
 
 # Take or renew: set when free, extend when ours; atomic, so two collectors cannot both win.
+_SET_IF_ALIVE = """
+local n = 0
+for _, key in ipairs(KEYS) do
+  if redis.call('exists', key) == 1 then redis.call('hset', key, ARGV[1], ARGV[2]); n = n + 1 end
+end
+return n
+"""
 _TAKE_LEASE = """
 local holder = redis.call('GET', KEYS[1])
 if not holder then

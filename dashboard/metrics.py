@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from dashboard.translate import N_
+
 
 @dataclass(frozen=True)
 class Metric:
@@ -52,18 +54,19 @@ def normalise_key(key: str | None) -> str:
     return (key or "").strip().lower()
 
 
-# Names for people on the Finnish-speaking staff pages (tablet, history): the wall displays
-# have their own words per language in dashboard/i18n.py.
+# Names for people on the staff pages (tablet, history), in Finnish and marked for the
+# catalogues (dashboard/translate.py: `_(LABEL_FI[m])` in the person's language); the wall
+# displays have their own words per language in dashboard/i18n.py.
 LABEL_FI: dict[str, str] = {
-    "queue.waiting": "Jonossa", "queue.longest_wait_min": "Pisin odotus, min", "queue.avg_wait_min": "Keskim. odotus, min",
-    "queue.called_last_hour": "Kutsuttu viime tunnin aikana", "queue.points_open": "Palvelupisteitä auki",
-    "queue.estimated_wait_min": "Arvioitu odotus, min",
-    "callback.pending": "Takaisinsoittoja odottaa", "callback.oldest_min": "Vanhin takaisinsoitto, min",
-    "staff.present": "Henkilöstö paikalla", "staff.planned": "Henkilöstö suunniteltu",
-    "appointments.free_today": "Vapaat ajat tänään", "appointments.free_3wd": "Vapaat ajat 3 arkipv",
-    "appointments.t3_days": "T3, pv", "capacity.in_use": "Tilat käytössä", "capacity.total": "Tiloja yhteensä",
-    "access.within_week_pct": "Hoitoon pääsy: määräajassa tällä viikolla, %",
-    "access.open_past_limit": "Hoitoon pääsy: avoinna yli määräajan",
-    "flow.arrivals_today": "Saapuneet", "flow.completed_today": "Käynnit valmiit",
-    "flow.no_shows_today": "Peruuttamatta jääneet",
+    "queue.waiting": N_("Jonossa"), "queue.longest_wait_min": N_("Pisin odotus, min"), "queue.avg_wait_min": N_("Keskim. odotus, min"),
+    "queue.called_last_hour": N_("Kutsuttu viime tunnin aikana"), "queue.points_open": N_("Palvelupisteitä auki"),
+    "queue.estimated_wait_min": N_("Arvioitu odotus, min"),
+    "callback.pending": N_("Takaisinsoittoja odottaa"), "callback.oldest_min": N_("Vanhin takaisinsoitto, min"),
+    "staff.present": N_("Henkilöstö paikalla"), "staff.planned": N_("Henkilöstö suunniteltu"),
+    "appointments.free_today": N_("Vapaat ajat tänään"), "appointments.free_3wd": N_("Vapaat ajat 3 arkipv"),
+    "appointments.t3_days": N_("T3, pv"), "capacity.in_use": N_("Tilat käytössä"), "capacity.total": N_("Tiloja yhteensä"),
+    "access.within_week_pct": N_("Hoitoon pääsy: määräajassa tällä viikolla, %"),
+    "access.open_past_limit": N_("Hoitoon pääsy: avoinna yli määräajan"),
+    "flow.arrivals_today": N_("Saapuneet"), "flow.completed_today": N_("Käynnit valmiit"),
+    "flow.no_shows_today": N_("Peruuttamatta jääneet"),
 }

@@ -7,7 +7,9 @@ band, and the reference figures imported from Sotkanet. Every table downloads as
 table) or XLSX (all of them), and prints.
 
 Nothing of it reaches a public display; the page and its downloads ask for the `history`
-permission where the figures are made.
+permission where the figures are made. The page, its downloads and its print view speak the
+person's language (dashboard/translate.py): words through `_`, numbers and dates as the
+language writes them.
 """
 
 from __future__ import annotations
@@ -28,33 +30,34 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from dashboard import access, accessfigures, auth
 from dashboard.accessfigures import ALL, Group, View
 from dashboard.carecases import AGE_GROUP_TEXT, Limit, bin_edges_text
-from dashboard.config import AccessRule, Config
-from dashboard.export import Cell, range_text, table_csv, table_xlsx
-from dashboard.i18n import number
+from dashboard.config import AccessRule, Config, Unit
+from dashboard.export import Cell, day_text, range_text, table_csv, table_xlsx
+from dashboard.i18n import clock_time, number
+from dashboard.translate import N_, _, lang, speaking
 from layouts.history import (
     COLOURS,
-    DROPDOWN_LABELS,
-    GRAPH_CONFIG,
+    FORMATS,
     HistoryContext,
     _layout,
     file_response,
+    graph_config,
 )
 from layouts.staffbar import staff_bar
-from layouts.widgets import date_range_props
+from layouts.widgets import date_range_props, dropdown_labels
 
 PATH = "/history/access"
 UNITS, RANGE, PERIOD = "access-units", "access-range", "access-period"
 CONTENT, LINKS, ERROR = "access-content", "access-links", "access-error"
 MAX_DAYS = 3 * 366
-MEASURE_FI = {  # the measured interval, from → to
-    "contact_to_assessment": "yhteydenotto → hoidon tarpeen arvio",
-    "assessment_to_start": "arvio → hoidon alku",
-    "decision_to_start": "päätös → palvelun alku",
-    "contact_to_start": "yhteydenotto → palvelun alku",
+MEASURE = {  # the measured interval, from → to
+    "contact_to_assessment": N_("yhteydenotto → hoidon tarpeen arvio"),
+    "assessment_to_start": N_("arvio → hoidon alku"),
+    "decision_to_start": N_("päätös → palvelun alku"),
+    "contact_to_start": N_("yhteydenotto → palvelun alku"),
 }
-SERVICE_FI = {"perusterveydenhuolto": "Perusterveydenhuolto", "suun_terveydenhuolto": "Suun terveydenhuolto",
-              "mielenterveys": "Mielenterveyspalvelut (terapiatakuu)", "sosiaalipalvelut": "Sosiaalipalvelut"}
-EXPLAIN = (
+SERVICE = {"perusterveydenhuolto": N_("Perusterveydenhuolto"), "suun_terveydenhuolto": N_("Suun terveydenhuolto"),
+           "mielenterveys": N_("Mielenterveyspalvelut (terapiatakuu)"), "sosiaalipalvelut": N_("Sosiaalipalvelut")}
+EXPLAIN = N_(
     "Tapaus on yhden ihmisen polku yhdessä palvelussa. Alkaneet: tapaukset, joiden mitattava väli päättyi "
     "jaksolla (esim. hoito alkoi). Määräajassa: niistä osuus, jotka päättyivät viimeistään sen säännön "
     "määräpäivänä, joka oli voimassa välin alkaessa palvelulle ja ikäryhmälle (sääntö ja laki rivillä). "
@@ -81,23 +84,23 @@ class BadQuery(ValueError):
 
 
 def parse_query(config: Config, units: Any, start: Any, end: Any, period: Any) -> AccessQuery:
-    """The choices, checked; every problem named in Finnish (the managers' language)."""
+    """The choices, checked; every problem named (in the person's language)."""
     problems = []
     codes = {u.code for u in config.units}
     names = [x for x in (units.split(",") if isinstance(units, str) else units if isinstance(units, list) else []) if x]
     if not names or not all(isinstance(u, str) and u in codes for u in names):
-        problems.append("Yksiköt: valitse vähintään yksi tunnettu yksikkö")
+        problems.append(_("Yksiköt: valitse vähintään yksi tunnettu yksikkö"))
     d0 = d1 = date.today()
     try:
         d0, d1 = date.fromisoformat(str(start)[:10]), date.fromisoformat(str(end)[:10])
         if d1 < d0:
-            problems.append("Aikaväli: loppu on ennen alkua")
+            problems.append(_("Aikaväli: loppu on ennen alkua"))
         elif (d1 - d0).days > MAX_DAYS:
-            problems.append("Aikaväli: enintään kolme vuotta kerralla")
+            problems.append(_("Aikaväli: enintään kolme vuotta kerralla"))
     except ValueError:
-        problems.append("Aikaväli: anna alku- ja loppupäivä")
+        problems.append(_("Aikaväli: anna alku- ja loppupäivä"))
     if period not in ("week", "month"):
-        problems.append("Jakso: viikko tai kuukausi")
+        problems.append(_("Jakso: viikko tai kuukausi"))
     if problems:
         raise BadQuery("; ".join(problems))
     return AccessQuery([str(u) for u in names], d0, d1, str(period))
@@ -117,32 +120,46 @@ def rule_text(config: Config, rule_id: str | None) -> str:
     return f"{rule.id}: {Limit.parse(rule.limit).text()} ({rule.law})"
 
 
-def fi_date(iso: str) -> str:
-    d = date.fromisoformat(iso)
-    return f"{d.day}.{d.month}.{d.year}"
+def day_of(moment: date) -> str:
+    """A day (of a date or a datetime) as the request's language writes it: 3.11.2026."""
+    return day_text(date(moment.year, moment.month, moment.day), lang())
 
 
 def pct(share: float | None) -> str:
-    return "–" if share is None else f"{number(round(100 * share, 1), 'fi')} %"
+    return "–" if share is None else f"{number(round(100 * share, 1), lang())} %"
 
 
 def days_text(value: float | None) -> str:
-    return "–" if value is None else number(round(value, 1), "fi")
+    return "–" if value is None else number(round(value, 1), lang())
+
+
+def unit_label(unit: Unit) -> str:
+    """A unit's name in the request's language (its Swedish name where it has one)."""
+    return unit.name_sv if lang() == "sv" and unit.name_sv else unit.name
 
 
 def unit_name(config: Config, code: str | None) -> str:
-    return next((u.name for u in config.units if u.code == code), code or "kaikki")
+    return next((unit_label(u) for u in config.units if u.code == code), code or _("kaikki"))
 
 
 def service_name(code: str | None) -> str:
-    return SERVICE_FI.get(code or "", code or "–")
+    return _(SERVICE[code]) if code in SERVICE else code or "–"
+
+
+def age_name(code: str | None) -> str | None:
+    return _(AGE_GROUP_TEXT[code]) if code in AGE_GROUP_TEXT else code
+
+
+def measure_name(code: str | None) -> str | None:
+    return _(MEASURE[code]) if code in MEASURE else code
 
 
 def period_text(day: date | None, period: str) -> str:
     if day is None:
         return "–"
     if period == "week":
-        return f"vk {day.isocalendar()[1]}/{day.isocalendar()[0]} ({day.day}.{day.month}.)"
+        year, week, _weekday = day.isocalendar()
+        return _("vk {week}/{year} ({day}.{month}.)", week=week, year=year, day=day.day, month=day.month)
     return f"{day.month}/{day.year}"
 
 
@@ -155,15 +172,16 @@ def _order(g: Group) -> tuple[str, ...]:
 
 def summary_table(config: Config, v: View, with_period: bool = False, period: str = "week") -> tuple[list[str], list[tuple[Cell, ...]]]:
     figures = v.by_period if with_period else v.summary
-    head = (["Jakso"] if with_period else []) + ["Yksikkö", "Palvelu", "Ikäryhmä", "Mitattava väli", "Sääntö", "Laki",
-                                                  "Alkaneet", "Määräajassa", "Määräajassa %", "Mediaani pv", "90 % pv"]
+    head = ([_("Jakso")] if with_period else []) + [
+        _("Yksikkö"), _("Palvelu"), _("Ikäryhmä"), _("Mitattava väli"), _("Sääntö"), _("Laki"), _("Alkaneet"),
+        _("Määräajassa"), _("Määräajassa %"), _("Mediaani pv"), _("90 % pv")]
     rows = []
     for g in sorted(figures, key=_order):
         f = figures[g]
         rule = rules_by_id(config).get(g.rule_id or "")
         rows.append(((period_text(g.period, period),) if with_period else ()) + (
-            unit_name(config, g.unit), service_name(g.service), AGE_GROUP_TEXT.get(g.age_group or "", g.age_group),
-            MEASURE_FI.get(g.measure or "", g.measure), f"{g.rule_id} ({Limit.parse(rule.limit).text()})" if rule else g.rule_id,
+            unit_name(config, g.unit), service_name(g.service), age_name(g.age_group),
+            measure_name(g.measure), f"{g.rule_id} ({Limit.parse(rule.limit).text()})" if rule else g.rule_id,
             rule.law if rule else "", f.started, f.within,
             None if f.share is None else round(100 * f.share, 1),
             None if f.median is None else round(f.median, 1), None if f.p90 is None else round(f.p90, 1)))
@@ -172,25 +190,27 @@ def summary_table(config: Config, v: View, with_period: bool = False, period: st
 
 def bins_table(config: Config, v: View) -> tuple[list[str], list[tuple[Cell, ...]]]:
     edges = tuple(config.access.bins)
-    head = ["Yksikkö", "Palvelu", *[f"{b} pv" for b in bin_edges_text(edges)], "Yhteensä"]
+    names = bin_edges_text(edges)
+    names[-1] = _("yli {days}", days=edges[-1])  # "yli 90": the only word of the bins' names
+    head = [_("Yksikkö"), _("Palvelu"), *[_("{days} pv", days=b) for b in names], _("Yhteensä")]
     rows = [(unit_name(config, g.unit), service_name(g.service), *counts, sum(counts))
             for g, counts in sorted(v.bins.items(), key=lambda x: _order(x[0]))]
     return head, rows
 
 
 def open_table(config: Config, v: View, today: date) -> tuple[list[str], list[tuple[Cell, ...]]]:
-    head = ["Yksikkö", "Palvelu", "Ikäryhmä", "Mitattava väli", "Sääntö", "Yli määräajan nyt",
-            "Vanhin määräpäivä", "Päiviä yli (vanhin)"]
-    rows = [(unit_name(config, g.unit), service_name(g.service), AGE_GROUP_TEXT.get(g.age_group or "", g.age_group),
-             MEASURE_FI.get(g.measure or "", g.measure), g.rule_id, o.count, o.oldest_deadline,
+    head = [_("Yksikkö"), _("Palvelu"), _("Ikäryhmä"), _("Mitattava väli"), _("Sääntö"), _("Yli määräajan nyt"),
+            _("Vanhin määräpäivä"), _("Päiviä yli (vanhin)")]
+    rows = [(unit_name(config, g.unit), service_name(g.service), age_name(g.age_group),
+             measure_name(g.measure), g.rule_id, o.count, o.oldest_deadline,
              (today - o.oldest_deadline).days)
             for g, o in sorted(v.open_past.items(), key=lambda x: _order(x[0]))]
     return head, rows
 
 
 def urgent_table(config: Config, v: View) -> tuple[list[str], list[tuple[Cell, ...]]]:
-    head = ["Yksikkö", "Palvelu", "Mitattava väli", "Kiireellisiä alkaneita", "Mediaani pv"]
-    rows = [(unit_name(config, g.unit), service_name(g.service), MEASURE_FI.get(g.measure or "", g.measure),
+    head = [_("Yksikkö"), _("Palvelu"), _("Mitattava väli"), _("Kiireellisiä alkaneita"), _("Mediaani pv")]
+    rows = [(unit_name(config, g.unit), service_name(g.service), measure_name(g.measure),
              f.started, None if f.median is None else round(f.median, 1))
             for g, f in sorted(v.urgent.items(), key=lambda x: _order(x[0]))]
     return head, rows
@@ -198,35 +218,36 @@ def urgent_table(config: Config, v: View) -> tuple[list[str], list[tuple[Cell, .
 
 def weeks_table(v: View) -> tuple[list[str], list[tuple[Cell, ...]]]:
     opened = dict(v.open_weeks)
-    head = ["Viikko alkaen", "Alkaneet", "Määräajassa", "Määräajassa %", "Yli määräajan viikon lopussa"]
+    head = [_("Viikko alkaen"), _("Alkaneet"), _("Määräajassa"), _("Määräajassa %"), _("Yli määräajan viikon lopussa")]
     rows = [(week, started, within, round(100 * within / started, 1) if started else None, opened.get(week))
             for week, started, within in v.weeks]
     return head, rows
 
 
 def reference_table(refs: list[Any]) -> tuple[list[str], list[tuple[Cell, ...]]]:
-    head = ["Indikaattori", "Alue", "Vuosi tai kuukausi", "Arvo", "Lähde (tiedosto)", "Tuotu"]
+    head = [_("Indikaattori"), _("Alue"), _("Vuosi tai kuukausi"), _("Arvo"), _("Lähde (tiedosto)"), _("Tuotu")]
     rows = [(r.indicator, r.region, r.period, r.value, f"THL Sotkanet: {r.source_file}", r.imported_at.date())
             for r in refs]
     return head, rows
 
 
 def forecast_table(fc: dict[str, dict[str, Any]]) -> tuple[list[str], list[tuple[Cell, ...]]]:
-    head = ["Sarja", "Viikko alkaen", "Ennuste", "Väli alaraja", "Väli yläraja", "Menetelmä"]
+    head = [_("Sarja"), _("Viikko alkaen"), _("Ennuste"), _("Väli alaraja"), _("Väli yläraja"), _("Menetelmä")]
     rows: list[tuple[Cell, ...]] = []
     for series, body in sorted(fc.items()):
         if body.get("too_little"):
             continue
         scale = 100 if series == "share" else 1
         for week, p, lo, hi in zip(body["weeks"], body["points"], body["low"], body["high"], strict=False):
-            rows.append(("määräajassa %" if series == "share" else "yli määräajan", date.fromisoformat(week),
+            rows.append((_("määräajassa %") if series == "share" else _("yli määräajan"), date.fromisoformat(week),
                          round(scale * p, 1), round(scale * lo, 1), round(scale * hi, 1), body["method"]))
     return head, rows
 
 
 TABLES = ("summary", "periods", "bins", "open", "urgent", "weeks", "forecast", "reference")
-SHEETS = {"summary": "Määräajassa", "periods": "Jaksoittain", "bins": "Jakauma", "open": "Yli määräajan",
-          "urgent": "Kiireelliset", "weeks": "Viikoittain", "forecast": "Ennuste", "reference": "Vertailu"}
+SHEETS = {"summary": N_("Määräajassa"), "periods": N_("Jaksoittain"), "bins": N_("Jakauma"),
+          "open": N_("Yli määräajan"), "urgent": N_("Kiireelliset"), "weeks": N_("Viikoittain"),
+          "forecast": N_("Ennuste"), "reference": N_("Vertailu")}  # the XLSX's sheets: _(SHEETS[name])
 
 
 @dataclass
@@ -266,9 +287,9 @@ def html_table(head: list[str], rows: list[tuple[Cell, ...]], table_id: str, att
         if c is None:
             return "–"
         if isinstance(c, date):
-            return f"{c.day}.{c.month}.{c.year}"
+            return day_of(c)
         if isinstance(c, float | int):
-            return number(c, "fi")
+            return number(c, lang())
         return str(c)
 
     below = {above: col for col, above in under.items()}
@@ -308,55 +329,61 @@ def summary_attrs(m: Made) -> list[dict[str, str]]:
 
 def trend_figure(m: Made, series: str) -> go.Figure:
     """A weekly series and, where there is one, its forecast with the band, marked as such."""
+    day = FORMATS.get(lang(), FORMATS["fi"])["date"]  # d3's form of a day in the request's language
+    week = f"%{{x|{day}}}"  # Plotly's placeholder of the week's first day
     if series == "share":
-        xs = [w for w, s, _ in m.view.weeks if s]
-        ys = [round(100 * wi / s, 1) for _, s, wi in m.view.weeks if s]
-        title, unit = "Määräajassa alkaneet viikoittain, %", "%"
+        xs = [w for w, s, _within in m.view.weeks if s]
+        ys = [round(100 * wi / s, 1) for _week, s, wi in m.view.weeks if s]
+        title = _("Määräajassa alkaneet viikoittain, %")
+        seen = _("vk alkaen {week}: {value} %", week=week, value="%{y}")
+        ahead = _("ennuste, vk alkaen {week}: {value} %", week=week, value="%{y:.1f}")
     else:
-        xs = [w for w, _ in m.view.open_weeks]
-        ys = [n for _, n in m.view.open_weeks]
-        title, unit = "Avoimet yli määräajan viikon lopussa", "tapausta"
+        xs = [w for w, _n in m.view.open_weeks]
+        ys = [n for _week, n in m.view.open_weeks]
+        title = _("Avoimet yli määräajan viikon lopussa")
+        seen = _("vk alkaen {week}: {value} tapausta", week=week, value="%{y}")
+        ahead = _("ennuste, vk alkaen {week}: {value} tapausta", week=week, value="%{y:.1f}")
     fig = go.Figure(layout=_layout(320))
-    fig.add_trace(go.Scatter(x=xs, y=ys, name="toteutunut", mode="lines+markers", line={"color": COLOURS[0]},
-                             hovertemplate="vk alkaen %{x|%-d.%-m.%Y}: %{y}" + f" {unit}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=xs, y=ys, name=_("toteutunut"), mode="lines+markers", line={"color": COLOURS[0]},
+                             hovertemplate=seen + "<extra></extra>"))
     body = m.forecasts.get("share" if series == "share" else "open_past")
     if body and not body.get("too_little"):
         scale = 100 if series == "share" else 1
         weeks = [date.fromisoformat(w) for w in body["weeks"]]
         hi = [scale * x for x in body["high"]]
         lo = [scale * x for x in body["low"]]
-        fig.add_trace(go.Scatter(x=weeks + weeks[::-1], y=hi + lo[::-1], fill="toself", name=f"ennusteen {round(100 * body['level'])} %:n väli",
+        fig.add_trace(go.Scatter(x=weeks + weeks[::-1], y=hi + lo[::-1], fill="toself", name=_("ennusteen {level} %:n väli", level=round(100 * body["level"])),
                                  fillcolor="rgba(201,167,255,0.25)", line={"width": 0}, mode="lines", hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=weeks, y=[scale * p for p in body["points"]], name="ennuste", mode="lines",
-                                 line={"color": COLOURS[1], "dash": "dash"},
-                                 hovertemplate="ennuste, vk alkaen %{x|%-d.%-m.%Y}: %{y:.1f}" + f" {unit}<extra></extra>"))
+        fig.add_trace(go.Scatter(x=weeks, y=[scale * p for p in body["points"]], name=_("ennuste"), mode="lines",
+                                 line={"color": COLOURS[1], "dash": "dash"}, hovertemplate=ahead + "<extra></extra>"))
     fig.update_layout(title={"text": title, "x": 0.01, "font": {"size": 18}},
                       yaxis={"range": [0, 100]} if series == "share" else {"rangemode": "tozero"},
-                      xaxis={"tickformat": "%-d.%-m.%Y"})
+                      xaxis={"tickformat": day})
     return fig
 
 
-def method_fi(method: str) -> str:
-    """The forecast's method in Finnish (dashboard/forecast.py says it in English)."""
-    out = method.replace("simple exponential smoothing", "eksponentiaalinen tasoitus (ei trendiä)")
-    out = out.replace("Holt's damped trend", "Holtin vaimennettu trendi")
-    out = re.sub(r"band: (\d+) % of back-test errors at each horizon \(forecasts from (\d+) earlier weeks\)",
-                 r"väli: \1 % takautuvien kokeilujen virheistä kullakin etäisyydellä (\2 aiemmasta viikosta)", out)
-    return out
+def method_text(method: str) -> str:
+    """The forecast's method in the request's language (dashboard/forecast.py says it in English)."""
+    out = method.replace("simple exponential smoothing", _("eksponentiaalinen tasoitus (ei trendiä)"))
+    out = out.replace("Holt's damped trend", _("Holtin vaimennettu trendi"))
+    return re.sub(r"band: (\d+) % of back-test errors at each horizon \(forecasts from (\d+) earlier weeks\)",
+                  lambda band: _("väli: {level} % takautuvien kokeilujen virheistä kullakin etäisyydellä "
+                                 "({weeks} aiemmasta viikosta)", level=band.group(1), weeks=band.group(2)), out)
 
 
 def forecast_note(m: Made) -> str:
     if m.forecast_scope is None:
-        return "Ennuste lasketaan yksikölle tai kaikille yksiköille yhdessä: valitse yksi yksikkö tai kaikki."
+        return _("Ennuste lasketaan yksikölle tai kaikille yksiköille yhdessä: valitse yksi yksikkö tai kaikki.")
     body = m.forecasts.get("share")
     if not body:
-        return "Ennustetta ei ole vielä laskettu (se lasketaan öisin ja pian käynnistyksen jälkeen)."
+        return _("Ennustetta ei ole vielä laskettu (se lasketaan öisin ja pian käynnistyksen jälkeen).")
     if body.get("too_little"):
-        return "Ennustetta ei näytetä: historiaa on liian vähän (alle 8 viikkoa, joilla on tapauksia)."
-    fitted = body["fitted_at"]
-    return (f"Ennuste (katkoviiva) seuraaville 8 viikolle ja sen {round(100 * body['level'])} %:n väli: takautuvissa "
-            f"kokeiluissa tällä sarjalla 8 viikkoa 10:stä osui väliin. Laskettu {fitted.day}.{fitted.month}.{fitted.year} "
-            f"viikkoihin {fi_date(body['fitted_to'])} asti; menetelmä: {method_fi(body['method'])}.")
+        return _("Ennustetta ei näytetä: historiaa on liian vähän (alle 8 viikkoa, joilla on tapauksia).")
+    # the band is the back-tests' errors at its level: about that share of their weeks fell inside it
+    return _("Ennuste (katkoviiva) seuraaville 8 viikolle ja sen {level} %:n väli: takautuvissa kokeiluissa tällä "
+             "sarjalla {level} % viikoista osui väliin. Laskettu {fitted} viikkoihin {until} asti; menetelmä: {method}.",
+             level=round(100 * body["level"]), fitted=day_of(body["fitted_at"]),
+             until=day_of(date.fromisoformat(body["fitted_to"])), method=method_text(body["method"]))
 
 
 def content(ctx: HistoryContext, q: AccessQuery, today: date) -> list[Any]:
@@ -364,30 +391,32 @@ def content(ctx: HistoryContext, q: AccessQuery, today: date) -> list[Any]:
     m = make(ctx, q, today)
     t = tables(config, m, q.period)
     if not config.access.rules:
-        return [html.P("Hoitoon pääsyn sääntöjä ([[access.rules]]) ei ole määritelty.", className="msg")]
+        return [html.P(_("Hoitoon pääsyn sääntöjä ([[access.rules]]) ei ole määritelty."), className="msg")]
 
     def csv_link(name: str) -> html.A:
         return html.A("CSV", href=f"{PATH}/export.csv?{q.params()}&table={name}", className="csv-link",
                       id=f"access-csv-{name}")
 
     return [
-        html.P(EXPLAIN, className="rowcount", id="access-explain"),
-        html.H2(["Määräajassa ", range_text(q.start, min(q.end, today)), " ", csv_link("summary")]),
+        html.P(_(EXPLAIN), className="rowcount", id="access-explain"),
+        html.H2([_("Määräajassa {period}", period=range_text(q.start, min(q.end, today), lang())), " ",
+                 csv_link("summary")]),
         html_table(*t["summary"], "access-summary", summary_attrs(m), under={1: 0, 5: 4}),
-        html.H2(["Yli määräajan avoinna nyt ", csv_link("open")]),
-        html_table(*t["open"], "access-open", under={1: 0}) if t["open"][1] else html.P("Ei avoimia tapauksia yli määräajan.", className="msg"),
-        html.H2(["Jakauma: päivät arviosta hoidon tai palvelun alkuun ", csv_link("bins")]),
+        html.H2([_("Yli määräajan avoinna nyt"), " ", csv_link("open")]),
+        html_table(*t["open"], "access-open", under={1: 0}) if t["open"][1] else html.P(
+            _("Ei avoimia tapauksia yli määräajan."), className="msg"),
+        html.H2([_("Jakauma: päivät arviosta hoidon tai palvelun alkuun"), " ", csv_link("bins")]),
         html_table(*t["bins"], "access-bins", under={1: 0}),
-        html.H2(["Kehitys ja ennuste ", csv_link("weeks")]),
+        html.H2([_("Kehitys ja ennuste"), " ", csv_link("weeks")]),
         html.P(forecast_note(m), className="rowcount", id="access-forecast-note"),
-        dcc.Graph(figure=trend_figure(m, "share"), id="access-trend-share", config=GRAPH_CONFIG),
-        dcc.Graph(figure=trend_figure(m, "open"), id="access-trend-open", config=GRAPH_CONFIG),
-        html.H2(["Kiireelliset (erikseen) ", csv_link("urgent")]),
+        dcc.Graph(figure=trend_figure(m, "share"), id="access-trend-share", config=graph_config()),
+        dcc.Graph(figure=trend_figure(m, "open"), id="access-trend-open", config=graph_config()),
+        html.H2([_("Kiireelliset (erikseen)"), " ", csv_link("urgent")]),
         html_table(*t["urgent"], "access-urgent", under={1: 0}),
-        html.H2(["Vertailu: THL Sotkanet ", csv_link("reference")]),
+        html.H2([_("Vertailu: THL Sotkanet"), " ", csv_link("reference")]),
         html_table(*t["reference"], "access-reference") if t["reference"][1] else html.P(
-            "Vertailulukuja ei ole tuotu (ohjaustaulu reference import TIEDOSTO).", className="msg"),
-        html.Details([html.Summary(f"Jaksoittain ({'viikot' if q.period == 'week' else 'kuukaudet'})"),
+            _("Vertailulukuja ei ole tuotu (ohjaustaulu reference import TIEDOSTO)."), className="msg"),
+        html.Details([html.Summary(_("Jaksoittain (viikot)") if q.period == "week" else _("Jaksoittain (kuukaudet)")),
                       html.P(csv_link("periods")), html_table(*t["periods"], "access-periods", under={2: 1, 6: 5})]),
     ]
 
@@ -395,20 +424,21 @@ def content(ctx: HistoryContext, q: AccessQuery, today: date) -> list[Any]:
 def layout(ctx: HistoryContext, **_query: Any) -> html.Div:
     access.require("history")
     today = ctx.store.clock(ctx.config.tz).now().date()
-    units = [{"label": u.name, "value": u.code} for u in ctx.config.units]
+    units = [{"label": unit_label(u), "value": u.code} for u in ctx.config.units]
     p = auth.current.get()
     return html.Div([
         staff_bar(p, "/history/access"),
-        html.Header([html.H1("Hoitoon pääsy")], className="tablet-head"),
+        html.Header([html.H1(_("Hoitoon pääsy"))], className="tablet-head"),
         html.Div([
-            html.Label([html.Span("Yksiköt"), dcc.Dropdown(units, [u.code for u in ctx.config.units], multi=True,
-                                                           id=UNITS, labels=DROPDOWN_LABELS)], className="field"),
-            html.Label([html.Span("Aikaväli"), dcc.DatePickerRange(id=RANGE, start_date=today - timedelta(weeks=26),
-                                                                   end_date=today, **date_range_props("fi"))],
+            html.Label([html.Span(_("Yksiköt")), dcc.Dropdown(units, [u.code for u in ctx.config.units], multi=True,
+                                                              id=UNITS, labels=dropdown_labels(lang()))],
                        className="field"),
-            html.Fieldset([html.Legend("Jakso"), dcc.RadioItems([{"label": "viikko", "value": "week"},
-                                                            {"label": "kuukausi", "value": "month"}],
-                                                           "month", id=PERIOD, inline=True)], className="field"),
+            html.Label([html.Span(_("Aikaväli")), dcc.DatePickerRange(id=RANGE, start_date=today - timedelta(weeks=26),
+                                                                      end_date=today, **date_range_props(lang()))],
+                       className="field"),
+            html.Fieldset([html.Legend(_("Jakso")), dcc.RadioItems([{"label": _("viikko"), "value": "week"},
+                                                               {"label": _("kuukausi"), "value": "month"}],
+                                                              "month", id=PERIOD, inline=True)], className="field"),
         ], className="history-controls"),
         html.Div(id=LINKS, className="history-links"),
         html.Div(id=ERROR, role="alert"),
@@ -416,11 +446,13 @@ def layout(ctx: HistoryContext, **_query: Any) -> html.Div:
     ], className="history")
 
 
-def download(ctx: HistoryContext, q: AccessQuery, kind: str, table: str, today: date) -> bytes:
-    t = tables(ctx.config, make(ctx, q, today), q.period)
-    if kind == "csv":
-        return table_csv(*t[table], ctx.config.site.language)
-    return table_xlsx([(SHEETS[name], *t[name]) for name in TABLES], ctx.config.site.language)
+def download(ctx: HistoryContext, q: AccessQuery, kind: str, table: str, today: date, language: str) -> bytes:
+    """A table (CSV) or all of them (XLSX) in `language`: its words, numbers and dates."""
+    with speaking(language):
+        t = tables(ctx.config, make(ctx, q, today), q.period)
+        if kind == "csv":
+            return table_csv(*t[table], lang())
+        return table_xlsx([(_(SHEETS[name]), *t[name]) for name in TABLES], lang())
 
 
 def printed(ctx: HistoryContext, q: AccessQuery, at: datetime) -> str:
@@ -432,31 +464,40 @@ def printed(ctx: HistoryContext, q: AccessQuery, at: datetime) -> str:
         if c is None:
             return "–"
         if isinstance(c, date):
-            return f"{c.day}.{c.month}.{c.year}"
-        return esc(number(c, "fi") if isinstance(c, float | int) else str(c))
+            return day_of(c)
+        return esc(number(c, lang()) if isinstance(c, float | int) else str(c))
 
     def table(name: str) -> str:
         head, rows = t[name]
         return ("<table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr>"
                 + "".join("<tr>" + "".join(f"<td>{cell(c)}</td>" for c in r) + "</tr>" for r in rows) + "</table>")
 
-    period = range_text(q.start, min(q.end, at.date()))
+    def part(heading: str, name: str, note: str | None = None) -> str:
+        return f"<h2>{esc(heading)}</h2>" + (f"<p>{esc(note)}</p>" if note is not None else "") + table(name)
+
+    period = range_text(q.start, min(q.end, at.date()), lang())
     units = ", ".join(unit_name(ctx.config, u) for u in q.units)
-    return f"""<!DOCTYPE html><html lang="fi"><head><meta charset="utf-8">
-<title>Hoitoon pääsy {esc(period)}</title>
+    title = esc(_("Hoitoon pääsy {period}", period=period))
+    heading = esc(_("{site}: hoitoon pääsy {period}", site=ctx.config.site.name, period=period))
+    said = " ".join([_("Yksiköt: {units}.", units=units), _(EXPLAIN),
+                     _("Tulostettu {day} {time}.", day=day_of(at), time=clock_time(at, lang()))])
+    parts = "\n".join([part(_("Määräajassa"), "summary") + part(_("Yli määräajan avoinna nyt"), "open"),
+                       part(_("Jakauma: päivät arviosta alkuun"), "bins") + part(_("Kiireelliset"), "urgent"),
+                       part(_("Viikoittain"), "weeks") + part(_("Ennuste"), "forecast", forecast_note(m)),
+                       part(_("Vertailu: THL Sotkanet"), "reference")])
+    return f"""<!DOCTYPE html><html lang="{lang()}"><head><meta charset="utf-8">
+<title>{title}</title>
 <style>body{{font-family:"DejaVu Sans",Arial,sans-serif;color:#111;background:#fff;margin:24px}}
 table{{border-collapse:collapse;width:100%;margin-bottom:24px}}th,td{{border-bottom:1px solid #bbb;padding:4px 8px;text-align:left}}
-</style></head><body><h1>{esc(ctx.config.site.name)}: hoitoon pääsy {esc(period)}</h1>
-<p>Yksiköt: {esc(units)}. {esc(EXPLAIN)} Tulostettu {at.day}.{at.month}.{at.year} klo {at:%H.%M}.</p>
-<h2>Määräajassa</h2>{table("summary")}<h2>Yli määräajan avoinna nyt</h2>{table("open")}
-<h2>Jakauma: päivät arviosta alkuun</h2>{table("bins")}<h2>Kiireelliset</h2>{table("urgent")}
-<h2>Viikoittain</h2>{table("weeks")}<h2>Ennuste</h2><p>{esc(forecast_note(m))}</p>{table("forecast")}
-<h2>Vertailu: THL Sotkanet</h2>{table("reference")}</body></html>"""
+</style></head><body><h1>{heading}</h1>
+<p>{esc(said)}</p>
+{parts}</body></html>"""
 
 
 def register(app: dash.Dash, ctx: HistoryContext) -> None:
     config = ctx.config
-    dash.register_page("access", path=PATH, layout=lambda **q: layout(ctx, **q), title="Ohjaustaulu – hoitoon pääsy")
+    dash.register_page("access", path=PATH, layout=lambda **q: layout(ctx, **q),
+                       title=lambda **kw: _("Ohjaustaulu – hoitoon pääsy"))
 
     def now() -> datetime:
         return ctx.store.clock(config.tz).now()
@@ -469,9 +510,9 @@ def register(app: dash.Dash, ctx: HistoryContext) -> None:
             q = parse_query(config, units, start, end, period)
         except BadQuery as err:
             return dash.no_update, dash.no_update, html.P(str(err), className="msg msg--error")
-        links = [html.A("Lataa XLSX (kaikki taulukot)", href=f"{PATH}/export.xlsx?{q.params()}", className="button",
+        links = [html.A(_("Lataa XLSX (kaikki taulukot)"), href=f"{PATH}/export.xlsx?{q.params()}", className="button",
                         id="access-xlsx"),
-                 html.A("Tulostettava näkymä", href=f"{PATH}/print?{q.params()}", className="button secondary",
+                 html.A(_("Tulostettava näkymä"), href=f"{PATH}/print?{q.params()}", className="button secondary",
                         target="_blank", id="access-print")]
         return content(ctx, q, now().date()), links, ""
 
@@ -492,8 +533,9 @@ def register(app: dash.Dash, ctx: HistoryContext) -> None:
         if kind not in ("csv", "xlsx"):
             return JSONResponse({"error": f"export: csv or xlsx, not {kind!r}"}, status_code=404)
         if table not in TABLES:
-            return JSONResponse({"error": f"Taulukko: jokin näistä: {', '.join(TABLES)}"}, status_code=400)
-        data = download(ctx, q, kind, table, now().date())
+            return JSONResponse({"error": _("Taulukko: jokin näistä: {tables}", tables=", ".join(TABLES))},
+                                status_code=400)
+        data = download(ctx, q, kind, table, now().date(), lang())
         from dashboard import audit
 
         audit.record(ctx.history, auth.who(), "export", {"kind": kind, "page": "access", "table": table,

@@ -17,39 +17,48 @@ from dashboard import access, audit, auth
 from dashboard.accounts import list_users
 from dashboard.config import Config
 from dashboard.history import History
+from dashboard.i18n import LOCALES
 from dashboard.livestore import LiveStore
 from dashboard.readmodel import source_health
 from dashboard.screens import SILENT_AFTER_SECONDS, screens_view
+from dashboard.translate import N_, _, lang
 from layouts.staffbar import ROLE_WORDS, staff_bar
 
-SOURCE_HEAD = ["Lähde", "Tyyppi", "Tila", "Viimeksi onnistunut", "Viimeisin virhe", "Luettu", "Ei kohdistettu"]
-SCREEN_HEAD = ["Näyttö", "Näkymä", "Sivu", "Versio", "Tietojen ikä", "Viimeksi kuultu", "Tila", "Osoite"]
-SCREEN_STATE = {"ok": "kunnossa", "silent": "⚠ hiljaa", "offline": "⚠ ei yhteyttä", "stale": "⚠ vanhat tiedot"}
-SOURCE_STATE = {"ok": "kunnossa", "failing": "⚠ virhe", "stopped": "pysäytetty", "unknown": "ei vielä tietoa"}
+SOURCE_HEAD = [N_("Lähde"), N_("Tyyppi"), N_("Tila"), N_("Viimeksi onnistunut"), N_("Viimeisin virhe"), N_("Luettu"),
+               N_("Ei kohdistettu")]
+SCREEN_HEAD = [N_("Näyttö"), N_("Näkymä"), N_("Sivu"), N_("Versio"), N_("Tietojen ikä"), N_("Viimeksi kuultu"),
+               N_("Tila"), N_("Osoite")]
+SCREEN_STATE = {"ok": N_("kunnossa"), "silent": N_("⚠ hiljaa"), "offline": N_("⚠ ei yhteyttä"),
+                "stale": N_("⚠ vanhat tiedot")}
+SOURCE_STATE = {"ok": N_("kunnossa"), "failing": N_("⚠ virhe"), "stopped": N_("pysäytetty"),
+                "unknown": N_("ei vielä tietoa")}
 ACTION_WORDS = {  # the audit log's events, as the IT team reads them
-    "login": "kirjautuminen", "login-failed": "epäonnistunut kirjautuminen",
-    "login-throttled": "kirjautuminen hidastettu", "logout": "uloskirjautuminen",
-    "correction": "korjaus", "correction-withdraw": "korjaus peruttu", "notice": "tiedote",
-    "notice-edit": "tiedote muutettu", "notice-end": "tiedote päätetty", "escalation": "valmiustaso",
-    "escalation-clear": "valmiustaso sääntöjen mukaan", "import": "työkirja tuotu",
-    "import_rejected": "työkirja hylätty", "import_checked": "työkirja tarkistettu",
-    "import_dry_run": "työkirja kokeiltu", "import_repeat": "työkirja jo tuotu",
-    "workbook-set-aside": "työkirja siirretty sivuun", "export": "vienti", "audit-export": "lokin vienti",
-    "display-token": "näytön tunnus", "display-token-revoke": "näytön tunnukset mitätöity",
-    "user-add": "käyttäjä lisätty", "user-disable": "käyttäjä poistettu käytöstä",
-    "sessions-end": "istunnot päätetty", "screen-forget": "näyttö unohdettu",
-    "reference-import": "vertailuluvut tuotu",
+    "login": N_("kirjautuminen"), "login-failed": N_("epäonnistunut kirjautuminen"),
+    "login-throttled": N_("kirjautuminen hidastettu"), "logout": N_("uloskirjautuminen"),
+    "correction": N_("korjaus"), "correction-withdraw": N_("korjaus peruttu"), "notice": N_("tiedote"),
+    "notice-edit": N_("tiedote muutettu"), "notice-end": N_("tiedote päätetty"), "escalation": N_("valmiustaso"),
+    "escalation-clear": N_("valmiustaso sääntöjen mukaan"), "import": N_("työkirja tuotu"),
+    "import_rejected": N_("työkirja hylätty"), "import_checked": N_("työkirja tarkistettu"),
+    "import_dry_run": N_("työkirja kokeiltu"), "import_repeat": N_("työkirja jo tuotu"),
+    "workbook-set-aside": N_("työkirja siirretty sivuun"), "export": N_("vienti"), "audit-export": N_("lokin vienti"),
+    "display-token": N_("näytön tunnus"), "display-token-revoke": N_("näytön tunnukset mitätöity"),
+    "user-add": N_("käyttäjä lisätty"), "user-disable": N_("käyttäjä poistettu käytöstä"),
+    "sessions-end": N_("istunnot päätetty"), "screen-forget": N_("näyttö unohdettu"),
+    "reference-import": N_("vertailuluvut tuotu"),
 }
+# a time as each language writes it: "2.12.2026 klo 16.28.05", "2.12.2026 kl. 16.28.05", "2026-12-02 16:28:05"
+TIME_FORMATS = {"fi": "d.M.yyyy 'klo' H.mm.ss", "sv": "d.M.yyyy 'kl.' H.mm.ss", "en": "yyyy-MM-dd HH:mm:ss"}
 
 
 def local_time(value: str | datetime | None, tz: ZoneInfo) -> str:
-    """A time as the site reads it: "2.12.2026 klo 16.28.05" in the site's zone ("–" for none)."""
+    """A time as the site reads it: "2.12.2026 klo 16.28.05" in the site's zone and the person's
+    language ("–" for none)."""
     if not value:
         return "–"
     at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
-    return format_datetime(at, "d.M.yyyy 'klo' H.mm.ss", tzinfo=tz, locale="fi")
+    return format_datetime(at, TIME_FORMATS[lang()], tzinfo=tz, locale=LOCALES[lang()])
 
 
 def words_of(value: Any) -> str:
@@ -84,8 +93,8 @@ def screens_table(config: Config, store: LiveStore) -> html.Div:
         html.Tr(
             [html.Td(s["screen"]), html.Td(_display_title(config, s["display"])), html.Td(s.get("page") or "–"),
              html.Td(s.get("version") or "–"), html.Td(_age(s.get("data_age_s"))),
-             html.Td(f"{_age(s['silent_for_s'])} sitten"),
-             html.Td(SCREEN_STATE[s["state"]], className=f"state state--{s['state']}"),
+             html.Td(_("{age} sitten", age=_age(s["silent_for_s"]))),
+             html.Td(_(SCREEN_STATE[s["state"]]), className=f"state state--{s['state']}"),
              html.Td(s.get("address") or "–")],
             className="screen-row",
             **{"data-screen": s["screen"], "data-display": s["display"], "data-state": s["state"]},
@@ -93,12 +102,13 @@ def screens_table(config: Config, store: LiveStore) -> html.Div:
         for s in screens_view(store.screens(), datetime.now(UTC))
     ]
     return html.Div([
-        html.H2("Näytöt"),
-        html.P([f"Näyttö, jolta ei ole kuulunut {SILENT_AFTER_SECONDS // 60} minuuttiin, on merkitty hiljaiseksi. "
-                "Poistettu tai vaihdettu näyttö unohdetaan komennolla ",
-                html.Code("ohjaustaulu screen forget NÄYTTÖ"), "."])
-        if rows else html.P("Yksikään näyttö ei ole vielä ilmoittanut itsestään."),
-        html.Table([html.Thead(html.Tr([html.Th(x) for x in SCREEN_HEAD])), html.Tbody(rows)],
+        html.H2(_("Näytöt")),
+        html.P([_("Näyttö, jolta ei ole kuulunut {minutes} minuuttiin, on merkitty hiljaiseksi. ",
+                  minutes=SILENT_AFTER_SECONDS // 60),
+                _("Poistettu tai vaihdettu näyttö unohdetaan komennolla "),
+                html.Code(_("ohjaustaulu screen forget NÄYTTÖ")), "."])
+        if rows else html.P(_("Yksikään näyttö ei ole vielä ilmoittanut itsestään.")),
+        html.Table([html.Thead(html.Tr([html.Th(_(x)) for x in SCREEN_HEAD])), html.Tbody(rows)],
                    className="sources screens"),
     ])
 
@@ -107,17 +117,18 @@ def cases_text(h: dict[str, Any], kind: str) -> str:
     """A FHIR source's access-to-care cases, beside its other resources."""
     if kind != "fhir" or "cases_read" not in h:
         return ""
-    return f"; hoitoonpääsyn tapauksia {h['cases_read']}, virheellisiä {h['cases_bad']} {h['cases_bad_detail'] or ''}".rstrip()
+    return _("; hoitoonpääsyn tapauksia {read}, virheellisiä {bad} {detail}", read=h["cases_read"], bad=h["cases_bad"],
+             detail=h["cases_bad_detail"] or "").rstrip()
 
 
 def sources_table(config: Config, store: LiveStore) -> html.Div:
     rows = []
     for s in config.sources:
         h = source_health(store, s.name, s.kind)
-        state = SOURCE_STATE.get(h["state"], h["state"])
+        state = _(SOURCE_STATE[h["state"]]) if h["state"] in SOURCE_STATE else h["state"]
         stopped_at = store.source_status(s.name).stopped_at if h["state"] == "stopped" else None
         if stopped_at:
-            state = f"{state} {local_time(stopped_at, config.tz)} alkaen"
+            state = _("{state} {time} alkaen", state=state, time=local_time(stopped_at, config.tz))
         error = f"{local_time(h['last_error_at'], config.tz)}: {h['last_error']}" if h["last_error"] else "–"
         rows.append(html.Tr(
             [html.Td(h["name"]), html.Td(h["kind"]), html.Td(state, className=f"state state--{h['state']}"),
@@ -126,36 +137,39 @@ def sources_table(config: Config, store: LiveStore) -> html.Div:
                                                     + cases_text(h, s.kind))],
             className="source-row", **{"data-source": h["name"], "data-state": h["state"]}))
     return html.Div([
-        html.H2("Lähteet"),
-        html.P(f"Ajat paikallista aikaa ({config.site.timezone})."),
-        html.Table([html.Thead(html.Tr([html.Th(x) for x in SOURCE_HEAD])), html.Tbody(rows)], className="sources"),
+        html.H2(_("Lähteet")),
+        html.P(_("Ajat paikallista aikaa ({zone}).", zone=config.site.timezone)),
+        html.Table([html.Thead(html.Tr([html.Th(_(x)) for x in SOURCE_HEAD])), html.Tbody(rows)], className="sources"),
     ])
 
 
 def users_table(history: History) -> html.Div:
-    rows = [html.Tr([html.Td(u["name"]), html.Td(ROLE_WORDS.get(str(u["role"]), str(u["role"]))), html.Td(", ".join(u["units"]) or "kaikki"),
-                     html.Td("paikallinen" if u["local"] else "OpenID Connect"),
-                     html.Td("ei käytössä" if u["disabled"] else "käytössä")], className="user-row",
+    rows = [html.Tr([html.Td(u["name"]), html.Td(_(ROLE_WORDS[str(u["role"])]) if str(u["role"]) in ROLE_WORDS else str(u["role"])),
+                     html.Td(", ".join(u["units"]) or _("kaikki")),
+                     html.Td(_("paikallinen") if u["local"] else "OpenID Connect"),
+                     html.Td(_("ei käytössä") if u["disabled"] else _("käytössä"))], className="user-row",
                     **{"data-user": u["name"]}) for u in list_users(history)]
     return html.Div([
-        html.H2("Käyttäjät"),
-        html.P(["Tunnukset luodaan komennolla ", html.Code("ohjaustaulu user add NIMI --role ROOLI --password-stdin"),
-                ", näyttöjen tunnukset komennolla ", html.Code("ohjaustaulu display-token NÄYTTÖ"), "."]),
-        html.Table([html.Thead(html.Tr([html.Th(h) for h in ("Käyttäjä", "Rooli", "Yksiköt", "Kirjautuminen", "Tila")])),
+        html.H2(_("Käyttäjät")),
+        html.P([_("Tunnukset luodaan komennolla "), html.Code(_("ohjaustaulu user add NIMI --role ROOLI --password-stdin")),
+                _(", näyttöjen tunnukset komennolla "), html.Code(_("ohjaustaulu display-token NÄYTTÖ")), "."]),
+        html.Table([html.Thead(html.Tr([html.Th(h) for h in (_("Käyttäjä"), _("Rooli"), _("Yksiköt"), _("Kirjautuminen"),
+                                                              _("Tila"))])),
                     html.Tbody(rows)], className="sources users"),
     ])
 
 
 def audit_table(config: Config, history: History) -> html.Div:
     rows = [html.Tr([html.Td(local_time(e["at"], config.tz)), html.Td(e["who"]),
-                     html.Td(ACTION_WORDS.get(e["action"], e["action"])),
+                     html.Td(_(ACTION_WORDS[e["action"]]) if e["action"] in ACTION_WORDS else e["action"]),
                      html.Td(words_of(e["details"])), html.Td(words_of(e["before"])), html.Td(words_of(e["after"]))],
                     className="audit-row", **{"data-action": e["action"]}) for e in audit.entries(history, limit=100)]
     return html.Div([
-        html.H2("Tapahtumaloki"),
-        html.P([f"Uusimmat 100, ajat paikallista aikaa ({config.site.timezone}). ",
-                html.A("Lataa koko loki (CSV)", href="/admin/audit.csv", id="admin-audit-csv")]),
-        html.Table([html.Thead(html.Tr([html.Th(h) for h in ("Aika", "Kuka", "Tapahtuma", "Tiedot", "Ennen", "Jälkeen")])),
+        html.H2(_("Tapahtumaloki")),
+        html.P([_("Uusimmat 100, ajat paikallista aikaa ({zone}). ", zone=config.site.timezone),
+                html.A(_("Lataa koko loki (CSV)"), href="/admin/audit.csv", id="admin-audit-csv")]),
+        html.Table([html.Thead(html.Tr([html.Th(h) for h in (_("Aika"), _("Kuka"), _("Tapahtuma"), _("Tiedot"), _("Ennen"),
+                                                              _("Jälkeen"))])),
                     html.Tbody(rows)], className="sources audit"),
     ])
 
@@ -171,7 +185,7 @@ def layout(config: Config, store: LiveStore, history: History | None = None, **_
     p = access.require("admin")
     return html.Div([
         staff_bar(p, "/admin"),
-        html.H1("Ohjaustaulu – ylläpito"),
+        html.H1(_("Ohjaustaulu – ylläpito")),
         html.Div(content(config, store, history), id="admin-content"),
         dcc.Interval(id="admin-refresh", interval=10_000),
     ], className="admin")
@@ -179,7 +193,7 @@ def layout(config: Config, store: LiveStore, history: History | None = None, **_
 
 def register(app: dash.Dash, config: Config, store: LiveStore, history: History | None = None) -> None:
     dash.register_page("admin", path="/admin", layout=lambda **q: layout(config, store, history, **q),
-                       title="Ohjaustaulu – ylläpito")
+                       title=lambda **kw: _("Ohjaustaulu – ylläpito"))
 
     @app.callback(Output("admin-content", "children"), Input("admin-refresh", "n_intervals"),
                   prevent_initial_call=True)

@@ -10,9 +10,10 @@ a manager can defend: for a level (people waiting, staff present) its time-weigh
 the unit's opening hours that day, shown beside the day's maximum and the value at closing;
 for a count (arrivals) the day's total. Each chart says which it is.
 
-The page reads as one page: charts in its own colours, Finnish dates and numbers on the axes
-and in the hover texts (Plotly's locale "fi", given to the chart with its definition in
-`config.locales`, so no script of ours is needed under the CSP; decimal comma by
+The page reads as one page, in the person's language (dashboard/translate.py): charts in its
+own colours, dates and numbers on the axes and in the hover texts as the language writes them
+(a Plotly locale made from Babel's names, given to the chart with its definition in
+`config.locales`, so no script of ours is needed under the CSP; the decimal separator by
 `layout.separators`), and every number written with `dashboard.i18n.number`. The comparison's
 change is the difference of the two numbers shown beside it.
 """
@@ -53,16 +54,16 @@ from dashboard.export import (
     table_xlsx,
 )
 from dashboard.history import History
-from dashboard.i18n import number
+from dashboard.i18n import LOCALES, clock_time, number
 from dashboard.livestore import LiveStore
 from dashboard.metrics import CATALOGUE, LABEL_FI
+from dashboard.translate import N_, _, gettext_in, lang
 from layouts.staffbar import staff_bar
 from layouts.widgets import date_range_props, dropdown_labels
 
 ESCALATION = "escalation.level"  # recorded per unit (key ""), like a metric
-METRICS = {**{k: v for k, v in LABEL_FI.items() if k != "capacity.total"}, ESCALATION: "Valmiustaso"}
-KEYED_BY_FI = {"queue": "jono", "profession": "ammattiryhmä", "resource": "tila"}
-WEEKDAYS = ["ma", "ti", "ke", "to", "pe", "la", "su"]
+METRICS = {**{k: v for k, v in LABEL_FI.items() if k != "capacity.total"}, ESCALATION: N_("Valmiustaso")}
+KEYED_BY_FI = {"queue": N_("jono"), "profession": N_("ammattiryhmä"), "resource": N_("tila")}
 MAX_DAYS = 3 * 366
 MAX_KEYS = 100
 MAX_XLSX_ROWS = 60_000  # openpyxl writes about 12,000 rows a second here
@@ -76,51 +77,78 @@ CONTENT, LINKS, ERROR = "history-content", "history-links", "history-error"
 BG, CARD, INK, MUTED, LINE = "#0e1620", "#172331", "#f2f6fa", "#b4c2d0", "#2f4053"
 # lines on the dark card: light, told apart by hue, none of them the status colours
 COLOURS = ["#7cc4ff", "#c9a7ff", "#4fd1c5", "#ff9ecf", "#e6e9ee", "#a3b8ff", "#9be37d", "#d9b38c"]
-SEPARATORS = ", "  # decimal comma, a space between thousands
+# the decimal separator and the one between thousands, as each language writes numbers
+SEPARATORS = {"fi": ", ", "sv": ", ", "en": ".,"}
+# each language's dates in d3's formats: a day, a time, an hour's tick, a day's hover
+FORMATS = {
+    "fi": {"date": "%-d.%-m.%Y", "time": "%H.%M.%S", "hour_tick": "%-d.%-m. klo %-H", "day_tick": "%-d.%-m.",
+           "at": "klo %H.%M", "clock": "klo"},
+    "sv": {"date": "%-d.%-m.%Y", "time": "%H.%M.%S", "hour_tick": "%-d.%-m. kl. %-H", "day_tick": "%-d.%-m.",
+           "at": "kl. %H.%M", "clock": "kl."},
+    # English: ISO dates, as the English downloads and headings write them (unambiguous both sides of the Atlantic)
+    "en": {"date": "%Y-%m-%d", "time": "%H:%M:%S", "hour_tick": "%b %-d, %H:00", "day_tick": "%b %-d",
+           "at": "%H:%M", "clock": ""},
+}
 SERIES_HEIGHT, HEATMAP_HEIGHT = 360, 300
 
 
-def _plotly_locale_fi() -> dict[str, Any]:
-    """Plotly's locale "fi": Finnish day and month names (from Babel, as the rest of the
-    page's words are), Finnish date formats, and the chart's own buttons in Finnish."""
-    days = get_day_names("wide", "stand-alone", "fi")
-    short_days = get_day_names("abbreviated", "format", "fi")
+def weekdays() -> list[str]:
+    """Monday to Sunday, abbreviated in the request's language ("ma", "mån", "Mon")."""
+    names = get_day_names("abbreviated", "format", LOCALES[lang()])
+    return [names[i] for i in range(7)]
+
+
+def plotly_locale() -> dict[str, Any]:
+    """A Plotly locale of the request's language: day and month names (from Babel, as the rest
+    of the page's words are), date formats, and the chart's own buttons in the language."""
+    locale, f = LOCALES[lang()], FORMATS[lang()]
+    days = get_day_names("wide", "stand-alone", locale)
+    short_days = get_day_names("abbreviated", "format", locale)
     sunday_first = [6, 0, 1, 2, 3, 4, 5]  # Babel counts from Monday, d3 from Sunday
     return {
         "dictionary": {
-            "Autoscale": "Sovita", "Reset axes": "Palauta akselit", "Zoom": "Rajaa",
-            "Pan": "Siirrä", "Zoom in": "Lähennä", "Zoom out": "Loitonna",
-            "Download plot as png": "Lataa kuva (PNG)", "Download plot": "Lataa kuva",
-            "Box Select": "Valitse alue", "Lasso Select": "Valitse vapaasti",
-            "Double-click to zoom back out": "Palaa kaksoisnapsautuksella",
-            "Show closest data on hover": "Näytä lähin arvo",
-            "Compare data on hover": "Vertaa arvoja",
-            "Toggle Spike Lines": "Apuviivat", "Produced with Plotly": "Tehty Plotlylla",
+            "Autoscale": _("Sovita"), "Reset axes": _("Palauta akselit"), "Zoom": _("Rajaa"),
+            "Pan": _("Siirrä"), "Zoom in": _("Lähennä"), "Zoom out": _("Loitonna"),
+            "Download plot as png": _("Lataa kuva (PNG)"), "Download plot": _("Lataa kuva"),
+            "Box Select": _("Valitse alue"), "Lasso Select": _("Valitse vapaasti"),
+            "Double-click to zoom back out": _("Palaa kaksoisnapsautuksella"),
+            "Show closest data on hover": _("Näytä lähin arvo"),
+            "Compare data on hover": _("Vertaa arvoja"),
+            "Toggle Spike Lines": _("Apuviivat"), "Produced with Plotly": _("Tehty Plotlylla"),
         },
         "format": {
             "days": [days[i] for i in sunday_first],
             "shortDays": [short_days[i] for i in sunday_first],
-            "months": list(get_month_names("wide", "stand-alone", "fi").values()),
-            "shortMonths": list(get_month_names("abbreviated", "stand-alone", "fi").values()),
-            "date": "%-d.%-m.%Y", "time": "%H.%M.%S", "dateTime": "%a %-d.%-m.%Y klo %H.%M.%S",
-            "periods": ["", ""], "decimal": ",", "thousands": " ",
+            "months": list(get_month_names("wide", "stand-alone", locale).values()),
+            "shortMonths": list(get_month_names("abbreviated", "stand-alone", locale).values()),
+            "date": f["date"], "time": f["time"], "dateTime": f"%a {f['date']} {f['clock']} {f['time']}".replace("  ", " "),
+            "periods": ["AM", "PM"] if lang() == "en" else ["", ""],
+            "decimal": SEPARATORS[lang()][0], "thousands": SEPARATORS[lang()][1],
         },
     }
 
 
-GRAPH_CONFIG = {
-    "displaylogo": False, "locale": "fi", "locales": {"fi": _plotly_locale_fi()},
-    "modeBarButtonsToRemove": ["select2d", "lasso2d"],
-    "toImageButtonOptions": {"filename": "ohjaustaulu-historia"},
-}
-DROPDOWN_LABELS = dropdown_labels("fi")
-# dates on a time axis: the step decides the form (d3 formats, Finnish names from the locale)
-DATE_TICKS = [
-    {"dtickrange": [None, 86_400_000], "value": "%-d.%-m. klo %-H"},
-    {"dtickrange": [86_400_000, "M1"], "value": "%-d.%-m."},
-    {"dtickrange": ["M1", "M12"], "value": "%b %Y"},
-    {"dtickrange": ["M12", None], "value": "%Y"},
-]
+def graph_config() -> dict[str, Any]:
+    """A chart's settings in the request's language."""
+    return {"displaylogo": False, "locale": lang(), "locales": {lang(): plotly_locale()},
+            "modeBarButtonsToRemove": ["select2d", "lasso2d"],
+            "toImageButtonOptions": {"filename": _("ohjaustaulu-historia")}}
+
+
+def date_ticks() -> list[dict[str, Any]]:
+    """Dates on a time axis: the step decides the form (d3 formats, names from the locale)."""
+    f = FORMATS[lang()]
+    return [
+        {"dtickrange": [None, 86_400_000], "value": f["hour_tick"]},
+        {"dtickrange": [86_400_000, "M1"], "value": f["day_tick"]},
+        {"dtickrange": ["M1", "M12"], "value": "%b %Y"},
+        {"dtickrange": ["M12", None], "value": "%Y"},
+    ]
+
+
+def metric_name(metric: str) -> str:
+    """A metric as the page names it, in the request's language."""
+    return _(METRICS[metric]) if metric in METRICS else metric
 
 
 @dataclass
@@ -161,15 +189,15 @@ def _names(value: Any) -> list[Any]:
 def _period(first: Any, last: Any) -> tuple[date, date]:
     d0, d1 = date.fromisoformat(str(first)[:10]), date.fromisoformat(str(last)[:10])
     if d1 < d0:
-        raise BadQuery("loppu on ennen alkua")
+        raise BadQuery(_("loppu on ennen alkua"))
     if (d1 - d0).days > MAX_DAYS:
-        raise BadQuery("enintään kolme vuotta kerralla")
+        raise BadQuery(_("enintään kolme vuotta kerralla"))
     return d0, d1
 
 
 def parse_query(config: Config, units: Any, metrics: Any, start: Any, end: Any, grain: Any,
                 keys: Any = None, compare: tuple[Any, Any] | None = None) -> Query:
-    """The choices, checked; every problem named (in Finnish, the managers' language)."""
+    """The choices, checked; every problem named (in the person's language)."""
     problems = []
     codes = {u.code for u in config.units}
     unit_list, metric_list, key_list = _names(units), _names(metrics), _names(keys)
@@ -177,30 +205,30 @@ def parse_query(config: Config, units: Any, metrics: Any, start: Any, end: Any, 
     if not all(isinstance(x, str) for x in unit_list + metric_list + key_list):
         unit_list, metric_list = [u for u in unit_list if isinstance(u, str)], [m for m in metric_list if isinstance(m, str)]
         key_list = [k for k in key_list if isinstance(k, str)]
-        problems.append("Yksiköt, mittarit ja tarkenteet: anna nimet tekstinä")
+        problems.append(_("Yksiköt, mittarit ja tarkenteet: anna nimet tekstinä"))
     if not unit_list or any(u not in codes for u in unit_list):
-        problems.append("Yksiköt: valitse vähintään yksi tunnettu yksikkö")
+        problems.append(_("Yksiköt: valitse vähintään yksi tunnettu yksikkö"))
     if not metric_list or any(m not in METRICS for m in metric_list):
-        problems.append("Mittarit: valitse vähintään yksi tunnettu mittari")
+        problems.append(_("Mittarit: valitse vähintään yksi tunnettu mittari"))
     if len(key_list) > MAX_KEYS or any(len(k) > 200 for k in key_list):
-        problems.append(f"Tarkenteet: enintään {MAX_KEYS}, kukin enintään 200 merkkiä")
+        problems.append(_("Tarkenteet: enintään {n}, kukin enintään 200 merkkiä", n=MAX_KEYS))
     d0 = d1 = date.today()
     try:
         d0, d1 = _period(start, end)
     except BadQuery as err:
-        problems.append(f"Aikaväli: {err}")
+        problems.append(_("Aikaväli: {problem}", problem=err))
     except ValueError:
-        problems.append("Aikaväli: anna alku- ja loppupäivä")
+        problems.append(_("Aikaväli: anna alku- ja loppupäivä"))
     other = None
     if compare is not None and any(compare):
         try:
             other = _period(*compare)
         except BadQuery as err:
-            problems.append(f"Vertailujakso: {err}")
+            problems.append(_("Vertailujakso: {problem}", problem=err))
         except ValueError:
-            problems.append("Vertailujakso: anna alku- ja loppupäivä")
+            problems.append(_("Vertailujakso: anna alku- ja loppupäivä"))
     if not isinstance(grain, str) or grain not in ("hour", "day"):
-        problems.append("Tarkkuus: tunti tai päivä")
+        problems.append(_("Tarkkuus: tunti tai päivä"))
     if problems:
         raise BadQuery("; ".join(problems))
     return Query(unit_list, metric_list, d0, d1, str(grain), sorted(set(key_list)), other)
@@ -212,14 +240,16 @@ def kind_of(metric: str) -> str:
 
 
 def unit_name(config: Config, code: str) -> str:
-    return config.unit(code).name
+    """A unit's name in the request's language (its Swedish name where it has one)."""
+    unit = config.unit(code)
+    return unit.name_sv if lang() == "sv" and unit.name_sv else unit.name
 
 
 def names(config: Config, lang: str = "fi") -> Names:
-    """Names beside the codes in the downloads: the unit's in the language, the metric's in
-    Finnish (the catalogue has no other labels yet), each unit's opening hours."""
-    return Names(units={u.code: u.name_sv if lang == "sv" else u.name for u in config.units},
-                 metrics=METRICS, hours={u.code: config.hours(u.code).text() for u in config.units},
+    """Names beside the codes in the downloads, in the language: the units', the metrics',
+    each unit's opening hours."""
+    return Names(units={u.code: u.name_sv if lang == "sv" and u.name_sv else u.name for u in config.units},
+                 metrics={m: gettext_in(lang, label) for m, label in METRICS.items()}, hours={u.code: config.hours(u.code).text() for u in config.units},
                  kinds={m: kind_of(m) for m in METRICS})
 
 
@@ -244,7 +274,8 @@ def key_options(rows: list[dict[str, Any]], keys: list[str]) -> list[dict[str, s
     found: dict[str, set[str]] = defaultdict(set)
     for r in rows:
         if r["key"]:
-            found[r["key"]].add(KEYED_BY_FI.get(keyed_by(r["metric"]) or "", "tarkenne"))
+            kind = keyed_by(r["metric"]) or ""
+            found[r["key"]].add(_(KEYED_BY_FI[kind]) if kind in KEYED_BY_FI else _("tarkenne"))
     for k in keys:
         found.setdefault(k, set())
     return [{"label": f"{k} ({', '.join(sorted(found[k]))})" if found[k] else k, "value": k} for k in sorted(found)]
@@ -260,7 +291,7 @@ def _layout(height: int) -> dict[str, Any]:
         "template": "none",  # nothing of Plotly's own look (white, its colours) under ours
         "height": height, "paper_bgcolor": CARD, "plot_bgcolor": CARD, "colorway": COLOURS,
         "font": {"family": '"DejaVu Sans", "Liberation Sans", Arial, sans-serif', "color": INK, "size": 14},
-        "separators": SEPARATORS, "margin": {"l": 56, "r": 16, "t": 56, "b": 40},
+        "separators": SEPARATORS[lang()], "margin": {"l": 56, "r": 16, "t": 56, "b": 40},
         "hoverlabel": {"bgcolor": BG, "bordercolor": MUTED, "font": {"color": INK, "size": 15}},
         "legend": {"orientation": "h", "y": -0.14, "font": {"color": INK}},
         "xaxis": grid, "yaxis": {**grid, "rangemode": "tozero"},
@@ -274,24 +305,27 @@ def closing_hour(hours: str) -> str:
 
 def figure_title(metric: str, grain: str, hours: set[str]) -> str:
     """What a chart shows, in its title: "Henkilöstö paikalla, keskiarvo aukioloaikana 8–16"."""
-    label, kind = METRICS.get(metric, metric), kind_of(metric)
+    label, kind = metric_name(metric), kind_of(metric)
     if grain == "hour":
-        return f"{label}, {'kertymä tunnin lopussa' if kind == 'count' else 'tunnin keskiarvo'}"
+        return (_("{metric}, kertymä tunnin lopussa", metric=label) if kind == "count"
+                else _("{metric}, tunnin keskiarvo", metric=label))
     if kind == "count":
-        return f"{label}, yhteensä päivässä"
-    return f"{label}, keskiarvo aukioloaikana" + (f" {next(iter(hours))}" if len(hours) == 1 else "")
+        return _("{metric}, yhteensä päivässä", metric=label)
+    if len(hours) == 1:
+        return _("{metric}, keskiarvo aukioloaikana {hours}", metric=label, hours=next(iter(hours)))
+    return _("{metric}, keskiarvo aukioloaikana", metric=label)
 
 
 def explanation(grain: str) -> str:
     """What the day's (or hour's) figures are, once above the charts."""
     if grain == "hour":
-        return ("Tunnin luku on mittarin aikapainotettu keskiarvo tunnin ajalta (arvo on voimassa, kunnes se "
-                "muuttuu); määrillä (saapuneet, käynnit) päivän kertymä tunnin lopussa. Avoin ympyrä: tunti on "
-                "kesken.")
-    return ("Päivän luku on mittarin aikapainotettu keskiarvo yksikön aukioloaikana (arkipäivinä, ellei yksikkö "
-            "ole auki joka päivä; suljettuna päivänä ei lukua); määrillä (saapuneet, käynnit) päivän "
-            "yhteismäärä. Pisteen kohdalla näkyvät myös päivän suurin arvo aukioloaikana ja arvo "
-            "sulkemishetkellä. Avoin ympyrä: päivä on kesken.")
+        return _("Tunnin luku on mittarin aikapainotettu keskiarvo tunnin ajalta (arvo on voimassa, kunnes se "
+                 "muuttuu); määrillä (saapuneet, käynnit) päivän kertymä tunnin lopussa. Avoin ympyrä: tunti on "
+                 "kesken.")
+    return _("Päivän luku on mittarin aikapainotettu keskiarvo yksikön aukioloaikana (arkipäivinä, ellei yksikkö "
+             "ole auki joka päivä; suljettuna päivänä ei lukua); määrillä (saapuneet, käynnit) päivän "
+             "yhteismäärä. Pisteen kohdalla näkyvät myös päivän suurin arvo aukioloaikana ja arvo "
+             "sulkemishetkellä. Avoin ympyrä: päivä on kesken.")
 
 
 def ctx_hours(config: Config, unit: str) -> str:
@@ -326,8 +360,7 @@ def metric_figure(config: Config, metric: str, rows: list[dict[str, Any]], grain
             hovertemplate=_hover(grain, kind, hours[unit]))
     fig.update_layout(title={"text": figure_title(metric, grain, same_hours), "x": 0.01, "font": {"size": 18}},
                       uirevision=f"history-{metric}", showlegend=True,
-                      xaxis={"type": "date", "tickformatstops": DATE_TICKS,
-                             "hoverformat": "%a %-d.%-m.%Y" if grain == "day" else "%a %-d.%-m.%Y klo %H.%M"})
+                      xaxis={"type": "date", "tickformatstops": date_ticks(), "hoverformat": _hover_day(grain)})
     return fig
 
 
@@ -341,15 +374,15 @@ def _points(rs: list[dict[str, Any]], grain: str, kind: str, now: datetime) -> t
         if grain == "day":
             value = daily_figure(r, kind)
             final = is_complete(r, now.date())
-            extra = [number(plain_number(r.get("open_max", r.get("max"))), "fi"),
-                     number(plain_number(r.get("at_close")) if final else None, "fi")]  # not closed yet
+            extra = [number(plain_number(r.get("open_max", r.get("max"))), lang()),
+                     number(plain_number(r.get("at_close")) if final else None, lang())]  # not closed yet
         else:
             value = plain_number(r.get("last")) if kind == "count" else r.get("mean")
             final = datetime.fromisoformat(r["period"]) + timedelta(hours=1) <= now
-            extra = [number(r.get("min"), "fi"), number(r.get("max"), "fi")]
+            extra = [number(r.get("min"), lang()), number(r.get("max"), lang())]
         y.append(value)
         done.append(final)
-        custom.append([number(value, "fi"), *extra, "" if final else " (kesken)"])
+        custom.append([number(value, lang()), *extra, "" if final else _(" (kesken)")])
     return y, custom, done
 
 
@@ -380,17 +413,24 @@ def _with_gaps(rs: list[dict[str, Any]], y: list[Any], custom: list[list[str]], 
     return xs, out_y, out_c, out_d
 
 
+def _hover_day(grain: str) -> str:
+    """A point's day (and hour) in a hover, as the request's language writes it."""
+    f = FORMATS[lang()]
+    return f"%a {f['date']}" if grain == "day" else f"%a {f['date']} {f['at']}"
+
+
 def _hover(grain: str, kind: str, hours: str) -> str:
-    when = "%{x|%a %-d.%-m.%Y}" if grain == "day" else "%{x|%a %-d.%-m.%Y klo %H.%M}"
-    head = f"{when}%{{customdata[3]}}<br>"
+    head = f"%{{x|{_hover_day(grain)}}}%{{customdata[3]}}<br>"
     if grain == "hour":
-        body = ("kertymä tunnin lopussa: %{customdata[0]}" if kind == "count" else
-                "tunnin keskiarvo: %{customdata[0]}<br>pienin–suurin: %{customdata[1]}–%{customdata[2]}")
+        body = (_("kertymä tunnin lopussa: {value}", value="%{customdata[0]}") if kind == "count" else
+                _("tunnin keskiarvo: {value}", value="%{customdata[0]}") + "<br>"
+                + _("pienin–suurin: {low}–{high}", low="%{customdata[1]}", high="%{customdata[2]}"))
     elif kind == "count":
-        body = "yhteensä päivässä: %{customdata[0]}"
+        body = _("yhteensä päivässä: {value}", value="%{customdata[0]}")
     else:
-        body = (f"keskiarvo aukioloaikana {hours}: %{{customdata[0]}}<br>suurin aukioloaikana: %{{customdata[1]}}"
-                f"<br>sulkemishetkellä (klo {closing_hour(hours)}): %{{customdata[2]}}")
+        body = (_("keskiarvo aukioloaikana {hours}: {value}", hours=hours, value="%{customdata[0]}") + "<br>"
+                + _("suurin aukioloaikana: {value}", value="%{customdata[1]}") + "<br>"
+                + _("sulkemishetkellä (klo {hour}): {value}", hour=closing_hour(hours), value="%{customdata[2]}"))
     return head + body + "<extra>%{fullData.name}</extra>"
 
 
@@ -403,8 +443,8 @@ def series_figures(config: Config, q: Query, rows: list[dict[str, Any]], now: da
     for i, metric in enumerate(q.metrics):
         rs = by_metric.get(metric, [])
         body: Any = (dcc.Graph(figure=metric_figure(config, metric, rs, q.grain, now), id=f"history-series-{i}",
-                               config=GRAPH_CONFIG, style={"height": f"{SERIES_HEIGHT}px"}) if rs else
-                     html.P(f"{METRICS.get(metric, metric)}: ei tietoja valitulta ajalta.", className="msg"))
+                               config=graph_config(), style={"height": f"{SERIES_HEIGHT}px"}) if rs else
+                     html.P(_("{metric}: ei tietoja valitulta ajalta.", metric=metric_name(metric)), className="msg"))
         title = figure_title(metric, q.grain, {r.get("hours") or ctx_hours(config, r["unit"]) for r in rs})
         out.append(html.Figure(body, className="history-figure", style={"margin": "0 0 20px 0"},
                                **{"data-metric": metric, "data-rows": str(len(rs)), "aria-label": title}))
@@ -417,13 +457,14 @@ def heatmap_figure(cells: list[dict[str, Any]]) -> go.Figure:
          for wd in range(5)]
     x = [f"{int(h)}\u2013{int(h) + 1}" for h in hours]
     fig = go.Figure(go.Heatmap(
-        z=z, x=x, y=WEEKDAYS[:5], colorscale=[[0, "#1d3147"], [0.5, "#3f7fbf"], [1, "#bfe3ff"]],
-        colorbar={"title": {"text": "saap./h", "font": {"color": MUTED}}, "tickfont": {"color": MUTED}},
-        hovertemplate="%{y} klo %{x}<br>keskimäärin %{z:.1f} saapunutta<extra></extra>", xgap=2, ygap=2),
+        z=z, x=x, y=weekdays()[:5], colorscale=[[0, "#1d3147"], [0.5, "#3f7fbf"], [1, "#bfe3ff"]],
+        colorbar={"title": {"text": _("saap./h"), "font": {"color": MUTED}}, "tickfont": {"color": MUTED}},
+        hovertemplate=_("{day} klo {hours}", day="%{y}", hours="%{x}") + "<br>"
+        + _("keskimäärin {n} saapunutta", n="%{z:.1f}") + "<extra></extra>", xgap=2, ygap=2),
         layout=_layout(HEATMAP_HEIGHT))
-    fig.update_layout(title={"text": "Saapuneet tunneittain, arkipäivien keskiarvo", "x": 0.01, "font": {"size": 18}},
+    fig.update_layout(title={"text": _("Saapuneet tunneittain, arkipäivien keskiarvo"), "x": 0.01, "font": {"size": 18}},
                       yaxis={"autorange": "reversed", "rangemode": None, "gridcolor": CARD},
-                      xaxis={"title": {"text": "klo"}, "type": "category", "gridcolor": CARD})
+                      xaxis={"title": {"text": _("klo")}, "type": "category", "gridcolor": CARD})
     return fig
 
 
@@ -433,8 +474,8 @@ def heatmap_figure(cells: list[dict[str, Any]]) -> go.Figure:
 def compliance_text(x: dict[str, Any] | None) -> str:
     """"92 % (23/25 arkipv)": how often a limit was met, or that there are no data."""
     if not x or not x["days"]:
-        return "ei tietoa"
-    return f"{number(100 * x['share'], 'fi')} % ({x['met']}/{x['days']} arkipv)"
+        return _("ei tietoa")
+    return _("{share} % ({met}/{days} arkipv)", share=number(100 * x["share"], lang()), met=x["met"], days=x["days"])
 
 
 def compliance_of(ctx: HistoryContext, units: list[str], start: date, end: date) -> dict[str, dict[str, Any]]:
@@ -447,7 +488,7 @@ def compliance_table(config: Config, result: dict[str, dict[str, Any]]) -> html.
     rows = [html.Tr([html.Td(unit_name(config, u)), html.Td(cell(v.get("callback_same_day")))],
                     className="compliance-row", **{"data-unit": u})
             for u, v in result.items()]
-    return html.Table([html.Thead(html.Tr([html.Th("Yksikkö"), html.Th("Takaisinsoitot palautettu samana arkipäivänä")])),
+    return html.Table([html.Thead(html.Tr([html.Th(_("Yksikkö")), html.Th(_("Takaisinsoitot palautettu samana arkipäivänä"))])),
                        html.Tbody(rows)], className="history-table")
 
 
@@ -458,11 +499,13 @@ def change_text(a: float | int | None, b: float | int | None) -> str:
         return "–"
     if change == 0:
         return "±0"
-    return f"{'+' if change > 0 else '-'}{number(abs(change), 'fi')}" + (f" ({pct:+d} %)" if pct is not None else "")
+    return f"{'+' if change > 0 else '-'}{number(abs(change), lang())}" + (f" ({pct:+d} %)" if pct is not None else "")
 
 
 def unfinished(period: tuple[date, date], today: date) -> str:
-    return f" ({today.day}.{today.month}. kesken)" if period[0] <= today <= period[1] else ""
+    if not period[0] <= today <= period[1]:
+        return ""
+    return _(" ({day} kesken)", day=today.isoformat() if lang() == "en" else f"{today.day}.{today.month}.")
 
 
 def compare_table(config: Config, rows: list[dict[str, Any]], a: tuple[date, date] | None = None,
@@ -470,20 +513,20 @@ def compare_table(config: Config, rows: list[dict[str, Any]], a: tuple[date, dat
     """The two periods side by side: the mean of the days' figures in each (days without a
     figure left out) and the change between the numbers shown."""
     def head(label: str, p: tuple[date, date] | None) -> str:
-        return label if p is None else f"{label} {range_text(*p)}" + (unfinished(p, today) if today else "")
+        return label if p is None else f"{label} {range_text(*p, lang())}" + (unfinished(p, today) if today else "")
 
     def days(n: Any) -> html.Span:
-        return html.Span(f" · {n} pv" if n is not None else "", className="rowcount")
+        return html.Span(_(" · {n} pv", n=n) if n is not None else "", className="rowcount")
 
-    body = [html.Tr([html.Td(unit_name(config, r["unit"])), html.Td(METRICS.get(r["metric"], r["metric"])),
+    body = [html.Tr([html.Td(unit_name(config, r["unit"])), html.Td(metric_name(r["metric"])),
                      html.Td(r["key"]),
-                     html.Td([html.Span(number(shown(r["a_mean"]), "fi"), className="a"), days(r.get("a_days"))]),
-                     html.Td([html.Span(number(shown(r["b_mean"]), "fi"), className="b"), days(r.get("b_days"))]),
+                     html.Td([html.Span(number(shown(r["a_mean"]), lang()), className="a"), days(r.get("a_days"))]),
+                     html.Td([html.Span(number(shown(r["b_mean"]), lang()), className="b"), days(r.get("b_days"))]),
                      html.Td(change_text(r["a_mean"], r["b_mean"]), className="change")],
                     className="compare-row", **{"data-metric": r["metric"], "data-unit": r["unit"], "data-key": r["key"]})
             for r in rows]
     return html.Table([html.Thead(html.Tr([html.Th(h) for h in (
-        "Yksikkö", "Mittari", "Tarkenne", head("A", a), head("B", b), "Muutos B − A")])),
+        _("Yksikkö"), _("Mittari"), _("Tarkenne"), head("A", a), head("B", b), _("Muutos B − A"))])),
         html.Tbody(body)], className="history-table", id="history-compare-table")
 
 
@@ -493,29 +536,31 @@ def compare_table(config: Config, rows: list[dict[str, Any]], a: tuple[date, dat
 def layout(ctx: HistoryContext, **_query: Any) -> html.Div:
     access.require("history")
     today = ctx.store.clock(ctx.config.tz).now().date()
-    units = [{"label": u.name, "value": u.code} for u in ctx.config.units]
+    units = [{"label": unit_name(ctx.config, u.code), "value": u.code} for u in ctx.config.units]
+    labels = dropdown_labels(lang())
     p = auth.current.get()
     return html.Div([
         staff_bar(p, "/history"),
-        html.Header([html.H1("Historia")], className="tablet-head"),
+        html.Header([html.H1(_("Historia"))], className="tablet-head"),
         html.Div([
-            html.Label([html.Span("Yksiköt"), dcc.Dropdown(units, [ctx.config.units[0].code], multi=True, id=UNITS,
-                                                           labels=DROPDOWN_LABELS)], className="field"),
-            html.Label([html.Span("Mittarit"), dcc.Dropdown([{"label": v, "value": k} for k, v in METRICS.items()],
-                                                           ["queue.waiting", "staff.present"], multi=True, id=METRIC_IDS,
-                                                           labels=DROPDOWN_LABELS)],
+            html.Label([html.Span(_("Yksiköt")), dcc.Dropdown(units, [ctx.config.units[0].code], multi=True, id=UNITS,
+                                                              labels=labels)], className="field"),
+            html.Label([html.Span(_("Mittarit")), dcc.Dropdown([{"label": metric_name(k), "value": k} for k in METRICS],
+                                                              ["queue.waiting", "staff.present"], multi=True, id=METRIC_IDS,
+                                                              labels=labels)],
                        className="field"),
-            html.Label([html.Span("Tarkenne: jono, ammattiryhmä tai tila"),
-                        dcc.Dropdown([], [], multi=True, id=KEYS, placeholder="kaikki", labels=DROPDOWN_LABELS)],
+            html.Label([html.Span(_("Tarkenne: jono, ammattiryhmä tai tila")),
+                        dcc.Dropdown([], [], multi=True, id=KEYS, placeholder=_("kaikki"), labels=labels)],
                        className="field"),
-            html.Label([html.Span("Aikaväli"), dcc.DatePickerRange(id=RANGE, start_date=today - timedelta(days=27),
-                                                                   end_date=today, **date_range_props("fi"))],
+            html.Label([html.Span(_("Aikaväli")), dcc.DatePickerRange(id=RANGE, start_date=today - timedelta(days=27),
+                                                                      end_date=today, **date_range_props(lang()))],
                        className="field"),
-            html.Fieldset([html.Legend("Tarkkuus"), dcc.RadioItems([{"label": "päivä", "value": "day"}, {"label": "tunti", "value": "hour"}],
-                                                              "day", id=GRAIN, inline=True)], className="field"),
-            html.Label([html.Span("Vertaa jaksoon (A)"), dcc.DatePickerRange(id=COMPARE, start_date=today - timedelta(days=55),
-                                                                             end_date=today - timedelta(days=28),
-                                                                             **date_range_props("fi"))],
+            html.Fieldset([html.Legend(_("Tarkkuus")),
+                           dcc.RadioItems([{"label": _("päivä"), "value": "day"}, {"label": _("tunti"), "value": "hour"}],
+                                          "day", id=GRAIN, inline=True)], className="field"),
+            html.Label([html.Span(_("Vertaa jaksoon (A)")),
+                        dcc.DatePickerRange(id=COMPARE, start_date=today - timedelta(days=55),
+                                            end_date=today - timedelta(days=28), **date_range_props(lang()))],
                        className="field"),
         ], className="history-controls"),
         html.Div(id=LINKS, className="history-links"),
@@ -551,26 +596,26 @@ def compared(ctx: HistoryContext, q: Query, at: datetime) -> list[dict[str, Any]
 def content(ctx: HistoryContext, q: Query, at: datetime) -> tuple[list[Any], list[dict[str, str]]]:
     """What the page shows for a choice at `at`, and the key choices the data offer."""
     every, rows = rows_of(ctx, q, (q.start, q.end), q.grain, at)
-    what = "Päivittäin" if q.grain == "day" else "Tunneittain"
+    period = range_text(q.start, q.end, lang()) + unfinished((q.start, q.end), at.date())
     parts: list[Any] = [
-        html.H2(f"{what} {range_text(q.start, q.end)}{unfinished((q.start, q.end), at.date())}"),
+        html.H2(_("Päivittäin {period}", period=period) if q.grain == "day" else _("Tunneittain {period}", period=period)),
         html.P(explanation(q.grain), className="rowcount", id="history-explain"),
         html.Div(series_figures(ctx.config, q, rows, at), id="history-series"),
-        html.P(f"{len(rows)} riviä", className="rowcount", **{"data-rows": str(len(rows))}),
+        html.P(_("{n} riviä", n=len(rows)), className="rowcount", **{"data-rows": str(len(rows))}),
     ]
     if q.compare:
-        parts += [html.H2(f"Vertailu: päivän lukujen keskiarvo jaksoilla A {range_text(*q.compare)} "
-                          f"ja B {range_text(q.start, q.end)}"),
+        parts += [html.H2(_("Vertailu: päivän lukujen keskiarvo jaksoilla A {a} ja B {b}",
+                            a=range_text(*q.compare, lang()), b=range_text(q.start, q.end, lang()))),
                   compare_table(ctx.config, compared(ctx, q, at), q.compare, (q.start, q.end), at.date())]
     parts += [
-        html.H2("Saapuneet viikonpäivittäin ja tunneittain"),
+        html.H2(_("Saapuneet viikonpäivittäin ja tunneittain")),
         dcc.Graph(figure=heatmap_figure(rollups.arrivals_heatmap(ctx.history, ctx.config.tz, q.units, q.start, q.end)),
-                  id="history-heatmap", config=GRAPH_CONFIG, style={"height": f"{HEATMAP_HEIGHT}px"}),
-        html.H2("Takaisinsoitot samana arkipäivänä"),
-        html.P("Aukiolopäivä täyttyy, kun yksikön sulkemishetkellä ei ole yhtään palauttamatonta "
-               "takaisinsoittopyyntöä.", className="rowcount"),
+                  id="history-heatmap", config=graph_config(), style={"height": f"{HEATMAP_HEIGHT}px"}),
+        html.H2(_("Takaisinsoitot samana arkipäivänä")),
+        html.P(_("Aukiolopäivä täyttyy, kun yksikön sulkemishetkellä ei ole yhtään palauttamatonta "
+                 "takaisinsoittopyyntöä."), className="rowcount"),
         compliance_table(ctx.config, compliance_of(ctx, q.units, q.start, q.end)),
-        html.P([html.A("Hoitoon pääsy tapauksittain: määräajassa, jakaumat, kehitys ja ennuste →",
+        html.P([html.A(_("Hoitoon pääsy tapauksittain: määräajassa, jakaumat, kehitys ja ennuste →"),
                        href="/history/access", id="history-access-link")]),
     ]
     return parts, key_options(every, q.keys)
@@ -596,8 +641,8 @@ def download(ctx: HistoryContext, q: Query, kind: str, at: datetime, lang: str) 
     parts = download_parts(ctx, q, at, lang)
     count = sum(len(p.rows) for p in parts)
     if kind == "xlsx" and count > MAX_XLSX_ROWS:
-        raise TooMany(f"XLSX: {count} riviä, enintään {MAX_XLSX_ROWS}: valitse päivätarkkuus "
-                      "tai lyhyempi aikaväli, tai lataa CSV")
+        raise TooMany(_("XLSX: {count} riviä, enintään {limit}: valitse päivätarkkuus tai lyhyempi aikaväli, "
+                        "tai lataa CSV", count=count, limit=MAX_XLSX_ROWS))
     who = names(ctx.config, lang)
     headers, rows = report_headers(q.grain, lang), report_rows(parts, q.grain, who, lang, at)
     if kind == "csv":
@@ -612,13 +657,14 @@ def download(ctx: HistoryContext, q: Query, kind: str, at: datetime, lang: str) 
 def printed(ctx: HistoryContext, q: Query, at: datetime) -> str:
     """The print view of a choice: always by day."""
     day_q = Query(q.units, q.metrics, q.start, q.end, "day", q.keys, q.compare)
-    return print_page(ctx.config, day_q, download_parts(ctx, day_q, at, "fi")[0],
+    return print_page(ctx.config, day_q, download_parts(ctx, day_q, at, lang())[0],
                       compliance_of(ctx, q.units, q.start, q.end), compared(ctx, q, at) if q.compare else None, at)
 
 
 def register(app: dash.Dash, ctx: HistoryContext) -> None:
     config, history = ctx.config, ctx.history
-    dash.register_page("history", path="/history", layout=lambda **q: layout(ctx, **q), title="Ohjaustaulu – historia")
+    dash.register_page("history", path="/history", layout=lambda **q: layout(ctx, **q),
+                       title=lambda **kw: _("Ohjaustaulu – historia"))
 
     def now() -> datetime:
         return ctx.store.clock(config.tz).now()
@@ -636,9 +682,9 @@ def register(app: dash.Dash, ctx: HistoryContext) -> None:
         except BadQuery as err:
             return dash.no_update, dash.no_update, html.P(str(err), className="msg msg--error"), dash.no_update
         parts, options = content(ctx, q, now())
-        links = [html.A("Lataa CSV", href=f"/history/export.csv?{q.params()}", className="button", id="history-csv"),
-                 html.A("Lataa XLSX", href=f"/history/export.xlsx?{q.params()}", className="button", id="history-xlsx"),
-                 html.A("Tulostettava näkymä", href=f"/history/print?{q.params()}", className="button secondary",
+        links = [html.A(_("Lataa CSV"), href=f"/history/export.csv?{q.params()}", className="button", id="history-csv"),
+                 html.A(_("Lataa XLSX"), href=f"/history/export.xlsx?{q.params()}", className="button", id="history-xlsx"),
+                 html.A(_("Tulostettava näkymä"), href=f"/history/print?{q.params()}", className="button secondary",
                         target="_blank", id="history-print")]
         return parts, links, "", options
 
@@ -658,9 +704,9 @@ def register(app: dash.Dash, ctx: HistoryContext) -> None:
         except BadQuery as err:
             return JSONResponse({"error": str(err)}, status_code=400)
         if kind not in ("csv", "xlsx"):
-            return JSONResponse({"error": f"export: csv or xlsx, not {kind!r}"}, status_code=404)
+            return JSONResponse({"error": _("vienti: csv tai xlsx, ei {kind!r}", kind=kind[:20])}, status_code=404)
         try:
-            data, count = download(ctx, q, kind, now(), config.site.language)
+            data, count = download(ctx, q, kind, now(), lang())
         except TooMany as err:
             return JSONResponse({"error": str(err)}, status_code=400)
         from dashboard import audit
@@ -689,54 +735,72 @@ def file_response(data: bytes, kind: str, name: str) -> Response:
 
 def print_page(config: Config, q: Query, part: Part, comp: dict[str, dict[str, Any]],
                comparison: list[dict[str, Any]] | None, at: datetime) -> str:
-    """The printable report: the same names, dates and figures as the page and the downloads."""
+    """The printable report, in the request's language: the same names, dates and figures as
+    the page and the downloads."""
     esc = htmlmod.escape
-    who = names(config, "fi")
+    language = lang()
+    who = names(config, language)
     today = at.date()
 
     def fig(v: Any) -> str:
-        return number(v, "fi") if isinstance(v, int | float) else "–"
+        return number(v, language) if isinstance(v, int | float) else "–"
 
     def named(name: str, code: str) -> str:
         return f"{esc(name)} <small>{esc(code)}</small>" if name != code else esc(code)
 
+    def period_of(first: date, last: date) -> str:
+        return range_text(first, last, language)
+
     body = "".join(
-        f"<tr><td>{esc(range_text(d, d))}</td><td>{named(uname, unit)}</td><td>{named(mname, metric)}</td>"
+        f"<tr><td>{esc(period_of(d, d))}</td><td>{named(uname, unit)}</td><td>{named(mname, metric)}</td>"
         f"<td>{esc(key)}</td><td>{fig(figure)}</td><td>{esc(what)}</td><td>{fig(mx)}</td><td>{fig(close)}</td>"
         f"<td>{esc(state)}</td></tr>"
         for _p, d, unit, uname, metric, mname, key, _h, figure, what, mx, close, state, _s
-        in report_rows([part], "day", who, "fi", at))
+        in report_rows([part], "day", who, language, at))
     comp_rows = "".join(
         f"<tr><td>{esc(unit_name(config, u))}</td>"
         + f"<td>{esc(compliance_text(v.get('callback_same_day')))}</td>"
         + "</tr>" for u, v in comp.items())
+    days = esc(_("pv"))
     compare_html = ""
     if comparison is not None and q.compare:
         lines = "".join(
             f"<tr><td>{named(who.units.get(r['unit'], r['unit']), r['unit'])}</td>"
-            f"<td>{named(METRICS.get(r['metric'], r['metric']), r['metric'])}</td><td>{esc(r['key'])}</td>"
-            f"<td>{fig(shown(r['a_mean']))} <small>{r.get('a_days', '')} pv</small></td>"
-            f"<td>{fig(shown(r['b_mean']))} <small>{r.get('b_days', '')} pv</small></td>"
+            f"<td>{named(metric_name(r['metric']), r['metric'])}</td><td>{esc(r['key'])}</td>"
+            f"<td>{fig(shown(r['a_mean']))} <small>{r.get('a_days', '')} {days}</small></td>"
+            f"<td>{fig(shown(r['b_mean']))} <small>{r.get('b_days', '')} {days}</small></td>"
             f"<td>{esc(change_text(r['a_mean'], r['b_mean']))}</td></tr>" for r in comparison)
+        head = [esc(x) for x in (_("Vertailu: päivän lukujen keskiarvo"), _("Yksikkö"), _("Mittari"), _("Tarkenne"),
+                                 _("Muutos B − A"))]
         compare_html = (
-            f"<h2>Vertailu: päivän lukujen keskiarvo</h2><table><tr><th>Yksikkö</th><th>Mittari</th><th>Tarkenne</th>"
-            f"<th>A {esc(range_text(*q.compare))}{esc(unfinished(q.compare, today))}</th>"
-            f"<th>B {esc(range_text(q.start, q.end))}{esc(unfinished((q.start, q.end), today))}</th>"
-            f"<th>Muutos B − A</th></tr>{lines}</table>")
-    keys = f" Tarkenteet: {esc(', '.join(q.keys))}." if q.keys else ""
-    period = range_text(q.start, q.end)
-    return f"""<!DOCTYPE html><html lang="fi"><head><meta charset="utf-8">
-<title>Ohjaustaulu – raportti {esc(period)}</title>
+            f"<h2>{head[0]}</h2><table><tr><th>{head[1]}</th><th>{head[2]}</th><th>{head[3]}</th>"
+            f"<th>A {esc(period_of(*q.compare))}{esc(unfinished(q.compare, today))}</th>"
+            f"<th>B {esc(period_of(q.start, q.end))}{esc(unfinished((q.start, q.end), today))}</th>"
+            f"<th>{head[4]}</th></tr>{lines}</table>")
+    keys = " " + esc(_("Tarkenteet: {keys}.", keys=", ".join(q.keys))) if q.keys else ""
+    period = period_of(q.start, q.end)
+    units = esc(_("Yksiköt: {units}.", units=", ".join(unit_name(config, u) for u in q.units)))
+    about = esc(_("Päivän luku on mittarin aikapainotettu keskiarvo yksikön aukioloaikana (suurin arvo ja arvo "
+                  "sulkemishetkellä rinnalla); määrät (saapuneet, käynnit) ovat päivän yhteismääriä. Tulostettu "
+                  "{day} {time}. Tulosta selaimen tulostuskomennolla (Ctrl+P).",
+                  day=period_of(today, today), time=clock_time(at, language)))
+    heads = "".join(f"<th>{esc(_(h))}</th>" for h in PRINT_HEADS)
+    # (texts to translate outside the f-string: Babel reads no call inside one on Python 3.11)
+    words = {k: esc(v) for k, v in {
+        "title": _("Ohjaustaulu – raportti {period}", period=period), "callbacks": _("Takaisinsoitot samana arkipäivänä"),
+        "unit": _("Yksikkö"), "returned": _("Takaisinsoitot palautettu samana arkipäivänä"), "daily": _("Päivittäin")}.items()}
+    return f"""<!DOCTYPE html><html lang="{language}"><head><meta charset="utf-8">
+<title>{words["title"]}</title>
 <style>body{{font-family:"DejaVu Sans",Arial,sans-serif;color:#111;background:#fff;margin:24px}}
 table{{border-collapse:collapse;width:100%;margin-bottom:24px}}th,td{{border-bottom:1px solid #bbb;padding:4px 8px;text-align:left}}
 small{{color:#555}}@media print{{a{{display:none}}}}</style></head><body>
 <h1>{esc(config.site.name)}: {esc(period)}</h1>
-<p>Yksiköt: {esc(', '.join(unit_name(config, u) for u in q.units))}.{keys} Päivän luku on mittarin aikapainotettu
-keskiarvo yksikön aukioloaikana (suurin arvo ja arvo sulkemishetkellä rinnalla); määrät (saapuneet, käynnit)
-ovat päivän yhteismääriä. Tulostettu {esc(range_text(today, today))} klo {at:%H.%M}. Tulosta selaimen
-tulostuskomennolla (Ctrl+P).</p>
-<h2>Takaisinsoitot samana arkipäivänä</h2><table><tr><th>Yksikkö</th><th>Takaisinsoitot palautettu samana
-arkipäivänä</th></tr>{comp_rows}</table>
+<p>{units}{keys} {about}</p>
+<h2>{words["callbacks"]}</h2><table><tr><th>{words["unit"]}</th>
+<th>{words["returned"]}</th></tr>{comp_rows}</table>
 {compare_html}
-<h2>Päivittäin</h2><table><tr><th>Päivä</th><th>Yksikkö</th><th>Mittari</th><th>Tarkenne</th><th>Päivän luku</th>
-<th>Luku on</th><th>Suurin aukioloaikana</th><th>Sulkemishetkellä</th><th>Tila</th></tr>{body}</table></body></html>"""
+<h2>{words["daily"]}</h2><table><tr>{heads}</tr>{body}</table></body></html>"""
+
+
+PRINT_HEADS = (N_("Päivä"), N_("Yksikkö"), N_("Mittari"), N_("Tarkenne"), N_("Päivän luku"), N_("Luku on"),
+               N_("Suurin aukioloaikana"), N_("Sulkemishetkellä"), N_("Tila"))

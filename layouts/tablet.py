@@ -27,6 +27,7 @@ from dashboard.metrics import LABEL_FI
 from dashboard.readmodel import build
 from dashboard.shiftlead import SOURCE as TABLET_SOURCE
 from dashboard.shiftlead import Refused, ShiftLead
+from dashboard.translate import N_, _, lang
 from dashboard.workbook.importer import Report, import_bytes, source_name
 from dashboard.workbook.reader import MAX_BYTES
 from layouts.components import rules_beside
@@ -60,14 +61,16 @@ class TabletContext:
 
 
 METRIC_NAMES = LABEL_FI
-VALID_NAMES = {"1h": "tunnin", "4h": "4 tuntia", "day": "päivän loppuun"}
-LEVELS = {1: "1 Normaali", 2: "2 Kohonnut", 3: "3 Korkea", 4: "4 Kriittinen"}
+VALID_NAMES = {"1h": N_("tunnin"), "4h": N_("4 tuntia"), "day": N_("päivän loppuun")}
+LEVELS = {1: N_("1 Normaali"), 2: N_("2 Kohonnut"), 3: N_("3 Korkea"), 4: N_("4 Kriittinen")}
+STATUS_WORDS = {"fresh": N_("ajantasainen"), "stale": N_("◷ vanha"), "unavailable": N_("– ei tietoa")}
+IMPORTANCE_WORDS = {"info": N_("info"), "tärkeä": N_("tärkeä"), "kiireellinen": N_("kiireellinen")}
 
 
 def lead(ctx: TabletContext) -> ShiftLead:
     p = access.require("tablet")
     assert p.user is not None
-    return ShiftLead(ctx.config, ctx.store, ctx.history, p.user, ctx.config.site.language)
+    return ShiftLead(ctx.config, ctx.store, ctx.history, p.user, lang())
 
 
 def text(value: Any) -> str:
@@ -94,21 +97,22 @@ def board_view(ctx: TabletContext, sl: ShiftLead) -> html.Div:
         if corrects:
             attrs["data-corrects"] = str(corrects["value"])
         rows.append(html.Tr(
-            [html.Td(unit_label(ctx, x["unit"])), html.Td(METRIC_NAMES[x["metric"]]), html.Td(x["key"]),
+            [html.Td(unit_label(ctx, x["unit"])), html.Td(_(METRIC_NAMES[x["metric"]])), html.Td(x["key"]),
              html.Td(correction_cell(ctx, x, sl.lang) if is_correction(x) else number(x["value"], sl.lang),
                      className="val"),
-             html.Td({"fresh": "ajantasainen", "stale": "◷ vanha", "unavailable": "– ei tietoa"}[x["status"]],
+             html.Td(_(STATUS_WORDS[x["status"]]),
                      className=f"st st--{x['status']}"),
              html.Td(x.get("entered_by") or x["source"])],
             className="board-row" + (" board-row--corrected" if is_correction(x) else ""), **attrs))
     level = model.data["escalation"]["units"]
     return html.Div([
-        html.H2("Valmiustaso"), html.Ul([level_item(ctx, u, v) for u, v in level.items()], className="levels"),
-        html.H2("Tänään"),
+        html.H2(_("Valmiustaso")), html.Ul([level_item(ctx, u, v) for u, v in level.items()], className="levels"),
+        html.H2(_("Tänään")),
         # a region that scrolls: reachable by Tab, so that the keyboard scrolls it too
-        html.Div(html.Table([html.Thead(html.Tr([html.Th(h) for h in ("Yksikkö", "Mittari", "Tarkenne", "Arvo", "Tila", "Lähde")])),
+        html.Div(html.Table([html.Thead(html.Tr([html.Th(h) for h in (_("Yksikkö"), _("Mittari"), _("Tarkenne"), _("Arvo"),
+                                                                      _("Tila"), _("Lähde"))])),
                              html.Tbody(rows)], className="board-table"), className="scroll", tabIndex="0",
-                 role="region", **{"aria-label": "Tänään"}),
+                 role="region", **{"aria-label": _("Tänään")}),
     ])
 
 
@@ -127,17 +131,18 @@ def correction_cell(ctx: TabletContext, tile: dict[str, Any], lang: str) -> list
     parts: list[Any] = [f"✎ {number(tile['value'], lang)}"]
     corrects = tile.get("corrects")
     if corrects:
-        what = "työkirja" if corrects["source"] == source_name(ctx.config) else "automaattinen"
+        what = _("työkirja") if corrects["source"] == source_name(ctx.config) else _("automaattinen")
         at = clock_time(datetime.fromisoformat(corrects["updated_at"]).astimezone(ctx.config.tz), lang)
-        stale = " (vanha)" if corrects["status"] != "fresh" else ""
+        stale = _(" (vanha)") if corrects["status"] != "fresh" else ""
         parts += [html.Br(), html.Span(f"{what}: {number(corrects['value'], lang)}, {at}{stale}",
-                                       className="corrects", title=f"lähde {corrects['source']}", style=MUTED)]
+                                       className="corrects", title=_("lähde {source}", source=corrects["source"]),
+                                       style=MUTED)]
     until = tile.get("valid_until")
     if until and tile["status"] == "fresh":
         at = clock_time(datetime.fromisoformat(until).astimezone(ctx.config.tz), lang)
-        parts += [html.Br(), html.Span(f"korjattu {at} asti", style=MUTED)]
+        parts += [html.Br(), html.Span(_("korjattu {time} asti", time=at), style=MUTED)]
     button_id = {"type": WITHDRAW, "figure": figure_id(tile["metric"], tile["unit"], tile["key"])}
-    return [*parts, html.Br(), html.Button("Peru korjaus", id=button_id, className="button small secondary withdraw",
+    return [*parts, html.Br(), html.Button(_("Peru korjaus"), id=button_id, className="button small secondary withdraw",
                                                style={"whiteSpace": "nowrap"})]
 
 
@@ -156,13 +161,13 @@ def level_item(ctx: TabletContext, unit: str, v: dict[str, Any]) -> html.Li:
     """A unit's level; one set by hand shows its reason and who set it, and the rules' own
     level with their reasons when they say otherwise ("säännöt: 3")."""
     manual = v.get("source") == "manual"
-    line: list[Any] = [f"{unit_label(ctx, unit)}: {LEVELS[v['level']]}"
+    line: list[Any] = [f"{unit_label(ctx, unit)}: {_(LEVELS[v['level']])}"
                        + (f" – {v['reasons'][0]} ({v['by']})" if manual and v.get("reasons") else "")]
     rules = v.get("rules_level")
     attrs = {"data-unit": unit, "data-level": str(v["level"]), "data-source": v.get("source", "rules")}
     if manual and isinstance(rules, int) and rules != v["level"]:
         # the rules' reasons in words, as the wall says them ("pisin odotus, min 65 (raja > 60)")
-        said = rules_beside(ctx.config, unit, v, "fi") or [f"säännöt: {rules} – ei sääntöjen ylityksiä"]
+        said = rules_beside(ctx.config, unit, v, lang()) or [_("säännöt: {level} – ei sääntöjen ylityksiä", level=rules)]
         for text_ in said:
             line += [html.Br(), html.Span(text_, className="rules-level", style={**MUTED, "fontSize": "18px"})]
         attrs["data-rules-level"] = str(rules)
@@ -170,31 +175,35 @@ def level_item(ctx: TabletContext, unit: str, v: dict[str, Any]) -> html.Li:
 
 
 def unit_label(ctx: TabletContext, code: str) -> str:
-    return ctx.config.unit(code).name if code != "kaikki" else "Kaikki yksiköt"
+    if code == "kaikki":
+        return _("Kaikki yksiköt")
+    unit = ctx.config.unit(code)
+    return unit.name_sv if lang() == "sv" and unit.name_sv else unit.name
 
 
 def notices_view(ctx: TabletContext, sl: ShiftLead) -> html.Div:
     items = [
         html.Li([
             html.Span(f"{n['text']}", className="ntext"),
-            html.Span(f" · {unit_label(ctx, n['unit'])} · {n['importance']} · "
-                      f"{'julkinen' if n.get('public') else 'henkilökunta'} · päättyy {n['ends'][11:16].replace(':', '.')}",
+            html.Span(" · ".join(["", unit_label(ctx, n["unit"]), _(IMPORTANCE_WORDS.get(n["importance"], n["importance"])),
+                                  _("julkinen") if n.get("public") else _("henkilökunta"),
+                                  _("päättyy {time}", time=n["ends"][11:16].replace(":", "."))]),
                       className="nmeta"),
-            html.Button("Muokkaa", id={"type": "tablet-notice-edit", "id": n["id"]}, className="button small"),
-            html.Button("Päätä nyt", id={"type": "tablet-notice-end", "id": n["id"]}, className="button small danger"),
+            html.Button(_("Muokkaa"), id={"type": "tablet-notice-edit", "id": n["id"]}, className="button small"),
+            html.Button(_("Päätä nyt"), id={"type": "tablet-notice-end", "id": n["id"]}, className="button small danger"),
         ], className="notice-item", **{"data-notice": n["id"]})
         for n in sl.notices()
     ]
-    return html.Ul(items, className="notice-list") if items else html.P("Ei voimassa olevia tiedotteita.")
+    return html.Ul(items, className="notice-list") if items else html.P(_("Ei voimassa olevia tiedotteita."))
 
 
 def layout(ctx: TabletContext, **_query: Any) -> html.Div:
-    tx = TEXT[ctx.config.site.language]
+    tx = TEXT[lang()]
     p = access.require("tablet")
     assert p.user is not None
-    sl = ShiftLead(ctx.config, ctx.store, ctx.history, p.user, ctx.config.site.language)
+    sl = ShiftLead(ctx.config, ctx.store, ctx.history, p.user, lang())
     units = [{"label": unit_label(ctx, u), "value": u} for u in sl.units()]
-    notice_units = units + ([{"label": "Kaikki yksiköt", "value": "kaikki"}] if not p.user.units else [])
+    notice_units = units + ([{"label": _("Kaikki yksiköt"), "value": "kaikki"}] if not p.user.units else [])
     closing = f"{ctx.config.site.opening_hours[1]:02d}.00"
     field = lambda label, comp: html.Label([html.Span(label), comp], className="field")  # noqa: E731
     # radio buttons and check boxes: a group, named by its legend (a label holds one control)
@@ -202,50 +211,51 @@ def layout(ctx: TabletContext, **_query: Any) -> html.Div:
     return html.Div(
         [
             staff_bar(p, "/tablet"),
-            html.Header([html.H1("Vuorovastaava")], className="tablet-head"),
+            html.Header([html.H1(_("Vuorovastaava"))], className="tablet-head"),
             html.Div([
                 html.Section([html.Div(id=WITHDRAWN, role="status"), html.Div(board_view(ctx, sl), id="tablet-board"),
                               dcc.Interval(id="tablet-refresh", interval=15_000)], className="panel"),
                 html.Section([
-                    html.H2("Korjaa arvo"),
-                    field("Yksikkö", dcc.Dropdown(units, units[0]["value"] if units else None, id="tablet-fix-unit", clearable=False,
-                                                  labels=dropdown_labels("fi"))),
-                    field("Mittari", dcc.Dropdown([{"label": v, "value": k} for k, v in METRIC_NAMES.items()],
-                                                  "staff.present", id="tablet-fix-metric", clearable=False,
-                                                  labels=dropdown_labels("fi"))),
-                    field("Tarkenne (jono, ammattiryhmä, resurssi)", dcc.Input(id="tablet-fix-key", type="text", debounce=False)),
-                    field("Uusi arvo", dcc.Input(id="tablet-fix-value", type="text", inputMode="decimal")),
-                    group("Voimassa", dcc.RadioItems([{"label": v, "value": k} for k, v in VALID_NAMES.items()], "day",
-                                                     id="tablet-fix-valid", inline=True)),
-                    html.Button("Tallenna korjaus", id="tablet-fix-save", className="button"),
+                    html.H2(_("Korjaa arvo")),
+                    field(_("Yksikkö"), dcc.Dropdown(units, units[0]["value"] if units else None, id="tablet-fix-unit",
+                                                     clearable=False, labels=dropdown_labels(lang()))),
+                    field(_("Mittari"), dcc.Dropdown([{"label": _(v), "value": k} for k, v in METRIC_NAMES.items()],
+                                                     "staff.present", id="tablet-fix-metric", clearable=False,
+                                                     labels=dropdown_labels(lang()))),
+                    field(_("Tarkenne (jono, ammattiryhmä, resurssi)"), dcc.Input(id="tablet-fix-key", type="text", debounce=False)),
+                    field(_("Uusi arvo"), dcc.Input(id="tablet-fix-value", type="text", inputMode="decimal")),
+                    group(_("Voimassa"), dcc.RadioItems([{"label": _(v), "value": k} for k, v in VALID_NAMES.items()], "day",
+                                                        id="tablet-fix-valid", inline=True)),
+                    html.Button(_("Tallenna korjaus"), id="tablet-fix-save", className="button"),
                     html.Div(id="tablet-fix-result", role="status"),
                 ], className="panel"),
                 html.Section([
-                    html.H2("Tiedotteet"),
+                    html.H2(_("Tiedotteet")),
                     html.Div(notices_view(ctx, sl), id="tablet-notices"),
-                    html.H3("Uusi tiedote", id="tablet-notice-title"),
+                    html.H3(_("Uusi tiedote"), id="tablet-notice-title"),
                     dcc.Store(id="tablet-notice-editing"),
-                    field("Teksti (enintään 200 merkkiä)", dcc.Textarea(id="tablet-notice-text", maxLength=200)),
+                    field(_("Teksti (enintään 200 merkkiä)"), dcc.Textarea(id="tablet-notice-text", maxLength=200)),
                     # shown in the Swedish turns of bilingual screens; without it, the Finnish text
-                    field("Teksti ruotsiksi (valinnainen; kaksikielisten näyttöjen ruotsinkielisellä vuorolla)",
+                    field(_("Teksti ruotsiksi (valinnainen; kaksikielisten näyttöjen ruotsinkielisellä vuorolla)"),
                           dcc.Textarea(id="tablet-notice-text-sv", maxLength=200)),
-                    group("Yksiköt", dcc.Checklist(notice_units, [], id="tablet-notice-units", inline=True)),
-                    group("Tärkeys", dcc.RadioItems(["info", "tärkeä", "kiireellinen"], "info", id="tablet-notice-importance", inline=True)),
-                    group("Näytetään", dcc.Checklist([{"label": "myös odotustilan näytöillä (julkinen)", "value": "public"}], [],
-                                                     id="tablet-notice-public")),
-                    field("Päättyy klo", dcc.Input(id="tablet-notice-ends", type="text", value=closing)),
-                    html.Button("Julkaise", id="tablet-notice-save", className="button"),
+                    group(_("Yksiköt"), dcc.Checklist(notice_units, [], id="tablet-notice-units", inline=True)),
+                    group(_("Tärkeys"), dcc.RadioItems([{"label": _(v), "value": k} for k, v in IMPORTANCE_WORDS.items()],
+                                                       "info", id="tablet-notice-importance", inline=True)),
+                    group(_("Näytetään"), dcc.Checklist([{"label": _("myös odotustilan näytöillä (julkinen)"), "value": "public"}],
+                                                        [], id="tablet-notice-public")),
+                    field(_("Päättyy klo"), dcc.Input(id="tablet-notice-ends", type="text", value=closing)),
+                    html.Button(_("Julkaise"), id="tablet-notice-save", className="button"),
                     html.Div(id="tablet-notice-result", role="status"),
                 ], className="panel"),
                 html.Section([
-                    html.H2("Aseta tai vahvista valmiustaso"),
-                    field("Yksikkö", dcc.Dropdown(units, units[0]["value"] if units else None, id="tablet-esc-unit", clearable=False,
-                                                  labels=dropdown_labels("fi"))),
-                    group("Taso", dcc.RadioItems([{"label": v, "value": k} for k, v in LEVELS.items()], 1,
-                                                 id="tablet-esc-level", inline=True)),
-                    field("Perustelu", dcc.Input(id="tablet-esc-reason", type="text", maxLength=200)),
-                    html.Button("Aseta taso", id="tablet-esc-save", className="button"),
-                    html.Button("Palauta sääntöjen mukaiseksi", id="tablet-esc-clear", className="button secondary"),
+                    html.H2(_("Aseta tai vahvista valmiustaso")),
+                    field(_("Yksikkö"), dcc.Dropdown(units, units[0]["value"] if units else None, id="tablet-esc-unit",
+                                                     clearable=False, labels=dropdown_labels(lang()))),
+                    group(_("Taso"), dcc.RadioItems([{"label": _(v), "value": k} for k, v in LEVELS.items()], 1,
+                                                    id="tablet-esc-level", inline=True)),
+                    field(_("Perustelu"), dcc.Input(id="tablet-esc-reason", type="text", maxLength=200)),
+                    html.Button(_("Aseta taso"), id="tablet-esc-save", className="button"),
+                    html.Button(_("Palauta sääntöjen mukaiseksi"), id="tablet-esc-clear", className="button secondary"),
                     html.Div(id="tablet-esc-result", role="status"),
                 ], className="panel"),
                 html.Section([
@@ -298,7 +308,8 @@ def result_view(report: Report, filename: str, lang: str) -> html.Div:
 
 
 def register(app: dash.Dash, ctx: TabletContext) -> None:
-    dash.register_page("tablet", path="/tablet", layout=lambda **q: layout(ctx, **q), title="Ohjaustaulu – tabletti")
+    dash.register_page("tablet", path="/tablet", layout=lambda **q: layout(ctx, **q),
+                       title=lambda **kw: _("Ohjaustaulu – tabletti"))
 
     @app.callback(Output(RESULT, "children"), Input(UPLOAD, "contents"), State(UPLOAD, "filename"),
                   prevent_initial_call=True)
@@ -310,17 +321,17 @@ def register(app: dash.Dash, ctx: TabletContext) -> None:
         try:
             data = base64.b64decode(contents.split(",", 1)[1], validate=True)
         except (IndexError, ValueError):
-            return message(False, f"{name}: tiedosto ei tullut perille ehjänä (base64); lataa se uudelleen")
+            return message(False, _("{name}: tiedosto ei tullut perille ehjänä (base64); lataa se uudelleen", name=name))
         # the shift lead's units bound the workbook as they bound the forms
         report = import_bytes(data, name, who(), config=ctx.config, store=ctx.store, history=ctx.history,
-                              data_dir=ctx.data_dir, units=sl.user.units or None)
-        return result_view(report, name, ctx.config.site.language)
+                              data_dir=ctx.data_dir, units=sl.user.units or None, lang=lang())
+        return result_view(report, name, lang())
 
 
     @app.callback(Output("tablet-board", "children"), Input("tablet-refresh", "n_intervals"),
                   Input("tablet-fix-result", "children"), Input("tablet-esc-result", "children"),
                   Input(WITHDRAWN, "children"), prevent_initial_call=True)
-    def refresh(*_: Any) -> Any:
+    def refresh(*_inputs: Any) -> Any:
         return board_view(ctx, lead(ctx))
 
     @app.callback(Output(WITHDRAWN, "children"),
@@ -334,12 +345,13 @@ def register(app: dash.Dash, ctx: TabletContext) -> None:
         sl = lead(ctx)
         metric, unit, key = figure_of(trig.get("figure"))
         try:
-            _, shown = sl.withdraw(unit, metric, key)
+            _gone, shown = sl.withdraw(unit, metric, key)
         except Refused as err:
             return message(False, err.problems)
-        now = (f"näytöillä nyt {number(shown['value'], sl.lang)} ({shown['source']})" if shown
-               else "näytöillä ei nyt arvoa")
-        return message(True, f"Korjaus peruttu: {unit_label(ctx, unit)}, {METRIC_NAMES.get(metric, metric)} {key} – {now}.")
+        now = (_("näytöillä nyt {value} ({source})", value=number(shown["value"], sl.lang), source=shown["source"])
+               if shown else _("näytöillä ei nyt arvoa"))
+        return message(True, _("Korjaus peruttu: {unit}, {metric} {key} – {now}.", unit=unit_label(ctx, unit),
+                               metric=_(METRIC_NAMES[metric]) if metric in METRIC_NAMES else metric, key=key, now=now))
 
     @app.callback(Output("tablet-fix-result", "children"), Input("tablet-fix-save", "n_clicks"),
                   State("tablet-fix-unit", "value"), State("tablet-fix-metric", "value"), State("tablet-fix-key", "value"),
@@ -351,13 +363,17 @@ def register(app: dash.Dash, ctx: TabletContext) -> None:
                                    else value, text(valid))
         except Refused as err:
             return message(False, err.problems)
-        lang = ctx.config.site.language
-        said = (f"Tallennettu: {METRIC_NAMES[rd.metric]} {rd.key} = {number(rd.value, lang)}"
-                + (f", voimassa klo {rd.valid_until:%H.%M} asti" if rd.valid_until else ""))
-        _, under = sl.figure(rd.metric, rd.unit, rd.key)
+        lang_ = lang()
+        said = (_("Tallennettu: {metric} {key} = {value}", metric=_(METRIC_NAMES[rd.metric]), key=rd.key,
+                  value=number(rd.value, lang_))
+                + (_(", voimassa {time} asti", time=clock_time(rd.valid_until.astimezone(ctx.config.tz), lang_))
+                   if rd.valid_until else ""))
+        _shown, under = sl.figure(rd.metric, rd.unit, rd.key)
         if under is not None:  # say what the walls no longer show
-            what = "työkirjan" if under[0].source == source_name(ctx.config) else "automaattisen"
-            said += f"; korvaa {what} arvon {number(under[0].value, lang)} ({under[0].source})"  # type: ignore[arg-type]
+            said += (_("; korvaa työkirjan arvon {value} ({source})", value=number(under[0].value, lang_), source=under[0].source)
+                     if under[0].source == source_name(ctx.config) else
+                     _("; korvaa automaattisen arvon {value} ({source})", value=number(under[0].value, lang_),
+                       source=under[0].source))
         return message(True, said)
 
     @app.callback(Output("tablet-notice-result", "children"), Output("tablet-notices", "children"),
@@ -385,18 +401,18 @@ def register(app: dash.Dash, ctx: TabletContext) -> None:
         try:
             if isinstance(trig, dict) and trig["type"] == "tablet-notice-end":
                 sl.end_notice(trig["id"])
-                return message(True, "Tiedote päätetty."), notices_view(ctx, sl), None, "Uusi tiedote", *form
+                return message(True, _("Tiedote päätetty.")), notices_view(ctx, sl), None, _("Uusi tiedote"), *form
             if isinstance(trig, dict) and trig["type"] == "tablet-notice-edit":
                 n = next((x for x in sl.notices() if x["id"] == trig["id"]), None)
                 if n is None:
-                    raise Refused(["Tiedotetta ei löydy"])
-                return ("", same, n["id"], "Muokkaa tiedotetta", n["text"], n.get("text_sv", ""), [n["unit"]],
+                    raise Refused([_("Tiedotetta ei löydy")])
+                return ("", same, n["id"], _("Muokkaa tiedotetta"), n["text"], n.get("text_sv", ""), [n["unit"]],
                         n["importance"], ["public"] if n.get("public") else [], n["ends"][11:16].replace(":", "."))
             sl.post_notice(text_, units_, importance, "public" in public_, ends, editing, text_sv=text_sv)
         except Refused as err:
             return message(False, err.problems), same, same, same, *form
-        return (message(True, "Tiedote julkaistu näytöille." if not editing else "Tiedote muutettu."),
-                notices_view(ctx, sl), None, "Uusi tiedote", "", "", [], "info", [], same)
+        return (message(True, _("Tiedote julkaistu näytöille.") if not editing else _("Tiedote muutettu.")),
+                notices_view(ctx, sl), None, _("Uusi tiedote"), "", "", [], "info", [], same)
 
     @app.callback(Output("tablet-esc-result", "children"), Input("tablet-esc-save", "n_clicks"),
                   Input("tablet-esc-clear", "n_clicks"), State("tablet-esc-unit", "value"),
@@ -408,8 +424,9 @@ def register(app: dash.Dash, ctx: TabletContext) -> None:
         try:
             if trigger.triggered_id == "tablet-esc-clear":
                 sl.clear_escalation(unit)
-                return message(True, f"{unit_label(ctx, unit)}: taso palautettu sääntöjen mukaiseksi.")
+                return message(True, _("{unit}: taso palautettu sääntöjen mukaiseksi.", unit=unit_label(ctx, unit)))
             entry = sl.set_escalation(unit, level, reason or "")
         except Refused as err:
             return message(False, err.problems)
-        return message(True, f"{unit_label(ctx, unit)}: valmiustaso {LEVELS[entry['level']]} päivän loppuun.")
+        return message(True, _("{unit}: valmiustaso {level} päivän loppuun.", unit=unit_label(ctx, unit),
+                               level=_(LEVELS[entry["level"]])))

@@ -1,6 +1,6 @@
 """Dash's own parts in the user's language (issue 16): the words of a drop-down (Dash 4 says
 "Search", "Select All", "2 selected" unless told otherwise) and the date picker's settings
-(Monday first, Finnish or Swedish dates; the calendar's month and weekday names come from
+(Monday first, dates as the language writes them; the calendar's month and weekday names come from
 assets/datepicker-locale.js)."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ DROPDOWN_LABELS = {
            "search": "Search", "clear_search": "Clear search", "clear_selection": "Clear selection",
            "no_options_found": "No options found"},
 }
-DATE_FORMAT = {"fi": "D.M.YYYY", "sv": "YYYY-MM-DD", "en": "D.M.YYYY"}
+DATE_FORMAT = {"fi": "D.M.YYYY", "sv": "D.M.YYYY", "en": "YYYY-MM-DD"}  # Finland Swedish as Babel's sv_FI
 DATE_PLACEHOLDER = {"fi": ("Alkaa", "Päättyy"), "sv": ("Börjar", "Slutar"), "en": ("Starts", "Ends")}
 
 

@@ -310,8 +310,17 @@ def test_the_locale_is_given_with_the_chart_so_no_script_is_needed():
     """The CSP allows scripts only from this server: the locale travels in the chart's config."""
     import inspect
 
+    from dashboard.translate import speaking
+
     source = inspect.getsource(page)
-    assert "plotly-locale" not in source and page.GRAPH_CONFIG["locales"]["fi"]["dictionary"]["Reset axes"]
+    assert "plotly-locale" not in source
+    for lang, reset, monday in (("fi", "Palauta akselit", "maanantai"), ("sv", "Återställ axlarna", "måndag"),
+                                ("en", "Reset axes", "Monday")):
+        with speaking(lang):
+            config = page.graph_config()
+        assert config["locale"] == lang
+        assert config["locales"][lang]["dictionary"]["Reset axes"] == reset
+        assert config["locales"][lang]["format"]["days"][1] == monday  # d3 counts from Sunday
 
 
 # ---------------------------------------------------------------- the comparison

@@ -1,6 +1,7 @@
 /* The date picker's language (issue 16): Dash 4's DatePickerRange formats its calendar with
  * date-fns and takes the locale from window.dateFns.locale by the browser's languages (the
- * first one it has, else the first here). These are the words it uses — month names, weekday
+ * first one it has, else the first here). The page's language is the person's own choice
+ * (<html lang>), so only that one is offered: an English page has none (date-fns' own). These are the words it uses — month names, weekday
  * names, Monday first and ISO weeks — in Finnish and Swedish, written here rather than loading
  * date-fns' own locale files (the page's only scripts are our own, under the CSP). */
 (function () {
@@ -40,7 +41,10 @@
     ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
      "november", "december"],
     ["söndag", "måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag"],
-    ["sö", "må", "ti", "on", "to", "fr", "lö"], ["S", "M", "T", "O", "T", "F", "L"], "y-MM-dd");
+    ["sö", "må", "ti", "on", "to", "fr", "lö"], ["S", "M", "T", "O", "T", "F", "L"], "d.M.y");
+  var page = (document.documentElement.getAttribute("lang") || "fi").slice(0, 2);
+  var ours = {fi: fi, sv: sv};
   window.dateFns = window.dateFns || {};
-  window.dateFns.locale = Object.assign({fi: fi, sv: sv}, window.dateFns.locale || {});
+  window.dateFns.locale = {};
+  if (ours[page]) { window.dateFns.locale[page] = ours[page]; }
 })();

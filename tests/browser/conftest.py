@@ -144,10 +144,14 @@ def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     close_backend(backend)
 
 
-def chrome(width: int = 1920, height: int = 1080, network_log: bool = False) -> webdriver.Chrome:
-    """Debian's headless Chromium at exactly width × height CSS pixels; `network_log` keeps
-    DevTools' network events for reading with get_log("performance")."""
+def chrome(width: int = 1920, height: int = 1080, network_log: bool = False,
+           languages: str = "fi-FI,fi") -> webdriver.Chrome:
+    """Debian's headless Chromium at exactly width × height CSS pixels, asking for pages in
+    `languages` (as a Finnish person's browser does); `network_log` keeps DevTools' network
+    events for reading with get_log("performance")."""
     opts = webdriver.ChromeOptions()
+    opts.add_argument(f"--lang={languages.split(',')[0]}")
+    opts.add_experimental_option("prefs", {"intl.accept_languages": languages})
     if network_log:
         opts.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",

@@ -78,7 +78,7 @@ def test_the_manager_reads_each_figure_beside_its_rule_and_law(demo: Demo):
         assert {s for _, s, *_ in shown} == {"perusterveydenhuolto", "suun_terveydenhuolto", "mielenterveys",
                                              "sosiaalipalvelut"}
         # read when drawn: the page may be drawing its content again (a poll's update) just now
-        explain = wait_for(lambda: driver.find_element("id", "access-explain").text, timeout=20, what="the explanation")
+        explain = wait_for(lambda: driver.find_element("id", "access-explain").text, timeout=60, what="the explanation")
         assert "Kiireelliset lasketaan erikseen" in explain
         # a wrong choice is named, and what was shown stays
         driver.find_element("css selector", "#access-period input[value='week']").click()
