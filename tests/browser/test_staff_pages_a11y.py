@@ -78,8 +78,10 @@ def staff_browser() -> Iterator[webdriver.Chrome]:
 def _opener(component: str, shown: str, what: str) -> Callable[[webdriver.Chrome], None]:
     """A step that clicks `component` and waits until `shown` (a CSS selector) is drawn."""
     def opened(driver: webdriver.Chrome) -> None:
-        driver.find_element("id", component).click()
-        wait_for(lambda: driver.find_elements("css selector", shown), what=f"{component}'s {what}")
+        def tapped() -> list[object]:  # again if the page was drawn anew meanwhile (a loaded server)
+            driver.find_element("id", component).click()
+            return wait_for(lambda: driver.find_elements("css selector", shown), timeout=5, what=f"{component}'s {what}")
+        wait_for(tapped, timeout=60, what=f"{component}'s {what}")
     opened.__name__ = f"{component}_{what}"
     return opened
 

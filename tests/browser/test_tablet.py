@@ -159,14 +159,17 @@ def test_a_correction_shows_the_automatic_value_beside_it_and_is_withdrawn_from_
         tablet.find_element("css selector", "#tablet-fix-valid input[value='1h']").click()
         tablet.find_element("id", "tablet-fix-save").click()
 
-        def corrected() -> tuple[str, str, str]:  # read at once: the board is redrawn every few seconds
-            row = tablet.find_element("css selector", row_css + '[data-source="tabletti"]')
-            return row.get_attribute("data-value"), row.get_attribute("data-corrects"), row.text
+        def corrected() -> tuple[str, str, str] | None:  # in one call: the board is redrawn every few seconds
+            found = tablet.execute_script(
+                "const r = document.querySelector(arguments[0]);"
+                "return r ? [r.getAttribute('data-value'), r.getAttribute('data-corrects'), r.innerText] : null",
+                row_css + '[data-source="tabletti"]')
+            return tuple(found) if found else None  # type: ignore[return-value]
 
         saved = wait_for(lambda: tablet.find_element("css selector", '#tablet-fix-result .msg[data-ok="true"]'),
                          what="the correction saved")
         assert f"; korvaa automaattisen arvon {fed['value']} (demo-henkilosto)" in saved.text
-        value, corrects, text = wait_for(corrected, what="the correction on the tablet's board")
+        value, corrects, text = wait_for(corrected, timeout=60, what="the correction on the tablet's board")
         assert (value, corrects) == (str(fixed), str(fed["value"]))
         assert f"automaattinen: {fed['value']}, klo " in text and "korjattu klo" in text and "Peru korjaus" in text
 
