@@ -265,7 +265,12 @@ class ModelCache:
         model = self._models.get(display_id)
         if model is None or model.valid_until is None:
             return cap
-        now = self.store.clock(self.config.tz).now()
+        try:
+            now = self.store.clock(self.config.tz).now()
+        except redis.RedisError:
+            # the store is away: the push stream's next turn, within `cap`, finds out and says so
+            # (it was a traceback in the server's log for every screen pushed to)
+            return cap
         return max(0.05, min(cap, (model.valid_until - now).total_seconds()))
 
     def last(self, display_id: str) -> Model | None:

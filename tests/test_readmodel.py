@@ -315,3 +315,18 @@ def test_the_change_listener_stops_quietly_when_its_event_loop_has_closed(config
     finally:
         signal.stop.set()
         threading.excepthook = old_hook
+
+
+def test_a_push_streams_wait_is_the_cap_while_the_store_is_away(config: Config, store: LiveStore):
+    """The push channel asks how long a display's model stays right before it sleeps: with the
+    live store gone that is the cap (the next turn finds out and says so), not a traceback."""
+    import redis
+
+    with time_machine.travel(T0, tick=False):
+        poll_all(config, store)
+        cache = ModelCache(config, store, None)
+        cache.get("vastaanotto-kaytava")
+        assert 0 < cache.seconds_until_due("vastaanotto-kaytava", cap=5.0) <= 5.0
+        away = LiveStore(redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5), store.p)  # nobody listens
+        cache.store = away
+        assert cache.seconds_until_due("vastaanotto-kaytava", cap=5.0) == 5.0
