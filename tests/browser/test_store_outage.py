@@ -164,7 +164,11 @@ def test_a_killed_embedded_store_comes_back_and_the_screen_says_so_meanwhile(
 
         wait_for(fresh_again, timeout=20, interval=0.2, what="fresh values again, without a reload")
         assert state(driver)["same"] == "yes"
-        time.sleep(3)  # the jobs' next runs, to say they are back
+        def all_back() -> bool:  # each job says so at its next run: the access feed's comes after 30 s
+            said = "".join(log.read_text(errors="replace") for log in logs)
+            return Counter(UP.findall(said)) == Counter(DOWN.findall(said))
+
+        wait_for(all_back, timeout=75, interval=0.5, what="every job that said the store was away to say it is back")
     finally:
         if lock is not None:
             lock.close()
