@@ -85,6 +85,10 @@ class Unit(_Strict):
     # a unit open "always" is open every day
     open_days: Literal["working", "every"] = "working"
 
+    def name_in(self, lang: str) -> str:
+        """The unit's name as people of `lang` read it (its Swedish name in Swedish)."""
+        return self.name_sv if lang == "sv" else self.name
+
 
 @dataclass(frozen=True)
 class Hours:

@@ -30,7 +30,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from dashboard import access, accessfigures, auth
 from dashboard.accessfigures import ALL, Group, View
 from dashboard.carecases import AGE_GROUP_TEXT, Limit, bin_edges_text
-from dashboard.config import AccessRule, Config, Unit
+from dashboard.config import AccessRule, Config
 from dashboard.export import Cell, day_text, range_text, table_csv, table_xlsx
 from dashboard.i18n import clock_time, number
 from dashboard.translate import N_, _, lang, speaking
@@ -133,13 +133,8 @@ def days_text(value: float | None) -> str:
     return "–" if value is None else number(round(value, 1), lang())
 
 
-def unit_label(unit: Unit) -> str:
-    """A unit's name in the request's language (its Swedish name where it has one)."""
-    return unit.name_sv if lang() == "sv" and unit.name_sv else unit.name
-
-
 def unit_name(config: Config, code: str | None) -> str:
-    return next((unit_label(u) for u in config.units if u.code == code), code or _("kaikki"))
+    return next((u.name_in(lang()) for u in config.units if u.code == code), code or _("kaikki"))
 
 
 def service_name(code: str | None) -> str:
@@ -424,7 +419,7 @@ def content(ctx: HistoryContext, q: AccessQuery, today: date) -> list[Any]:
 def layout(ctx: HistoryContext, **_query: Any) -> html.Div:
     access.require("history")
     today = ctx.store.clock(ctx.config.tz).now().date()
-    units = [{"label": unit_label(u), "value": u.code} for u in ctx.config.units]
+    units = [{"label": u.name_in(lang()), "value": u.code} for u in ctx.config.units]
     p = auth.current.get()
     return html.Div([
         staff_bar(p, "/history/access"),

@@ -545,8 +545,7 @@ def reason_text(config: Config, unit: str, detail: dict[str, Any], lang: str) ->
 
 
 def unit_words(config: Config, unit: str, lang: str) -> str:
-    u = config.unit(unit)
-    return u.name_sv if lang == "sv" else u.name
+    return config.unit(unit).name_in(lang)
 
 
 def rules_beside(config: Config, unit: str, u: dict[str, Any], lang: str) -> list[str]:

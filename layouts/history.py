@@ -241,14 +241,13 @@ def kind_of(metric: str) -> str:
 
 def unit_name(config: Config, code: str) -> str:
     """A unit's name in the request's language (its Swedish name where it has one)."""
-    unit = config.unit(code)
-    return unit.name_sv if lang() == "sv" and unit.name_sv else unit.name
+    return config.unit(code).name_in(lang())
 
 
 def names(config: Config, lang: str = "fi") -> Names:
     """Names beside the codes in the downloads, in the language: the units', the metrics',
     each unit's opening hours."""
-    return Names(units={u.code: u.name_sv if lang == "sv" and u.name_sv else u.name for u in config.units},
+    return Names(units={u.code: u.name_in(lang) for u in config.units},
                  metrics={m: gettext_in(lang, label) for m, label in METRICS.items()}, hours={u.code: config.hours(u.code).text() for u in config.units},
                  kinds={m: kind_of(m) for m in METRICS})
 

@@ -177,8 +177,7 @@ def level_item(ctx: TabletContext, unit: str, v: dict[str, Any]) -> html.Li:
 def unit_label(ctx: TabletContext, code: str) -> str:
     if code == "kaikki":
         return _("Kaikki yksiköt")
-    unit = ctx.config.unit(code)
-    return unit.name_sv if lang() == "sv" and unit.name_sv else unit.name
+    return ctx.config.unit(code).name_in(lang())
 
 
 def notices_view(ctx: TabletContext, sl: ShiftLead) -> html.Div:
