@@ -341,14 +341,14 @@ def _unit(raw: Any, config: Config, lang: str, allow_all: bool) -> str:
     for u in config.units:
         if word in (fold(u.code), fold(u.name), fold(u.name_sv)):
             return u.code
-    names = ", ".join(u.name_sv if lang == "sv" else u.name for u in config.units)
+    names = ", ".join(u.name_in(lang) for u in config.units)
     raise Bad("unit", names=names)
 
 
 def _not_yours(unit: str, units: Collection[str], config: Config, lang: str) -> str:
     """As the tablet's own forms refuse: a shift lead reports for their own units only (and
     a notice for every unit, `kaikki`, only when every unit is theirs)."""
-    names = {u.code: u.name_sv if lang == "sv" else u.name for u in config.units}
+    names = {u.code: u.name_in(lang) for u in config.units}
     names["kaikki"] = ALL_UNITS.get(lang, "kaikki")
     mine = ", ".join(n for code, n in names.items() if code in units and code != "kaikki")
     return msg(lang, "not_your_unit", unit=names.get(unit, unit), names=mine or "–")

@@ -55,7 +55,7 @@ EXAMPLES = {
 def template(config: Config, lang: str) -> bytes:
     wb = Workbook()
     wb.remove(wb.active)  # type: ignore[arg-type]
-    units = [u.name_sv if lang == "sv" else u.name for u in config.units]
+    units = [u.name_in(lang) for u in config.units]
     lists = wb.create_sheet("_listat")
     lists.sheet_state = "hidden"
     columns = {
