@@ -82,7 +82,12 @@ def poll(collector: Collector, store: LiveStore, config: Config,
         status.update(extra())
     try:
         changed = store.write_readings(name, readings, status, lease=lease)
-    except LeaseLost:
-        log.warning("source %s: another collector took over during this poll; its data kept", name)
+    except LeaseLost as lost:
+        if lost.holder:
+            log.warning("source %s: another collector (%s) took over during this poll; its data kept",
+                        name, lost.holder)
+        else:
+            log.warning("source %s: this poll outlasted its lease; nothing written, the next poll "
+                        "takes the lease again", name)
         return PollResult(ok=False, skipped=True, error="taken over by another collector")
     return PollResult(ok=True, items=len(readings), changed=len(changed))

@@ -104,15 +104,21 @@ class LiveStore:
         readings = list(readings)
         key = self.k("readings", source)
         if lease is not None:
-            with self.r.pipeline(transaction=True) as pipe:
-                try:
-                    pipe.watch(self.k("lease", lease[0]))  # type: ignore[no-untyped-call]
-                    if _text(pipe.get(self.k("lease", lease[0])) or b"") != lease[1]:
-                        raise LeaseLost(lease[0])
-                    # watching: the pipeline runs commands at once until multi()
-                    return self._write(pipe, pipe.hgetall(key), source, key, readings, status)
-                except redis.WatchError as err:
-                    raise LeaseLost(lease[0]) from err
+            lease_key = self.k("lease", lease[0])
+            for _ in range(LEASE_WRITE_TRIES):
+                with self.r.pipeline(transaction=True) as pipe:
+                    try:
+                        pipe.watch(lease_key)  # type: ignore[no-untyped-call]
+                        holder = _text(pipe.get(lease_key) or b"")
+                        if holder != lease[1]:
+                            raise LeaseLost(lease[0], holder or None)
+                        # watching: the pipeline runs commands at once until multi()
+                        return self._write(pipe, pipe.hgetall(key), source, key, readings, status)
+                    except redis.WatchError:
+                        # the lease key changed under the write: most often our own renewer
+                        # extended it (a loaded host widens that window); look again who holds it
+                        continue
+            raise LeaseLost(lease[0], None)
         return self._write(self.r.pipeline(transaction=True), self.r.hgetall(key), source, key,
                            readings, status)
 
@@ -570,8 +576,16 @@ class StoreUrlError(ValueError):
     """REDIS_URL cannot be understood."""
 
 
+LEASE_WRITE_TRIES = 5  # a write that keeps meeting a changed lease key gives up, as lost
+
+
 class LeaseLost(Exception):
-    """This process no longer holds the lease it wrote under: another collector took over."""
+    """This process no longer holds the lease it wrote under: another collector took over
+    (`holder` names it), or the lease ran out before the write and nobody has it (None)."""
+
+    def __init__(self, job: str, holder: str | None = None):
+        super().__init__(job)
+        self.job, self.holder = job, holder
 
 
 # Take or renew: set when free, extend when ours; atomic, so two collectors cannot both win.

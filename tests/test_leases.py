@@ -51,6 +51,52 @@ def test_a_writer_that_lost_its_lease_writes_nothing(store: LiveStore):
     assert store.history_backlog() == 2  # 3 and 7; A's late 99 never queued
 
 
+def test_the_holders_own_renewal_during_a_write_does_not_lose_the_write(store: LiveStore,
+                                                                        monkeypatch: pytest.MonkeyPatch):
+    """The renewer thread extends the lease key while a poll writes; WATCH sees a change. On
+    a loaded host that window is wide (a clean CI run once said "another collector took
+    over" with no other collector running). The write looks again and goes through."""
+    assert store.take_lease("poll:jonot", "host-a:1", 5000)
+    real, renewals = store._write, []
+
+    def renewed_meanwhile(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if not renewals:  # the renewer lands between WATCH and EXEC, once
+            renewals.append(store.take_lease("poll:jonot", "host-a:1", 5000))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "_write", renewed_meanwhile)
+    store.write_readings("jonot", [reading(4)], {"state": "ok"}, lease=("poll:jonot", "host-a:1"))
+    assert renewals == [True]
+    assert [r.value for r in store.all_readings()["jonot"]] == [4]
+    assert store.history_backlog() == 1  # queued once, not once per try
+
+
+def test_a_takeover_during_a_write_still_stops_it_and_names_the_new_holder(
+        store: LiveStore, monkeypatch: pytest.MonkeyPatch):
+    assert store.take_lease("poll:jonot", "host-a:1", 5000)
+    real = store._write
+
+    def taken_meanwhile(*args, **kwargs):  # type: ignore[no-untyped-def]
+        store.drop_lease("poll:jonot", "host-a:1")  # A stalled; its lease went to B
+        assert store.take_lease("poll:jonot", "host-b:2", 5000)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "_write", taken_meanwhile)
+    with pytest.raises(LeaseLost) as lost:
+        store.write_readings("jonot", [reading(9)], {"state": "ok"}, lease=("poll:jonot", "host-a:1"))
+    assert lost.value.holder == "host-b:2"
+    assert "jonot" not in store.all_readings()
+    assert store.history_backlog() == 0
+
+
+def test_a_lease_that_ran_out_before_the_write_is_not_called_a_takeover(store: LiveStore):
+    assert store.take_lease("poll:jonot", "host-a:1", 200)
+    wait_for(lambda: store.lease_holder("poll:jonot") is None, timeout=3, what="expiry")
+    with pytest.raises(LeaseLost) as lost:
+        store.write_readings("jonot", [reading(5)], {"state": "ok"}, lease=("poll:jonot", "host-a:1"))
+    assert lost.value.holder is None
+
+
 @pytest.mark.alone  # the renewer must run within the lease
 def test_the_holder_keeps_its_lease_while_alive_and_hands_it_over_on_shutdown(store: LiveStore):
     a, b = Leases(store, "host-a:1"), Leases(store, "host-b:2")
