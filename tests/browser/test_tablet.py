@@ -189,12 +189,19 @@ def test_a_correction_shows_the_automatic_value_beside_it_and_is_withdrawn_from_
             said = tablet.find_elements("css selector", "#tablet-withdraw-result .msg")
             if said:
                 return str(said[0].text)
-            if not tapped or time.monotonic() - tapped[-1] > 3:  # a tap that met a redraw of the board is lost
+            # a tap that met a redraw of the board is lost: tap again only while the correction
+            # is still in force (a loaded machine's slow first answer is not a lost tap)
+            if not tapped or (time.monotonic() - tapped[-1] > 5
+                              and wall_tile(demo, "staff.present", "vastaanotto", "lääkäri")["source"] == "tabletti"):
                 tapped.append(time.monotonic())
                 tablet.find_element("css selector", row_css + " button.withdraw").click()
             return ""
 
-        assert wait_for(withdrawn, what="the withdrawal said").startswith("Korjaus peruttu")
+        said = wait_for(withdrawn, what="the withdrawal said")
+        if len(tapped) == 1:
+            assert said.startswith("Korjaus peruttu"), said
+        else:  # the last tap's own answer: the first one had withdrawn it meanwhile
+            assert said.startswith(("Korjaus peruttu", "Korjausta ei löydy (se on ehkä jo peruttu)")), said
         wait_for(lambda: tablet.find_element("css selector", row_css + '[data-source="demo-henkilosto"]'),
                  what="the feed's value back on the tablet")
         back = wall_tile(demo, "staff.present", "vastaanotto", "lääkäri")
