@@ -83,3 +83,70 @@ def test_a_swedish_speaking_manager_uses_the_history_page_in_swedish_then_englis
         assert r.status_code == 200
         first = next(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";" if ";" in r.text[:200] else ","))
         assert first == report_headers("day", "en")
+
+
+CALENDAR_WEEKS_JS = """
+return Array.from(document.querySelectorAll('table.dash-datepicker-calendar')).map(t => ({
+  month: t.querySelector('.dash-datepicker-calendar-month-header').textContent,
+  head: t.tHead.rows[1].cells[0].textContent,
+  rows: Array.from(t.querySelectorAll('tr.dash-datepicker-calendar-week')).map(r => ({
+    week: r.cells[0].textContent, label: r.cells[0].getAttribute('aria-label'),
+    monday: r.querySelector('td').textContent,
+    inside: r.querySelector('td').classList.contains('dash-datepicker-calendar-date-inside'),
+    first: (r.querySelector('td.dash-datepicker-calendar-date-inside') || {}).textContent})),
+}));"""
+FI_MONTHS = ["tammikuu", "helmikuu", "maaliskuu", "huhtikuu", "toukokuu", "kesäkuu", "heinäkuu", "elokuu",
+             "syyskuu", "lokakuu", "marraskuu", "joulukuu"]
+
+
+def test_the_calendar_shows_iso_weeks_that_follow_the_month_shown(demo: Demo):
+    """Finnish managers think in weeks: each row of the date picker's calendar carries its ISO
+    week, worked out here from the row's own dates, also after the month is changed (Dash
+    reuses the rows) and across a year's end; the month arrows are named in Finnish."""
+    from datetime import date
+
+    add_user(demo, "viikot-fi", "manager")
+    driver = chrome(1400, 1000)
+    try:
+        driver.get(f"{demo.url}/login")
+        driver.find_element("id", "name").send_keys("viikot-fi")
+        driver.find_element("id", "password").send_keys(PASSWORD)
+        driver.find_element("id", "login-submit").click()
+        wait_for(lambda: "/login" not in driver.current_url, what="signed in")
+        driver.get(f"{demo.url}/history")
+        wait_for(lambda: driver.find_element("id", "history-range"), timeout=30, what="the range")
+        driver.execute_script("document.getElementById('history-range').click()")
+
+        def weeks() -> list[dict[str, object]]:
+            shown = driver.execute_script(CALENDAR_WEEKS_JS)
+            assert shown and all(bool(r["week"]) == bool(r["monday"]) for t in shown for r in t["rows"]), shown
+            return shown  # type: ignore[no-any-return]
+
+        seen: set[str] = set()
+        for _ in range(14):  # a year and more, month by month: the year's end is among them
+            for table in wait_for(weeks, what="the calendar's weeks"):
+                name, year = str(table["month"]).rsplit(" ", 1)
+                month = FI_MONTHS.index(name) + 1
+                assert table["head"] == "vk"
+                for i, row in enumerate(table["rows"]):  # type: ignore[attr-defined]
+                    if not row["monday"]:  # a padding row Dash leaves empty: no number either
+                        continue
+                    if row["inside"]:  # Monday is of the month shown
+                        day = date(int(year), month, int(row["monday"]))
+                    elif i == 0:  # of the month before
+                        day = date(int(year) - (month == 1), (month - 2) % 12 + 1, int(row["monday"]))
+                    else:  # of the month after (a sixth row may hold only those)
+                        day = date(int(year) + (month == 12), month % 12 + 1, int(row["monday"]))
+                    week = day.isocalendar().week
+                    assert (row["week"], row["label"]) == (str(week), f"viikko {week}"), (table["month"], row)
+                seen.add(str(table["month"]))
+            if len(seen) > 2 and {"tammikuu", "joulukuu"} <= {m.split()[0] for m in seen}:
+                break  # rows reused once at least, and a year's end crossed
+            arrows = driver.find_elements("css selector", "button.dash-datepicker-month-nav")
+            assert [a.get_attribute("aria-label") for a in arrows] == ["Edellinen kuukausi", "Seuraava kuukausi"]
+            before = driver.execute_script(CALENDAR_WEEKS_JS)[0]["month"]
+            arrows[-1].click()
+            wait_for(lambda b=before: driver.execute_script(CALENDAR_WEEKS_JS)[0]["month"] != b, what="the next month")
+        assert any(m.startswith("tammikuu") for m in seen) and any(m.startswith("joulukuu") for m in seen), seen
+    finally:
+        driver.quit()
