@@ -23,36 +23,29 @@ from dashboard.history import History
 from dashboard.livestore import HISTORY_MAXLEN, LiveStore
 from dashboard.metrics import CATALOGUE, normalise_key
 from dashboard.readings import Reading
+from dashboard.translate import N_, gettext_in
 
 SOURCE = TABLET  # a valid correction overrides every other source (dashboard.freshness)
 MAX_VALUE = 100_000  # no queue, staff count or wait in a sote-centre is larger
 IMPORTANCE = ("info", "tärkeä", "kiireellinen")
 VALID_FOR = {"1h": timedelta(hours=1), "4h": timedelta(hours=4), "day": None}
+# the answers to a refused input, in Finnish; shown in the person's language from the
+# catalogues (dashboard/locale), as every text of the staff pages is
 MESSAGES = {
-    "fi": {"unit": "Yksikkö: valitse jokin omista yksiköistäsi", "metric": "Mittari: valitse luettelosta",
-           "key": "Tarkenne (jono, ammattiryhmä tai resurssi) puuttuu", "value": "Arvo: anna luku 0–100 000",
-           "valid": "Voimassa: valitse luettelosta", "text": "Teksti: 1–200 merkkiä",
-           "text_sv": "Teksti ruotsiksi: enintään 200 merkkiä",
-           "units": "Yksiköt: valitse vähintään yksi omista yksiköistäsi", "importance": "Tärkeys: info, tärkeä tai kiireellinen",
-           "ends": "Päättyy: anna kellonaika muodossa 15.30, myöhemmin kuin nyt", "level": "Taso: 1–4",
-           "reason": "Perustelu: 3–200 merkkiä", "notice": "Tiedotetta ei löydy (se on ehkä jo päättynyt)",
-           "correction": "Korjausta ei löydy (se on ehkä jo peruttu)"},
-    "sv": {"unit": "Enhet: välj en av dina enheter", "metric": "Mätare: välj i listan",
-           "key": "Precisering (kö, yrkesgrupp eller resurs) saknas", "value": "Värde: ange ett tal 0–100 000",
-           "valid": "Giltig: välj i listan", "text": "Text: 1–200 tecken",
-           "text_sv": "Text på svenska: högst 200 tecken",
-           "units": "Enheter: välj minst en av dina enheter", "importance": "Vikt: info, tärkeä eller kiireellinen",
-           "ends": "Slutar: ange en tid som 15.30, senare än nu", "level": "Nivå: 1–4",
-           "reason": "Motivering: 3–200 tecken", "notice": "Meddelandet finns inte (det har kanske redan slutat)",
-           "correction": "Korrigeringen finns inte (den har kanske redan återkallats)"},
-    "en": {"unit": "Unit: choose one of your units", "metric": "Metric: choose from the list",
-           "key": "Key (queue, profession or resource) missing", "value": "Value: give a number from 0 to 100,000",
-           "valid": "Valid for: choose from the list", "text": "Text: 1–200 characters",
-           "text_sv": "Text in Swedish: at most 200 characters",
-           "units": "Units: choose at least one of your units", "importance": "Importance: info, tärkeä or kiireellinen",
-           "ends": "Ends: give a time such as 15.30, later than now", "level": "Level: 1–4",
-           "reason": "Reason: 3–200 characters", "notice": "No such notice (it may have ended already)",
-           "correction": "No such correction (it may have been withdrawn already)"},
+    "unit": N_("Yksikkö: valitse jokin omista yksiköistäsi"),
+    "metric": N_("Mittari: valitse luettelosta"),
+    "key": N_("Tarkenne (jono, ammattiryhmä tai resurssi) puuttuu"),
+    "value": N_("Arvo: anna luku 0–100 000"),
+    "valid": N_("Voimassa: valitse luettelosta"),
+    "text": N_("Teksti: 1–200 merkkiä"),
+    "text_sv": N_("Teksti ruotsiksi: enintään 200 merkkiä"),
+    "units": N_("Yksiköt: valitse vähintään yksi omista yksiköistäsi"),
+    "importance": N_("Tärkeys: info, tärkeä tai kiireellinen"),
+    "ends": N_("Päättyy: anna kellonaika muodossa 15.30, myöhemmin kuin nyt"),
+    "level": N_("Taso: 1–4"),
+    "reason": N_("Perustelu: 3–200 merkkiä"),
+    "notice": N_("Tiedotetta ei löydy (se on ehkä jo päättynyt)"),
+    "correction": N_("Korjausta ei löydy (se on ehkä jo peruttu)"),
 }
 
 
@@ -73,7 +66,7 @@ class ShiftLead:
     lang: str = "fi"
 
     def _say(self, key: str) -> str:
-        return MESSAGES.get(self.lang, MESSAGES["fi"])[key]
+        return gettext_in(self.lang, MESSAGES[key])
 
     def now(self) -> datetime:
         return self.store.clock(self.config.tz).now()
