@@ -55,6 +55,20 @@ def test_a_bad_correction_names_every_problem_and_changes_nothing(config: Config
     assert store.all_readings() == {} and audit.entries(history) == []
 
 
+@pytest.mark.parametrize(("lang", "said"), [
+    ("sv", ["Enhet: välj en av dina enheter", "Precisering (kö, yrkesgrupp eller resurs) saknas",
+            "Värde: ange ett tal 0–100 000", "Giltig: välj i listan"]),
+    ("en", ["Unit: choose one of your units", "Key (queue, profession or resource) missing",
+            "Value: give a number from 0 to 100,000", "Valid for: choose from the list"]),
+])
+def test_a_bad_correction_is_refused_in_the_shift_leads_own_language(
+        config: Config, store: LiveStore, history: History, lang: str, said: list[str]):
+    with pytest.raises(Refused) as err:
+        ShiftLead(config, store, history, LEAD, lang).correct("sosiaali", "staff.present", "", "kolme", "vuosi")
+    assert err.value.problems == said
+    assert store.all_readings() == {}
+
+
 def test_notices_are_posted_edited_and_ended_with_before_and_after(config: Config, store: LiveStore, history: History):
     sl = lead(config, store, history)
     with time_machine.travel(T0, tick=False):
