@@ -29,6 +29,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from dashboard.translate import N_, gettext_in
+
 COLUMNS = ("metric", "unit", "key", "period", "mean", "min", "max", "last", "samples")
 HEADERS = {
     "fi": ("Mittari", "Yksikkö", "Tarkenne", "Alkaa", "Keskiarvo", "Pienin", "Suurin",
@@ -191,47 +193,50 @@ def to_xlsx(rows: Sequence[dict[str, Any]], lang: str) -> bytes:
 # too, each row saying which period it belongs to. `to_csv`/`to_xlsx` above stay the plain
 # rollup rows (the benchmark's and the rollup tests' format).
 
-REPORT_TEXT: dict[str, dict[str, str]] = {
-    "fi": {
-        "period": "Jakso", "day": "Päivä", "starts": "Alkaa", "unit": "Yksikkö",
-        "unit_name": "Yksikön nimi", "metric": "Mittari", "metric_name": "Mittarin nimi",
-        "key": "Tarkenne", "hours": "Aukioloaika", "figure": "Päivän luku", "what": "Luku on",
-        "open_max": "Suurin aukioloaikana", "at_close": "Sulkemishetkellä", "mean": "Keskiarvo",
-        "min": "Pienin", "max": "Suurin", "last": "Tunnin lopussa", "state": "Tila",
-        "samples": "Muutoksia", "selected": "valittu", "comparison": "vertailu",
-        "incomplete": "kesken", "complete": "valmis", "closed": "suljettu",
-        "open_mean": "keskiarvo aukioloaikana {hours}", "day_mean": "päivän keskiarvo",
-        "total": "yhteensä päivässä", "sheet": "Historia", "compare_sheet": "Vertailu",
-        "a": "Vertailujakso", "b": "Valittu jakso", "a_days": "Päiviä (vertailu)",
-        "b_days": "Päiviä (valittu)", "change": "Muutos", "change_pct": "Muutos, %",
-    },
-    "sv": {
-        "period": "Period", "day": "Dag", "starts": "Börjar", "unit": "Enhet",
-        "unit_name": "Enhetens namn", "metric": "Mätvärde", "metric_name": "Mätvärdets namn",
-        "key": "Precisering", "hours": "Öppettid", "figure": "Dagens värde", "what": "Värdet är",
-        "open_max": "Största under öppettiden", "at_close": "Vid stängning", "mean": "Medelvärde",
-        "min": "Minsta", "max": "Största", "last": "Vid timmens slut", "state": "Läge",
-        "samples": "Ändringar", "selected": "vald", "comparison": "jämförelse",
-        "incomplete": "pågår", "complete": "klar", "closed": "stängt",
-        "open_mean": "medelvärde under öppettiden {hours}", "day_mean": "dagens medelvärde",
-        "total": "summa för dagen", "sheet": "Historik", "compare_sheet": "Jämförelse",
-        "a": "Jämförelseperiod", "b": "Vald period", "a_days": "Dagar (jämförelse)",
-        "b_days": "Dagar (vald)", "change": "Förändring", "change_pct": "Förändring, %",
-    },
-    "en": {
-        "period": "Period", "day": "Day", "starts": "Starts", "unit": "Unit",
-        "unit_name": "Unit name", "metric": "Metric", "metric_name": "Metric name",
-        "key": "Key", "hours": "Opening hours", "figure": "Day's figure", "what": "Figure is",
-        "open_max": "Max during opening hours", "at_close": "At closing", "mean": "Mean",
-        "min": "Min", "max": "Max", "last": "At the hour's end", "state": "State",
-        "samples": "Changes", "selected": "selected", "comparison": "comparison",
-        "incomplete": "in progress", "complete": "complete", "closed": "closed",
-        "open_mean": "mean over opening hours {hours}", "day_mean": "day's mean",
-        "total": "day's total", "sheet": "History", "compare_sheet": "Comparison",
-        "a": "Comparison period", "b": "Selected period", "a_days": "Days (comparison)",
-        "b_days": "Days (selected)", "change": "Change", "change_pct": "Change, %",
-    },
+# the report's words in Finnish, each shown in the report's language from the catalogues
+# (dashboard/locale): a download says what the page says
+REPORT_TEXT: dict[str, str] = {
+    "period": N_("Jakso"),
+    "day": N_("Päivä"),
+    "starts": N_("Alkaa"),
+    "unit": N_("Yksikkö"),
+    "unit_name": N_("Yksikön nimi"),
+    "metric": N_("Mittari"),
+    "metric_name": N_("Mittarin nimi"),
+    "key": N_("Tarkenne"),
+    "hours": N_("Aukioloaika"),
+    "figure": N_("Päivän luku"),
+    "what": N_("Luku on"),
+    "open_max": N_("Suurin aukioloaikana"),
+    "at_close": N_("Sulkemishetkellä"),
+    "mean": N_("Keskiarvo"),
+    "min": N_("Pienin"),
+    "max": N_("Suurin"),
+    "last": N_("Tunnin lopussa"),
+    "state": N_("Tila"),
+    "samples": N_("Muutoksia"),
+    "selected": N_("valittu"),
+    "comparison": N_("vertailu"),
+    "incomplete": N_("kesken"),
+    "complete": N_("valmis"),
+    "closed": N_("suljettu"),
+    "open_mean": N_("keskiarvo aukioloaikana {hours}"),
+    "day_mean": N_("päivän keskiarvo"),
+    "total": N_("yhteensä päivässä"),
+    "sheet": N_("Historia"),
+    "compare_sheet": N_("Vertailu"),
+    "a": N_("Vertailujakso"),
+    "b": N_("Valittu jakso"),
+    "a_days": N_("Päiviä (vertailu)"),
+    "b_days": N_("Päiviä (valittu)"),
+    "change": N_("Muutos"),
+    "change_pct": N_("Muutos, %"),
 }
+
+
+def report_words(lang: str) -> dict[str, str]:
+    """The report's words in `lang` (fi, sv or en)."""
+    return {key: gettext_in(lang, text) for key, text in REPORT_TEXT.items()}
 DAY_COLUMNS = ("period", "day", "unit", "unit_name", "metric", "metric_name", "key", "hours",
                "figure", "what", "open_max", "at_close", "state", "samples")
 HOUR_COLUMNS = ("period", "starts", "unit", "unit_name", "metric", "metric_name", "key",
@@ -290,7 +295,7 @@ def daily_figure(row: dict[str, Any], kind: str) -> float | int | None:
 
 def figure_words(row: dict[str, Any], kind: str, hours: str, lang: str) -> str:
     """What `daily_figure` is, in words: "keskiarvo aukioloaikana 8–16", "yhteensä päivässä"."""
-    words = REPORT_TEXT[_lang(lang)]
+    words = report_words(_lang(lang))
     if kind == "count":
         return words["total"]
     if "open_mean" in row:
@@ -330,7 +335,7 @@ Cell = str | int | float | date | datetime | None
 
 
 def report_headers(grain: str, lang: str) -> list[str]:
-    words = REPORT_TEXT[_lang(lang)]
+    words = report_words(_lang(lang))
     return [words[c] for c in (DAY_COLUMNS if grain == "day" else HOUR_COLUMNS)]
 
 
@@ -339,7 +344,7 @@ def report_rows(parts: Sequence[Part], grain: str, names: Names, lang: str,
     """The cells of a download, a tuple per row: text, numbers, and the day (a date) or the
     hour's local start (a datetime without offset) for the writer to write as the language
     writes them."""
-    words = REPORT_TEXT[_lang(lang)]
+    words = report_words(_lang(lang))
     today = now.date()
     out: list[tuple[Cell, ...]] = []
     hours_seen: dict[str, tuple[datetime, bool]] = {}  # an hour's local start, and whether it is over
@@ -371,7 +376,7 @@ def report_rows(parts: Sequence[Part], grain: str, names: Names, lang: str,
 
 
 def compare_headers(lang: str, a: tuple[date, date], b: tuple[date, date]) -> list[str]:
-    words = REPORT_TEXT[_lang(lang)]
+    words = report_words(_lang(lang))
     head = [words[c] for c in COMPARE_COLUMNS]
     head[5] = f"{words['a']} {range_text(*a, lang)}"
     head[7] = f"{words['b']} {range_text(*b, lang)}"

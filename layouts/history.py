@@ -37,7 +37,6 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from dashboard import access, auth, rollups
 from dashboard.config import Config
 from dashboard.export import (
-    REPORT_TEXT,
     Names,
     Part,
     compare_headers,
@@ -48,6 +47,7 @@ from dashboard.export import (
     range_text,
     report_headers,
     report_rows,
+    report_words,
     shown,
     shown_change,
     table_csv,
@@ -622,7 +622,7 @@ def content(ctx: HistoryContext, q: Query, at: datetime) -> tuple[list[Any], lis
 
 def download_parts(ctx: HistoryContext, q: Query, at: datetime, lang: str) -> list[Part]:
     """The chosen period's rows and, when the page compares, the comparison period's."""
-    words = REPORT_TEXT[lang]
+    words = report_words(lang)
     parts = [Part(f"{words['selected']} {range_text(q.start, q.end, lang)}",
                   rows_of(ctx, q, (q.start, q.end), q.grain, at)[1])]
     if q.compare:
@@ -646,9 +646,9 @@ def download(ctx: HistoryContext, q: Query, kind: str, at: datetime, lang: str) 
     headers, rows = report_headers(q.grain, lang), report_rows(parts, q.grain, who, lang, at)
     if kind == "csv":
         return table_csv(headers, rows, lang), count
-    sheets = [(REPORT_TEXT[lang]["sheet"], headers, rows)]
+    sheets = [(report_words(lang)["sheet"], headers, rows)]
     if q.compare:
-        sheets.append((REPORT_TEXT[lang]["compare_sheet"], compare_headers(lang, q.compare, (q.start, q.end)),
+        sheets.append((report_words(lang)["compare_sheet"], compare_headers(lang, q.compare, (q.start, q.end)),
                        compare_rows(compared(ctx, q, at), who)))
     return table_xlsx(sheets, lang), count
 
