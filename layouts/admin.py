@@ -17,7 +17,7 @@ from dashboard import access, audit, auth
 from dashboard.accounts import list_users
 from dashboard.config import Config
 from dashboard.history import History
-from dashboard.i18n import LOCALES
+from dashboard.i18n import BABEL
 from dashboard.livestore import LiveStore
 from dashboard.readmodel import source_health
 from dashboard.screens import SILENT_AFTER_SECONDS, screens_view
@@ -58,7 +58,7 @@ def local_time(value: str | datetime | None, tz: ZoneInfo) -> str:
     at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
-    return format_datetime(at, TIME_FORMATS[lang()], tzinfo=tz, locale=LOCALES[lang()])
+    return format_datetime(at, TIME_FORMATS[lang()], tzinfo=tz, locale=BABEL[lang()])
 
 
 def words_of(value: Any) -> str:
