@@ -8,6 +8,8 @@
  * names in the page's language too. */
 (function () {
   "use strict";
+  // a wall screen has no date pickers: no observer of its every update there
+  if (location.pathname.indexOf("/display/") === 0) return;
   var HEAD = {fi: ["vk", "viikko"], sv: ["v.", "vecka"], en: ["wk", "week"]};
   // the month arrows' names, which Dash writes in English only
   var NAV = {fi: {"Previous month": "Edellinen kuukausi", "Next month": "Seuraava kuukausi"},

@@ -5,6 +5,8 @@
  * drawn again whenever its data changes (a new choice of units, range or period). */
 (function () {
   "use strict";
+  // a wall screen has no such tables: no observer of its every update there
+  if (location.pathname.indexOf("/display/") === 0) return;
   var ATTR = /^(class|data-[a-z0-9-]+)$/;
 
   function draw(holder) {
