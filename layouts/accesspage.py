@@ -126,6 +126,17 @@ def day_of(moment: date) -> str:
     return day_text(date(moment.year, moment.month, moment.day), lang())
 
 
+def cell_text(c: Cell) -> str:
+    """A table's cell as the page, its print view and its tables write it."""
+    if c is None:
+        return "–"
+    if isinstance(c, date):
+        return day_of(c)
+    if isinstance(c, float | int):
+        return number(c, lang())
+    return str(c)
+
+
 def pct(share: float | None) -> str:
     return "–" if share is None else f"{number(round(100 * share, 1), lang())} %"
 
@@ -282,16 +293,6 @@ def html_table(head: list[str], rows: list[tuple[Cell, ...]], table_id: str, att
     text set as text), not as a Dash component per cell: Dash's renderer took 15–20 s for the
     weekly table's 4,000 components on a 2-core machine, the whole page about 1 s without."""
     under = under or {}
-
-    def cell(c: Cell) -> str:
-        if c is None:
-            return "–"
-        if isinstance(c, date):
-            return day_of(c)
-        if isinstance(c, float | int):
-            return number(c, lang())
-        return str(c)
-
     below = {above: col for col, above in under.items()}
 
     def tds(row: tuple[Cell, ...]) -> list[dict[str, Any]]:
@@ -300,9 +301,9 @@ def html_table(head: list[str], rows: list[tuple[Cell, ...]], table_id: str, att
             if i in under:
                 continue
             if i in below:
-                out.append({"text": cell(c), "small": cell(row[below[i]])})
+                out.append({"text": cell_text(c), "small": cell_text(row[below[i]])})
             else:
-                out.append({"text": cell(c), "num": isinstance(c, int | float) and not isinstance(c, bool)})
+                out.append({"text": cell_text(c), "num": isinstance(c, int | float) and not isinstance(c, bool)})
         return out
 
     def tr_attrs(i: int) -> dict[str, str]:
@@ -466,17 +467,11 @@ def printed(ctx: HistoryContext, q: AccessQuery, at: datetime) -> str:
     m = make(ctx, q, at.date())
     t = tables(ctx.config, m, q.period)
 
-    def cell(c: Cell) -> str:
-        if c is None:
-            return "–"
-        if isinstance(c, date):
-            return day_of(c)
-        return esc(number(c, lang()) if isinstance(c, float | int) else str(c))
-
     def table(name: str) -> str:
         head, rows = t[name]
         return ("<table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr>"
-                + "".join("<tr>" + "".join(f"<td>{cell(c)}</td>" for c in r) + "</tr>" for r in rows) + "</table>")
+                + "".join("<tr>" + "".join(f"<td>{esc(cell_text(c))}</td>" for c in r) + "</tr>" for r in rows)
+                + "</table>")
 
     def part(heading: str, name: str, note: str | None = None) -> str:
         return f"<h2>{esc(heading)}</h2>" + (f"<p>{esc(note)}</p>" if note is not None else "") + table(name)
