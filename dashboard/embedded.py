@@ -260,14 +260,17 @@ def _stop_if_last(data_dir: Path) -> None:
     """On this process's exit: stop the server unless another process still uses it."""
     Supervisor.stop_all()
     alone = _Users.alone(data_dir)
-    if alone is None:
-        return  # another command holds the users' lock: the store is still theirs
+    if alone is None:  # another command holds the users' lock: the store is still theirs
+        log.info("embedded live store left running: another command uses %s", data_dir)
+        return
     ours = client_name()
     try:
         client = _once(socket_path(data_dir))
         others = [c for c in client.client_list() if c.get("name") != ours]
         if not others:
             client.shutdown(nosave=False)
+        else:
+            log.info("embedded live store left running: %d other connections", len(others))
     except (redis.ConnectionError, OSError):
         pass  # already gone: SHUTDOWN closes our own connection
     except redis.RedisError as err:
