@@ -13,7 +13,7 @@ import threading
 from datetime import time
 from pathlib import Path
 
-from dashboard.config import ConfigError, Display
+from dashboard.config import Config, ConfigError, Display
 from dashboard.settings import Settings
 
 log = logging.getLogger("ohjaustaulu")
@@ -301,7 +301,27 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         raise ConfigError(problems)
     print(f"{cfg.path}: OK — {len(cfg.units)} units, {len(cfg.displays)} displays, "
           f"{len(cfg.sources)} sources")
+    for line in site_report(cfg):
+        print(line)
     return 0
+
+
+def site_report(cfg: Config) -> list[str]:
+    """check-config per site: each site's units, displays and the sources that feed it; and
+    the displays that span sites (a region display)."""
+    lines = []
+    spanning = [d.id for d in cfg.displays if len(cfg.display_sites(d)) > 1]
+    for site in cfg.area:
+        units = cfg.site_units(site.code)
+        displays = [d.id for d in cfg.displays if [x.code for x in cfg.display_sites(d)] == [site.code]]
+        sources = [x.name for x in cfg.sources
+                   if set(x.units) & set(units) or set(x.unit_map.values()) & set(units)]
+        hours = cfg.hours(units[0]).text() if units else "–"
+        lines.append(f"  site {site.code} ({site.name}, {hours}): {len(units)} units ({', '.join(units) or 'none'}); "
+                     f"displays: {', '.join(displays) or 'none'}; sources: {', '.join(sources) or 'none'}")
+    if spanning:
+        lines.append(f"  across sites: displays {', '.join(spanning)}")
+    return lines
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:

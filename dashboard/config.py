@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 DEFAULT_CONFIG = "config/ohjaustaulu.toml"
 SOURCE_KINDS = ("demo", "workbook", "fhir", "staffing", "queue", "callback", "access")
 DEMO_FEEDS = ("queue", "callback", "staffing", "appointments", "flow", "access")
-PAGES = ("overview", "queues", "capacity", "flow", "access")
+PAGES = ("overview", "queues", "capacity", "flow", "access", "region")
 Lang = Literal["fi", "sv", "en"]
 Code = Annotated[str, Field(min_length=1, pattern=r"^[a-z0-9_-]+$")]
 
@@ -36,7 +36,12 @@ class _Strict(BaseModel):
 
 
 class Site(_Strict):
+    """The installation: its settings, and its one centre when no [[sites]] are given."""
+
+    # the centre's code when this is a one-site area (units and rows name it)
+    code: Code = "keskus"
     name: str = "Sote-keskus"
+    name_sv: str | None = None
     timezone: str = "Europe/Helsinki"
     language: Literal["fi", "sv", "en"] = "fi"
     opening_hours: list[int] = Field(default=[8, 16], min_length=2, max_length=2)
@@ -75,10 +80,30 @@ class Site(_Strict):
         return value
 
 
+class AreaSite(_Strict):
+    """One sote-centre of a wellbeing area ([[sites]]): its units name it by its code."""
+
+    code: Code
+    name: str = Field(min_length=1)
+    name_sv: str | None = None
+    address: str = ""
+    # [start, end] clock hours: its units' default (else [site] opening_hours)
+    opening_hours: list[int] | None = None
+    # every site of one installation keeps one zone today ([site] timezone; check-config)
+    timezone: str | None = None
+    # the language its screens and pages start in (else [site] language)
+    language: Lang | None = None
+
+    def name_in(self, lang: str) -> str:
+        return self.name_sv if lang == "sv" and self.name_sv else self.name
+
+
 class Unit(_Strict):
     code: Code
     name: str = Field(min_length=1)
     name_sv: str = Field(min_length=1)
+    # the code of its site ([[sites]]); may be left out in a one-site area
+    site: str | None = None
     # [start, end] clock hours (default: the site's), or "always": open around the clock
     opening_hours: list[int] | Literal["always"] | None = None
     # open on working days only (Mon–Fri less Finnish public holidays), or every day;
@@ -126,9 +151,11 @@ class Hours:
 class Display(_Strict):
     id: Code
     title: str = Field(min_length=1)
-    units: list[str] = Field(min_length=1)
+    # the units it shows; or `sites`: every unit of those sites (a region display)
+    units: list[str] = []
+    sites: list[str] = []
     mode: Literal["staff", "public"] = "staff"
-    pages: list[Literal["overview", "queues", "capacity", "flow", "access"]] = ["overview"]
+    pages: list[Literal["overview", "queues", "capacity", "flow", "access", "region"]] = ["overview"]
     rotate_seconds: int = Field(default=20, ge=5)
     # one language, or several that the screen takes turns in (a bilingual waiting room)
     language: Lang | list[Lang] = "fi"
@@ -260,6 +287,7 @@ class HistorySettings(_Strict):
 
 class Config(_Strict):
     site: Site = Site()
+    sites: list[AreaSite] = []
     units: list[Unit] = Field(min_length=1)
     displays: list[Display] = []
     sources: list[Source] = []
@@ -272,6 +300,31 @@ class Config(_Strict):
     def unit(self, code: str) -> Unit:
         return next(u for u in self.units if u.code == code)
 
+    @property
+    def area(self) -> list[AreaSite]:
+        """The area's sites: [[sites]], or the one centre of [site]."""
+        if self.sites:
+            return list(self.sites)
+        return [AreaSite(code=self.site.code, name=self.site.name, name_sv=self.site.name_sv,
+                         opening_hours=list(self.site.opening_hours), timezone=self.site.timezone,
+                         language=self.site.language)]
+
+    def site_of(self, unit: str) -> AreaSite:
+        """The site a unit belongs to (its `site`, or the area's only one)."""
+        sites = self.area
+        u = next((x for x in self.units if x.code == unit), None)
+        code = u.site if u is not None and u.site else sites[0].code
+        return next((s for s in sites if s.code == code), sites[0])
+
+    def site_units(self, site: str) -> list[str]:
+        """The codes of a site's units, in the configuration's order."""
+        return [u.code for u in self.units if self.site_of(u.code).code == site]
+
+    def display_sites(self, d: Display) -> list[AreaSite]:
+        """The sites whose units a display shows, in the area's order."""
+        codes = {self.site_of(u).code for u in d.units}
+        return [s for s in self.area if s.code in codes]
+
     def display(self, display_id: str) -> Display:
         for d in self.displays:
             if d.id == display_id:
@@ -281,7 +334,8 @@ class Config(_Strict):
     def hours(self, unit: str) -> Hours:
         """The unit's opening hours (its own, else the site's)."""
         u = next((x for x in self.units if x.code == unit), None)
-        spec = u.opening_hours if u is not None and u.opening_hours is not None else self.site.opening_hours
+        spec = (u.opening_hours if u is not None and u.opening_hours is not None
+                else self.site_of(unit).opening_hours or self.site.opening_hours)
         if spec == "always":
             return Hours(0, 24, True)
         return Hours(int(spec[0]), int(spec[1]), u is not None and u.open_days == "every")
@@ -380,6 +434,7 @@ def _cross_checks(cfg: Config) -> list[tuple[str, str]]:
         for j, code in enumerate(r.units):
             if code not in unit_codes:
                 problems.append((f"escalation.rules[{i}].units[{j}]", f"unknown unit {code!r}"))
+    problems += _site_checks(cfg)
     problems += _access_checks(cfg)
     oidc = cfg.auth.oidc
     if oidc is not None:
@@ -396,6 +451,48 @@ def _cross_checks(cfg: Config) -> list[tuple[str, str]]:
                 len(u.opening_hours) != 2 or not 0 <= u.opening_hours[0] < u.opening_hours[1] <= 24):
             problems.append((f"units[{i}].opening_hours",
                              'must be [start, end] hours with start < end, or "always"'))
+    return problems
+
+
+def _resolve_sites(cfg: Config) -> None:
+    """A display given by `sites` shows every unit of those sites (known ones; the checks
+    name the rest)."""
+    for d in cfg.displays:
+        if d.sites and not d.units:
+            d.units = [u.code for u in cfg.units if u.site in d.sites
+                       or (u.site is None and len(cfg.area) == 1 and cfg.area[0].code in d.sites)]
+
+
+def _site_checks(cfg: Config) -> list[tuple[str, str]]:
+    """[[sites]]: unique codes, every unit of a known site, one time zone, usable hours."""
+    problems: list[tuple[str, str]] = []
+    codes = [s.code for s in cfg.area]
+    seen: set[str] = set()
+    for i, s in enumerate(cfg.sites):
+        if s.code in seen:
+            problems.append((f"sites[{i}].code", f"duplicate code {s.code!r}"))
+        seen.add(s.code)
+        if s.timezone is not None and s.timezone != cfg.site.timezone:
+            problems.append((f"sites[{i}].timezone",
+                             f"{s.timezone!r}: every site of one installation keeps the time zone of "
+                             f"[site] timezone ({cfg.site.timezone!r}) today"))
+        hours = s.opening_hours
+        if hours is not None and (len(hours) != 2 or not 0 <= hours[0] < hours[1] <= 24):
+            problems.append((f"sites[{i}].opening_hours", "must be [start, end] hours with start < end"))
+    for i, u in enumerate(cfg.units):
+        if u.site is None:
+            if len(cfg.sites) > 1:
+                problems.append((f"units[{i}].site", f"name the unit's site: one of {', '.join(codes)}"))
+        elif u.site not in codes:
+            problems.append((f"units[{i}].site", f"unknown site {u.site!r} (sites: {', '.join(codes)})"))
+    for i, d in enumerate(cfg.displays):
+        for j, code in enumerate(d.sites):
+            if code not in codes:
+                problems.append((f"displays[{i}].sites[{j}]", f"unknown site {code!r}"))
+        if not d.units:
+            problems.append((f"displays[{i}].units", "give the units it shows, or its sites"))
+        if "region" in d.pages and d.mode == "public":
+            problems.append((f"displays[{i}].pages", "the regional picture is for staff displays, never a public one"))
     return problems
 
 
@@ -453,6 +550,7 @@ def parse_config(text: str, file: str) -> Config:
         raise ConfigError(
             [Problem(file, _dotted(e["loc"]), e["msg"]) for e in err.errors()]
         ) from None
+    _resolve_sites(cfg)
     problems = [Problem(file, key, reason) for key, reason in _cross_checks(cfg)]
     if problems:
         raise ConfigError(problems)

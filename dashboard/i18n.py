@@ -15,6 +15,11 @@ BABEL = {lang: Locale.parse(name) for lang, name in LOCALES.items()}
 
 TEXT: dict[str, dict[str, str]] = {
     "fi": {
+        "region": "Alueen tilannekuva",
+        "level_short": "taso",
+        "free_3wd_long": "vapaat ajat 3 arkipv",
+        "of_typical": "tavallisesta päivästä",
+        "t3_median_worst": "T3 pv, mediaani / pahin:",
         "queues": "Jonot",
         "callbacks": "Takaisinsoitot",
         "staff": "Henkilöstö",
@@ -81,6 +86,11 @@ TEXT: dict[str, dict[str, str]] = {
         "wait_at_least": "vähintään {n} min",
     },
     "sv": {
+        "region": "Lägesbild för området",
+        "level_short": "nivå",
+        "free_3wd_long": "lediga tider 3 vardagar",
+        "of_typical": "av en vanlig dag",
+        "t3_median_worst": "T3 dgr, median / sämst:",
         "queues": "Köer",
         "callbacks": "Återuppringningar",
         "staff": "Personal",
@@ -147,6 +157,11 @@ TEXT: dict[str, dict[str, str]] = {
         "wait_at_least": "minst {n} min",
     },
     "en": {
+        "region": "Regional picture",
+        "level_short": "level",
+        "free_3wd_long": "free slots, 3 working days",
+        "of_typical": "of a typical day",
+        "t3_median_worst": "T3 days, median / worst:",
         "queues": "Queues",
         "callbacks": "Call-backs",
         "staff": "Staff",

@@ -17,6 +17,7 @@ from typing import Any
 import redis
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashboard import region
 from dashboard.clock import Clock
 from dashboard.config import Config, Display
 from dashboard.escalation import unit_levels
@@ -169,6 +170,9 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
         "generated_at": iso(now),
         "demo_clock": clock.shifted,
     }
+    if "region" in display.pages and not public:
+        # the regional picture: a row per site, rolled up from these same tiles (region.py)
+        data["region"] = region.rows(config, display.units, tiles, escalation, now)
     etag = hashlib.sha256(
         json.dumps({k: v for k, v in data.items() if k != "generated_at"}, sort_keys=True,
                    default=str).encode()

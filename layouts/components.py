@@ -601,7 +601,8 @@ def unit_level(config: Config, unit: str, u: dict[str, Any], tiles: list[dict[st
 
 
 def escalation_bar(config: Config, escalation: dict[str, Any], lang: str,
-                   tiles: list[dict[str, Any]] | None = None) -> html.Div:
+                   tiles: list[dict[str, Any]] | None = None,
+                   sites: list[dict[str, Any]] | None = None) -> html.Div:
     """The level, large, by number, word and colour; each unit's level (with the page
     contract's facts); the reasons that raised it, and the rules' level beside a shift
     lead's where they disagree."""
@@ -615,6 +616,11 @@ def escalation_bar(config: Config, escalation: dict[str, Any], lang: str,
                 reasons += [reason_text(config, unit, detail, lang) for detail in u.get("details", [])]
         reasons += rules_beside(config, unit, u, lang)
     units = [unit_level(config, unit, u, tiles or [], lang) for unit, u in escalation["units"].items()]
+    if sites is not None:  # a region display: each site's level (the worst of its units')
+        units = [html.Span([html.Span(r["name_sv"] if lang == "sv" else r["name"], className="uname"),
+                            html.Span(str(r["level"]["value"] or "–"), className="n",
+                                      **_rattrs(r["site"], "site_level", "", r["level"]))],
+                           className=f"ulvl ulvl--{r['level']['value'] or 1}") for r in sites]
     return html.Div(
         [html.Div([html.Span(t(lang, "escalation"), className="cap"),
                    html.Span(str(level), className="lvl"),
@@ -659,12 +665,103 @@ def notices_strip(notices: list[dict[str, Any]], langs: list[str]) -> html.Div:
     return html.Div(items, className="notices", **{"data-count": str(len(items))})
 
 
+def _rattrs(site: str, name: str, key: str, x: dict[str, Any]) -> dict[str, str]:
+    """A rolled-up figure's facts for machines and tests (dashboard/region.py): which site,
+    which figure, by which rule, its value, status and age; `data-fresh-until` lets the page
+    grey it by its own clock, as a tile."""
+    return {"data-site": site, "data-figure": name, "data-key": key,
+            "data-value": "" if x["value"] is None else _plain(x["value"]),
+            "data-status": x["status"], "data-updated": x["updated_at"] or "",
+            "data-fresh-until": x.get("fresh_until") or "", "data-rollup": x["rollup"],
+            "data-parts": str(x["parts"]), **({"data-bound": x["bound"]} if x.get("bound") else {})}
+
+
+def rolled(site: str, name: str, x: dict[str, Any], langs: list[str], *, key: str = "",
+           cls: str = "", text: Words | None = None) -> html.Span:
+    """One rolled-up figure of a site, shown as a tile is (greyed when stale, a dash when
+    missing)."""
+    attrs = _rattrs(site, name, key, x)
+    if x["value"] is None:
+        return html.Span(html.Span("–", className="num"), className=f"tile tile--unavailable {cls}",
+                         title=t(langs[0], "no_data"), **attrs)
+    shown: Words = number(x["value"], langs[0]) if text is None else text
+    if x.get("bound") == "above":
+        shown = [html.Span(">", className="gt"), shown]
+    return html.Span(html.Span(shown, className="num"), className=f"tile tile--{x['status']} {cls}", **attrs)
+
+
+T3_SHOWN = 4
+
+
+def region_cards(config: Config, d: Display, model: dict[str, Any], now: datetime) -> list[html.Div]:
+    """The regional picture: a card per site, the neediest first (dashboard/region.py): its
+    level and why, people waiting and the waits, staff present of planned, free appointments,
+    arrivals against the typical day, T3 by profession (median / worst of its units)."""
+    langs = d.languages
+    lang = langs[0]
+    cards = []
+    for row in model.get("region") or []:
+        site, f = row["site"], row["figures"]
+        level = row["level"]
+        lvl = level["value"]
+        reasons = []
+        for r in level["reasons"]:
+            if r.get("manual"):
+                reasons.append(f"{unit_words(config, r['unit'], lang)}: {r['text']} ({t(lang, 'set_by')} {r['by']})")
+            else:
+                reasons.append(reason_text(config, r["unit"], r, lang))
+        head = html.H3([
+            html.Span(say_each(langs, {x: row["name_sv"] if x == "sv" else row["name"] for x in langs}), className="uname"),
+            html.Span([html.Span(say(langs, "level_short")), " ",
+                       rolled(site, "level", level, langs, cls="lvlnum")],
+                      className=f"sitelvl sitelvl--{lvl or 0}", title=LEVEL_NAMES[lang][lvl] if lvl else ""),
+        ])
+        typical = f["arrivals_vs_typical_pct"]
+        figures = html.Div([
+            figure(rolled(site, "waiting", f["waiting"], langs, cls="big"), say(langs, "waiting")),
+            figure(rolled(site, "longest_wait_min", f["longest_wait_min"], langs, cls="big"), say(langs, "longest_min")),
+            figure(rolled(site, "mean_wait_min", f["mean_wait_min"], langs), say(langs, "average_min")),
+            figure(rolled(site, "free_3wd", f["free_3wd"], langs), say(langs, "free_3wd_long")),
+            figure(html.Span([rolled(site, "staff_present", f["staff_present"], langs), html.Span("/", className="sep"),
+                              rolled(site, "staff_planned", f["staff_planned"], langs)], className="pair"),
+                   say(langs, "present_planned")),
+            figure(rolled(site, "arrivals_today", f["arrivals_today"], langs), say(langs, "arrivals")),
+            figure(rolled(site, "arrivals_vs_typical_pct", typical, langs,
+                          text=[number(typical["value"], lang), " %"] if typical["value"] is not None else None),
+                   say(langs, "of_typical")),
+        ], className="regionfigs")
+        # the professions whose third free time is furthest, worst first (all of them are in
+        # the snapshot; a wall has room for four)
+        t3_keys = sorted(row["t3"], key=lambda k: (-(row["t3"][k]["worst"]["value"] or -1), k))
+        t3 = [html.Span([html.Span(key_name(config, key, langs), className="t3key"),
+                         html.Span([rolled(site, "t3_median", row["t3"][key]["median"], langs, key=key),
+                                    html.Span("/", className="sep"),
+                                    rolled(site, "t3_worst", row["t3"][key]["worst"], langs, key=key)], className="pair")],
+                        className="t3")
+              for key in t3_keys[:T3_SHOWN]]
+        more = [html.Span(say(langs, "more_reasons", n=len(t3_keys) - T3_SHOWN), className="t3key")] \
+            if len(t3_keys) > T3_SHOWN else []
+        parts = [figures]
+        if t3:
+            parts.append(html.Div([html.Span(say(langs, "t3_median_worst"), className="cap"), *t3, *more],
+                                  className="t3row"))
+        if reasons:
+            parts.append(html.Ul([html.Li(r) for r in reasons[:2]]
+                                 + ([html.Li(t(lang, "more_reasons", n=len(reasons) - 2))] if len(reasons) > 2 else []),
+                                 className="reasons sitereasons"))
+        parts += _age_note([*f.values(), *(x[k] for x in row["t3"].values() for k in ("median", "worst"))], langs, now)
+        cards.append(html.Div([head, *parts], className=f"card card--region card--level{lvl or 0}",
+                              **{"data-card-site": site, "data-section": "region"}))
+    return cards
+
+
 PAGE_SECTIONS = {
     "overview": ("queues", "capacity", "flow"),
     "queues": ("queues",),
     "capacity": ("capacity",),
     "flow": ("flow",),
     "access": ("access",),
+    "region": (),
 }
 SECTION = {"queues": queue_cards, "capacity": capacity_cards, "flow": flow_cards, "access": access_cards}
 
@@ -680,7 +777,8 @@ def board(config: Config, d: Display, model: dict[str, Any]) -> list[Any]:
     else:
         pages = [
             html.Div(
-                html.Div([c for s in PAGE_SECTIONS[p] for c in SECTION[s](config, d, tiles, now)],
+                html.Div(region_cards(config, d, model, now) if p == "region" else
+                         [c for s in PAGE_SECTIONS[p] for c in SECTION[s](config, d, tiles, now)],
                          className="cards"),
                 className=f"page page--{p}", **{"data-page": p},
             )
@@ -688,7 +786,8 @@ def board(config: Config, d: Display, model: dict[str, Any]) -> list[Any]:
         ]
     as_of = datetime.fromisoformat(model["as_of"]) if model["as_of"] else None
     return [
-        escalation_bar(config, model["escalation"], d.lang, model["tiles"]) if d.mode == "staff" else html.Div(),
+        escalation_bar(config, model["escalation"], d.lang, model["tiles"],
+                       model.get("region") if d.pages == ["region"] else None) if d.mode == "staff" else html.Div(),
         html.Div(pages, className="pages", **{"data-pages": str(len(pages))}),
         notices_strip(model["notices"], langs),
         html.Div(

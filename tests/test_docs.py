@@ -6,6 +6,7 @@ import re
 from dashboard.config import (
     AccessRule,
     AccessSettings,
+    AreaSite,
     AuthSettings,
     Config,
     Display,
@@ -31,7 +32,7 @@ def documented_keys(section: str) -> set[str]:
 
 
 def test_every_setting_is_documented():
-    for section, model in [("[site]", Site), ("[[units]]", Unit), ("[[displays]]", Display),
+    for section, model in [("[site]", Site), ("[[sites]]", AreaSite), ("[[units]]", Unit), ("[[displays]]", Display),
                            ("[[sources]]", Source), ("[escalation]", Rule), ("[history]", HistorySettings),
                            ("[auth.oidc]", OidcSettings), ("[[access.rules]]", AccessRule),
                            ("[access]", AccessSettings)]:
@@ -39,7 +40,7 @@ def test_every_setting_is_documented():
         missing = keys - documented_keys(section)
         assert not missing, f"{section}: undocumented {sorted(missing)}"
     assert set(Escalation.model_fields) == {"rules"} and set(AuthSettings.model_fields) == {"oidc"}
-    assert set(Config.model_fields) - {"path"} == {"site", "units", "displays", "sources", "escalation", "history",
+    assert set(Config.model_fields) - {"path"} == {"site", "sites", "units", "displays", "sources", "escalation", "history",
                                                    "auth", "access"}
 
 

@@ -94,6 +94,35 @@ UNITS: dict[str, UnitSpec] = {
         callbacks_per_day=40,
         callback_handlers=1,
     ),
+    # the area's other centres (config/ohjaustaulu.toml): a small rural station, and a
+    # bilingual centre's reception and dental care
+    "harju_vo": UnitSpec(
+        queues=(
+            QueueSpec("Hoidon tarpeen arvio", 32, 11, 1, "sairaanhoitaja"),
+            QueueSpec("Lääkärin vastaanotto", 18, 20, 1, "lääkäri"),
+        ),
+        staff={"lääkäri": 2, "sairaanhoitaja": 3},
+        resources={"Vastaanottohuoneet": 5},
+        callbacks_per_day=35,
+        callback_handlers=1,
+    ),
+    "strand_vo": UnitSpec(
+        queues=(
+            QueueSpec("Hoidon tarpeen arvio", 60, 11, 3, "sairaanhoitaja"),
+            QueueSpec("Lääkärin vastaanotto", 36, 19, 2, "lääkäri"),
+        ),
+        staff={"lääkäri": 4, "sairaanhoitaja": 6, "terveydenhoitaja": 2},
+        resources={"Vastaanottohuoneet": 9},
+        callbacks_per_day=70,
+        callback_handlers=2,
+    ),
+    "strand_suu": UnitSpec(
+        queues=(QueueSpec("Suun päivystys", 12, 25, 1, "hammaslääkäri"),),
+        staff={"hammaslääkäri": 2, "suuhygienisti": 1, "hammashoitaja": 3},
+        resources={"Hoitohuoneet": 4},
+        callbacks_per_day=30,
+        callback_handlers=1,
+    ),
 }
 
 

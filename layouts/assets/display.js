@@ -103,7 +103,7 @@
   // (rows): "card:part". Show from there as many cards as fit, and of a card that does not fit
   // even alone as many parts as fit; return where the next turn starts (or null). A single
   // part too big for the screen is shown alone rather than never.
-  function partsOf(card) { return card.querySelectorAll(":scope > .row:not(.shead), :scope > .resources, :scope > .flowfigs, :scope > .chart, :scope > .cardnote"); }
+  function partsOf(card) { return card.querySelectorAll(":scope > .row:not(.shead), :scope > .resources, :scope > .flowfigs, :scope > .chart, :scope > .cardnote, :scope > .t3row, :scope > .sitereasons"); }
   function outside(el, box) {
     var r = el.getBoundingClientRect();
     return r.right > box.right + 1 || r.bottom > box.bottom + 1;

@@ -197,7 +197,8 @@ def test_a_correction_shows_the_automatic_value_beside_it_and_is_withdrawn_from_
                 tablet.find_element("css selector", row_css + " button.withdraw").click()
             return ""
 
-        said = wait_for(withdrawn, what="the withdrawal said")
+        # a loaded machine (CI, three workers, two demos starting) may take its time to answer
+        said = wait_for(withdrawn, timeout=40, what="the withdrawal said")
         if len(tapped) == 1:
             assert said.startswith("Korjaus peruttu"), said
         else:  # the last tap's own answer: the first one had withdrawn it meanwhile
