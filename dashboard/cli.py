@@ -123,6 +123,8 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=["shift_lead", "manager", "admin"])
     add.add_argument("--units", nargs="*", default=[], help="unit codes (default: every unit)")
+    add.add_argument("--sites", nargs="*", default=[],
+                     help="site codes: every unit of these sites, beside --units (default: every unit)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.set_defaults(func=cmd_user_add)
     disable = user_sub.add_parser("disable", parents=[common], help="disable an account and end its sessions")
@@ -205,6 +207,15 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         print(f"--units: unknown unit {unknown[0]!r}; configured: "
               f"{', '.join(u.code for u in s.config.units)}", file=sys.stderr)
         return 2
+    sites = {x.code for x in s.config.area}
+    unknown = [x for x in args.sites if x not in sites]
+    if unknown:
+        print(f"--sites: unknown site {unknown[0]!r}; configured: "
+              f"{', '.join(x.code for x in s.config.area)}", file=sys.stderr)
+        return 2
+    # a site's scope is its units (the account keeps unit codes: every guard checks units);
+    # a unit added to the site later needs the account updated — the audit row says which sites
+    args.units = s.config.scope_units(args.sites, args.units)
     password = None
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -222,7 +233,8 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     audit.record(s.history(), getpass.getuser(), "user-add" if created else "user-update",
                  {"user": args.name, "sessions_ended": ended},
                  before=None if before is None else {"role": before["role"], "units": before["units"]},
-                 after={"role": args.role, "units": args.units, "password_set": password is not None})
+                 after={"role": args.role, "units": args.units, "password_set": password is not None,
+                        **({"sites": args.sites} if args.sites else {})})
     print(f"{'created' if created else 'updated'} {args.name} ({args.role}"
           f"{', units ' + ' '.join(args.units) if args.units else ', every unit'})"
           + (f"; ended {ended} session(s)" if ended else ""))

@@ -273,6 +273,8 @@ class OidcSettings(_Strict):
     # the identity provider's role or group names -> ours
     role_map: dict[str, Literal["shift_lead", "manager", "admin"]] = Field(min_length=1)
     units_claim: str | None = None
+    # claim listing the person's site codes: every unit of those sites (beside units_claim)
+    sites_claim: str | None = None
     button: str = "Kirjaudu organisaation tunnuksella"
 
 
@@ -319,6 +321,12 @@ class Config(_Strict):
     def site_units(self, site: str) -> list[str]:
         """The codes of a site's units, in the configuration's order."""
         return [u.code for u in self.units if self.site_of(u.code).code == site]
+
+    def scope_units(self, sites: list[str], units: list[str]) -> list[str]:
+        """The units of a person's scope given as sites and units, in the configuration's
+        order (empty: every unit)."""
+        wanted = set(units) | {u for site in sites for u in self.site_units(site)}
+        return [u.code for u in self.units if u.code in wanted]
 
     def display_sites(self, d: Display) -> list[AreaSite]:
         """The sites whose units a display shows, in the area's order."""

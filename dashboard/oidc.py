@@ -97,7 +97,16 @@ class Oidc:
             raise OidcError(f"Käyttäjällä {name} ei ole Ohjaustaulun roolia tunnistuspalvelussa.")
         role: Role = max(roles, key=lambda r: RANK[r])
         codes = {u.code for u in self.config.units}
-        units = [u for u in (claims.get(self.s.units_claim) or [] if self.s.units_claim else []) if u in codes]
+
+        def listed(claim: str | None) -> list[str]:
+            value = claims.get(claim) if claim else None
+            return [value] if isinstance(value, str) else [str(v) for v in value or []]
+
+        units = self.config.scope_units(listed(self.s.sites_claim), [u for u in listed(self.s.units_claim) if u in codes])
+        if (self.s.units_claim or self.s.sites_claim) and not units and role != "admin":
+            # the provider scopes people by unit or site and this one has none of ours: an
+            # empty scope is nothing, never "every unit"
+            raise OidcError(f"Käyttäjällä {name} ei ole Ohjaustaulun yksiköitä tai toimipisteitä tunnistuspalvelussa.")
         # a person whose role or units the provider changed starts afresh: their older
         # sessions end (they were given what no longer holds)
         user = upsert_oidc_user(self.history, str(claims["sub"]), name, role, units,

@@ -22,6 +22,7 @@ client_id = "ohjaustaulu"
 client_secret_env = "TEST_OIDC_SECRET"
 roles_claim = "groups"
 units_claim = "units"
+sites_claim = "sites"
 role_map = {{ "hva-ohjaustaulu-esihenkilot" = "manager", "hva-ohjaustaulu-vuorovastaavat" = "shift_lead" }}
 """
 
@@ -80,7 +81,7 @@ def test_the_provider_signs_in_only_people_with_a_role_and_only_with_its_own_key
         page = browser.get("/login/oidc?next=/history")
         assert page.status_code == 403 and "ei ole Ohjaustaulun roolia" in page.text
         provider.person = {"sub": "hva-2", "preferred_username": "vilma.vuorovastaava",
-                           "groups": ["hva-ohjaustaulu-vuorovastaavat"]}
+                           "groups": ["hva-ohjaustaulu-vuorovastaavat"], "units": ["laboratorio"]}
         provider.forge = True  # an ID token signed with a key the provider never published
         try:
             forged = browser.get("/login/oidc?next=/tablet")
@@ -95,3 +96,26 @@ def test_the_provider_signs_in_only_people_with_a_role_and_only_with_its_own_key
         assert browser.get(callback, follow_redirects=False).status_code == 303  # signed in
         again = browser.get(callback, follow_redirects=False)
         assert again.status_code == 403 and "vanhentunut tai jo käytetty" in again.text
+
+
+def test_sites_in_the_claims_give_their_units_and_an_empty_scope_is_no_scope(site):  # type: ignore[no-untyped-def]
+    import httpx
+
+    from dashboard.accounts import list_users
+
+    url, provider, backend = site
+    with httpx.Client(base_url=url, follow_redirects=True, timeout=20) as browser:
+        # Harju's shift lead: the site's units, whatever units the site has today
+        provider.person = {"sub": "hva-3", "preferred_username": "hanna.harju",
+                           "groups": ["hva-ohjaustaulu-vuorovastaavat"], "sites": ["harju", "ei-tata"]}
+        assert browser.get("/login/oidc?next=/tablet").status_code == 200
+        (user,) = [u for u in list_users(backend.history) if u["name"] == "hanna.harju"]
+        assert (user["role"], user["units"]) == ("shift_lead", ["harju_vo"])
+    with httpx.Client(base_url=url, follow_redirects=True, timeout=20) as browser:
+        # a shift lead the provider gives neither units nor sites of ours: refused, never "every unit"
+        provider.person = {"sub": "hva-4", "preferred_username": "tuomas.tyhja",
+                           "groups": ["hva-ohjaustaulu-vuorovastaavat"], "sites": ["muu-alue"], "units": []}
+        page = browser.get("/login/oidc?next=/tablet")
+        assert page.status_code == 403 and "ei ole Ohjaustaulun yksiköitä tai toimipisteitä" in page.text
+        assert "ohjaustaulu_session" not in browser.cookies
+        assert not [u for u in list_users(backend.history) if u["name"] == "tuomas.tyhja"]

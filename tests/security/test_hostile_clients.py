@@ -398,3 +398,41 @@ def test_a_shift_leads_workbook_is_bound_to_their_units(demo: Demo):
         own = filled_template(config, [[today, "laboratorio", "hoitaja", 3, 3]])  # the control
         r = post(lab, upload_body(own, "omat.xlsx"))
         assert '"data-state":"applied"' in said(r).replace(" ", "")
+
+
+def test_a_shift_lead_of_one_site_cannot_touch_another_site_by_any_path(demo: Demo):
+    """`user add --sites strand`: Strand's units and nothing of Kivikko's or Harju's — not a
+    correction, a notice, a workbook row or a display of theirs (the guards check units; a
+    site's scope is its units)."""
+    from dashboard.config import load_config
+    from dashboard.demo import PASSWORD
+    from tests.conftest import OHJAUSTAULU
+    from tests.security.test_workbooks import filled_template
+
+    def user_add(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([OHJAUSTAULU, "user", "add", *args, "--password-stdin", "--config", str(demo.config)],
+                              input=PASSWORD + "\n", text=True, env=demo.backend.cli_env(),
+                              capture_output=True, timeout=60)
+
+    refused = user_add("strand-vv", "--role", "shift_lead", "--sites", "strnad")
+    assert refused.returncode == 2 and "--sites: unknown site 'strnad'" in refused.stderr
+    made = user_add("strand-vv", "--role", "shift_lead", "--sites", "strand")
+    assert made.returncode == 0 and "units strand_vo strand_suu" in made.stdout, made.stdout
+    config = load_config(demo.config)
+    today = demo.backend.store.clock(config.tz).now().date()
+    with closing(http_client(demo.url, "strand-vv")) as strand:
+        for unit in ("vastaanotto", "harju_vo"):  # Kivikko's and Harju's units
+            assert "Yksikkö" in said(post(strand, fix_body(unit, "3")))
+            r = post(strand, notice_body("Vesikatko", [unit]))
+            assert r.status_code == 200 and "Yksiköt" in said(r)
+        assert not any(n.get("text") == "Vesikatko" for n in demo.backend.store.notices())
+        other = filled_template(config, [[today, "strand_vo", "lääkäri", 3, 3], [today, "harju_vo", "lääkäri", 99, 99]])
+        r = post(strand, upload_body(other, "muiden.xlsx"))
+        assert '"data-state":"rejected"' in said(r).replace(" ", "") and "harju_vo" in said(r)
+        assert not any(r.unit == "harju_vo" and r.value == 99 for rs in demo.backend.store.all_readings().values()
+                       for r in rs if r.metric == "staff.present")
+        # the controls: their own site's units
+        ok = post(strand, fix_body("strand_vo", "2"))
+        assert "Tallennettu" in said(ok)
+        ok = post(strand, notice_body("Hissi huollossa", ["strand_suu"]))
+        assert "julkaistu" in said(ok)
