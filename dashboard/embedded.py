@@ -259,6 +259,9 @@ def _stop_at_exit(data_dir: Path) -> None:
 def _stop_if_last(data_dir: Path) -> None:
     """On this process's exit: stop the server unless another process still uses it."""
     Supervisor.stop_all()
+    if not data_dir.is_dir():  # the folder is gone (a test's or a bench's): nothing is ours to stop
+        _Users.leave(data_dir)
+        return
     alone = _Users.alone(data_dir)
     if alone is None:  # another command holds the users' lock: the store is still theirs
         log.info("embedded live store left running: another command uses %s", data_dir)

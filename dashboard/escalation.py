@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from dashboard.config import Config, Problem, Rule
+from dashboard.config import Config, Hours, Problem, Rule
 
 LEVEL_NAMES = {
     "fi": {1: "Normaali", 2: "Kohonnut", 3: "Korkea", 4: "Kriittinen"},
@@ -215,9 +215,11 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds") if moment else None
 
 
-def rules_object(config: Config, tiles: list[dict[str, Any]], unit: str, now: datetime) -> tuple[dict[str, Any], Period]:
-    """The rules' verdict for one unit now, as the snapshot carries it."""
-    when = period(config, unit, now)
+def rules_object(config: Config, tiles: list[dict[str, Any]], unit: str, now: datetime,
+                 when: Period | None = None) -> tuple[dict[str, Any], Period]:
+    """The rules' verdict for one unit now, as the snapshot carries it (`when`: the unit's
+    opening period now, when the caller knows it)."""
+    when = when or period(config, unit, now)
     level = evaluate(config.escalation.rules, tiles, unit, when.open)
     status = "stale" if level.applicable and not level.seen else FRESH
     if level.level > 1:
@@ -251,8 +253,16 @@ def unit_levels(config: Config, tiles: list[dict[str, Any]], set_by_people: dict
             next_change = moment
 
     units_level: dict[str, dict[str, Any]] = {}
+    by_unit: dict[str, list[dict[str, Any]]] = {unit: [] for unit in units}
+    for t in tiles:  # each unit's rules read its own tiles: one pass, not one per unit and rule
+        if t["unit"] in by_unit:
+            by_unit[t["unit"]].append(t)
+    periods: dict[Hours, Period] = {}  # units of the same hours share their period now
     for unit in units:
-        ruled, when = rules_object(config, tiles, unit, now)
+        hours = config.hours(unit)
+        if hours not in periods:
+            periods[hours] = period(config, unit, now)
+        ruled, when = rules_object(config, by_unit[unit], unit, now, periods[hours])
         soon(when.ends)
         units_level[unit] = ruled
         manual = set_by_people.get(unit)

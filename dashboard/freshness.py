@@ -17,6 +17,7 @@ is absent or stale; otherwise the newest stale.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from dashboard.clock import start_of_day
@@ -33,12 +34,18 @@ def stale_after(poll_seconds: float) -> timedelta:
     return timedelta(seconds=2 * poll_seconds)
 
 
+@lru_cache(maxsize=64)
+def _day_of(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """Today's start and the next day's in `tz` (a model asks it once per reading, at one now)."""
+    day_start = start_of_day(now, tz)
+    return day_start, start_of_day(day_start + timedelta(hours=36), tz)
+
+
 def status_of(
     reading: Reading, now: datetime, poll_seconds: float, tz: ZoneInfo
 ) -> tuple[str, datetime | None]:
     """The reading's status now, and when that status will next change by itself."""
-    day_start = start_of_day(now, tz)
-    next_day = start_of_day(day_start + timedelta(hours=36), tz)
+    day_start, next_day = _day_of(now, tz)
     if reading.observed_at < day_start:
         return UNAVAILABLE, None
     if reading.manual:

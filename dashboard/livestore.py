@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -75,6 +76,10 @@ class LiveStore:
     def __init__(self, client: redis.Redis, prefix: str):
         self.r = client
         self.p = prefix
+        # every reading, parsed, as of one (epoch, version) of the store: 500 displays rebuilt
+        # after one change parse the store once, not 500 times (all_readings)
+        self._parsed: tuple[tuple[str, int], dict[str, list[Reading]]] | None = None
+        self._parsed_lock = threading.Lock()
 
     @classmethod
     def open(cls, url: str | None, data_dir: Path, prefix: str, supervise: bool = False) -> LiveStore:
@@ -201,15 +206,34 @@ class LiveStore:
         pipe.execute()
         return len(ended)
 
+    def _epoch(self) -> tuple[str, int] | None:
+        """What identifies the readings' content: the version (raised in the same transaction
+        as every change of them) within this store's life (a random epoch, made anew when the
+        keys are gone: deleted, or a store restarted without its data); None when unknown."""
+        epoch, version = self.r.mget(self.k("epoch"), self.k("version"))
+        if epoch is None:
+            self.r.set(self.k("epoch"), uuid.uuid4().hex, nx=True)
+            return None
+        return _text(epoch), int(version or 0)
+
     def all_readings(self) -> dict[str, list[Reading]]:
+        """Every source's readings. Shared by the callers of one version: read, never change."""
+        mark = self._epoch()
+        with self._parsed_lock:
+            if mark is not None and self._parsed is not None and self._parsed[0] == mark:
+                return self._parsed[1]
         names = sorted(_text(n) for n in self.r.smembers(self.k("sources")))
         pipe = self.r.pipeline(transaction=False)
         for name in names:
             pipe.hvals(self.k("readings", name))
-        return {
+        parsed = {
             name: [Reading.from_json(v) for v in values]
             for name, values in zip(names, pipe.execute(), strict=True)
         }
+        if mark is not None:  # read after the mark: at least as new as it says
+            with self._parsed_lock:
+                self._parsed = (mark, parsed)
+        return parsed
 
     def source_status(self, source: str) -> SourceStatus:
         raw = {_text(k): _text(v) for k, v in self.r.hgetall(self.k("source", source)).items()}

@@ -11,7 +11,8 @@ import hashlib
 import json
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import redis
@@ -43,7 +44,14 @@ class Model:
 
 
 def iso(moment: datetime | None) -> str | None:
-    return moment.isoformat(timespec="seconds") if moment else None
+    # keyed with the offset too: equal instants in other zones are equal datetimes
+    return _iso(moment, moment.utcoffset()) if moment else None
+
+
+@lru_cache(maxsize=8192)
+def _iso(moment: datetime, _offset: timedelta | None) -> str:
+    # a poll's readings share their time: thousands of tiles, a few distinct moments
+    return moment.isoformat(timespec="seconds")
 
 
 def _level_fresh_until(config: Config, escalation: dict[str, Any], tiles: list[dict[str, Any]]) -> None:
@@ -51,15 +59,17 @@ def _level_fresh_until(config: Config, escalation: dict[str, Any], tiles: list[d
     (when all of them have turned stale, the rules see nothing: the level is stale too); a
     shift lead's level lasts until its end. A closed unit's level needs no data."""
     metrics = {r.metric for r in config.escalation.rules}
+    inputs: dict[str, list[str]] = {}  # each unit's fresh inputs of its rules: when they end
+    for t in tiles:
+        if t.get("fresh_until") and (t["metric"] in metrics or _ratio_input(t["metric"], metrics)):
+            inputs.setdefault(t["unit"], []).append(str(t["fresh_until"]))
     for unit, u in escalation["units"].items():
         if u.get("status") != FRESH or u.get("closed"):
             continue
         if u.get("source") == "manual":
             until = u.get("valid_until")
         else:
-            until = max((str(t["fresh_until"]) for t in tiles
-                         if t["unit"] == unit and t.get("fresh_until") and
-                         (t["metric"] in metrics or _ratio_input(t["metric"], metrics))), default=None)
+            until = max(inputs.get(unit, []), default=None)
         if until:
             u["fresh_until"] = until
 
@@ -79,10 +89,15 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
     polls = {s.name: s.poll_seconds for s in config.sources}
     public = display.mode == "public"
 
+    # a region display shows its sites' roll-ups, not the tiles (region.py): it reads only the
+    # metrics they and the escalation rules are made of, and needs no order of tiles
+    region_only = display.pages == ["region"]
+    metrics = region.needed(config) if region_only else CATALOGUE
+    units = set(display.units)
     candidates: dict[tuple[str, str, str], list[tuple[Reading, str, datetime | None]]] = {}
     for source, readings in store.all_readings().items():
         for rd in readings:
-            if rd.unit not in display.units or rd.metric not in CATALOGUE:
+            if rd.unit not in units or rd.metric not in metrics:
                 continue
             # a public display's tiles are its public metrics only (below); the rest are read
             # too, so that its escalation level is the units' level, not one of queues alone
@@ -126,9 +141,10 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
         if metric == "flow.arrivals_by_hour":
             tile["typical"] = _typical(history, unit, now, config)
         tiles.append(tile)
-    unit_order = {u: i for i, u in enumerate(display.units)}
-    metric_order = {m: i for i, m in enumerate(CATALOGUE)}
-    tiles.sort(key=lambda t: (unit_order[t["unit"]], metric_order[t["metric"]], t["key"]))
+    if not region_only:
+        unit_order = {u: i for i, u in enumerate(display.units)}
+        metric_order = {m: i for i, m in enumerate(CATALOGUE)}
+        tiles.sort(key=lambda t: (unit_order[t["unit"]], metric_order[t["metric"]], t["key"]))
 
     notices = []
     for n in store.notices():
@@ -173,6 +189,10 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
     if "region" in display.pages and not public:
         # the regional picture: a row per site, rolled up from these same tiles (region.py)
         data["region"] = region.rows(config, display.units, tiles, escalation, now)
+        if region_only:
+            # what it shows is the rows (each figure with its parts' age and status); its
+            # snapshot, like every display's, is what it shows
+            data["tiles"] = []
     etag = hashlib.sha256(
         json.dumps({k: v for k, v in data.items() if k != "generated_at"}, sort_keys=True,
                    default=str).encode()

@@ -42,6 +42,14 @@ RULES: dict[str, tuple[str, str]] = {
 }
 
 
+def needed(config: Config) -> set[str]:
+    """The metrics a region display reads: its roll-ups' and its units' escalation rules'."""
+    rules = {r.metric for r in config.escalation.rules}
+    if "staff.present_ratio" in rules:
+        rules |= {"staff.present", "staff.planned"}
+    return {metric for metric, _ in RULES.values()} | {"queue.called_last_hour"} | rules
+
+
 def _figure(rollup: str, parts: list[Tile | None], value: Any, none_is_known: bool = False) -> Tile:
     """A rolled-up figure from its parts (None: a part expected but missing). A value of None
     is "no data", unless `none_is_known` (nobody was called: there is no mean to show)."""
@@ -151,14 +159,15 @@ def rows(config: Config, units: list[str], tiles: list[Tile], escalation: dict[s
          now: datetime) -> list[dict[str, Any]]:
     """A row per site of `units` (a region display's), ordered by need."""
     shown = set(units)
+    site_of = config.unit_sites()
     by_metric: dict[tuple[str, str], list[Tile]] = {}
     for x in tiles:
         if x["unit"] in shown:
-            by_metric.setdefault((x["metric"], config.site_of(x["unit"]).code), []).append(x)
+            by_metric.setdefault((x["metric"], site_of[x["unit"]]), []).append(x)
     now_hour = now.astimezone(config.tz).hour
     out = []
     for site in config.area:
-        site_units = [u for u in config.site_units(site.code) if u in shown]
+        site_units = [u for u in units if site_of.get(u) == site.code]
         if not site_units:
             continue
 

@@ -41,6 +41,25 @@ def test_every_write_bumps_the_version(store: LiveStore):
     assert store.version() == v0 + 2
 
 
+def test_the_parsed_readings_are_shared_only_while_nothing_changed(store: LiveStore):
+    """all_readings() parses the store once per version (500 displays after one change): a
+    write by anyone, a workbook's merge, or a store emptied and written again is seen at once."""
+    other = LiveStore(store.r, store.p)  # another process on the same store
+    value = lambda s: {x.key: x.value for x in s.all_readings().get("jonot", [])}  # noqa: E731
+    store.write_readings("jonot", [r("queue.waiting", "A", 3)], {})
+    assert value(store) == {"a": 3} and store.all_readings() is store.all_readings()  # shared
+    other.write_readings("jonot", [r("queue.waiting", "A", 4)], {})
+    assert value(store) == {"a": 4}
+    other.apply_manual("jonot", [r("queue.waiting", "B", 9)], [], {"state": "ok"})
+    assert value(store) == {"a": 4, "b": 9}
+    version = store.version()
+    store.delete_everything()  # emptied, then written up to the same version number again
+    for n in range(version):
+        other.write_readings("jonot", [r("queue.waiting", "A", 100 + n)], {})
+    assert store.version() == version
+    assert value(store) == {"a": 100 + version - 1}
+
+
 def test_keys_stay_under_the_prefix(store: LiveStore):
     store.write_readings("jonot", [r("queue.waiting", "A", 3)], {"state": "ok"})
     store.put_notice({"id": "n1", "text": "x"})

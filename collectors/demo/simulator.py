@@ -126,6 +126,16 @@ UNITS: dict[str, UnitSpec] = {
 }
 
 
+
+def spec_of(unit: str) -> UnitSpec:
+    """A unit's simulated day: its own, or for a unit the demo does not know (a generated
+    area of many sites, bench/region.py) one of the known ones, the same for the same code."""
+    if unit in UNITS:
+        return UNITS[unit]
+    known = sorted(UNITS)
+    return UNITS[known[int(hashlib.sha256(unit.encode()).hexdigest(), 16) % len(known)]]
+
+
 @dataclass
 class Visit:
     queue: str
@@ -169,7 +179,7 @@ def poisson(rng: random.Random, mean: float) -> int:
 
 @lru_cache(maxsize=64)
 def simulate(unit: str, day: date, tz: ZoneInfo) -> Day:
-    spec = UNITS[unit]
+    spec = spec_of(unit)
     rng = _rng("day", unit, day.isoformat())
     sim = Day(unit, day)
     factor = WEEKDAY_FACTOR[day.weekday()] if is_working_day(day) else 0.0
@@ -242,7 +252,7 @@ def simulate(unit: str, day: date, tz: ZoneInfo) -> Day:
 def queues(unit: str, now: datetime, tz: ZoneInfo) -> list[dict[str, object]]:
     sim = simulate(unit, now.astimezone(tz).date(), tz)
     out = []
-    for q in UNITS[unit].queues:
+    for q in spec_of(unit).queues:
         visits = [v for v in sim.visits if v.queue == q.name]
         waiting = [v for v in visits if v.arrived <= now < v.called]
         recent = [v for v in visits if now - timedelta(minutes=60) <= v.called <= now]
@@ -293,7 +303,7 @@ def staffing(unit: str, now: datetime, tz: ZoneInfo) -> list[dict[str, object]]:
     sim = simulate(unit, now.astimezone(tz).date(), tz)
     local = now.astimezone(tz)
     out = []
-    for profession, planned in UNITS[unit].staff.items():
+    for profession, planned in spec_of(unit).staff.items():
         if not is_working_day(local.date()):
             planned = 0
         present = planned - sim.absent.get(profession, 0)
@@ -309,7 +319,7 @@ def appointments(unit: str, now: datetime, tz: ZoneInfo) -> list[dict[str, objec
     local = now.astimezone(tz)
     sim = simulate(unit, local.date(), tz)
     out = []
-    for profession in UNITS[unit].staff:
+    for profession in spec_of(unit).staff:
         rng = _rng("sameday", unit, local.date(), profession)
         # Same-day bookings by phone fill free slots as the day goes on: each free slot is
         # taken at some moment between 5 hours and 20 minutes before it starts.
@@ -356,7 +366,7 @@ def flow(unit: str, now: datetime, tz: ZoneInfo) -> dict[str, object]:
         1 for p in sim.slots.values() for s, booked, no_show in p
         if booked and not no_show and s <= now < s + timedelta(minutes=30)
     )
-    resources = UNITS[unit].resources
+    resources = spec_of(unit).resources
     first, *rest = resources
     # Not every booked visit needs a room of its own (phone and shared rooms): about half do.
     capacity = {first: min(resources[first], in_service + booked_now // 2)}
