@@ -88,18 +88,46 @@ def _display_title(config: Config, display_id: str) -> str:
         return display_id
 
 
+def _site_words(config: Config, codes: list[str], lang_: str) -> str:
+    """Sites by name ("Harjun sote-asema"), or the whole area when a thing spans them all."""
+    if len(config.area) > 1 and len(codes) == len(config.area):
+        return _("koko alue")
+    names = {x.code: x.name_in(lang_) for x in config.area}
+    return ", ".join(names.get(c, c) for c in codes) or "–"
+
+
+def display_site(config: Config, display_id: str, lang_: str) -> tuple[str, str]:
+    """A screen's site, for sorting and for people: its display's sites."""
+    try:
+        codes = [x.code for x in config.display_sites(config.display(display_id))]
+    except KeyError:
+        return "~", "–"  # a display no longer configured: last
+    return ",".join(codes), _site_words(config, codes, lang_)
+
+
 def screens_table(config: Config, store: LiveStore) -> html.Div:
+    many = len(config.area) > 1  # a wellbeing area: screens grouped by their site
+    lang_ = lang()
+    found = screens_view(store.screens(), datetime.now(UTC))
+    order = {x.code: i for i, x in enumerate(config.area)}
+    sites = {s["display"]: display_site(config, s["display"], lang_) for s in found}
+    if many:
+        # by the area's order of sites; screens of displays that span sites (a region) last
+        found.sort(key=lambda s: (order.get(sites[s["display"]][0], len(order)), sites[s["display"]][0],
+                                  s["display"], s["screen"]))
     rows = [
         html.Tr(
-            [html.Td(s["screen"]), html.Td(_display_title(config, s["display"])), html.Td(s.get("page") or "–"),
+            [*([html.Td(sites[s["display"]][1])] if many else []),
+             html.Td(s["screen"]), html.Td(_display_title(config, s["display"])), html.Td(s.get("page") or "–"),
              html.Td(s.get("version") or "–"), html.Td(_age(s.get("data_age_s"))),
              html.Td(_("{age} sitten", age=_age(s["silent_for_s"]))),
              html.Td(_(SCREEN_STATE[s["state"]]), className=f"state state--{s['state']}"),
              html.Td(s.get("address") or "–")],
             className="screen-row",
-            **{"data-screen": s["screen"], "data-display": s["display"], "data-state": s["state"]},
+            **{"data-screen": s["screen"], "data-display": s["display"], "data-state": s["state"],
+               "data-site": sites[s["display"]][0]},
         )
-        for s in screens_view(store.screens(), datetime.now(UTC))
+        for s in found
     ]
     return html.Div([
         html.H2(_("Näytöt")),
@@ -108,7 +136,8 @@ def screens_table(config: Config, store: LiveStore) -> html.Div:
                 _("Poistettu tai vaihdettu näyttö unohdetaan komennolla "),
                 html.Code(_("ohjaustaulu screen forget NÄYTTÖ")), "."])
         if rows else html.P(_("Yksikään näyttö ei ole vielä ilmoittanut itsestään.")),
-        html.Table([html.Thead(html.Tr([html.Th(_(x)) for x in SCREEN_HEAD])), html.Tbody(rows)],
+        html.Table([html.Thead(html.Tr([*([html.Th(_("Toimipiste"))] if many else []),
+                                        *(html.Th(_(x)) for x in SCREEN_HEAD)])), html.Tbody(rows)],
                    className="sources screens"),
     ])
 
@@ -122,8 +151,12 @@ def cases_text(h: dict[str, Any], kind: str) -> str:
 
 
 def sources_table(config: Config, store: LiveStore) -> html.Div:
+    many = len(config.area) > 1
+    of = config.unit_sites()
     rows = []
     for s in config.sources:
+        fed = {of[u] for u in [*s.units, *s.unit_map.values()] if u in of}
+        site_cell = [html.Td(_site_words(config, [x.code for x in config.area if x.code in fed], lang()))] if many else []
         h = source_health(store, s.name, s.kind)
         state = _(SOURCE_STATE[h["state"]]) if h["state"] in SOURCE_STATE else h["state"]
         stopped_at = store.source_status(s.name).stopped_at if h["state"] == "stopped" else None
@@ -131,7 +164,7 @@ def sources_table(config: Config, store: LiveStore) -> html.Div:
             state = _("{state} {time} alkaen", state=state, time=local_time(stopped_at, config.tz))
         error = f"{local_time(h['last_error_at'], config.tz)}: {h['last_error']}" if h["last_error"] else "–"
         rows.append(html.Tr(
-            [html.Td(h["name"]), html.Td(h["kind"]), html.Td(state, className=f"state state--{h['state']}"),
+            [*site_cell, html.Td(h["name"]), html.Td(h["kind"]), html.Td(state, className=f"state state--{h['state']}"),
              html.Td(local_time(h["last_success"], config.tz)), html.Td(error),
              html.Td(str(h["items_read"])), html.Td(f"{h['items_unmapped']} {h['unmapped_detail'] or ''}".strip()
                                                     + cases_text(h, s.kind))],
@@ -139,7 +172,8 @@ def sources_table(config: Config, store: LiveStore) -> html.Div:
     return html.Div([
         html.H2(_("Lähteet")),
         html.P(_("Ajat paikallista aikaa ({zone}).", zone=config.site.timezone)),
-        html.Table([html.Thead(html.Tr([html.Th(_(x)) for x in SOURCE_HEAD])), html.Tbody(rows)], className="sources"),
+        html.Table([html.Thead(html.Tr([*([html.Th(_("Toimipiste"))] if many else []),
+                                        *(html.Th(_(x)) for x in SOURCE_HEAD)])), html.Tbody(rows)], className="sources"),
     ])
 
 

@@ -344,3 +344,36 @@ def test_sites_are_checked_with_file_key_and_reason():
     assert any("unknown site 'pikku'" in r for _, r in said)
     assert any("name the unit's site" in r for _, r in said)
     assert all(str(p).startswith("alue.toml: ") for p in err.value.problems)
+
+
+def test_admin_groups_screens_and_sources_by_site(store: LiveStore):
+    from datetime import UTC
+
+    from dash import html
+
+    from dashboard.config import load_config
+    from layouts.admin import screens_table, sources_table
+    from tests.conftest import EXAMPLE_CONFIG
+
+    config = load_config(EXAMPLE_CONFIG)
+    at = datetime.now(UTC)
+    for screen, display in [("z-aula-tv", "aula"), ("a-strand-tv", "strand-vantrum"), ("m-alue-tv", "alue"),
+                            ("b-harju-tv", "harju-kaytava"), ("k-johto-tv", "johto")]:
+        store.record_heartbeat(screen, {"screen": screen, "display": display, "seen_at": at.isoformat(),
+                                        "seen_at_epoch": at.timestamp()})
+
+    def rows(table: html.Div, cls: str) -> list[list[str]]:
+        out = []
+        for tr in table.children[-1].children[1].children:
+            assert cls in tr.className
+            out.append([td.children if isinstance(td.children, str) else "" for td in tr.children])
+        return out
+
+    screens = rows(screens_table(config, store), "screen-row")
+    # by the area's order of sites (Kivikko, Harju, Strand), the area-wide region display last
+    assert [(r[0], r[1]) for r in screens] == [
+        ("Kivikon sote-keskus", "z-aula-tv"), ("Kivikon sote-keskus", "k-johto-tv"),
+        ("Harjun sote-asema", "b-harju-tv"), ("Rantalan sote-keskus", "a-strand-tv"), ("koko alue", "m-alue-tv")]
+    sources = {r[1]: r[0] for r in rows(sources_table(config, store), "source-row")}
+    assert sources["demo-jonot"] == "koko alue"
+    assert sources["demo-hoitoonpaasy"] == "Kivikon sote-keskus"
