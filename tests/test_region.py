@@ -14,7 +14,7 @@ import pytest
 import time_machine
 
 from dashboard import region
-from dashboard.config import ConfigError, parse_config
+from dashboard.config import Config, ConfigError, parse_config
 from dashboard.livestore import LiveStore
 from dashboard.readings import Reading
 from dashboard.readmodel import build
@@ -219,14 +219,20 @@ DAYS = {
 }
 
 
-@pytest.mark.parametrize("day", list(DAYS))
-def test_each_sites_figures_are_the_slow_sums_maxima_and_weighted_means(store: LiveStore, day: str):
+def area_day(store: LiveStore, day: str) -> tuple[Config, datetime, list[Written], dict]:  # type: ignore[type-arg]
+    """The test area's region display on `day`, after that day's readings are written."""
     config = parse_config(AREA, "alue.toml")
     now = DAYS[day]
     written = day_of(now)
     with time_machine.travel(now, tick=False):
         write(store, written)
         data = build(config, config.display("alue"), store, None).data
+    return config, now, written, data
+
+
+@pytest.mark.parametrize("day", list(DAYS))
+def test_each_sites_figures_are_the_slow_sums_maxima_and_weighted_means(store: LiveStore, day: str):
+    config, now, written, data = area_day(store, day)
     rows = {r["site"]: r for r in data["region"]}
     assert set(rows) == {"iso", "pieni", "tyhja"}
     for site in ("iso", "pieni"):
@@ -242,12 +248,7 @@ def test_each_sites_figures_are_the_slow_sums_maxima_and_weighted_means(store: L
 
 @pytest.mark.parametrize("day", list(DAYS))
 def test_t3_is_the_median_and_the_worst_per_profession_and_a_bound_stays_a_bound(store: LiveStore, day: str):
-    config = parse_config(AREA, "alue.toml")
-    now = DAYS[day]
-    written = day_of(now)
-    with time_machine.travel(now, tick=False):
-        write(store, written)
-        data = build(config, config.display("alue"), store, None).data
+    config, now, written, data = area_day(store, day)
     rows = {r["site"]: r for r in data["region"]}
     for site in ("iso", "pieni"):
         units = config.site_units(site)
@@ -264,11 +265,7 @@ def test_t3_is_the_median_and_the_worst_per_profession_and_a_bound_stays_a_bound
 
 @pytest.mark.parametrize("day", list(DAYS))
 def test_the_level_is_the_worst_units_and_the_neediest_site_comes_first(store: LiveStore, day: str):
-    config = parse_config(AREA, "alue.toml")
-    now = DAYS[day]
-    with time_machine.travel(now, tick=False):
-        write(store, day_of(now))
-        data = build(config, config.display("alue"), store, None).data
+    config, _now, _written, data = area_day(store, day)
     units = data["escalation"]["units"]
     for row in data["region"]:
         mine = [units[u]["level"] for u in config.site_units(row["site"])]
