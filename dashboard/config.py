@@ -471,10 +471,10 @@ def _cross_checks(cfg: Config) -> list[tuple[str, str]]:
 def _resolve_sites(cfg: Config) -> None:
     """A display given by `sites` shows every unit of those sites (known ones; the checks
     name the rest)."""
+    of = cfg.unit_sites()
     for d in cfg.displays:
         if d.sites and not d.units:
-            d.units = [u.code for u in cfg.units if u.site in d.sites
-                       or (u.site is None and len(cfg.area) == 1 and cfg.area[0].code in d.sites)]
+            d.units = [code for code, site in of.items() if site in d.sites]
 
 
 def _site_checks(cfg: Config) -> list[tuple[str, str]]:
