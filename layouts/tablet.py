@@ -36,6 +36,7 @@ from layouts.widgets import dropdown_labels
 
 UPLOAD, RESULT = "wb-upload", "wb-result"
 WITHDRAW, WITHDRAWN = "tablet-fix-withdraw", "tablet-withdraw-result"
+TAP = "tablet-withdraw-tap"  # the tapped figure, set in the browser (assets/tablet.js)
 TEXT = {
     "fi": {"title": "Vuorovastaava – työkirja", "drop": "Vedä työkirja tähän tai napauta valitaksesi (.xlsx tai .ods)",
            "template": "Lataa tyhjä työkirja", "applied": "Otettu käyttöön", "rejected": "Ei otettu käyttöön: korjaa nämä ja lataa uudelleen",
@@ -212,7 +213,8 @@ def layout(ctx: TabletContext, **_query: Any) -> html.Div:
             staff_bar(p, "/tablet"),
             html.Header([html.H1(_("Vuorovastaava"))], className="tablet-head"),
             html.Div([
-                html.Section([html.Div(id=WITHDRAWN, role="status"), html.Div(board_view(ctx, sl), id="tablet-board"),
+                html.Section([html.Div(id=WITHDRAWN, role="status"), dcc.Store(id=TAP),
+                              html.Div(board_view(ctx, sl), id="tablet-board"),
                               dcc.Interval(id="tablet-refresh", interval=15_000)], className="panel"),
                 html.Section([
                     html.H2(_("Korjaa arvo")),
@@ -333,16 +335,18 @@ def register(app: dash.Dash, ctx: TabletContext) -> None:
     def refresh(*_inputs: Any) -> Any:
         return board_view(ctx, lead(ctx))
 
-    @app.callback(Output(WITHDRAWN, "children"),
-                  Input({"type": WITHDRAW, "figure": ALL}, "n_clicks"),
-                  prevent_initial_call=True)
-    def withdraw(_clicks: list[int | None]) -> Any:
-        # the board is drawn anew every few seconds: new buttons are no click
-        trig = trigger.triggered_id
-        if not trigger.triggered or not trigger.triggered[0].get("value") or not isinstance(trig, dict):
+    # A tap becomes the figure in a store in the browser; the server answers the store, which
+    # the board's redraws do not touch (assets/tablet.js says why an in-flight answer is lost
+    # otherwise).
+    app.clientside_callback(dash.ClientsideFunction("tablet", "withdrawTap"), Output(TAP, "data"),
+                            Input({"type": WITHDRAW, "figure": ALL}, "n_clicks"), prevent_initial_call=True)
+
+    @app.callback(Output(WITHDRAWN, "children"), Input(TAP, "data"), prevent_initial_call=True)
+    def withdraw(tap: Any) -> Any:
+        if not isinstance(tap, dict) or not isinstance(tap.get("figure"), str):
             raise dash.exceptions.PreventUpdate
         sl = lead(ctx)
-        metric, unit, key = figure_of(trig.get("figure"))
+        metric, unit, key = figure_of(tap["figure"])
         try:
             _gone, shown = sl.withdraw(unit, metric, key)
         except Refused as err:
