@@ -222,11 +222,13 @@ def _turns(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     run = tmp_path_factory.getbasetemp().parent  # the run's folder; popen-gw0, -gw1 … in it
     alone = request.node.get_closest_marker("alone") is not None
     with open(run / "turns.lock", "a") as lock, open(run / "turnstile.lock", "a") as gate:
+        asked = time.monotonic()
         fcntl.flock(gate, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
         try:
             fcntl.flock(lock, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
         finally:
             fcntl.flock(gate, fcntl.LOCK_UN)
+        TURNS["alone" if alone else "shared"] += time.monotonic() - asked
         try:
             yield
         finally:
@@ -235,14 +237,23 @@ def _turns(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 @pytest.hookimpl(trylast=True)  # after pytest's own ordering by the session fixtures' parameters
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist, the `alone` tests that need no demo server come first (the first
-    worker takes them, one after another, while the other runs short tests): an `alone` test
-    waits for the other workers' running tests to end, and each long one it met cost that wait.
-    (Those on a demo server stay with its other tests: moved, they would start it again.)"""
+    """Under pytest-xdist, the `alone` tests come first, one after another on the first worker:
+    an `alone` test waits for the other workers' running tests to end and they wait for it,
+    so each one met mid-run cost the others their longest test's time and its own (a test of
+    the sign-in throttle once waited 66 s to begin). Those on a demo server start it early
+    and once more later for their package's other tests: one start is cheaper than a stall."""
     if not os.environ.get("PYTEST_XDIST_WORKER"):
         return
-    first = [i for i in items if i.get_closest_marker("alone")
-             and not {"demo", "push_demo"} & set(getattr(i, "fixturenames", ()))]
+
+    def place(item: pytest.Item) -> tuple[bool, bool, bool]:
+        # no demo server first; then those on one, by package, the browser tests' last (the
+        # first worker's share goes on with the browser tests on the same demo server), and
+        # among them the embedded demo's last (the browser tests' own order begins with it)
+        on_demo = bool({"demo", "push_demo"} & set(getattr(item, "fixturenames", ())))
+        package = item.nodeid.split("/")[1] if on_demo else ""
+        return (on_demo, package == "browser", "[embedded" in item.nodeid or "-embedded" in item.nodeid)
+
+    first = sorted((i for i in items if i.get_closest_marker("alone")), key=place)
     if first:
         moved = set(first)
         items[:] = first + [i for i in items if i not in moved]
@@ -250,12 +261,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 # Figures a test measures along the way (not timed assertions): printed at the end of the run.
 FIGURES: list[str] = []
+TURNS = {"alone": 0.0, "shared": 0.0}  # seconds this worker waited for its tests' turns
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # a pytest-xdist worker: hand the figures to the controller
-        workeroutput["figures"] = list(FIGURES)
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "?")
+        workeroutput["figures"] = [*FIGURES, f"{worker} waited for turns: {TURNS['alone']:.0f} s before its `alone` "
+                                             f"tests, {TURNS['shared']:.0f} s before others while one ran"]
 
 
 @pytest.hookimpl(optionalhook=True)
