@@ -87,6 +87,15 @@ def require(action: str, target: str | None = None) -> Principal:
     return p
 
 
+def visible_units(config: Any) -> list[str]:
+    """The units whose data the request's person may read, in the configuration's order:
+    their scope (sites and units; none: every unit). A screen or nobody: none."""
+    p = current.get()
+    if p is None or p.user is None:
+        return []
+    return [u.code for u in config.units if p.user.covers(u.code)]
+
+
 # Set by the guard for each request: where the data was refused (a list the callback appends
 # to; a callback runs in a copy of the context, so a plain value set there would not be seen).
 refusals: ContextVar[list[str] | None] = ContextVar("ohjaustaulu_refusals", default=None)

@@ -18,6 +18,7 @@ import html as htmlmod
 import json
 import re
 import urllib.parse
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -42,6 +43,7 @@ from layouts.history import (
     _layout,
     file_response,
     graph_config,
+    out_of_scope,
 )
 from layouts.staffbar import staff_bar
 from layouts.widgets import date_range_props, dropdown_labels
@@ -84,13 +86,17 @@ class BadQuery(ValueError):
     pass
 
 
-def parse_query(config: Config, units: Any, start: Any, end: Any, period: Any) -> AccessQuery:
-    """The choices, checked; every problem named (in the person's language)."""
+def parse_query(config: Config, units: Any, start: Any, end: Any, period: Any,
+                allowed: Collection[str] | None = None) -> AccessQuery:
+    """The choices, checked; every problem named (in the person's language). `allowed`: the
+    units the person may read (access.visible_units; None: every configured unit)."""
     problems = []
     codes = {u.code for u in config.units}
     names = [x for x in (units.split(",") if isinstance(units, str) else units if isinstance(units, list) else []) if x]
     if not names or not all(isinstance(u, str) and u in codes for u in names):
         problems.append(_("Yksiköt: valitse vähintään yksi tunnettu yksikkö"))
+    elif allowed is not None and (outside := [u for u in names if u not in allowed]):
+        problems.append(out_of_scope(config, outside))
     d0 = d1 = date.today()
     try:
         d0, d1 = date.fromisoformat(str(start)[:10]), date.fromisoformat(str(end)[:10])
@@ -431,13 +437,14 @@ def content(ctx: HistoryContext, q: AccessQuery, today: date) -> list[Any]:
 def layout(ctx: HistoryContext, **_query: Any) -> html.Div:
     access.require("history")
     today = ctx.store.clock(ctx.config.tz).now().date()
-    units = [{"label": u.name_in(lang()), "value": u.code} for u in ctx.config.units]
+    mine = access.visible_units(ctx.config)
+    units = [{"label": unit_name(ctx.config, u), "value": u} for u in mine]
     p = auth.current.get()
     return html.Div([
         staff_bar(p, "/history/access"),
         html.Header([html.H1(_("Hoitoon pääsy"))], className="tablet-head"),
         html.Div([
-            html.Label([html.Span(_("Yksiköt")), dcc.Dropdown(units, [u.code for u in ctx.config.units], multi=True,
+            html.Label([html.Span(_("Yksiköt")), dcc.Dropdown(units, mine, multi=True,
                                                               id=UNITS, labels=dropdown_labels(lang()))],
                        className="field"),
             html.Label([html.Span(_("Aikaväli")), dcc.DatePickerRange(id=RANGE, start_date=today - timedelta(weeks=26),
@@ -508,7 +515,7 @@ def register(app: dash.Dash, ctx: HistoryContext) -> None:
     def show(units: list[str], start: str, end: str, period: str) -> Any:
         access.require("history")
         try:
-            q = parse_query(config, units, start, end, period)
+            q = parse_query(config, units, start, end, period, allowed=access.visible_units(config))
         except BadQuery as err:
             return dash.no_update, dash.no_update, html.P(str(err), className="msg msg--error")
         links = [html.A(_("Lataa XLSX (kaikki taulukot)"), href=f"{PATH}/export.xlsx?{q.params()}", className="button",
@@ -521,7 +528,8 @@ def register(app: dash.Dash, ctx: HistoryContext) -> None:
 
     def query_of(request: Request) -> AccessQuery:
         qp = request.query_params
-        return parse_query(config, qp.get("units", ""), qp.get("start"), qp.get("end"), qp.get("period", "month"))
+        return parse_query(config, qp.get("units", ""), qp.get("start"), qp.get("end"), qp.get("period", "month"),
+                           allowed=access.visible_units(config))
 
     @server.get(PATH + "/export.{kind}")
     def export(kind: str, request: Request) -> Response:

@@ -105,10 +105,27 @@ def display_site(config: Config, display_id: str, lang_: str) -> tuple[str, str]
     return ",".join(codes), _site_words(config, codes, lang_)
 
 
-def screens_table(config: Config, store: LiveStore) -> html.Div:
+def admin_scope(p: access.Principal) -> frozenset[str] | None:
+    """The units an admin looks after: a site admin's (an account given sites or units), or
+    None for an area admin (an account with no scope). Decided where each table is made."""
+    return frozenset(p.user.units) if p.user is not None and p.user.units else None
+
+
+def _within(config: Config, display_id: str, scope: frozenset[str] | None) -> bool:
+    """Does a screen's display show only units of `scope`? (A region spanning more sites, or
+    a display no longer configured, is the area admins'.)"""
+    if scope is None:
+        return True
+    try:
+        return set(config.display(display_id).units) <= scope
+    except KeyError:
+        return False
+
+
+def screens_table(config: Config, store: LiveStore, scope: frozenset[str] | None = None) -> html.Div:
     many = len(config.area) > 1  # a wellbeing area: screens grouped by their site
     lang_ = lang()
-    found = screens_view(store.screens(), datetime.now(UTC))
+    found = [s for s in screens_view(store.screens(), datetime.now(UTC)) if _within(config, s["display"], scope)]
     order = {x.code: i for i, x in enumerate(config.area)}
     sites = {s["display"]: display_site(config, s["display"], lang_) for s in found}
     if many:
@@ -150,11 +167,14 @@ def cases_text(h: dict[str, Any], kind: str) -> str:
              detail=h["cases_bad_detail"] or "").rstrip()
 
 
-def sources_table(config: Config, store: LiveStore) -> html.Div:
+def sources_table(config: Config, store: LiveStore, scope: frozenset[str] | None = None) -> html.Div:
+    """Every source; a site admin's: those that feed any of their units."""
     many = len(config.area) > 1
     of = config.unit_sites()
     rows = []
     for s in config.sources:
+        if scope is not None and not scope & {*s.units, *s.unit_map.values()}:
+            continue
         fed = {of[u] for u in [*s.units, *s.unit_map.values()] if u in of}
         site_cell = [html.Td(_site_words(config, [x.code for x in config.area if x.code in fed], lang()))] if many else []
         h = source_health(store, s.name, s.kind)
@@ -177,12 +197,14 @@ def sources_table(config: Config, store: LiveStore) -> html.Div:
     ])
 
 
-def users_table(history: History) -> html.Div:
+def users_table(history: History, scope: frozenset[str] | None = None) -> html.Div:
+    """Every account; a site admin's: those whose whole scope is within theirs."""
+    users = [u for u in list_users(history) if scope is None or (u["units"] and set(u["units"]) <= scope)]
     rows = [html.Tr([html.Td(u["name"]), html.Td(_(ROLE_WORDS[str(u["role"])]) if str(u["role"]) in ROLE_WORDS else str(u["role"])),
                      html.Td(", ".join(u["units"]) or _("kaikki")),
                      html.Td(_("paikallinen") if u["local"] else "OpenID Connect"),
                      html.Td(_("ei käytössä") if u["disabled"] else _("käytössä"))], className="user-row",
-                    **{"data-user": u["name"]}) for u in list_users(history)]
+                    **{"data-user": u["name"]}) for u in users]
     return html.Div([
         html.H2(_("Käyttäjät")),
         html.P([_("Tunnukset luodaan komennolla "), html.Code(_("ohjaustaulu user add NIMI --role ROOLI --password-stdin")),
@@ -208,10 +230,17 @@ def audit_table(config: Config, history: History) -> html.Div:
     ])
 
 
-def content(config: Config, store: LiveStore, history: History | None = None) -> list[Any]:
-    parts: list[Any] = [screens_table(config, store), sources_table(config, store)]
+def content(config: Config, store: LiveStore, history: History | None = None,
+            scope: frozenset[str] | None = None) -> list[Any]:
+    """The page's tables for an admin of `scope` (None: the whole area). The audit log spans
+    every site and person: an area admin's only."""
+    parts: list[Any] = [screens_table(config, store, scope), sources_table(config, store, scope)]
     if history is not None:
-        parts += [users_table(history), audit_table(config, history)]
+        parts.append(users_table(history, scope))
+        parts.append(audit_table(config, history) if scope is None else html.Div([
+            html.H2(_("Tapahtumaloki")),
+            html.P(_("Tapahtumaloki kattaa koko alueen: sen näkevät alueen ylläpitäjät."), className="msg",
+                   id="admin-audit-area-only")]))
     return parts
 
 
@@ -220,7 +249,7 @@ def layout(config: Config, store: LiveStore, history: History | None = None, **_
     return html.Div([
         staff_bar(p, "/admin"),
         html.H1(_("Ohjaustaulu – ylläpito")),
-        html.Div(content(config, store, history), id="admin-content"),
+        html.Div(content(config, store, history, admin_scope(p)), id="admin-content"),
         dcc.Interval(id="admin-refresh", interval=10_000),
     ], className="admin")
 
@@ -232,15 +261,15 @@ def register(app: dash.Dash, config: Config, store: LiveStore, history: History 
     @app.callback(Output("admin-content", "children"), Input("admin-refresh", "n_intervals"),
                   prevent_initial_call=True)
     def refresh(_n: int) -> list[Any]:
-        access.require("admin")
-        return content(config, store, history)
+        return content(config, store, history, admin_scope(access.require("admin")))
 
     if history is not None:
         server: Any = app.server
 
         @server.get("/admin/audit.csv")
         def audit_csv() -> Response:
-            access.require("admin")
+            if admin_scope(access.require("admin")) is not None:  # a site admin: the log spans the area
+                raise access.Forbidden(_("Tapahtumaloki kattaa koko alueen: sen näkevät alueen ylläpitäjät."))
             audit.record(history, auth.who(), "audit-export", {})
             return Response(audit.to_csv(audit.entries(history, limit=10_000_000)), media_type="text/csv; charset=utf-8",
                             headers={"Content-Disposition": 'attachment; filename="ohjaustaulu-tapahtumaloki.csv"'})

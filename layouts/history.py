@@ -23,6 +23,7 @@ from __future__ import annotations
 import html as htmlmod
 import urllib.parse
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -196,8 +197,10 @@ def _period(first: Any, last: Any) -> tuple[date, date]:
 
 
 def parse_query(config: Config, units: Any, metrics: Any, start: Any, end: Any, grain: Any,
-                keys: Any = None, compare: tuple[Any, Any] | None = None) -> Query:
-    """The choices, checked; every problem named (in the person's language)."""
+                keys: Any = None, compare: tuple[Any, Any] | None = None,
+                allowed: Collection[str] | None = None) -> Query:
+    """The choices, checked; every problem named (in the person's language). `allowed`: the
+    units the person may read (access.visible_units; None: every configured unit)."""
     problems = []
     codes = {u.code for u in config.units}
     unit_list, metric_list, key_list = _names(units), _names(metrics), _names(keys)
@@ -208,6 +211,8 @@ def parse_query(config: Config, units: Any, metrics: Any, start: Any, end: Any, 
         problems.append(_("Yksiköt, mittarit ja tarkenteet: anna nimet tekstinä"))
     if not unit_list or any(u not in codes for u in unit_list):
         problems.append(_("Yksiköt: valitse vähintään yksi tunnettu yksikkö"))
+    elif allowed is not None and (outside := [u for u in unit_list if u not in allowed]):
+        problems.append(out_of_scope(config, outside))
     if not metric_list or any(m not in METRICS for m in metric_list):
         problems.append(_("Mittarit: valitse vähintään yksi tunnettu mittari"))
     if len(key_list) > MAX_KEYS or any(len(k) > 200 for k in key_list):
@@ -232,6 +237,12 @@ def parse_query(config: Config, units: Any, metrics: Any, start: Any, end: Any, 
     if problems:
         raise BadQuery("; ".join(problems))
     return Query(unit_list, metric_list, d0, d1, str(grain), sorted(set(key_list)), other)
+
+
+def out_of_scope(config: Config, outside: list[str]) -> str:
+    """"Yksiköt: Strandin vastaanotto ei kuulu tunnuksesi yksiköihin" (the first few named)."""
+    return _("Yksiköt: {units} ei kuulu tunnuksesi yksiköihin",
+             units=", ".join(unit_name(config, u) for u in outside[:3]) + (" …" if len(outside) > 3 else ""))
 
 
 def kind_of(metric: str) -> str:
@@ -535,14 +546,15 @@ def compare_table(config: Config, rows: list[dict[str, Any]], a: tuple[date, dat
 def layout(ctx: HistoryContext, **_query: Any) -> html.Div:
     access.require("history")
     today = ctx.store.clock(ctx.config.tz).now().date()
-    units = [{"label": unit_name(ctx.config, u.code), "value": u.code} for u in ctx.config.units]
+    mine = access.visible_units(ctx.config)
+    units = [{"label": unit_name(ctx.config, u), "value": u} for u in mine]
     labels = dropdown_labels(lang())
     p = auth.current.get()
     return html.Div([
         staff_bar(p, "/history"),
         html.Header([html.H1(_("Historia"))], className="tablet-head"),
         html.Div([
-            html.Label([html.Span(_("Yksiköt")), dcc.Dropdown(units, [ctx.config.units[0].code], multi=True, id=UNITS,
+            html.Label([html.Span(_("Yksiköt")), dcc.Dropdown(units, mine[:1], multi=True, id=UNITS,
                                                               labels=labels)], className="field"),
             html.Label([html.Span(_("Mittarit")), dcc.Dropdown([{"label": metric_name(k), "value": k} for k in METRICS],
                                                               ["queue.waiting", "staff.present"], multi=True, id=METRIC_IDS,
@@ -677,7 +689,8 @@ def register(app: dash.Dash, ctx: HistoryContext) -> None:
              b0: str | None, b1: str | None) -> Any:
         access.require("history")
         try:
-            q = parse_query(config, units, metrics, start, end, grain, keys, (b0, b1) if b0 and b1 else None)
+            q = parse_query(config, units, metrics, start, end, grain, keys, (b0, b1) if b0 and b1 else None,
+                            allowed=access.visible_units(config))
         except BadQuery as err:
             return dash.no_update, dash.no_update, html.P(str(err), className="msg msg--error"), dash.no_update
         parts, options = content(ctx, q, now())
@@ -693,7 +706,7 @@ def register(app: dash.Dash, ctx: HistoryContext) -> None:
         qp = request.query_params
         compare = (qp.get("cstart"), qp.get("cend")) if qp.get("cstart") or qp.get("cend") else None
         return parse_query(config, qp.get("units", ""), qp.get("metrics", ""), qp.get("start"), qp.get("end"),
-                           qp.get("grain", "day"), qp.getlist("keys"), compare)
+                           qp.get("grain", "day"), qp.getlist("keys"), compare, allowed=access.visible_units(config))
 
     @server.get("/history/export.{kind}")
     def export(kind: str, request: Request) -> Response:

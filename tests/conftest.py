@@ -237,23 +237,17 @@ def _turns(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 @pytest.hookimpl(trylast=True)  # after pytest's own ordering by the session fixtures' parameters
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist, the `alone` tests come first, one after another on the first worker:
-    an `alone` test waits for the other workers' running tests to end and they wait for it,
-    so each one met mid-run cost the others their longest test's time and its own (a test of
-    the sign-in throttle once waited 66 s to begin). Those on a demo server start it early
-    and once more later for their package's other tests: one start is cheaper than a stall."""
+    """Under pytest-xdist, the `alone` tests that need no demo server come first (the first
+    worker takes them, one after another, while the others run short tests): an `alone` test
+    waits for the other workers' running tests to end, and each long one it met cost that wait.
+    Those on a demo server stay with its other tests: moved to the front they would start it
+    early, and a demo's first minute (the history it seeds in the background) is no quiet for
+    an `alone` test (a sign-in throttle test failed so). The end of the run prints what the
+    turns cost each worker."""
     if not os.environ.get("PYTEST_XDIST_WORKER"):
         return
-
-    def place(item: pytest.Item) -> tuple[bool, bool, bool]:
-        # no demo server first; then those on one, by package, the browser tests' last (the
-        # first worker's share goes on with the browser tests on the same demo server), and
-        # among them the embedded demo's last (the browser tests' own order begins with it)
-        on_demo = bool({"demo", "push_demo"} & set(getattr(item, "fixturenames", ())))
-        package = item.nodeid.split("/")[1] if on_demo else ""
-        return (on_demo, package == "browser", "[embedded" in item.nodeid or "-embedded" in item.nodeid)
-
-    first = sorted((i for i in items if i.get_closest_marker("alone")), key=place)
+    first = [i for i in items if i.get_closest_marker("alone")
+             and not {"demo", "push_demo"} & set(getattr(i, "fixturenames", ()))]
     if first:
         moved = set(first)
         items[:] = first + [i for i in items if i not in moved]

@@ -374,3 +374,36 @@ def test_admin_groups_screens_and_sources_by_site(store: LiveStore):
     sources = {r[1]: r[0] for r in rows(sources_table(config, store), "source-row")}
     assert sources["demo-jonot"] == "koko alue"
     assert sources["demo-hoitoonpaasy"] == "Kivikon sote-keskus"
+    # a site admin (an admin account given sites): their site's screens and the sources that
+    # feed any of its units; a region spanning more sites is the area admins'
+    strand = frozenset(config.site_units("strand"))
+    assert [r[1] for r in rows(screens_table(config, store, strand), "screen-row")] == ["a-strand-tv"]
+    fed = {r[1] for r in rows(sources_table(config, store, strand), "source-row")}
+    assert fed == {s.name for s in config.sources if strand & {*s.units, *s.unit_map.values()}}
+    assert "demo-jonot" in fed and "demo-hoitoonpaasy" not in fed
+
+
+def test_a_site_admin_sees_the_people_of_their_site_and_not_the_areas_audit_log(backend):  # type: ignore[no-untyped-def]
+    from dashboard import audit
+    from dashboard.access import Principal
+    from dashboard.accounts import User, add_user
+    from dashboard.config import load_config
+    from layouts.admin import admin_scope, content
+    from tests.conftest import EXAMPLE_CONFIG
+
+    config = load_config(EXAMPLE_CONFIG)
+    strand = config.site_units("strand")
+    for name, units in (("strand-vv", strand), ("strand-vo-vv", strand[:1]), ("kivikko-vv", ["vastaanotto"]),
+                        ("molemmat-vv", [strand[0], "vastaanotto"]), ("alue-johto", [])):
+        add_user(backend.history, name, "shift_lead", units, "salasana-12345")
+    audit.record(backend.history, "alue-johto", "export", {"rows": 4})
+    assert admin_scope(Principal(User("alue-yp", "admin", (), None))) is None
+    scope = admin_scope(Principal(User("strand-yp", "admin", tuple(strand), None)))
+    assert scope == frozenset(strand)
+    text = str(content(config, backend.store, backend.history, scope))
+    users = {u for u in ("strand-vv", "strand-vo-vv", "kivikko-vv", "molemmat-vv", "alue-johto")
+             if f"data-user='{u}'" in text}
+    assert users == {"strand-vv", "strand-vo-vv"}  # whole scope within Strand's
+    assert "audit-row" not in text and "admin-audit-area-only" in text
+    every = str(content(config, backend.store, backend.history, None))
+    assert "audit-row" in every and all(f"data-user='{u}'" in every for u in ("kivikko-vv", "alue-johto"))

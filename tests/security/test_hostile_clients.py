@@ -436,3 +436,77 @@ def test_a_shift_lead_of_one_site_cannot_touch_another_site_by_any_path(demo: De
         assert "Tallennettu" in said(ok)
         ok = post(strand, notice_body("Hissi huollossa", ["strand_suu"]))
         assert "julkaistu" in said(ok)
+
+
+def history_body(units: Any, day: str) -> dict[str, Any]:
+    """The history page's own callback, as its page sends it."""
+    outs = ["history-content.children", "history-links.children", "history-error.children", "history-keys.options"]
+    ins = [("history-units", "value", units), ("history-metrics", "value", ["queue.waiting"]),
+           ("history-keys", "value", []), ("history-range", "start_date", day), ("history-range", "end_date", day),
+           ("history-grain", "value", "day"), ("history-compare", "start_date", None),
+           ("history-compare", "end_date", None)]
+    return {"output": ".." + "...".join(outs) + "..",
+            "outputs": [dict(zip(("id", "property"), o.rsplit(".", 1), strict=True)) for o in outs],
+            "inputs": [{"id": i, "property": p, "value": v} for i, p, v in ins],
+            "changedPropIds": ["history-units.value"], "state": []}
+
+
+def test_a_manager_and_an_admin_of_one_site_read_only_their_own_sites(demo: Demo):
+    """`--sites strand` for a manager and for an admin: the history and access-to-care pages
+    and their downloads answer for Strand's units only however they are asked (a unit of
+    another site alone, hidden among Strand's, in the page's callback or a download's
+    address); the admin's page lists Strand's screens, sources and people, and the area's
+    audit log is the area admins'. The controls: Strand's own units, and an area admin."""
+    from datetime import UTC, datetime
+
+    from dashboard.config import load_config
+    from dashboard.demo import PASSWORD
+    from tests.browser.test_access import router
+    from tests.conftest import OHJAUSTAULU
+
+    for name, role in (("strand-johto", "manager"), ("strand-yp", "admin")):
+        made = subprocess.run([OHJAUSTAULU, "user", "add", name, "--role", role, "--sites", "strand", "--password-stdin",
+                               "--config", str(demo.config)], input=PASSWORD + "\n", text=True,
+                              env=demo.backend.cli_env(), capture_output=True, timeout=60)
+        assert made.returncode == 0, made.stderr
+    config = load_config(demo.config)
+    day = demo.backend.store.clock(config.tz).now().date().isoformat()
+    at = datetime.now(UTC)
+    for screen, display in [("kivikko-aula-tv", "aula"), ("strand-vantrum-tv", "strand-vantrum"), ("alue-tv", "alue")]:
+        demo.backend.store.record_heartbeat(screen, {"screen": screen, "display": display, "seen_at": at.isoformat(),
+                                                     "seen_at_epoch": at.timestamp()})
+    history = {"metrics": "queue.waiting", "start": day, "end": day, "grain": "day"}
+    cases = {"start": day, "end": day, "period": "month"}
+    with closing(http_client(demo.url, "strand-johto")) as manager, closing(http_client(demo.url, "strand-yp")) as admin:
+        for who in (manager, admin):
+            for units in ("vastaanotto", "strand_vo,vastaanotto", "harju_vo"):
+                for path, params in (("/history/export.csv", history), ("/history/print", history),
+                                     ("/history/access/export.xlsx", cases)):
+                    r = who.get(path, params={**params, "units": units})
+                    assert r.status_code == 400 and "ei kuulu tunnuksesi yksiköihin" in r.json()["error"], (path, units)
+                r = post(who, history_body(units.split(","), day))
+                assert r.status_code == 200 and "ei kuulu tunnuksesi yksiköihin" in said(r), units
+                assert "history-series" not in said(r)
+            ok = post(who, history_body(["strand_vo", "strand_suu"], day))  # the control: their own
+            assert "history-series" in said(ok) and "ei kuulu" not in said(ok)
+            assert who.get("/history/export.csv", params={**history, "units": "strand_vo"}).status_code == 200
+            for path in ("/history", "/history/access"):  # the pages offer their units only
+                page = said(post(who, router(path))).replace(" ", "")
+                assert '"value":"strand_vo"' in page and '"value":"vastaanotto"' not in page, path
+                assert "harju_vo" not in page, path
+        refresh = {"output": "admin-content.children", "outputs": {"id": "admin-content", "property": "children"},
+                   "inputs": [{"id": "admin-refresh", "property": "n_intervals", "value": 1}],
+                   "changedPropIds": ["admin-refresh.n_intervals"], "state": []}
+        mine = said(post(admin, refresh))
+        assert "strand-vantrum-tv" in mine and "kivikko-aula-tv" not in mine and "alue-tv" not in mine
+        assert '"data-source":"demo-jonot"' in mine.replace(" ", "")  # it feeds Strand too
+        assert '"data-source":"demo-hoitoonpaasy"' not in mine.replace(" ", "")  # Kivikko's only
+        assert '"data-user":"strand-johto"' in mine.replace(" ", "") and '"data-user":"yllapito"' not in mine.replace(" ", "")
+        assert "audit-row" not in mine and "alueen ylläpitäjät" in mine
+        assert admin.get("/admin/audit.csv").status_code == 403
+        assert post(manager, refresh).status_code == 403
+    with closing(http_client(demo.url, "yllapito")) as area:  # the control: the area's admin sees it all
+        every = said(post(area, refresh))
+        assert all(s in every for s in ("strand-vantrum-tv", "kivikko-aula-tv", "alue-tv", "audit-row"))
+        assert area.get("/admin/audit.csv").status_code == 200
+        assert post(area, history_body(["vastaanotto", "harju_vo"], day)).status_code == 200
