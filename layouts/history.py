@@ -35,7 +35,7 @@ from dash import Input, Output, dcc, html
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from dashboard import access, auth, rollups
+from dashboard import access, auth, regionhistory, rollups
 from dashboard.config import Config
 from dashboard.export import (
     Names,
@@ -540,6 +540,54 @@ def compare_table(config: Config, rows: list[dict[str, Any]], a: tuple[date, dat
         html.Tbody(body)], className="history-table", id="history-compare-table")
 
 
+def _fig(value: float | int | None, decimals: int = 1) -> str:
+    return "–" if value is None else number(round(value, decimals) if decimals else round(value), lang())
+
+
+def region_table(ctx: HistoryContext, start: date, end: date, at: datetime) -> list[Any]:
+    """The sites side by side over the chosen period's ended days (dashboard/regionhistory.py
+    gives the rules), for the sites within the person's scope; nothing for one site."""
+    mine = access.visible_units(ctx.config)
+    of = ctx.config.unit_sites()
+    if len({of[u] for u in mine}) < 2:
+        return []
+    last = regionhistory.last_day(end, at.date())
+    found = regionhistory.rows(ctx.history, ctx.config, mine, start, end, at.date())
+    head = [_("Toimipiste"), _("Jonossa keskimäärin"), _("Pisin odotus (min)"), _("Henkilöstöä paikalla suunnitellusta"),
+            _("Saapuneet"), _("Korkein valmiustaso"), _("Päiviä tasolla 3–4"), _("Takaisinsoitot samana päivänä"),
+            _("Päiviä tiedoissa")]
+    body = []
+    for r in found:
+        name = r["name_sv"] if lang() == "sv" and r["name_sv"] else r["name"]
+        cells = [("waiting_mean", _fig(r["waiting_mean"])), ("longest_wait_max", _fig(r["longest_wait_max"], 0)),
+                 ("staff_present_pct", "–" if r["staff_present_pct"] is None else f"{_fig(r['staff_present_pct'], 0)} %"),
+                 ("arrivals", _fig(r["arrivals"], 0)), ("level_max", _fig(r["level_max"], 0)),
+                 ("escalation_days", _fig(r["escalation_days"], 0)),
+                 ("callback_share", compliance_text({"days": r["callback_days"], "share": r["callback_share"] or 0,
+                                                     "met": round((r["callback_share"] or 0) * r["callback_days"])})),
+                 ("days", str(r["days"]))]
+        body.append(html.Tr([html.Td(name), *(html.Td(text, **{"data-figure": key, "data-value": _raw(r[key])})
+                                               for key, text in cells)],
+                            className="region-history-row", **{"data-site": r["site"]}))
+    said = (_("Päättyneet päivät {period}; tämä päivä ei ole mukana, ennen kuin se on päättynyt.",
+              period=range_text(start, last, lang())) if last >= start
+            else _("Jakso ei sisällä vielä yhtään päättynyttä päivää."))
+    return [
+        html.H2(_("Toimipisteittäin")),
+        html.P([said, " ", _("Jonossa: yksiköiden ja jonojen summa kunakin päivänä aukioloaikana, päivien keskiarvo. "
+                             "Pisin odotus: suurin aukioloaikana. Henkilöstö: paikalla olleet suunnitelluista päivinä, "
+                             "joilta on kumpikin luku. Saapuneet: päivien summat. Valmiustaso: korkein, ja päivät, "
+                             "joina jokin yksikkö oli tasolla 3 tai 4. Eniten apua tarvitsevat ensin.")],
+               className="rowcount", id="history-region-explain"),
+        html.Table([html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(body)],
+                   className="history-table", id="history-region-table"),
+    ]
+
+
+def _raw(value: Any) -> str:
+    return "" if value is None else str(round(value, 4) if isinstance(value, float) else value)
+
+
 # ---------------------------------------------------------------- the page
 
 
@@ -626,6 +674,7 @@ def content(ctx: HistoryContext, q: Query, at: datetime) -> tuple[list[Any], lis
         html.P(_("Aukiolopäivä täyttyy, kun yksikön sulkemishetkellä ei ole yhtään palauttamatonta "
                  "takaisinsoittopyyntöä."), className="rowcount"),
         compliance_table(ctx.config, compliance_of(ctx, q.units, q.start, q.end)),
+        *region_table(ctx, q.start, q.end, at),
         html.P([html.A(_("Hoitoon pääsy tapauksittain: määräajassa, jakaumat, kehitys ja ennuste →"),
                        href="/history/access", id="history-access-link")]),
     ]
