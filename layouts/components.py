@@ -648,17 +648,25 @@ def notice_words(n: dict[str, Any], lang: str) -> Any:
 
 
 def notices_strip(notices: list[dict[str, Any]], langs: list[str]) -> html.Div:
+    def said(n: dict[str, Any], lang: str) -> Any:
+        if not n.get("site_name"):
+            return notice_words(n, lang)
+        # a display that spans sites says whose notice it is: "Harjun sote-asema: …"
+        name = n["site_name_sv"] if lang == "sv" and n.get("site_name_sv") else n["site_name"]
+        return [html.Span(f"{name}: ", className="nsite"), notice_words(n, lang)]
+
     def words(n: dict[str, Any]) -> Any:
         if len(langs) == 1:
-            return notice_words(n, langs[0])
-        return [html.Span(notice_words(n, lang), lang=lang, className="l") for lang in langs]
+            return said(n, langs[0])
+        return [html.Span(said(n, lang), lang=lang, className="l") for lang in langs]
 
     items = [
         html.Div(
             [html.Span(IMPORTANCE_SIGN.get(n["importance"], "ℹ"), className="sign", **{"aria-hidden": "true"}),
              html.Span(words(n), className="ntext")],
             className=f"notice notice--{n['importance']}",
-            **{"data-notice": n["id"], "data-importance": n["importance"]},
+            **{"data-notice": n["id"], "data-importance": n["importance"],
+               **({"data-site": n["site"]} if n.get("site") else {})},
         )
         for n in notices
     ]

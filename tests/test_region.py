@@ -407,3 +407,25 @@ def test_a_site_admin_sees_the_people_of_their_site_and_not_the_areas_audit_log(
     assert "audit-row" not in text and "admin-audit-area-only" in text
     every = str(content(config, backend.store, backend.history, None))
     assert "audit-row" in every and all(f"data-user='{u}'" in every for u in ("kivikko-vv", "alue-johto"))
+
+
+def test_a_display_that_spans_sites_says_whose_notice_it_is(store: LiveStore):
+    """On the region display a site's notice carries its site's name (in Swedish in Swedish
+    turns); one for every unit is nobody's; a site's own display names no site."""
+    from layouts.components import notices_strip
+
+    config = parse_config(AREA, "alue.toml")
+    now = DAYS["a working morning"]
+    for nid, unit in (("n-pieni", "pieni_vo"), ("n-iso", "iso_pkl"), ("n-kaikki", "kaikki")):
+        store.put_notice({"id": nid, "unit": unit, "importance": "info", "public": True, "text": f"Tiedote {nid}",
+                          "starts": (now - timedelta(hours=1)).isoformat(), "ends": (now + timedelta(hours=1)).isoformat(),
+                          "entered_by": "testi"})
+    with time_machine.travel(now, tick=False):
+        area = build(config, config.display("alue"), store, None).data["notices"]
+        own = build(config, config.display("iso"), store, None).data["notices"]
+    whose = {n["id"]: n.get("site") for n in area}
+    assert whose == {"n-pieni": "pieni", "n-iso": "iso", "n-kaikki": None}
+    assert {n["id"]: n.get("site") for n in own} == {"n-iso": None, "n-kaikki": None}  # its own site: no label
+    strip = str(notices_strip(area, ["sv", "fi"]))
+    assert "Stora centralen: " in strip and "Iso keskus: " in strip  # each turn in its language
+    assert "Pieni asema: " in strip and "data-site='pieni'" in strip
