@@ -503,8 +503,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
               f" (x{clock.speed:g}), and the screens say so.")
     tokens = demo.screens_and_people(s.config, history)
     # weeks of past days for the manager's history, while the screens already run
-    threading.Thread(target=demo.seed_days, args=(s.config, history, clock.now().date()),
-                     daemon=True, name="demo-history").start()
+    def seed() -> None:
+        written = demo.seed_days(s.config, history, clock.now().date())
+        print(f"  history: the past weeks are in ({written} changes)", flush=True)
+
+    threading.Thread(target=seed, daemon=True, name="demo-history").start()
     for d in s.config.displays:
         print(f"  wall display ({d.mode}): {base}/display/{d.id}?token={tokens[d.id]}")
     print(f"  shift lead's tablet:   {base}/tablet   (sign in: {demo.PEOPLE[0][0]} / {demo.PASSWORD})")
