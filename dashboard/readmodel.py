@@ -159,11 +159,11 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
         for_us = n["unit"] == "kaikki" or n["unit"] in display.units
         if in_force and for_us and (n.get("public") or not public):
             # a waiting room's screen says nothing of people: not who wrote or ended a notice
-            shown = {k: v for k, v in n.items() if k in PUBLIC_NOTICE} if public else dict(n)
+            notice = {k: v for k, v in n.items() if k in PUBLIC_NOTICE} if public else dict(n)
             site = sites.get(of.get(n["unit"], ""))
             if site is not None:
-                shown.update(site=site.code, site_name=site.name, site_name_sv=site.name_sv)
-            notices.append(shown)
+                notice.update(site=site.code, site_name=site.name, site_name_sv=site.name_sv)
+            notices.append(notice)
     urgency = {"kiireellinen": 0, "tärkeä": 1}
     notices.sort(key=lambda n: (urgency.get(str(n["importance"]), 2), str(n["starts"])))
 
