@@ -150,9 +150,9 @@ def sweep_leftovers() -> None:
 class System:
     """`ohjaustaulu demo` and `ohjaustaulu serve --workers W` on one temporary data folder."""
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, history_wait: float = 900.0):
         self.workers = workers
-        self.history_wait = 900.0  # --history-wait
+        self.history_wait = history_wait  # --history-wait
         self.tmp = Path(tempfile.mkdtemp(prefix=PREFIX))
         (self.tmp / "bench.pid").write_text(str(os.getpid()))
         self.data = self.tmp / "data"
@@ -1081,8 +1081,7 @@ def main() -> int:
         flush=True,
     )
     sweep_leftovers()
-    system = System(args.workers)
-    system.history_wait = args.history_wait
+    system = System(args.workers, args.history_wait)
     try:
         system.start()
         system.store()

@@ -147,9 +147,6 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
         tiles.sort(key=lambda t: (unit_order[t["unit"]], metric_order[t["metric"]], t["key"]))
 
     notices = []
-    # on a display that spans sites, each notice says whose it is (one for every unit: nobody's)
-    sites = {x.code: x for x in config.display_sites(display)}
-    of = config.unit_sites() if len(sites) > 1 else {}
     for n in store.notices():
         starts, ends = datetime.fromisoformat(n["starts"]), datetime.fromisoformat(n["ends"])
         for edge in (starts, ends):
@@ -159,11 +156,13 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
         for_us = n["unit"] == "kaikki" or n["unit"] in display.units
         if in_force and for_us and (n.get("public") or not public):
             # a waiting room's screen says nothing of people: not who wrote or ended a notice
-            notice = {k: v for k, v in n.items() if k in PUBLIC_NOTICE} if public else dict(n)
-            site = sites.get(of.get(n["unit"], ""))
-            if site is not None:
-                notice.update(site=site.code, site_name=site.name, site_name_sv=site.name_sv)
-            notices.append(notice)
+            notices.append({k: v for k, v in n.items() if k in PUBLIC_NOTICE} if public else n)
+    if notices:  # on a display that spans sites, each says whose it is (one for every unit: nobody's)
+        of = config.unit_sites()
+        sites = {x.code: x for x in config.area if x.code in {of.get(u) for u in display.units}}
+        if len(sites) > 1:
+            notices = [{**n, "site": x.code, "site_name": x.name, "site_name_sv": x.name_sv}
+                       if (x := sites.get(of.get(n["unit"], ""))) is not None else n for n in notices]
     urgency = {"kiireellinen": 0, "tärkeä": 1}
     notices.sort(key=lambda n: (urgency.get(str(n["importance"]), 2), str(n["starts"])))
 

@@ -119,6 +119,7 @@ def rows(history: History, config: Config, units: list[str], start: date, end: d
             "escalation_days": sum(1 for v in levels if v >= ESCALATED) if levels else None,
             "callback_share": met_days / open_days if open_days else None,
             "callback_days": open_days,
+            "callback_met": met_days,
         })
     return sorted(out, key=need)
 

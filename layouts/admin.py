@@ -30,6 +30,7 @@ SCREEN_HEAD = [N_("Näyttö"), N_("Näkymä"), N_("Sivu"), N_("Versio"), N_("Tie
                N_("Tila"), N_("Osoite")]
 SCREEN_STATE = {"ok": N_("kunnossa"), "silent": N_("⚠ hiljaa"), "offline": N_("⚠ ei yhteyttä"),
                 "stale": N_("⚠ vanhat tiedot")}
+AUDIT_AREA_ONLY = N_("Tapahtumaloki kattaa koko alueen: sen näkevät alueen ylläpitäjät.")  # a site admin is told
 SOURCE_STATE = {"ok": N_("kunnossa"), "failing": N_("⚠ virhe"), "stopped": N_("pysäytetty"),
                 "unknown": N_("ei vielä tietoa")}
 ACTION_WORDS = {  # the audit log's events, as the IT team reads them
@@ -239,7 +240,7 @@ def content(config: Config, store: LiveStore, history: History | None = None,
         parts.append(users_table(history, scope))
         parts.append(audit_table(config, history) if scope is None else html.Div([
             html.H2(_("Tapahtumaloki")),
-            html.P(_("Tapahtumaloki kattaa koko alueen: sen näkevät alueen ylläpitäjät."), className="msg",
+            html.P(_(AUDIT_AREA_ONLY), className="msg",
                    id="admin-audit-area-only")]))
     return parts
 
@@ -269,7 +270,7 @@ def register(app: dash.Dash, config: Config, store: LiveStore, history: History 
         @server.get("/admin/audit.csv")
         def audit_csv() -> Response:
             if admin_scope(access.require("admin")) is not None:  # a site admin: the log spans the area
-                raise access.Forbidden(_("Tapahtumaloki kattaa koko alueen: sen näkevät alueen ylläpitäjät."))
+                raise access.Forbidden(_(AUDIT_AREA_ONLY))
             audit.record(history, auth.who(), "audit-export", {})
             return Response(audit.to_csv(audit.entries(history, limit=10_000_000)), media_type="text/csv; charset=utf-8",
                             headers={"Content-Disposition": 'attachment; filename="ohjaustaulu-tapahtumaloki.csv"'})

@@ -556,17 +556,17 @@ def region_table(ctx: HistoryContext, start: date, end: date, at: datetime) -> l
     head = [_("Toimipiste"), _("Jonossa keskimäärin"), _("Pisin odotus (min)"), _("Henkilöstöä paikalla suunnitellusta"),
             _("Saapuneet"), _("Korkein valmiustaso"), _("Päiviä tasolla 3–4"), _("Takaisinsoitot samana päivänä"),
             _("Päiviä tiedoissa")]
+    names = {x.code: x.name_in(lang()) for x in ctx.config.area}
     body = []
     for r in found:
-        name = r["name_sv"] if lang() == "sv" and r["name_sv"] else r["name"]
         cells = [("waiting_mean", _fig(r["waiting_mean"])), ("longest_wait_max", _fig(r["longest_wait_max"], 0)),
                  ("staff_present_pct", "–" if r["staff_present_pct"] is None else f"{_fig(r['staff_present_pct'], 0)} %"),
                  ("arrivals", _fig(r["arrivals"], 0)), ("level_max", _fig(r["level_max"], 0)),
                  ("escalation_days", _fig(r["escalation_days"], 0)),
-                 ("callback_share", compliance_text({"days": r["callback_days"], "share": r["callback_share"] or 0,
-                                                     "met": round((r["callback_share"] or 0) * r["callback_days"])})),
+                 ("callback_share", compliance_text({"days": r["callback_days"], "met": r["callback_met"],
+                                                     "share": r["callback_share"]})),
                  ("days", str(r["days"]))]
-        body.append(html.Tr([html.Td(name), *(html.Td(text, **{"data-figure": key, "data-value": _raw(r[key])})
+        body.append(html.Tr([html.Td(names[r["site"]]), *(html.Td(text, **{"data-figure": key, "data-value": _raw(r[key])})
                                                for key, text in cells)],
                             className="region-history-row", **{"data-site": r["site"]}))
     said = (_("Päättyneet päivät {period}; tämä päivä ei ole mukana, ennen kuin se on päättynyt.",
