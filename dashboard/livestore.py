@@ -80,6 +80,10 @@ class LiveStore:
         # after one change parse the store once, not 500 times (all_readings)
         self._parsed: tuple[tuple[str, int], dict[str, list[Reading]]] | None = None
         self._parsed_lock = threading.Lock()
+        # the same readings by unit, and the notices and levels, per version: a display's model
+        # reads its own units' readings, not the area's (500 displays × 6,000 readings)
+        self._by_unit: tuple[dict[str, list[Reading]], dict[str, list[tuple[str, Reading]]]] | None = None
+        self._by_version: dict[str, tuple[tuple[str, int], Any]] = {}
 
     @classmethod
     def open(cls, url: str | None, data_dir: Path, prefix: str, supervise: bool = False) -> LiveStore:
@@ -235,6 +239,34 @@ class LiveStore:
                 self._parsed = (mark, parsed)
         return parsed
 
+    def readings_by_unit(self) -> dict[str, list[tuple[str, Reading]]]:
+        """all_readings() by unit: (source, reading) pairs. Shared like it: read, never change."""
+        parsed = self.all_readings()
+        with self._parsed_lock:
+            if self._by_unit is not None and self._by_unit[0] is parsed:
+                return self._by_unit[1]
+        by_unit: dict[str, list[tuple[str, Reading]]] = {}
+        for source, readings in parsed.items():
+            for rd in readings:
+                by_unit.setdefault(rd.unit, []).append((source, rd))
+        with self._parsed_lock:
+            self._by_unit = (parsed, by_unit)
+        return by_unit
+
+    def _per_version(self, name: str, read: Callable[[], Any]) -> Any:
+        """What `read` returns, read once per version of the store (and anew while the
+        version is unknown). Read after the mark: at least as new as it says."""
+        mark = self._epoch()
+        with self._parsed_lock:
+            known = self._by_version.get(name)
+            if mark is not None and known is not None and known[0] == mark:
+                return known[1]
+        value = read()
+        if mark is not None:
+            with self._parsed_lock:
+                self._by_version[name] = (mark, value)
+        return value
+
     def source_status(self, source: str) -> SourceStatus:
         raw = {_text(k): _text(v) for k, v in self.r.hgetall(self.k("source", source)).items()}
         fields: dict[str, Any] = {
@@ -285,6 +317,10 @@ class LiveStore:
 
     def notices(self) -> list[dict[str, Any]]:
         return [json.loads(v) for v in self.r.hvals(self.k("notices"))]
+
+    def notices_shared(self) -> list[dict[str, Any]]:
+        """notices(), read once per version: shared by its callers, read, never change."""
+        return self._per_version("notices", self.notices)  # type: ignore[no-any-return]
 
     # -- clock ------------------------------------------------------------------------
 
@@ -473,6 +509,10 @@ class LiveStore:
 
     def escalations(self) -> dict[str, dict[str, Any]]:
         return {_text(k): json.loads(v) for k, v in self.r.hgetall(self.k("escalation")).items()}
+
+    def escalations_shared(self) -> dict[str, dict[str, Any]]:
+        """escalations(), read once per version: shared by its callers, read, never change."""
+        return self._per_version("escalations", self.escalations)  # type: ignore[no-any-return]
 
     def put_notice_now(self, notice: dict[str, Any]) -> None:
         """Post or change a notice and tell the screens at once."""

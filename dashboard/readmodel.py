@@ -93,16 +93,15 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
     # metrics they and the escalation rules are made of, and needs no order of tiles
     region_only = display.pages == ["region"]
     metrics = region.needed(config) if region_only else CATALOGUE
-    units = set(display.units)
     candidates: dict[tuple[str, str, str], list[tuple[Reading, str, datetime | None]]] = {}
-    for source, readings in store.all_readings().items():
-        for rd in readings:
-            if rd.unit not in units or rd.metric not in metrics:
-                continue
-            # a public display's tiles are its public metrics only (below); the rest are read
-            # too, so that its escalation level is the units' level, not one of queues alone
-            status, changes_at = status_of(rd, now, polls.get(source, 60), tz)
-            candidates.setdefault((rd.metric, rd.unit, rd.key), []).append((rd, status, changes_at))
+    by_unit = store.readings_by_unit()  # the display's own units' readings, not the area's
+    for source, rd in (pair for unit in dict.fromkeys(display.units) for pair in by_unit.get(unit, ())):
+        if rd.metric not in metrics:
+            continue
+        # a public display's tiles are its public metrics only (below); the rest are read
+        # too, so that its escalation level is the units' level, not one of queues alone
+        status, changes_at = status_of(rd, now, polls.get(source, 60), tz)
+        candidates.setdefault((rd.metric, rd.unit, rd.key), []).append((rd, status, changes_at))
 
     tiles: list[dict[str, Any]] = []
     next_change: datetime | None = None
@@ -147,7 +146,7 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
         tiles.sort(key=lambda t: (unit_order[t["unit"]], metric_order[t["metric"]], t["key"]))
 
     notices = []
-    for n in store.notices():
+    for n in store.notices_shared():
         starts, ends = datetime.fromisoformat(n["starts"]), datetime.fromisoformat(n["ends"])
         for edge in (starts, ends):
             if edge > now and (next_change is None or edge < next_change):
@@ -156,7 +155,7 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
         for_us = n["unit"] == "kaikki" or n["unit"] in display.units
         if in_force and for_us and (n.get("public") or not public):
             # a waiting room's screen says nothing of people: not who wrote or ended a notice
-            notices.append({k: v for k, v in n.items() if k in PUBLIC_NOTICE} if public else n)
+            notices.append({k: v for k, v in n.items() if k in PUBLIC_NOTICE} if public else dict(n))
     if notices:  # on a display that spans sites, each says whose it is (one for every unit: nobody's)
         of = config.unit_sites()
         sites = {x.code: x for x in config.area if x.code in {of.get(u) for u in display.units}}
@@ -166,7 +165,7 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
     urgency = {"kiireellinen": 0, "tärkeä": 1}
     notices.sort(key=lambda n: (urgency.get(str(n["importance"]), 2), str(n["starts"])))
 
-    escalation, changes_at = unit_levels(config, tiles, store.escalations(), now, display.units)
+    escalation, changes_at = unit_levels(config, tiles, store.escalations_shared(), now, display.units)
     if changes_at is not None and (next_change is None or changes_at < next_change):
         next_change = changes_at
     _level_fresh_until(config, escalation, tiles)

@@ -6,6 +6,7 @@ language. Corrections, notices and the escalation level arrive with the tablet i
 from __future__ import annotations
 
 import base64
+import json
 import os
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,7 +36,7 @@ from layouts.staffbar import staff_bar
 from layouts.widgets import dropdown_labels
 
 UPLOAD, RESULT = "wb-upload", "wb-result"
-WITHDRAW, WITHDRAWN = "tablet-fix-withdraw", "tablet-withdraw-result"
+WITHDRAWN = "tablet-withdraw-result"
 TAP = "tablet-withdraw-tap"  # the tapped figure, set in the browser (assets/tablet.js)
 TEXT = {
     "fi": {"title": "Vuorovastaava – työkirja", "drop": "Vedä työkirja tähän tai napauta valitaksesi (.xlsx tai .ods)",
@@ -85,7 +86,11 @@ def texts(value: Any) -> list[str]:
 
 def board_view(ctx: TabletContext, sl: ShiftLead) -> html.Div:
     """Today's figures of the shift lead's units, with where each comes from; a correction
-    with the value it overrides and a button to withdraw it."""
+    with the value it overrides and a button to withdraw it.
+
+    The table travels as data and is drawn by the browser (layouts/assets/tables.js, every text
+    set as text), not as a Dash component per cell: Dash's renderer froze the tablet for 7–11 s
+    at each redraw of 250 rows (every 15 s), so that a shift lead's typing and taps waited."""
     view = Display(id="tabletti", title="tabletti", units=sl.units() or [ctx.config.units[0].code])
     model = build(ctx.config, view, ctx.store, ctx.history)
     rows = []
@@ -94,26 +99,25 @@ def board_view(ctx: TabletContext, sl: ShiftLead) -> html.Div:
             continue
         corrects = x.get("corrects")
         attrs = {"data-metric": x["metric"], "data-unit": x["unit"], "data-key": x["key"],
-                 "data-value": str(x["value"]), "data-status": x["status"], "data-source": x["source"]}
+                 "data-value": str(x["value"]), "data-status": x["status"], "data-source": x["source"],
+                 "class": "board-row" + (" board-row--corrected" if is_correction(x) else "")}
         if corrects:
             attrs["data-corrects"] = str(corrects["value"])
-        rows.append(html.Tr(
-            [html.Td(unit_label(ctx, x["unit"])), html.Td(_(METRIC_NAMES[x["metric"]])), html.Td(x["key"]),
-             html.Td(correction_cell(ctx, x, sl.lang) if is_correction(x) else number(x["value"], sl.lang),
-                     className="val"),
-             html.Td(_(STATUS_WORDS[x["status"]]),
-                     className=f"st st--{x['status']}"),
-             html.Td(x.get("entered_by") or x["source"])],
-            className="board-row" + (" board-row--corrected" if is_correction(x) else ""), **attrs))
+        value = (correction_cell(ctx, x, sl.lang) if is_correction(x)
+                 else {"text": number(x["value"], sl.lang), "class": "val"})
+        rows.append({"attrs": attrs, "cells": [
+            {"text": unit_label(ctx, x["unit"])}, {"text": _(METRIC_NAMES[x["metric"]])}, {"text": x["key"]},
+            value, {"text": _(STATUS_WORDS[x["status"]]), "class": f"st st--{x['status']}"},
+            {"text": x.get("entered_by") or x["source"]}]})
+    table = {"id": "tablet-board-table", "class": "board-table", "rows": rows,
+             "head": [_("Yksikkö"), _("Mittari"), _("Tarkenne"), _("Arvo"), _("Tila"), _("Lähde")]}
     level = model.data["escalation"]["units"]
     return html.Div([
         html.H2(_("Valmiustaso")), html.Ul([level_item(ctx, u, v) for u, v in level.items()], className="levels"),
         html.H2(_("Tänään")),
         # a region that scrolls: reachable by Tab, so that the keyboard scrolls it too
-        html.Div(html.Table([html.Thead(html.Tr([html.Th(h) for h in (_("Yksikkö"), _("Mittari"), _("Tarkenne"), _("Arvo"),
-                                                                      _("Tila"), _("Lähde"))])),
-                             html.Tbody(rows)], className="board-table"), className="scroll", tabIndex="0",
-                 role="region", **{"aria-label": _("Tänään")}),
+        html.Div(className="scroll", tabIndex="0", role="region",
+                 **{"aria-label": _("Tänään"), "data-table": json.dumps(table, ensure_ascii=False)}),
     ])
 
 
@@ -122,29 +126,26 @@ def is_correction(tile: dict[str, Any]) -> bool:
     return bool(tile.get("entered_by")) and tile["source"] == TABLET_SOURCE
 
 
-MUTED = {"fontWeight": 400, "fontSize": "16px", "color": "#b8c4d0"}
-
-
-def correction_cell(ctx: TabletContext, tile: dict[str, Any], lang: str) -> list[Any]:
+def correction_cell(ctx: TabletContext, tile: dict[str, Any], lang: str) -> dict[str, Any]:
     """A correction's value, the value it overrides ("automaattinen: 11, klo 10.05"), until
-    when it stands, and the button that withdraws it — in the value's own cell, which a
-    portrait tablet shows without scrolling sideways."""
-    parts: list[Any] = [f"✎ {number(tile['value'], lang)}"]
+    when it stands, and the button that withdraws it (assets/tablet.js) — in the value's own
+    cell, which a portrait tablet shows without scrolling sideways."""
+    lines: list[dict[str, Any]] = []
     corrects = tile.get("corrects")
     if corrects:
         what = _("työkirja") if corrects["source"] == source_name(ctx.config) else _("automaattinen")
         at = clock_time(datetime.fromisoformat(corrects["updated_at"]).astimezone(ctx.config.tz), lang)
         stale = _(" (vanha)") if corrects["status"] != "fresh" else ""
-        parts += [html.Br(), html.Span(f"{what}: {number(corrects['value'], lang)}, {at}{stale}",
-                                       className="corrects", title=_("lähde {source}", source=corrects["source"]),
-                                       style=MUTED)]
+        lines.append({"text": f"{what}: {number(corrects['value'], lang)}, {at}{stale}",
+                      "attrs": {"class": "corrects muted", "title": _("lähde {source}", source=corrects["source"])}})
     until = tile.get("valid_until")
     if until and tile["status"] == "fresh":
         at = clock_time(datetime.fromisoformat(until).astimezone(ctx.config.tz), lang)
-        parts += [html.Br(), html.Span(_("korjattu {time} asti", time=at), style=MUTED)]
-    button_id = {"type": WITHDRAW, "figure": figure_id(tile["metric"], tile["unit"], tile["key"])}
-    return [*parts, html.Br(), html.Button(_("Peru korjaus"), id=button_id, className="button small secondary withdraw",
-                                               style={"whiteSpace": "nowrap"})]
+        lines.append({"text": _("korjattu {time} asti", time=at), "attrs": {"class": "muted"}})
+    return {"text": f"✎ {number(tile['value'], lang)}", "class": "val", "lines": lines,
+            "button": {"text": _("Peru korjaus"), "attrs": {
+                "class": "button small secondary withdraw",
+                "data-figure": figure_id(tile["metric"], tile["unit"], tile["key"])}}}
 
 
 def figure_id(metric: str, unit: str, key: str) -> str:
@@ -156,6 +157,9 @@ def figure_id(metric: str, unit: str, key: str) -> str:
 def figure_of(value: Any) -> tuple[str, str, str]:
     metric, unit, key = (unquote(text(value)).split("|", 2) + ["", "", ""])[:3]
     return metric, unit, key
+
+
+MUTED = {"fontWeight": 400, "fontSize": "16px", "color": "#b8c4d0"}  # the board's .muted (display.css)
 
 
 def level_item(ctx: TabletContext, unit: str, v: dict[str, Any]) -> html.Li:
@@ -335,12 +339,9 @@ def register(app: dash.Dash, ctx: TabletContext) -> None:
     def refresh(*_inputs: Any) -> Any:
         return board_view(ctx, lead(ctx))
 
-    # A tap becomes the figure in a store in the browser; the server answers the store, which
-    # the board's redraws do not touch (assets/tablet.js says why an in-flight answer is lost
-    # otherwise).
-    app.clientside_callback(dash.ClientsideFunction("tablet", "withdrawTap"), Output(TAP, "data"),
-                            Input({"type": WITHDRAW, "figure": ALL}, "n_clicks"), prevent_initial_call=True)
-
+    # A tap becomes the figure in a store in the browser (assets/tablet.js); the server answers
+    # the store, which the board's redraws do not touch (tablet.js says why an in-flight answer
+    # is lost otherwise).
     @app.callback(Output(WITHDRAWN, "children"), Input(TAP, "data"), prevent_initial_call=True)
     def withdraw(tap: Any) -> Any:
         if not isinstance(tap, dict) or not isinstance(tap.get("figure"), str):

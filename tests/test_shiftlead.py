@@ -258,3 +258,31 @@ def test_the_tablet_shows_the_rules_level_beside_a_level_set_by_hand(config: Con
         assert shown["laboratorio"] == (None, "Laboratorio: 1 Normaali")  # the rules' own: nothing beside it
         sl.set_escalation("vastaanotto", 2, "Vahvistan säännön tason")  # confirmed: the rules agree
         assert levels()["vastaanotto"] == (None, "Vastaanotto: 2 Kohonnut – Vahvistan säännön tason (hoitaja1)")
+
+
+def test_the_tablets_board_travels_as_data_with_a_withdraw_button_on_each_correction(
+        config: Config, store: LiveStore, history: History, tmp_path):  # type: ignore[no-untyped-def]
+    """Today's board is one element with its table as data (drawn by assets/tables.js): as a
+    Dash component per cell, each redraw of 250 rows froze the tablet for 7–11 s."""
+    import json
+
+    from dashboard.readings import Reading
+    from layouts.tablet import TabletContext, board_view, figure_of
+
+    sl = lead(config, store, history)
+    ctx = TabletContext(config, store, history, tmp_path)
+    with time_machine.travel(T0, tick=False):
+        store.write_readings("q", [Reading("queue.waiting", "vastaanotto", f"jono {i}", i, T0, "q") for i in range(200)]
+                             + [Reading("staff.present", "vastaanotto", "lääkäri", 4, T0, "q")], {})
+        sl.correct("vastaanotto", "staff.present", "Lääkäri", "3", "1h")
+        board = board_view(ctx, sl)
+    holders = [c for c in rendered(board) if "data-table" in c.to_plotly_json()["props"]]
+    assert len(rendered(board)) < 20 and len(holders) == 1  # not a component per row or cell
+    table = json.loads(holders[0].to_plotly_json()["props"]["data-table"])
+    assert len(table["rows"]) == 201
+    (fixed,) = [r for r in table["rows"] if r["attrs"]["data-source"] == "tabletti"]
+    assert (fixed["attrs"]["data-value"], fixed["attrs"]["data-corrects"]) == ("3", "4")
+    value = fixed["cells"][3]
+    assert value["text"] == "✎ 3" and value["lines"][0]["text"].startswith("automaattinen: 4, klo 10.30")
+    assert figure_of(value["button"]["attrs"]["data-figure"]) == ("staff.present", "vastaanotto", "lääkäri")
+    assert not [r for r in table["rows"] if r["attrs"]["data-source"] == "q" and "button" in r["cells"][3]]

@@ -55,7 +55,7 @@ def test_a_manager_picks_a_range_and_exports_a_csv_matching_the_database(demo: D
 
         field = driver.find_element("id", "history-range")  # the range's start field
         field.click()
-        field.send_keys(Keys.CONTROL, "a")
+        field.send_keys(Keys.CONTROL, "a", Keys.NULL)  # NULL lets go of Ctrl (else it stays down)
         field.send_keys(f"{start.day}.{start.month}.{start.year}", Keys.TAB)
         wait_for(lambda: f"start={start.isoformat()}" in driver.find_element("id", "history-csv").get_attribute("href"),
                  timeout=15, what="the range in the export link")

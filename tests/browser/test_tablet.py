@@ -95,7 +95,9 @@ def test_a_shift_lead_corrects_a_value_and_posts_a_notice_from_a_tablet(demo: De
         from selenium.webdriver.common.keys import Keys
 
         value = tablet.find_element("id", "tablet-fix-value")
-        value.send_keys(Keys.CONTROL, "a")  # select what was typed, and type over it
+        # select what was typed, and type over it (NULL lets go of Ctrl: ChromeDriver keeps a
+        # modifier down until it is released)
+        value.send_keys(Keys.CONTROL, "a", Keys.NULL)
         value.send_keys("2")
         tablet.find_element("id", "tablet-fix-save").click()
         ok = wait_for(lambda: tablet.find_element("css selector", '#tablet-fix-result .msg[data-ok="true"]'),
