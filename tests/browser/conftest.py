@@ -42,10 +42,19 @@ def fast_config(path: Path) -> Path:
 
 
 class Demo:
-    def __init__(self, backend: Backend, config: Path, port: int, proc: subprocess.Popen[str]):
-        self.backend, self.config, self.port, self.proc = backend, config, port, proc
+    def __init__(self, backend: Backend, config: Path, port: int, proc: subprocess.Popen[str], log: Path):
+        self.backend, self.config, self.port, self.proc, self.log = backend, config, port, proc, log
         self.url = f"http://127.0.0.1:{port}"
         self.tokens: dict[str, str] = {}
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def history_in(self, timeout: float = 180) -> None:
+        """Wait until the demo has seeded its past weeks (in the background after its start):
+        for a test that reads past days. A loaded machine takes its time."""
+        wait_for(lambda: "history: the past weeks are in" in self.output(), timeout=timeout,
+                 what="the demo's past weeks")
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         from tests.conftest import cli
@@ -93,16 +102,20 @@ def sign_in(driver: webdriver.Chrome, base_url: str, name: str, password: str | 
 def start_demo(backend: Backend, config: Path, *extra: str) -> Demo:
     port = free_port()
     exe = str(Path(sys.executable).parent / "ohjaustaulu")
-    proc = subprocess.Popen(
-        # the simulated day at 10.00 of the latest working day, whatever the hour the tests run
-        [exe, "demo", "--port", str(port), "--config", str(config), "--clock-at", "10:00", *extra],
-        env=backend.cli_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    demo = Demo(backend, config, port, proc)
+    # its output to a file beside its configuration: a pipe nobody reads fills up (64 KB) and
+    # stops the demo at its next log line
+    log = config.with_name(f"demo-{port}.log")
+    with open(log, "w", encoding="utf-8") as out:
+        proc = subprocess.Popen(
+            # the simulated day at 10.00 of the latest working day, whatever the hour the tests run
+            [exe, "demo", "--port", str(port), "--config", str(config), "--clock-at", "10:00", *extra],
+            env=backend.cli_env(), stdout=out, stderr=subprocess.STDOUT, text=True,
+        )
+    demo = Demo(backend, config, port, proc, log)
 
     def healthy() -> bool:
         if proc.poll() is not None:
-            raise RuntimeError(f"demo exited: {proc.stdout.read() if proc.stdout else ''}")
+            raise RuntimeError(f"demo exited: {demo.output()}")
         with urllib.request.urlopen(demo.url + "/health", timeout=1) as r:
             return r.status == 200
 

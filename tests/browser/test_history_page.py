@@ -7,7 +7,7 @@ import csv
 import io
 import re
 from contextlib import closing
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -23,25 +23,8 @@ def number(cell: str) -> float | None:
     return None if cell == "" else float(cell.replace(",", "."))
 
 
-def seeded(demo: Demo) -> None:
-    """Wait until the demo has written its past weeks (a thread of its own, last day last)."""
-    from dashboard.clock import is_working_day
-
-    tz = demo_tz(demo)
-    today = demo.backend.store.clock(tz).now().date()
-    last = next(today - timedelta(days=i) for i in range(1, 10) if is_working_day(today - timedelta(days=i)))
-
-    def written() -> bool:
-        with demo.backend.history.engine.connect() as conn:
-            return conn.execute(text("SELECT 1 FROM reading_changes WHERE event_id LIKE 'seed:demo-%'"
-                                     " AND observed_at >= :t"), {"t": datetime.combine(last, time(0), tzinfo=tz)}
-                                ).first() is not None
-
-    wait_for(written, timeout=180, interval=1, what="the demo's past weeks")
-
-
 def test_a_manager_picks_a_range_and_exports_a_csv_matching_the_database(demo: Demo):
-    seeded(demo)
+    demo.history_in()  # the past weeks, seeded in the background after the demo's start
     driver = chrome(1600, 1000)
     try:
         sign_in(driver, demo.url, "esihenkilo")
@@ -120,6 +103,7 @@ def test_the_export_and_print_views_refuse_bad_choices_by_name(demo: Demo):
 
 
 def test_the_charts_speak_finnish_and_a_single_queue_can_be_chosen(demo: Demo, tmp_path):  # type: ignore[no-untyped-def]
+    demo.history_in()  # else the chart may hold only today's hours, and its axis says "3.12. klo 0"
     driver = chrome(1600, 1000)
     try:
         sign_in(driver, demo.url, "esihenkilo")

@@ -16,7 +16,7 @@ from dashboard.demo import PASSWORD
 from dashboard.export import report_headers
 from dashboard.translate import gettext_in
 from tests.browser.conftest import Demo, chrome, http_client
-from tests.browser.test_history_page import demo_tz, seeded
+from tests.browser.test_history_page import demo_tz
 from tests.conftest import wait_for
 from tests.security.test_hostile_clients import add_user
 
@@ -32,7 +32,7 @@ WEEKDAYS = {"sv": ["mån", "tis", "ons", "tors", "fre", "lör", "sön"], "en": [
 
 
 def test_a_swedish_speaking_manager_uses_the_history_page_in_swedish_then_english(demo: Demo):
-    seeded(demo)
+    demo.history_in()
     add_user(demo, "chef-sv", "manager")
     driver = chrome(1600, 1000, languages="sv-FI,sv,en")
     today = demo.backend.store.clock(demo_tz(demo)).now().date()
