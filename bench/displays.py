@@ -150,9 +150,10 @@ def sweep_leftovers() -> None:
 class System:
     """`ohjaustaulu demo` and `ohjaustaulu serve --workers W` on one temporary data folder."""
 
-    def __init__(self, workers: int, history_wait: float = 900.0):
+    def __init__(self, workers: int, history_wait: float = 900.0, history_weeks: int | None = None):
         self.workers = workers
         self.history_wait = history_wait  # --history-wait
+        self.history_weeks = history_weeks  # --history-weeks: the demo's own default when None
         self.tmp = Path(tempfile.mkdtemp(prefix=PREFIX))
         (self.tmp / "bench.pid").write_text(str(os.getpid()))
         self.data = self.tmp / "data"
@@ -188,7 +189,8 @@ class System:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def start(self) -> None:
-        self.demo = self._start("demo", "demo", "--port", str(free_port()))
+        weeks = () if self.history_weeks is None else ("--history-weeks", str(self.history_weeks))
+        self.demo = self._start("demo", "demo", "--port", str(free_port()), *weeks)
         deadline = time.monotonic() + 120
         while "data folder:" not in self.log("demo"):
             if self.demo.poll() is not None or time.monotonic() > deadline:
@@ -1060,6 +1062,9 @@ def main() -> int:
     parser.add_argument("--config", type=Path, help="the configuration (default config/ohjaustaulu.toml)")
     parser.add_argument("--history-wait", type=float, default=900,
                         help="seconds to wait for the demo's seeded weeks before measuring (0: measure beside them)")
+    parser.add_argument("--history-weeks", type=int, default=None,
+                        help="the demo's seeded weeks (default: the demo's 8; with --area 1: eight weeks of "
+                             "200 units took the demo over 15 minutes)")
     parser.add_argument("--area", action="store_true",
                         help="bench/region.py's wellbeing area: 25 sites, 200 units, 501 displays (baseline "
                              "bench/baseline-displays-area.json)")
@@ -1081,7 +1086,8 @@ def main() -> int:
         flush=True,
     )
     sweep_leftovers()
-    system = System(args.workers, args.history_wait)
+    weeks = args.history_weeks if args.history_weeks is not None or not args.area else 1
+    system = System(args.workers, args.history_wait, weeks)
     try:
         system.start()
         system.store()

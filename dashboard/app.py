@@ -173,7 +173,30 @@ def asgi(app: dash.Dash) -> Any:
     auth = getattr(app.server.state, "auth", None)
     if auth is not None:
         inner = FastPoll(inner, app.server.state.display_ctx, auth)
-    return RequestMetrics(Hardening(StaticCache(inner), auth, app.server.state.script_hashes))
+    return QuietStop(RequestMetrics(Hardening(StaticCache(inner), auth, app.server.state.script_hashes)))
+
+
+STOPPING = threading.Event()  # set when the process has been told to stop (dashboard/cli.py exit_on_term)
+
+
+class QuietStop:
+    """A screen's push stream (a websocket: Dash runs its callback until the screen goes) that
+    is still open when the process stops is cancelled with it. That is the end of the stream,
+    not a fault: uvicorn logged each as "Exception in ASGI application" with a CancelledError
+    traceback when the demo was stopped with a screen attached on a loaded machine."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "websocket":
+            await self.app(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        except asyncio.CancelledError:
+            if not STOPPING.is_set():
+                raise
 
 
 def screen_claim(store: LiveStore, history: History | None, screen: str, asking: str) -> str | None:

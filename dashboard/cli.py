@@ -69,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--clock-at", metavar="HH:MM", default=None,
                       help="always run the simulated day from this time of the latest working day, "
                            "whatever the hour now (tests, screenshots)")
+    demo.add_argument("--history-weeks", type=_weeks, default=8, metavar="N",
+                      help="weeks of past working days seeded for the manager's history, in the background "
+                           "(default 8; 0: none, e.g. for a large area's configuration)")
     demo.set_defaults(func=cmd_demo)
 
     serve = sub.add_parser("serve", parents=[common], help="the web app")
@@ -288,6 +291,16 @@ def cmd_display_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _weeks(text: str) -> int:
+    try:
+        weeks = int(text)
+    except ValueError:
+        weeks = -1
+    if not 0 <= weeks <= 104:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of weeks from 0 to 104")
+    return weeks
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings.load(args.config, args.data_dir)
 
@@ -504,7 +517,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     tokens = demo.screens_and_people(s.config, history)
     # weeks of past days for the manager's history, while the screens already run
     def seed() -> None:
-        written = demo.seed_days(s.config, history, clock.now().date())
+        written = demo.seed_days(s.config, history, clock.now().date(), weeks=args.history_weeks)
         print(f"  history: the past weeks are in ({written} changes)", flush=True)
 
     threading.Thread(target=seed, daemon=True, name="demo-history").start()
@@ -523,13 +536,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def exit_on_term() -> None:
     """SIGTERM ends this process as Ctrl-C does: cleanly, with its exit handlers run (the
-    embedded live store stopped when nobody else uses it). uvicorn shuts down gracefully on
+    embedded live store stopped when nobody else uses it), and the screens' streams still
+    open then end without a traceback. uvicorn shuts down gracefully on
     SIGTERM and then raises it again with the handler that was there before it started;
     left at the default, that would end the process with no clean-up at all."""
+    from dashboard.app import STOPPING
+
     def stop(*_: object) -> None:
+        STOPPING.set()  # the screens' streams end with the process, quietly (dashboard/app.py QuietStop)
         raise SystemExit(0)
 
+    def interrupt(*_: object) -> None:
+        STOPPING.set()
+        raise KeyboardInterrupt
+
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, interrupt)
 
 
 def _run_web(s: Settings, store, history, host: str, port: int) -> None:  # type: ignore[no-untyped-def]

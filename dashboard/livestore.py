@@ -625,8 +625,11 @@ class LiveStore:
         self.r.set(self.k("login-blocked", who), "1", ex=max(1, seconds))
 
     def login_blocked_for(self, who: str) -> int:
-        """Seconds until `who` may try to sign in again (0: now)."""
-        return max(0, int(self.r.ttl(self.k("login-blocked", who))))
+        """Seconds until `who` may try to sign in again (0: now), rounded up: while the block
+        stands it is never 0 (Redis's TTL rounds 0.4 s down to 0, which let an attempt through
+        before its wait had passed)."""
+        ms = int(self.r.pttl(self.k("login-blocked", who)))
+        return 0 if ms <= 0 else -(-ms // 1000)
 
     # -- tests and tools --------------------------------------------------------------
 

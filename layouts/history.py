@@ -38,6 +38,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from dashboard import access, auth, regionhistory, rollups
 from dashboard.config import Config
 from dashboard.export import (
+    Cell,
     Names,
     Part,
     compare_headers,
@@ -544,42 +545,76 @@ def _fig(value: float | int | None, decimals: int = 1) -> str:
     return "–" if value is None else number(round(value, decimals) if decimals else round(value), lang())
 
 
-def region_table(ctx: HistoryContext, start: date, end: date, at: datetime) -> list[Any]:
-    """The sites side by side over the chosen period's ended days (dashboard/regionhistory.py
-    gives the rules), for the sites within the person's scope; nothing for one site."""
+@dataclass(frozen=True)
+class Regional:
+    """The sites side by side over a period's ended days: for the page, the XLSX and print."""
+
+    head: list[str]
+    rows: list[dict[str, Any]]
+    said: str
+    explain: str
+
+    def texts(self, row: dict[str, Any]) -> list[tuple[str, str]]:
+        """A row's figures as the page writes them, by figure."""
+        r = row
+        return [("waiting_mean", _fig(r["waiting_mean"])), ("longest_wait_max", _fig(r["longest_wait_max"], 0)),
+                ("staff_present_pct", "–" if r["staff_present_pct"] is None else f"{_fig(r['staff_present_pct'], 0)} %"),
+                ("arrivals", _fig(r["arrivals"], 0)), ("level_max", _fig(r["level_max"], 0)),
+                ("escalation_days", _fig(r["escalation_days"], 0)),
+                ("callback_share", compliance_text({"days": r["callback_days"], "met": r["callback_met"],
+                                                    "share": r["callback_share"]})),
+                ("days", str(r["days"]))]
+
+    def cells(self, row: dict[str, Any]) -> list[Cell]:
+        """A row for a spreadsheet: numbers as numbers, rounded as the page shows them."""
+        r = row
+
+        def rounded(key: str, decimals: int = 0) -> float | int | None:
+            v = r[key]
+            return None if v is None else round(v, decimals) if decimals else round(v)
+
+        share = r["callback_share"]
+        return [r["name"], rounded("waiting_mean", 1), rounded("longest_wait_max"), rounded("staff_present_pct"),
+                rounded("arrivals"), rounded("level_max"), rounded("escalation_days"),
+                None if share is None else round(share * 100), r["days"]]
+
+
+def regional(ctx: HistoryContext, start: date, end: date, at: datetime) -> Regional | None:
+    """The sites within the person's scope side by side (dashboard/regionhistory.py gives the
+    rules); None for a scope of one site."""
     mine = access.visible_units(ctx.config)
     of = ctx.config.unit_sites()
     if len({of[u] for u in mine}) < 2:
-        return []
+        return None
     last = regionhistory.last_day(end, at.date())
     found = regionhistory.rows(ctx.history, ctx.config, mine, start, end, at.date())
+    names = {x.code: x.name_in(lang()) for x in ctx.config.area}
     head = [_("Toimipiste"), _("Jonossa keskimäärin"), _("Pisin odotus (min)"), _("Henkilöstöä paikalla suunnitellusta"),
             _("Saapuneet"), _("Korkein valmiustaso"), _("Päiviä tasolla 3–4"), _("Takaisinsoitot samana päivänä"),
             _("Päiviä tiedoissa")]
-    names = {x.code: x.name_in(lang()) for x in ctx.config.area}
-    body = []
-    for r in found:
-        cells = [("waiting_mean", _fig(r["waiting_mean"])), ("longest_wait_max", _fig(r["longest_wait_max"], 0)),
-                 ("staff_present_pct", "–" if r["staff_present_pct"] is None else f"{_fig(r['staff_present_pct'], 0)} %"),
-                 ("arrivals", _fig(r["arrivals"], 0)), ("level_max", _fig(r["level_max"], 0)),
-                 ("escalation_days", _fig(r["escalation_days"], 0)),
-                 ("callback_share", compliance_text({"days": r["callback_days"], "met": r["callback_met"],
-                                                     "share": r["callback_share"]})),
-                 ("days", str(r["days"]))]
-        body.append(html.Tr([html.Td(names[r["site"]]), *(html.Td(text, **{"data-figure": key, "data-value": _raw(r[key])})
-                                               for key, text in cells)],
-                            className="region-history-row", **{"data-site": r["site"]}))
     said = (_("Päättyneet päivät {period}; tämä päivä ei ole mukana, ennen kuin se on päättynyt.",
               period=range_text(start, last, lang())) if last >= start
             else _("Jakso ei sisällä vielä yhtään päättynyttä päivää."))
+    explain = _("Jonossa: yksiköiden ja jonojen summa kunakin päivänä aukioloaikana, päivien keskiarvo. "
+                "Pisin odotus: suurin aukioloaikana. Henkilöstö: paikalla olleet suunnitelluista päivinä, "
+                "joilta on kumpikin luku. Saapuneet: päivien summat. Valmiustaso: korkein, ja päivät, "
+                "joina jokin yksikkö oli tasolla 3 tai 4. Eniten apua tarvitsevat ensin.")
+    return Regional(head, [{**r, "name": names[r["site"]]} for r in found], said, explain)
+
+
+def region_table(ctx: HistoryContext, start: date, end: date, at: datetime) -> list[Any]:
+    """The sites side by side over the chosen period's ended days, for the sites within the
+    person's scope; nothing for one site."""
+    region = regional(ctx, start, end, at)
+    if region is None:
+        return []
+    body = [html.Tr([html.Td(r["name"]), *(html.Td(text, **{"data-figure": key, "data-value": _raw(r[key])})
+                                           for key, text in region.texts(r))],
+                    className="region-history-row", **{"data-site": r["site"]}) for r in region.rows]
     return [
         html.H2(_("Toimipisteittäin")),
-        html.P([said, " ", _("Jonossa: yksiköiden ja jonojen summa kunakin päivänä aukioloaikana, päivien keskiarvo. "
-                             "Pisin odotus: suurin aukioloaikana. Henkilöstö: paikalla olleet suunnitelluista päivinä, "
-                             "joilta on kumpikin luku. Saapuneet: päivien summat. Valmiustaso: korkein, ja päivät, "
-                             "joina jokin yksikkö oli tasolla 3 tai 4. Eniten apua tarvitsevat ensin.")],
-               className="rowcount", id="history-region-explain"),
-        html.Table([html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(body)],
+        html.P([region.said, " ", region.explain], className="rowcount", id="history-region-explain"),
+        html.Table([html.Thead(html.Tr([html.Th(h) for h in region.head])), html.Tbody(body)],
                    className="history-table", id="history-region-table"),
     ]
 
@@ -707,10 +742,14 @@ def download(ctx: HistoryContext, q: Query, kind: str, at: datetime, lang: str) 
     headers, rows = report_headers(q.grain, lang), report_rows(parts, q.grain, who, lang, at)
     if kind == "csv":
         return table_csv(headers, rows, lang), count
-    sheets = [(report_words(lang)["sheet"], headers, rows)]
+    sheets: list[tuple[str, list[str], list[list[Cell]]]] = [(report_words(lang)["sheet"], headers, rows)]
     if q.compare:
         sheets.append((report_words(lang)["compare_sheet"], compare_headers(lang, q.compare, (q.start, q.end)),
                        compare_rows(compared(ctx, q, at), who)))
+    region = regional(ctx, q.start, q.end, at)
+    if region is not None:  # the sites side by side, as the page shows them (a person of several sites)
+        head = [*region.head[:7], f"{region.head[7]} (%)", region.head[8]]
+        sheets.append((_("Toimipisteittäin"), head, [region.cells(r) for r in region.rows]))
     return table_xlsx(sheets, lang), count
 
 
@@ -718,7 +757,8 @@ def printed(ctx: HistoryContext, q: Query, at: datetime) -> str:
     """The print view of a choice: always by day."""
     day_q = Query(q.units, q.metrics, q.start, q.end, "day", q.keys, q.compare)
     return print_page(ctx.config, day_q, download_parts(ctx, day_q, at, lang())[0],
-                      compliance_of(ctx, q.units, q.start, q.end), compared(ctx, q, at) if q.compare else None, at)
+                      compliance_of(ctx, q.units, q.start, q.end), compared(ctx, q, at) if q.compare else None, at,
+                      regional(ctx, q.start, q.end, at))
 
 
 def register(app: dash.Dash, ctx: HistoryContext) -> None:
@@ -795,7 +835,7 @@ def file_response(data: bytes, kind: str, name: str) -> Response:
 
 
 def print_page(config: Config, q: Query, part: Part, comp: dict[str, dict[str, Any]],
-               comparison: list[dict[str, Any]] | None, at: datetime) -> str:
+               comparison: list[dict[str, Any]] | None, at: datetime, region: Regional | None = None) -> str:
     """The printable report, in the request's language: the same names, dates and figures as
     the page and the downloads."""
     esc = htmlmod.escape
@@ -838,6 +878,14 @@ def print_page(config: Config, q: Query, part: Part, comp: dict[str, dict[str, A
             f"<th>A {esc(period_of(*q.compare))}{esc(unfinished(q.compare, today))}</th>"
             f"<th>B {esc(period_of(q.start, q.end))}{esc(unfinished((q.start, q.end), today))}</th>"
             f"<th>{head[4]}</th></tr>{lines}</table>")
+    region_html = ""
+    if region is not None:
+        lines = "".join(f"<tr><td>{esc(r['name'])}</td>" + "".join(f"<td>{esc(t)}</td>" for _k, t in region.texts(r))
+                        + "</tr>" for r in region.rows)
+        heads_ = "".join(f"<th>{esc(h)}</th>" for h in region.head)
+        title = esc(_("Toimipisteittäin"))
+        region_html = (f"<h2>{title}</h2><p>{esc(region.said)} {esc(region.explain)}</p>"
+                       f"<table><tr>{heads_}</tr>{lines}</table>")
     keys = " " + esc(_("Tarkenteet: {keys}.", keys=", ".join(q.keys))) if q.keys else ""
     period = period_of(q.start, q.end)
     units = esc(_("Yksiköt: {units}.", units=", ".join(unit_name(config, u) for u in q.units)))
@@ -860,6 +908,7 @@ small{{color:#555}}@media print{{a{{display:none}}}}</style></head><body>
 <h2>{words["callbacks"]}</h2><table><tr><th>{words["unit"]}</th>
 <th>{words["returned"]}</th></tr>{comp_rows}</table>
 {compare_html}
+{region_html}
 <h2>{words["daily"]}</h2><table><tr>{heads}</tr>{body}</table></body></html>"""
 
 

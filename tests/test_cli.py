@@ -150,3 +150,21 @@ def test_a_screen_that_is_gone_can_be_forgotten(backend: Backend):
     backend.store.record_heartbeat("aula-tv-1", {"screen": "aula-tv-1", "display": "aula",
                                                  "seen_at": at.isoformat(), "seen_at_epoch": at.timestamp()})
     assert sorted(b["screen"] for b in backend.store.screens()) == ["aula-tv-1", "aula-tv-2"]
+
+
+@pytest.mark.parametrize("weeks", ["-1", "105", "kaksi"])
+def test_the_demos_history_weeks_are_a_number_of_weeks(backend: Backend, weeks: str):
+    """`demo --history-weeks N` (0: no past weeks, for a large area's configuration): anything
+    else is refused by name before anything starts."""
+    result = cli("demo", "--history-weeks", weeks, "--config", str(EXAMPLE_CONFIG), env=backend.cli_env())
+    assert result.returncode == 2 and "Ohjaustaulu demo is running" not in result.stdout
+    assert f"argument --history-weeks: {weeks!r} is not a number of weeks from 0 to 104" in result.stderr
+
+
+def test_no_past_weeks_are_seeded_when_none_are_asked_for(backend: Backend):
+    from dashboard.config import load_config
+    from dashboard.demo import seed_days
+
+    assert seed_days(load_config(EXAMPLE_CONFIG), backend.history, TUESDAY.date(), weeks=0) == 0
+    assert backend.history.changes() == []
+    assert seed_days(load_config(EXAMPLE_CONFIG), backend.history, TUESDAY.date(), weeks=1) > 0  # the control

@@ -217,3 +217,45 @@ def rows_of(parts: list[Any]) -> list[dict[str, Any]]:
 
     walk(json.loads(json.dumps(parts, cls=PlotlyJSONEncoder)))
     return found
+
+
+def test_the_xlsx_and_the_print_view_carry_the_sites_side_by_side_for_an_area_person_only(
+        written: tuple[Config, Backend]):
+    import io
+
+    from openpyxl import load_workbook
+
+    from dashboard import access
+    from dashboard.accounts import User
+    from layouts import history as page
+
+    config, backend = written
+    ctx = page.HistoryContext(config, backend.store, backend.history)
+    at = datetime.combine(TODAY, time(11), tzinfo=config.tz)
+    q = page.Query(["iso_vo", "pieni_vo"], ["queue.waiting"], START, END, "day")
+    want = slow(backend.history, config, [u.code for u in config.units], START, END)
+    token = access.current.set(access.Principal(User("alue-johto", "manager", (), None)))
+    try:
+        data, _count = page.download(ctx, q, "xlsx", at, "fi")
+        printed = page.printed(ctx, q, at)
+    finally:
+        access.current.reset(token)
+    sheet = load_workbook(io.BytesIO(data), read_only=True)["Toimipisteittäin"]
+    head, *rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert head[0] == "Toimipiste" and head[7] == "Takaisinsoitot samana päivänä (%)"
+    names = {x.code: x.name for x in config.area}
+    assert [r[0] for r in rows] == [names[s] for s in ("pieni", "iso", "tyhja")]  # by need, as the page
+    pieni = rows[0]
+    assert pieni[1] == round(want["pieni"]["waiting_mean"], 1) and pieni[2] == round(want["pieni"]["longest_wait_max"])
+    assert pieni[6] == want["pieni"]["escalation_days"] and pieni[7] == round(want["pieni"]["callback_share"] * 100)
+    assert rows[2][1:8] == [None] * 7  # a site with no data: empty, not zero
+    assert "<h2>Toimipisteittäin</h2>" in printed and "28.12.2026–7.1.2027" in printed
+    assert printed.index(names["pieni"]) < printed.index(names["iso"])
+    token = access.current.set(access.Principal(User("iso-johto", "manager", ("iso_vo", "iso_pkl"), None)))
+    try:  # one site in scope: nothing to compare, in either
+        q = page.Query(["iso_vo"], ["queue.waiting"], START, END, "day")
+        data, _count = page.download(ctx, q, "xlsx", at, "fi")
+        assert "Toimipisteittäin" not in load_workbook(io.BytesIO(data), read_only=True).sheetnames
+        assert "Toimipisteittäin" not in page.printed(ctx, q, at)
+    finally:
+        access.current.reset(token)
