@@ -108,7 +108,11 @@ def start_demo(backend: Backend, config: Path, *extra: str) -> Demo:
     with open(log, "w", encoding="utf-8") as out:
         proc = subprocess.Popen(
             # the simulated day at 10.00 of the latest working day, whatever the hour the tests run
-            [exe, "demo", "--port", str(port), "--config", str(config), "--clock-at", "10:00", *extra],
+            # and five weeks of past days (the history page compares with four weeks before), not
+            # the eight a manager trying it gets: each demo start seeds them beside the tests (8
+            # weeks: about 10 s of a core, more on a loaded machine)
+            [exe, "demo", "--port", str(port), "--config", str(config), "--clock-at", "10:00",
+             *(() if "--history-weeks" in extra else ("--history-weeks", "5")), *extra],
             env=backend.cli_env(), stdout=out, stderr=subprocess.STDOUT, text=True,
         )
     demo = Demo(backend, config, port, proc, log)
