@@ -7,6 +7,7 @@
 // for 7-11 s at each redraw of its 250 rows.)
 (function () {
   "use strict";
+  if (location.pathname.indexOf("/display/") === 0) return;  // a wall screen has no such buttons
   document.addEventListener("click", function (e) {
     var b = e.target && e.target.closest && e.target.closest("button.withdraw[data-figure]");
     if (!b || !window.dash_clientside || !window.dash_clientside.set_props) return;
