@@ -1,6 +1,7 @@
-"""layouts/assets/tables.js draws the access page's tables from data: every text stays text
-and only `class` and `data-*` attributes reach a row, whatever the data says (a unit name or a
-feed's service code is not markup); a table is drawn again when its data changes."""
+"""layouts/assets/tables.js draws the access page's tables and the tablet's board from data:
+every text stays text and only `class`, `title` and `data-*` attributes reach a row, a line or a
+button, whatever the data says (a unit name, a feed's service code or a correction's key is not
+markup); a table is drawn again when its data changes, and a focused button keeps the focus."""
 
 from __future__ import annotations
 
@@ -49,5 +50,39 @@ def test_texts_stay_text_and_only_class_and_data_attributes_reach_a_row():
             "return Array.from(document.querySelectorAll('#t tbody td')).map(c => c.textContent).join()") == "a,b",
             what="the table drawn again")
         assert len(driver.find_elements("css selector", "#holder table")) == 1
+    finally:
+        driver.quit()
+
+
+def test_a_boards_lines_and_buttons_take_text_and_only_their_own_attributes():
+    driver = chrome(800, 600)
+    try:
+        driver.get("about:blank")
+        driver.execute_script(SCRIPT)
+        figure = "staff.present|vastaanotto|" + EVIL
+        board = json.dumps({"id": "b", "class": "board-table", "head": ["Arvo"], "rows": [{"attrs": {}, "cells": [
+            {"text": "✎ 3", "class": "val", "lines": [{"text": EVIL, "attrs": {"class": "muted", "title": EVIL,
+                                                                               "onmouseover": "window.owned=3"}}],
+             "button": {"text": EVIL, "attrs": {"class": "withdraw", "data-figure": figure,
+                                                "onclick": "window.owned=4", "formaction": "javascript:1"}}}]}]},
+                           ensure_ascii=False)
+        driver.execute_script(
+            "document.body.innerHTML = '<div id=holder></div>';"
+            "document.getElementById('holder').setAttribute('data-table', arguments[0]);", board)
+        wait_for(lambda: driver.find_elements("css selector", "#b button"), what="the board drawn")
+        cell = driver.execute_script(
+            "const td = document.querySelector('#b tbody td'), s = td.querySelector('span'), b = td.querySelector('button');"
+            "b.focus(); b.click(); return {cls: td.className, table: document.querySelector('#b').className,"
+            "span: [s.textContent, Array.from(s.attributes).map(a => a.name).sort()],"
+            "button: [b.textContent, b.type, Array.from(b.attributes).map(a => a.name).sort(), b.getAttribute('data-figure')],"
+            "imgs: document.querySelectorAll('img').length, owned: window.owned || 0}")
+        assert cell == {"cls": "val", "table": "board-table", "span": [EVIL, ["class", "title"]],
+                        "button": [EVIL, "button", ["class", "data-figure", "type"], figure], "imgs": 0, "owned": 0}
+        # drawn again with new figures: the button the keyboard was on keeps the focus
+        driver.execute_script("document.getElementById('holder').setAttribute('data-table', arguments[0])",
+                              board.replace("✎ 3", "✎ 2"))
+        wait_for(lambda: driver.execute_script("return document.querySelector('#b td').firstChild.textContent") == "✎ 2",
+                 what="the board drawn again")
+        assert driver.execute_script("return document.activeElement.getAttribute('data-figure')") == figure
     finally:
         driver.quit()
