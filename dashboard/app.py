@@ -163,17 +163,18 @@ def create_app(config: Config, store: LiveStore, history: History | None,
 def asgi(app: dash.Dash) -> Any:
     """What the HTTP server runs: request metrics, around size limits, security headers and
     the websocket's guard (dashboard/hardening.py), around versioned static files compressed
-    once, around the wall's fast poll, around the app."""
+    once, around the wall's fast poll, around the app (whose screens' streams end quietly
+    when the process stops: QuietStop)."""
     from dashboard.hardening import Hardening
     from dashboard.observability import RequestMetrics
     from dashboard.staticcache import StaticCache
     from layouts.fastpoll import FastPoll
 
-    inner: Any = app.server
+    inner: Any = QuietStop(app.server)
     auth = getattr(app.server.state, "auth", None)
     if auth is not None:
         inner = FastPoll(inner, app.server.state.display_ctx, auth)
-    return QuietStop(RequestMetrics(Hardening(StaticCache(inner), auth, app.server.state.script_hashes)))
+    return RequestMetrics(Hardening(StaticCache(inner), auth, app.server.state.script_hashes))
 
 
 STOPPING = threading.Event()  # set when the process has been told to stop (dashboard/cli.py exit_on_term)
