@@ -18,6 +18,14 @@ SCRIPT = (ROOT / "layouts" / "assets" / "tables.js").read_text(encoding="utf-8")
 EVIL = '<img src=x onerror="window.owned=1">'
 
 
+def drawn_from(driver, data: str) -> None:  # type: ignore[no-untyped-def]
+    """A blank page with tables.js, as on a page before Dash draws anything, and a holder of `data`."""
+    driver.get("about:blank")
+    driver.execute_script(SCRIPT)
+    driver.execute_script("document.body.innerHTML = '<div id=holder></div>';"
+                          "document.getElementById('holder').setAttribute('data-table', arguments[0]);", data)
+
+
 def spec(rows: list[dict[str, object]]) -> str:
     return json.dumps({"id": "t", "head": ["Yksikkö / palvelu", EVIL], "rows": rows})
 
@@ -25,12 +33,7 @@ def spec(rows: list[dict[str, object]]) -> str:
 def test_texts_stay_text_and_only_class_and_data_attributes_reach_a_row():
     driver = chrome(800, 600)
     try:
-        driver.get("about:blank")
-        driver.execute_script(SCRIPT)  # as on the page: before Dash draws anything
-        driver.execute_script(
-            "document.body.innerHTML = '<div id=holder></div>';"
-            "document.getElementById('holder').setAttribute('data-table', arguments[0]);",
-            spec([{"attrs": {"class": "access-row", "data-unit": EVIL, "onclick": "window.owned=2",
+        drawn_from(driver, spec([{"attrs": {"class": "access-row", "data-unit": EVIL, "onclick": "window.owned=2",
                              "style": "display:none"},
                    "cells": [{"text": EVIL, "small": "</small><b>x</b>"}, {"text": "12,5", "num": True}]}]))
         wait_for(lambda: driver.find_elements("css selector", "#t tbody tr"), what="the table drawn")
@@ -57,8 +60,6 @@ def test_texts_stay_text_and_only_class_and_data_attributes_reach_a_row():
 def test_a_boards_lines_and_buttons_take_text_and_only_their_own_attributes():
     driver = chrome(800, 600)
     try:
-        driver.get("about:blank")
-        driver.execute_script(SCRIPT)
         figure = "staff.present|vastaanotto|" + EVIL
         board = json.dumps({"id": "b", "class": "board-table", "head": ["Arvo"], "rows": [{"attrs": {}, "cells": [
             {"text": "✎ 3", "class": "val", "lines": [{"text": EVIL, "attrs": {"class": "muted", "title": EVIL,
@@ -66,9 +67,7 @@ def test_a_boards_lines_and_buttons_take_text_and_only_their_own_attributes():
              "button": {"text": EVIL, "attrs": {"class": "withdraw", "data-figure": figure,
                                                 "onclick": "window.owned=4", "formaction": "javascript:1"}}}]}]},
                            ensure_ascii=False)
-        driver.execute_script(
-            "document.body.innerHTML = '<div id=holder></div>';"
-            "document.getElementById('holder').setAttribute('data-table', arguments[0]);", board)
+        drawn_from(driver, board)
         wait_for(lambda: driver.find_elements("css selector", "#b button"), what="the board drawn")
         cell = driver.execute_script(
             "const td = document.querySelector('#b tbody td'), s = td.querySelector('span'), b = td.querySelector('button');"
