@@ -106,6 +106,22 @@ def display_site(config: Config, display_id: str, lang_: str) -> tuple[str, str]
     return ",".join(codes), _site_words(config, codes, lang_)
 
 
+def row(cells: list[str | dict[str, str]], attrs: dict[str, str]) -> dict[str, Any]:
+    """A table's row as data: its cells' texts (or {text, class}) and the row's attributes."""
+    return {"attrs": attrs, "cells": [c if isinstance(c, dict) else {"text": c} for c in cells]}
+
+
+def data_table(head: list[str], rows: list[dict[str, Any]], cls: str, label: str) -> html.Div:
+    """A table that travels as data and is drawn by the browser (layouts/assets/tables.js, every
+    text set as text). As Dash components (a component per cell) each 10-s refresh of 100 audit
+    rows held an admin's page for 2-3 s on an idle 2-core machine, and an area's 500 screens
+    would have held it for longer than the refresh; now a refresh that changes nothing draws
+    nothing."""
+    table = {"class": cls, "head": head, "rows": rows}
+    return html.Div(className="table-scroll", tabIndex="0", role="region",
+                    **{"aria-label": label, "data-table": json.dumps(table, ensure_ascii=False)})
+
+
 def admin_scope(p: access.Principal) -> frozenset[str] | None:
     """The units an admin looks after: a site admin's (an account given sites or units), or
     None for an area admin (an account with no scope). Decided where each table is made."""
@@ -134,17 +150,13 @@ def screens_table(config: Config, store: LiveStore, scope: frozenset[str] | None
         found.sort(key=lambda s: (order.get(sites[s["display"]][0], len(order)), sites[s["display"]][0],
                                   s["display"], s["screen"]))
     rows = [
-        html.Tr(
-            [*([html.Td(sites[s["display"]][1])] if many else []),
-             html.Td(s["screen"]), html.Td(_display_title(config, s["display"])), html.Td(s.get("page") or "–"),
-             html.Td(s.get("version") or "–"), html.Td(_age(s.get("data_age_s"))),
-             html.Td(_("{age} sitten", age=_age(s["silent_for_s"]))),
-             html.Td(_(SCREEN_STATE[s["state"]]), className=f"state state--{s['state']}"),
-             html.Td(s.get("address") or "–")],
-            className="screen-row",
-            **{"data-screen": s["screen"], "data-display": s["display"], "data-state": s["state"],
-               "data-site": sites[s["display"]][0]},
-        )
+        row([*([sites[s["display"]][1]] if many else []),
+             s["screen"], _display_title(config, s["display"]), s.get("page") or "–",
+             s.get("version") or "–", _age(s.get("data_age_s")), _("{age} sitten", age=_age(s["silent_for_s"])),
+             {"text": _(SCREEN_STATE[s["state"]]), "class": f"state state--{s['state']}"},
+             s.get("address") or "–"],
+            {"class": "screen-row", "data-screen": s["screen"], "data-display": s["display"], "data-state": s["state"],
+             "data-site": sites[s["display"]][0]})
         for s in found
     ]
     return html.Div([
@@ -154,9 +166,8 @@ def screens_table(config: Config, store: LiveStore, scope: frozenset[str] | None
                 _("Poistettu tai vaihdettu näyttö unohdetaan komennolla "),
                 html.Code(_("ohjaustaulu screen forget NÄYTTÖ")), "."])
         if rows else html.P(_("Yksikään näyttö ei ole vielä ilmoittanut itsestään.")),
-        html.Table([html.Thead(html.Tr([*([html.Th(_("Toimipiste"))] if many else []),
-                                        *(html.Th(_(x)) for x in SCREEN_HEAD)])), html.Tbody(rows)],
-                   className="sources screens"),
+        data_table([*([_("Toimipiste")] if many else []), *(_(x) for x in SCREEN_HEAD)], rows, "sources screens",
+                   _("Näytöt")) if rows else None,
     ])
 
 
@@ -177,57 +188,53 @@ def sources_table(config: Config, store: LiveStore, scope: frozenset[str] | None
         if scope is not None and not scope & {*s.units, *s.unit_map.values()}:
             continue
         fed = {of[u] for u in [*s.units, *s.unit_map.values()] if u in of}
-        site_cell = [html.Td(_site_words(config, [x.code for x in config.area if x.code in fed], lang()))] if many else []
+        site_cell = [_site_words(config, [x.code for x in config.area if x.code in fed], lang())] if many else []
         h = source_health(store, s.name, s.kind)
         state = _(SOURCE_STATE[h["state"]]) if h["state"] in SOURCE_STATE else h["state"]
         stopped_at = store.source_status(s.name).stopped_at if h["state"] == "stopped" else None
         if stopped_at:
             state = _("{state} {time} alkaen", state=state, time=local_time(stopped_at, config.tz))
         error = f"{local_time(h['last_error_at'], config.tz)}: {h['last_error']}" if h["last_error"] else "–"
-        rows.append(html.Tr(
-            [*site_cell, html.Td(h["name"]), html.Td(h["kind"]), html.Td(state, className=f"state state--{h['state']}"),
-             html.Td(local_time(h["last_success"], config.tz)), html.Td(error),
-             html.Td(str(h["items_read"])), html.Td(f"{h['items_unmapped']} {h['unmapped_detail'] or ''}".strip()
-                                                    + cases_text(h, s.kind))],
-            className="source-row", **{"data-source": h["name"], "data-state": h["state"]}))
+        rows.append(row(
+            [*site_cell, h["name"], h["kind"], {"text": state, "class": f"state state--{h['state']}"},
+             local_time(h["last_success"], config.tz), error, str(h["items_read"]),
+             f"{h['items_unmapped']} {h['unmapped_detail'] or ''}".strip() + cases_text(h, s.kind)],
+            {"class": "source-row", "data-source": h["name"], "data-state": h["state"]}))
     return html.Div([
         html.H2(_("Lähteet")),
         html.P(_("Ajat paikallista aikaa ({zone}).", zone=config.site.timezone)),
-        html.Table([html.Thead(html.Tr([*([html.Th(_("Toimipiste"))] if many else []),
-                                        *(html.Th(_(x)) for x in SOURCE_HEAD)])), html.Tbody(rows)], className="sources"),
+        data_table([*([_("Toimipiste")] if many else []), *(_(x) for x in SOURCE_HEAD)], rows, "sources",
+                   _("Lähteet")),
     ])
 
 
 def users_table(history: History, scope: frozenset[str] | None = None) -> html.Div:
     """Every account; a site admin's: those whose whole scope is within theirs."""
     users = [u for u in list_users(history) if scope is None or (u["units"] and set(u["units"]) <= scope)]
-    rows = [html.Tr([html.Td(u["name"]), html.Td(_(ROLE_WORDS[str(u["role"])]) if str(u["role"]) in ROLE_WORDS else str(u["role"])),
-                     html.Td(", ".join(u["units"]) or _("kaikki")),
-                     html.Td(_("paikallinen") if u["local"] else "OpenID Connect"),
-                     html.Td(_("ei käytössä") if u["disabled"] else _("käytössä"))], className="user-row",
-                    **{"data-user": u["name"]}) for u in users]
+    rows = [row([u["name"], _(ROLE_WORDS[str(u["role"])]) if str(u["role"]) in ROLE_WORDS else str(u["role"]),
+                 ", ".join(u["units"]) or _("kaikki"), _("paikallinen") if u["local"] else "OpenID Connect",
+                 _("ei käytössä") if u["disabled"] else _("käytössä")], {"class": "user-row", "data-user": u["name"]})
+            for u in users]
     return html.Div([
         html.H2(_("Käyttäjät")),
         html.P([_("Tunnukset luodaan komennolla "), html.Code(_("ohjaustaulu user add NIMI --role ROOLI --password-stdin")),
                 _(", näyttöjen tunnukset komennolla "), html.Code(_("ohjaustaulu display-token NÄYTTÖ")), "."]),
-        html.Table([html.Thead(html.Tr([html.Th(h) for h in (_("Käyttäjä"), _("Rooli"), _("Yksiköt"), _("Kirjautuminen"),
-                                                              _("Tila"))])),
-                    html.Tbody(rows)], className="sources users"),
+        data_table([_("Käyttäjä"), _("Rooli"), _("Yksiköt"), _("Kirjautuminen"), _("Tila")], rows, "sources users",
+                   _("Käyttäjät")),
     ])
 
 
 def audit_table(config: Config, history: History) -> html.Div:
-    rows = [html.Tr([html.Td(local_time(e["at"], config.tz)), html.Td(e["who"]),
-                     html.Td(_(ACTION_WORDS[e["action"]]) if e["action"] in ACTION_WORDS else e["action"]),
-                     html.Td(words_of(e["details"])), html.Td(words_of(e["before"])), html.Td(words_of(e["after"]))],
-                    className="audit-row", **{"data-action": e["action"]}) for e in audit.entries(history, limit=100)]
+    rows = [row([local_time(e["at"], config.tz), e["who"],
+                 _(ACTION_WORDS[e["action"]]) if e["action"] in ACTION_WORDS else e["action"],
+                 words_of(e["details"]), words_of(e["before"]), words_of(e["after"])],
+                {"class": "audit-row", "data-action": e["action"]}) for e in audit.entries(history, limit=100)]
     return html.Div([
         html.H2(_("Tapahtumaloki")),
         html.P([_("Uusimmat 100, ajat paikallista aikaa ({zone}). ", zone=config.site.timezone),
                 html.A(_("Lataa koko loki (CSV)"), href="/admin/audit.csv", id="admin-audit-csv")]),
-        html.Table([html.Thead(html.Tr([html.Th(h) for h in (_("Aika"), _("Kuka"), _("Tapahtuma"), _("Tiedot"), _("Ennen"),
-                                                              _("Jälkeen"))])),
-                    html.Tbody(rows)], className="sources audit"),
+        data_table([_("Aika"), _("Kuka"), _("Tapahtuma"), _("Tiedot"), _("Ennen"), _("Jälkeen")], rows, "sources audit",
+                   _("Tapahtumaloki")),
     ])
 
 

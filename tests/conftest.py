@@ -189,6 +189,34 @@ def wait_for(predicate, timeout: float = 20, interval: float = 0.1, what: str = 
     raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
 
 
+def drawn_rows(made: object, cls: str) -> list[dict[str, object]]:
+    """The rows of class `cls` in the tables that travel as data (`data-table`, drawn by
+    layouts/assets/tables.js) anywhere in `made`: Dash components, a callback's JSON answer, or
+    its text. Each row: {"attrs": {...}, "texts": [each cell's text]}."""
+    import json
+
+    found: list[dict[str, object]] = []
+
+    def walk(x: object) -> None:
+        if hasattr(x, "to_plotly_json"):
+            x = x.to_plotly_json()
+        if isinstance(x, str) and x.lstrip().startswith(("{", "[")):
+            with contextlib.suppress(ValueError):
+                walk(json.loads(x))
+        elif isinstance(x, dict):
+            if isinstance(x.get("data-table"), str):
+                found.extend(r for r in json.loads(x["data-table"])["rows"]
+                             if cls in str(r["attrs"].get("class", "")).split())
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list | tuple):
+            for v in x:
+                walk(v)
+
+    walk(made)
+    return [{"attrs": r["attrs"], "texts": [c["text"] for c in r["cells"]]} for r in found]
+
+
 # ---- pytest-xdist: `./dev test` runs the suite in parallel (-n auto --dist worksteal)
 
 

@@ -1,8 +1,9 @@
 /* Tables that travel as data in a `data-table` attribute and are drawn here as plain HTML
- * tables: the access page's (layouts/accesspage.py html_table) and the tablet's board of today
- * (layouts/tablet.py board_view). Dash's renderer spent 15-20 s on a weekly table of 4,000
- * components on a 2-core machine, and 7-11 s on each redraw of the tablet's board of 250 rows
- * (every 15 s: the tablet froze for most of its life). Every text is set as text (never as
+ * tables: the access page's (layouts/accesspage.py html_table), the tablet's board of today
+ * (layouts/tablet.py board_view) and the admin page's (layouts/admin.py data_table). Dash's
+ * renderer spent 15-20 s on a weekly table of 4,000 components on a 2-core machine, 7-11 s on
+ * each redraw of the tablet's board of 250 rows (every 15 s: the tablet froze for most of its
+ * life), and 2-3 s on each 10-s refresh of the admin page's 100 audit rows. Every text is set as text (never as
  * markup), and only `class`, `title` and `data-*` attributes are taken. A table is drawn again
  * whenever its data changes (a new choice of units, range or period; the board's new figures),
  * and not at all when it is the same. */

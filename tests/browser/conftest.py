@@ -10,6 +10,7 @@ import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -200,3 +201,18 @@ return Array.from(document.querySelectorAll('[data-metric]')).map(e => ({
 
 def tiles(driver: webdriver.Chrome) -> list[dict[str, str]]:
     return driver.execute_script(TILES_JS)
+
+
+ROWS_JS = """
+return Array.from(document.querySelectorAll('tr.' + arguments[0])).map(function (tr) {
+  var attrs = {};
+  Array.from(tr.attributes).forEach(function (a) { attrs[a.name] = a.value; });
+  return {attrs: attrs, text: tr.innerText, cells: Array.from(tr.cells).map(function (c) { return c.innerText; })};
+});
+"""
+
+
+def table_rows(driver: webdriver.Chrome, cls: str) -> list[dict[str, Any]]:
+    """The page's table rows of class `cls`, read in one go: a table redrawn by its page's
+    refresh (the admin page's every 10 s) can never leave the test holding stale rows."""
+    return driver.execute_script(ROWS_JS, cls)

@@ -5,7 +5,7 @@ from contextlib import closing
 
 import pytest
 
-from tests.browser.conftest import Demo, http_client, sign_in, tiles
+from tests.browser.conftest import Demo, http_client, sign_in, table_rows, tiles
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.browser
@@ -177,21 +177,20 @@ def test_the_admin_page_lists_each_sources_health(browser, demo: Demo):
     try:
         sign_in(browser, demo.url, "yllapito")
         browser.get(f"{demo.url}/admin")
-        rows = wait_for(lambda: browser.find_elements("css selector", ".source-row"), what="source rows")
-        states = {r.get_attribute("data-source"): r.get_attribute("data-state") for r in rows}
+        rows = wait_for(lambda: table_rows(browser, "source-row"), what="source rows")
+        states = {r["attrs"]["data-source"]: r["attrs"]["data-state"] for r in rows}
         assert states["demo-ajanvaraus"] == "stopped"
         assert states["demo-jonot"] == "ok"
         # in the site's words and time: since when it is stopped, its last success, no raw ISO
-        said = {r.get_attribute("data-source"): r.text for r in rows}
+        said = {r["attrs"]["data-source"]: r["text"] for r in rows}
         assert re.search(r"pysäytetty \d{1,2}\.\d{1,2}\.20\d\d klo \d{1,2}\.\d\d\.\d\d alkaen",
                          said["demo-ajanvaraus"]), said["demo-ajanvaraus"]
         assert re.search(r"\d{1,2}\.\d{1,2}\.20\d\d klo \d{1,2}\.\d\d\.\d\d", said["demo-jonot"])
         assert not re.search(r"\d{4}-\d\d-\d\dT", " ".join(said.values()))
-        # the audit log: events in words, times local, details whole (the stop just made is there)
-        audit = browser.find_elements("css selector", ".audit-row")
-        assert audit and all(re.match(r"\d{1,2}\.\d{1,2}\.20\d\d klo ", r.find_element("css selector", "td").text)
-                             for r in audit)
-        assert "kirjautuminen" in [r.find_elements("css selector", "td")[2].text for r in audit]
+        # the audit log: events in words, times local, details whole (the sign-in just made is there)
+        audit = table_rows(browser, "audit-row")
+        assert audit and all(re.match(r"\d{1,2}\.\d{1,2}\.20\d\d klo ", r["cells"][0]) for r in audit)
+        assert "kirjautuminen" in [r["cells"][2] for r in audit]
         assert "(ylläpitäjä)" in browser.find_element("css selector", "nav.staffbar").text
     finally:
         demo.cli("source", "start", "demo-ajanvaraus")

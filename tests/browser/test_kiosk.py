@@ -17,7 +17,16 @@ from pathlib import Path
 import pytest
 
 from dashboard.config import load_config
-from tests.browser.conftest import Demo, chrome, embedded_only, fast_config, sign_in, stop, tiles
+from tests.browser.conftest import (
+    Demo,
+    chrome,
+    embedded_only,
+    fast_config,
+    sign_in,
+    stop,
+    table_rows,
+    tiles,
+)
 from tests.conftest import BACKENDS, cli, close_backend, free_port, make_backend, wait_for
 
 pytestmark = pytest.mark.browser
@@ -197,12 +206,12 @@ def test_each_screen_reports_its_heartbeat_and_admin_flags_a_silent_one(browser,
         "data_age_s": 3, "connection": "online", "seen_at": "2026-11-23T08:00:00+00:00", "seen_at_epoch": old})
     sign_in(browser, demo.url, "yllapito")
     browser.get(f"{demo.url}/admin")
-    rows = wait_for(lambda: {r.get_attribute("data-screen"): r for r in browser.find_elements("css selector", ".screen-row")},
+    rows = wait_for(lambda: {r["attrs"]["data-screen"]: r for r in table_rows(browser, "screen-row")},
                     what="screen rows")
-    assert rows["kioski-aula-1"].get_attribute("data-state") == "ok"
-    assert "aula" in rows["kioski-aula-1"].text and "queues" in rows["kioski-aula-1"].text
-    assert rows["kioski-kaytava-2"].get_attribute("data-state") == "silent"
-    assert "hiljaa" in rows["kioski-kaytava-2"].text
+    assert rows["kioski-aula-1"]["attrs"]["data-state"] == "ok"
+    assert "aula" in rows["kioski-aula-1"]["text"] and "queues" in rows["kioski-aula-1"]["text"]
+    assert rows["kioski-kaytava-2"]["attrs"]["data-state"] == "silent"
+    assert "hiljaa" in rows["kioski-kaytava-2"]["text"]
 
 
 @embedded_only
