@@ -145,3 +145,57 @@ def test_the_demos_seeded_weeks_give_planned_staff_every_working_day_and_doctors
         mean = sum(at_work) / len(at_work)
         assert abs(present[day.isoformat()]["figure"] - mean) <= 0.2, (day, present[day.isoformat()], mean)
         assert present[day.isoformat()]["open_max"] == max(at_work)
+
+
+def test_a_processs_sqlite_writers_take_turns_instead_of_timing_out(tmp_path, monkeypatch, caplog):  # type: ignore[no-untyped-def]
+    """One thread holds the database for writing longer than SQLite lets a writer wait (made
+    0.3 s here): the other threads of the process wait their turn, first come first served,
+    and none gets "database is locked". A hold longer than the others could wait is logged."""
+    import logging
+    import threading
+    import time as clock
+
+    from sqlalchemy import text
+
+    from dashboard import history as h
+
+    monkeypatch.setattr(h, "SQLITE_BUSY_MS", 300)
+    monkeypatch.setattr(h.SqliteTurns, "LONG", 0.5)
+    engine = h.make_engine(f"sqlite:///{tmp_path / 'h.db'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (who TEXT)"))
+    holding = threading.Event()
+    done: list[str] = []
+    failed: list[BaseException] = []
+
+    def hold() -> None:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO t VALUES ('first')"))
+            holding.set()
+            clock.sleep(1.0)
+
+    def write(who: str) -> None:
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("INSERT INTO t VALUES (:who)"), {"who": who})
+            done.append(who)
+        except BaseException as err:  # noqa: BLE001 - what a writer met is the finding
+            failed.append(err)
+
+    first = threading.Thread(target=hold)
+    first.start()
+    assert holding.wait(5)
+    others = []
+    for who in ("b", "c", "d"):
+        others.append(threading.Thread(target=write, args=(who,)))
+        others[-1].start()
+        clock.sleep(0.1)  # in this order
+    with caplog.at_level(logging.WARNING, logger="dashboard.history"):
+        for t in [first, *others]:
+            t.join(30)
+    assert not failed, failed
+    assert done == ["b", "c", "d"]
+    with engine.connect() as conn:
+        assert [r[0] for r in conn.execute(text("SELECT who FROM t ORDER BY rowid"))] == ["first", "b", "c", "d"]
+    assert any("held for writing 1." in r.getMessage() and "INSERT INTO t VALUES ('first')" in r.getMessage()
+               for r in caplog.records)
