@@ -63,8 +63,9 @@ def seed_history(config: Config, history: History, today: date) -> int:
     return history.record(changes)
 
 
-# changes per transaction: on a loaded 2-core machine 5,000 (with their rollups) held SQLite
-# for up to 9 s, near its writers' 10-s wait, while the screens and people were already on
+# changes per transaction: on a loaded 2-core machine 5,000 (with their rollups, as they were
+# then) held SQLite for up to 9 s, near its writers' 10-s wait, while the screens and people
+# were already on
 SEED_BATCH = 1000
 
 
@@ -102,9 +103,17 @@ def seed_days(config: Config, history: History, today: date, weeks: int = 8, eve
                     digest = hashlib.sha256(f"{':'.join(ident[1:])}:{now.isoformat()}".encode()).hexdigest()[:32]
                     batch.append((f"seed:{c.source.name}:{digest}", rd))
         if len(batch) >= SEED_BATCH:
-            written += history.record(batch)
+            written += history.record(batch, rollups=False)
             batch = []
-    return written + history.record(batch)
+    written += history.record(batch, rollups=False)
+    if written:
+        # the rollups once, over the whole history: kept up batch by batch, each batch of
+        # past days recomputed its series from that day up to today (the live feeds' own
+        # changes are already in), so 5 weeks took 27 s and 8 weeks far more than 8/5 of it
+        from dashboard import rollups
+
+        rollups.rebuild(history, config.tz, config.hours_specs())
+    return written
 
 
 def seed_notices(store: LiveStore, now: datetime) -> None:

@@ -458,11 +458,12 @@ class History:
             conn.execute(text("SELECT 1"))
         return True
 
-    def record(self, changes: list[tuple[str | None, Reading]]) -> int:
+    def record(self, changes: list[tuple[str | None, Reading]], rollups: bool = True) -> int:
         """Record changes (event id, reading); an event id seen before is skipped, so a
         change delivered twice is written once. The hourly and daily rollups of the series
         and days the written changes touch are brought up to date in the same transaction
-        (dashboard.rollups.maintain)."""
+        (dashboard.rollups.maintain); with `rollups=False` they are not, and the caller
+        rebuilds them (dashboard.rollups.rebuild) once it has written all it had."""
         if not changes:
             return 0
         now = datetime.now(UTC)
@@ -494,7 +495,7 @@ class History:
         )
         with self.engine.begin() as conn:
             written = conn.execute(stmt, rows).all()
-            if written:  # the rollups of the hours and days these changes touch, same transaction
+            if written and rollups:  # the rollups of the hours and days these changes touch, same transaction
                 from dashboard.rollups import maintain
 
                 maintain(conn, [tuple(row) for row in written])
