@@ -372,6 +372,9 @@ class SqliteTurns:
         event.listen(engine, "after_cursor_execute", self.after)
         event.listen(engine, "commit", self.ended)
         event.listen(engine, "rollback", self.ended)
+        # a connection that goes back to the pool or is dropped mid-transaction ends its turn too
+        event.listen(engine.pool, "reset", self.reset)
+        event.listen(engine.pool, "invalidate", self.dropped)
 
     def before(self, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if "writing" in conn.info or not statement.lstrip()[:7].upper().startswith(self.WRITES):
@@ -379,7 +382,7 @@ class SqliteTurns:
         with self.turns:
             ticket, self.next = self.next, self.next + 1
             if not self.turns.wait_for(lambda: self.serving >= ticket, timeout=self.QUEUE):
-                # a turn that never ended (a connection dropped mid-transaction): go past it
+                # a turn that never ended (a transaction left open, a nested write): go past it
                 logging.getLogger(__name__).warning(
                     "the history database (SQLite): a write waited %.0f s for its turn; going ahead", self.QUEUE)
                 self.serving = max(self.serving, ticket)
@@ -397,9 +400,18 @@ class SqliteTurns:
             conn.info["writing"] = (held[0], (time.monotonic(), statement))
 
     def ended(self, conn: Any) -> None:
-        if "writing" not in conn.info:
+        self.release(conn.info)
+
+    def reset(self, _dbapi: Any, record: Any, _state: Any) -> None:
+        self.release(record.info)
+
+    def dropped(self, _dbapi: Any, record: Any, _err: Any) -> None:
+        self.release(record.info)
+
+    def release(self, info: dict[str, Any]) -> None:
+        if "writing" not in info:
             return
-        ticket, began = conn.info.pop("writing")
+        ticket, began = info.pop("writing")
         now = time.monotonic()
         with self.turns:
             self.last_end = now

@@ -199,3 +199,28 @@ def test_a_processs_sqlite_writers_take_turns_instead_of_timing_out(tmp_path, mo
         assert [r[0] for r in conn.execute(text("SELECT who FROM t ORDER BY rowid"))] == ["first", "b", "c", "d"]
     assert any("held for writing 1." in r.getMessage() and "INSERT INTO t VALUES ('first')" in r.getMessage()
                for r in caplog.records)
+
+
+def test_a_write_left_open_or_dropped_ends_its_turn(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """A connection dropped mid-write, or closed without a commit, does not hold the others'
+    turns until the queue gives up on it (made 5 s here)."""
+    import time as clock
+
+    from sqlalchemy import text
+
+    from dashboard import history as h
+
+    monkeypatch.setattr(h.SqliteTurns, "QUEUE", 5.0)
+    engine = h.make_engine(f"sqlite:///{tmp_path / 'h.db'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+    for leave in ("invalidate", "close"):
+        conn = engine.connect()
+        conn.execute(text("INSERT INTO t VALUES (1)"))
+        getattr(conn, leave)()
+        started = clock.monotonic()
+        with engine.begin() as other:
+            other.execute(text("INSERT INTO t VALUES (2)"))
+        assert clock.monotonic() - started < 2, leave
+    with engine.connect() as conn:
+        assert [r[0] for r in conn.execute(text("SELECT x FROM t"))] == [2, 2]  # the ones left open: rolled back
