@@ -207,8 +207,9 @@ def drawn_rows(made: object, cls: str) -> list[dict[str, object]]:
             if isinstance(x.get("data-table"), str):
                 found.extend(r for r in json.loads(x["data-table"])["rows"]
                              if cls in str(r["attrs"].get("class", "")).split())
-            for v in x.values():
-                walk(v)
+            for k, v in x.items():
+                if k != "data-table":  # read just above: its rows hold no tables
+                    walk(v)
         elif isinstance(x, list | tuple):
             for v in x:
                 walk(v)
