@@ -138,7 +138,7 @@ def test_stopping_the_demo_leaves_no_redis_server_unless_another_command_uses_it
         data: Path, tmp_path: Path, how: signal.Signals) -> None:
     log = tmp_path / "run.log"
     port = free_port()
-    demo = _run(["demo", "--port", str(port), "--clock-at", "10:00"], data, log)
+    demo = _run(["demo", "--port", str(port), "--clock-at", "10:00", "--history-weeks", "0"], data, log)
     try:
         wait_for(lambda: _answers(port), timeout=60, what="the demo")
         alone = embedded.server_pid(data)
@@ -155,7 +155,7 @@ def test_stopping_the_demo_leaves_no_redis_server_unless_another_command_uses_it
         collect = _run(["collect"], data, log)
         wait_for(lambda: embedded.server_pid(data), timeout=30, what="the collector's store")
         shared = embedded.server_pid(data)
-        demo = _run(["demo", "--port", str(port), "--clock-at", "10:00"], data, log)
+        demo = _run(["demo", "--port", str(port), "--clock-at", "10:00", "--history-weeks", "0"], data, log)
         wait_for(lambda: _answers(port), timeout=60, what="the demo again")
         demo.send_signal(how)
         demo.wait(timeout=20)

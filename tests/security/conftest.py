@@ -25,7 +25,8 @@ def push_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     config = fast_config(root / "site.toml")
     config.write_text(config.read_text(encoding="utf-8").replace(
         'key_prefix = "ohjaustaulu:"', 'key_prefix = "ohjaustaulu:"\nupdates = "push"'), encoding="utf-8")
-    d = start_demo(backend, config)
+    # the channel's tests read no past days: no weeks seeded beside them (a core's 10 s)
+    d = start_demo(backend, config, "--history-weeks", "0")
     yield d
     stop_demo(d)
     close_backend(backend)
