@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import EllipsisType
 from typing import Any
 
 import redis
@@ -84,6 +85,8 @@ class LiveStore:
         # reads its own units' readings, not the area's (500 displays × 6,000 readings)
         self._by_unit: tuple[dict[str, list[Reading]], dict[str, list[tuple[str, Reading]]]] | None = None
         self._by_version: dict[str, tuple[tuple[str, int], Any]] = {}
+        # each source's readings as last read: the raw values and what they parsed to
+        self._raw: dict[str, tuple[list[Any], list[Reading]]] = {}
 
     @classmethod
     def open(cls, url: str | None, data_dir: Path, prefix: str, supervise: bool = False) -> LiveStore:
@@ -220,9 +223,14 @@ class LiveStore:
             return None
         return _text(epoch), int(version or 0)
 
-    def all_readings(self) -> dict[str, list[Reading]]:
+    def state_mark(self) -> tuple[str, int] | None:
+        """What identifies the store's content now (see _epoch): given to all_readings,
+        readings_by_unit, notices_shared and escalations_shared, one round trip for all four."""
+        return self._epoch()
+
+    def all_readings(self, mark: tuple[str, int] | None | EllipsisType = ...) -> dict[str, list[Reading]]:
         """Every source's readings. Shared by the callers of one version: read, never change."""
-        mark = self._epoch()
+        mark = self._epoch() if mark is ... else mark
         with self._parsed_lock:
             if mark is not None and self._parsed is not None and self._parsed[0] == mark:
                 return self._parsed[1]
@@ -230,18 +238,26 @@ class LiveStore:
         pipe = self.r.pipeline(transaction=False)
         for name in names:
             pipe.hvals(self.k("readings", name))
-        parsed = {
-            name: [Reading.from_json(v) for v in values]
-            for name, values in zip(names, pipe.execute(), strict=True)
-        }
+        # a source whose readings are byte for byte as last read keeps its Reading objects: most
+        # changes are one source's (or a notice), and the read model's per-unit work then sees
+        # the other units' readings as the very same objects (dashboard/readmodel.py)
+        with self._parsed_lock:
+            raw_before = self._raw
+        parsed, raw = {}, {}
+        for name, values in zip(names, pipe.execute(), strict=True):
+            before = raw_before.get(name)
+            parsed[name] = before[1] if before is not None and before[0] == values else [
+                Reading.from_json(v) for v in values]
+            raw[name] = (values, parsed[name])
         if mark is not None:  # read after the mark: at least as new as it says
             with self._parsed_lock:
                 self._parsed = (mark, parsed)
+                self._raw = raw
         return parsed
 
-    def readings_by_unit(self) -> dict[str, list[tuple[str, Reading]]]:
+    def readings_by_unit(self, mark: tuple[str, int] | None | EllipsisType = ...) -> dict[str, list[tuple[str, Reading]]]:
         """all_readings() by unit: (source, reading) pairs. Shared like it: read, never change."""
-        parsed = self.all_readings()
+        parsed = self.all_readings(mark)
         with self._parsed_lock:
             if self._by_unit is not None and self._by_unit[0] is parsed:
                 return self._by_unit[1]
@@ -250,13 +266,22 @@ class LiveStore:
             for rd in readings:
                 by_unit.setdefault(rd.unit, []).append((source, rd))
         with self._parsed_lock:
+            before = self._by_unit[1] if self._by_unit is not None else {}
+        # a unit whose (source, reading) pairs are as before keeps its very list: whoever keeps
+        # work per unit knows by identity that nothing of it changed (dashboard/readmodel.py)
+        for unit, pairs in by_unit.items():
+            old = before.get(unit)
+            if old is not None and len(old) == len(pairs) and all(
+                    a[1] is b[1] and a[0] == b[0] for a, b in zip(old, pairs, strict=True)):
+                by_unit[unit] = old
+        with self._parsed_lock:
             self._by_unit = (parsed, by_unit)
         return by_unit
 
-    def _per_version(self, name: str, read: Callable[[], Any]) -> Any:
+    def _per_version(self, name: str, read: Callable[[], Any], mark: tuple[str, int] | None | EllipsisType = ...) -> Any:
         """What `read` returns, read once per version of the store (and anew while the
         version is unknown). Read after the mark: at least as new as it says."""
-        mark = self._epoch()
+        mark = self._epoch() if mark is ... else mark
         with self._parsed_lock:
             known = self._by_version.get(name)
             if mark is not None and known is not None and known[0] == mark:
@@ -318,9 +343,9 @@ class LiveStore:
     def notices(self) -> list[dict[str, Any]]:
         return [json.loads(v) for v in self.r.hvals(self.k("notices"))]
 
-    def notices_shared(self) -> list[dict[str, Any]]:
+    def notices_shared(self, mark: tuple[str, int] | None | EllipsisType = ...) -> list[dict[str, Any]]:
         """notices(), read once per version: shared by its callers, read, never change."""
-        return self._per_version("notices", self.notices)  # type: ignore[no-any-return]
+        return self._per_version("notices", self.notices, mark)  # type: ignore[no-any-return]
 
     # -- clock ------------------------------------------------------------------------
 
@@ -510,9 +535,9 @@ class LiveStore:
     def escalations(self) -> dict[str, dict[str, Any]]:
         return {_text(k): json.loads(v) for k, v in self.r.hgetall(self.k("escalation")).items()}
 
-    def escalations_shared(self) -> dict[str, dict[str, Any]]:
+    def escalations_shared(self, mark: tuple[str, int] | None | EllipsisType = ...) -> dict[str, dict[str, Any]]:
         """escalations(), read once per version: shared by its callers, read, never change."""
-        return self._per_version("escalations", self.escalations)  # type: ignore[no-any-return]
+        return self._per_version("escalations", self.escalations, mark)  # type: ignore[no-any-return]
 
     def put_notice_now(self, notice: dict[str, Any]) -> None:
         """Post or change a notice and tell the screens at once."""

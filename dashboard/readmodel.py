@@ -81,31 +81,50 @@ def _ratio_input(metric: str, metrics: set[str]) -> bool:
 PUBLIC_NOTICE = ("id", "unit", "importance", "public", "text", "text_sv", "starts", "ends")
 
 
-def build(config: Config, display: Display, store: LiveStore, history: History | None) -> Model:
-    version = store.version()
-    clock = store.clock(config.tz)
-    now = clock.now()
+class UnitTiles:
+    """Each unit's tiles as last made, kept while the unit's readings are the very same objects
+    (LiveStore.readings_by_unit keeps a unit's list when nothing of it changed), no tile's
+    freshness has moved and the day is the same: after a change of one source, or of a notice,
+    500 displays rebuild their models from the tiles of the units that did not change. The
+    tiles are shared by every display of the unit: read, never change."""
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[str, bool, bool], tuple[Any, Any, datetime | None, list[dict[str, Any]],
+                                                         datetime | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, bool, bool], pairs: Any, day: Any, now: datetime) -> Any:
+        with self._lock:
+            kept = self._kept.get(key)
+        if kept is not None and kept[0] is pairs and kept[1] == day and (kept[2] is None or now < kept[2]):
+            return kept[3], kept[4]
+        return None
+
+    def put(self, key: tuple[str, bool, bool], pairs: Any, day: Any, valid_until: datetime | None,
+            tiles: list[dict[str, Any]], next_change: datetime | None) -> None:
+        with self._lock:
+            self._kept[key] = (pairs, day, valid_until, tiles, next_change)
+
+
+def unit_tiles(config: Config, unit: str, pairs: list[tuple[str, Reading]], now: datetime,
+               metrics: Any, public: bool, history: History | None
+               ) -> tuple[list[dict[str, Any]], datetime | None]:
+    """One unit's tiles (a tile per metric and key, the reading shown resolved among its
+    sources), and when the first of them changes status by itself."""
     tz = config.tz
     polls = {s.name: s.poll_seconds for s in config.sources}
-    public = display.mode == "public"
-
-    # a region display shows its sites' roll-ups, not the tiles (region.py): it reads only the
-    # metrics they and the escalation rules are made of, and needs no order of tiles
-    region_only = display.pages == ["region"]
-    metrics = region.needed(config) if region_only else CATALOGUE
     candidates: dict[tuple[str, str, str], list[tuple[Reading, str, datetime | None]]] = {}
-    by_unit = store.readings_by_unit()  # the display's own units' readings, not the area's
-    for source, rd in (pair for unit in dict.fromkeys(display.units) for pair in by_unit.get(unit, ())):
+    for source, rd in pairs:
         if rd.metric not in metrics:
             continue
-        # a public display's tiles are its public metrics only (below); the rest are read
+        # a public display's tiles are its public metrics only (build); the rest are read
         # too, so that its escalation level is the units' level, not one of queues alone
         status, changes_at = status_of(rd, now, polls.get(source, 60), tz)
         candidates.setdefault((rd.metric, rd.unit, rd.key), []).append((rd, status, changes_at))
 
     tiles: list[dict[str, Any]] = []
     next_change: datetime | None = None
-    for (metric, unit, key), options in candidates.items():
+    for (metric, unit_, key), options in candidates.items():
         (reading, status), under = resolve([(rd, st) for rd, st, _ in options])
         fresh_until = None
         for rd, _st, changes_at in options:
@@ -115,7 +134,7 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
                 fresh_until = changes_at
         tile: dict[str, Any] = {
             "metric": metric,
-            "unit": unit,
+            "unit": unit_,
             "key": key,
             "value": reading.value,
             "status": status,
@@ -138,15 +157,46 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
             tile["corrects"] = {"value": under[0].value, "source": under[0].source, "status": under[1],
                                 "updated_at": iso(under[0].observed_at)}
         if metric == "flow.arrivals_by_hour":
-            tile["typical"] = _typical(history, unit, now, config)
+            tile["typical"] = _typical(history, unit_, now, config)
         tiles.append(tile)
+    return tiles, next_change
+
+
+def build(config: Config, display: Display, store: LiveStore, history: History | None,
+          kept: UnitTiles | None = None, seen: tuple[int, Clock] | None = None) -> Model:
+    """The display's model; `kept`: each unit's tiles as other displays' models made them;
+    `seen`: the store's version and clock as the caller has just read them (read anew if not)."""
+    version, clock = seen if seen is not None else (store.version(), store.clock(config.tz))
+    now = clock.now()
+    public = display.mode == "public"
+
+    # a region display shows its sites' roll-ups, not the tiles (region.py): it reads only the
+    # metrics they and the escalation rules are made of, and needs no order of tiles
+    region_only = display.pages == ["region"]
+    metrics = region.needed(config) if region_only else CATALOGUE
+    mark = store.state_mark()  # one round trip for the readings, notices and levels below
+    by_unit = store.readings_by_unit(mark)  # the display's own units' readings, not the area's
+    tiles: list[dict[str, Any]] = []
+    next_change: datetime | None = None
+    day = now.astimezone(config.tz).date()
+    for unit in dict.fromkeys(display.units):
+        pairs = by_unit.get(unit, [])
+        key = (unit, region_only, public)
+        made = kept.get(key, pairs, day, now) if kept is not None else None
+        if made is None:
+            made = unit_tiles(config, unit, pairs, now, metrics, public, history)
+            if kept is not None:
+                kept.put(key, pairs, day, made[1], *made)
+        tiles.extend(made[0])
+        if made[1] is not None and (next_change is None or made[1] < next_change):
+            next_change = made[1]
     if not region_only:
         unit_order = {u: i for i, u in enumerate(display.units)}
         metric_order = {m: i for i, m in enumerate(CATALOGUE)}
         tiles.sort(key=lambda t: (unit_order[t["unit"]], metric_order[t["metric"]], t["key"]))
 
     notices = []
-    for n in store.notices_shared():
+    for n in store.notices_shared(mark):
         starts, ends = datetime.fromisoformat(n["starts"]), datetime.fromisoformat(n["ends"])
         for edge in (starts, ends):
             if edge > now and (next_change is None or edge < next_change):
@@ -165,7 +215,7 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
     urgency = {"kiireellinen": 0, "tärkeä": 1}
     notices.sort(key=lambda n: (urgency.get(str(n["importance"]), 2), str(n["starts"])))
 
-    escalation, changes_at = unit_levels(config, tiles, store.escalations_shared(), now, display.units)
+    escalation, changes_at = unit_levels(config, tiles, store.escalations_shared(mark), now, display.units)
     if changes_at is not None and (next_change is None or changes_at < next_change):
         next_change = changes_at
     _level_fresh_until(config, escalation, tiles)
@@ -272,6 +322,7 @@ class ModelCache:
         self._models: dict[str, Model] = {}
         self._lock = threading.Lock()
         self.builds = 0
+        self.units = UnitTiles()  # each unit's tiles, shared by its displays' models
         self.watch: VersionWatch | None = None
 
     def watch_changes(self) -> None:
@@ -311,7 +362,8 @@ class ModelCache:
         display = self.config.display(display_id)
         version = self.store.version()
         model = self._models.get(display_id)
-        now = self.store.clock(self.config.tz).now()
+        clock = self.store.clock(self.config.tz)
+        now = clock.now()
         if model and model.version == version and (model.valid_until is None or now < model.valid_until):
             return model
         with self._lock:
@@ -320,7 +372,7 @@ class ModelCache:
                 model.valid_until is None or now < model.valid_until
             ):
                 return model
-            model = build(self.config, display, self.store, self.history)
+            model = build(self.config, display, self.store, self.history, self.units, (version, clock))
             self._models[display_id] = model
             self.builds += 1
             return model

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -28,6 +29,7 @@ from dash import html
 from dashboard.config import Config, Display, Hours
 from dashboard.escalation import LEVEL_NAMES
 from dashboard.i18n import clock_time, minutes_ago, number, t, until_time
+from layouts.patch import plain, with_ids
 
 Tiles = dict[tuple[str, str, str], dict[str, Any]]
 Words = str | list[html.Span]
@@ -774,12 +776,91 @@ PAGE_SECTIONS = {
 SECTION = {"queues": queue_cards, "capacity": capacity_cards, "flow": flow_cards, "access": access_cards}
 
 
-def board(config: Config, d: Display, model: dict[str, Any]) -> list[Any]:
-    """The whole changing part of a display: its pages of cards, escalation and notices."""
+class CardMemo:
+    """Each unit's cards of a section, drawn once as the JSON the browser holds and shared by
+    every display that shows them: kept while the unit's tiles are the very same objects (the
+    read model shares them: dashboard/readmodel.py UnitTiles) within the same minute (the
+    cards' "updated 7 min ago", which the page keeps current itself). A notice for the whole
+    area then redraws its strip on 500 displays, not their 30,000 tiles. The cards with their
+    ids (from their place on a board: layouts/patch.py with_ids) are kept by place too."""
+
+    KEEP = 4  # the unit's cards as displays with other sets of its tiles (pages, mode) see them
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[str, str, tuple[str, ...]],
+                         list[tuple[str, tuple[Any, ...], list[Any], dict[tuple[str, int], list[Any]]]]] = {}
+        self._lock = threading.Lock()
+        self.drawn = 0  # cards drawn anew (tests read it)
+
+    def cards(self, section: str, unit: str, langs: list[str], minute: str, tiles: tuple[Any, ...],
+              draw: Any, place: tuple[str, int]) -> list[Any]:
+        """The unit's cards of `section`, with the ids of their place: the first is card
+        `place[1]` of the cards container `place[0]`."""
+        key = (section, unit, tuple(langs))
+        with self._lock:
+            entry = next((e for e in self._kept.get(key, ()) if e[0] == minute and len(e[1]) == len(tiles)
+                          and all(a is b for a, b in zip(e[1], tiles, strict=True))), None)
+        if entry is None:
+            entry = (minute, tiles, plain(draw()), {})
+            with self._lock:
+                self.drawn += 1
+                kept = self._kept.setdefault(key, [])
+                kept.insert(0, entry)
+                del kept[self.KEEP:]
+        placed = entry[3].get(place)
+        if placed is None:
+            placed = [with_ids(c, f"{place[0]}.{place[1] + i}") for i, c in enumerate(entry[2])]
+            with self._lock:
+                entry[3][place] = placed
+        return placed
+
+
+def board_json(config: Config, d: Display, model: dict[str, Any], memo: CardMemo) -> list[Any]:
+    """board() as the JSON the browser holds, with its ids (with_ids), each unit's cards from
+    `memo`."""
+    if "region" in d.pages:
+        return with_ids(plain(board(config, d, model)))  # type: ignore[no-any-return]
+    tiles = index(model["tiles"])
+    mine: dict[str, list[Any]] = {}
+    for x in model["tiles"]:
+        mine.setdefault(x["unit"], []).append(x)
+    now = datetime.fromisoformat(model["generated_at"])
+    minute = model["generated_at"][:16]
+
+    def page(sections: tuple[str, ...], at: int, kind: str, name: str) -> Any:
+        container = f"b.1.{at}.0"  # board → pages → page `at` → its cards (with_ids' places)
+        cards: list[Any] = []
+        for section in sections:
+            draw = public_queue_cards if section == "public" else SECTION[section]
+            for unit in d.units:
+                one = d.model_copy(update={"units": [unit]})
+                cards += memo.cards(section, unit, d.languages, minute, tuple(mine.get(unit, ())),
+                                    lambda one=one, draw=draw: draw(config, one, tiles, now), (container, len(cards)))
+        shell = with_ids(plain(html.Div(html.Div([], className="cards"), className=f"page page--{kind}",
+                                        **{"data-page": name})), f"b.1.{at}")
+        shell["props"]["children"]["props"]["children"] = cards
+        return shell
+
+    if d.mode == "public":
+        pages = [page(("public",), 0, "public", "queues")]
+    else:
+        pages = [page(PAGE_SECTIONS[p], i, p, p) for i, p in enumerate(d.pages)]
+    # the rest (escalation, notices, as-of) drawn as always, around an empty pages container
+    rest = with_ids(plain(board(config, d, model, pages=[])))
+    rest[1]["props"]["children"] = pages
+    rest[1]["props"]["data-pages"] = str(len(pages))
+    return rest  # type: ignore[no-any-return]
+
+
+def board(config: Config, d: Display, model: dict[str, Any], pages: list[Any] | None = None) -> list[Any]:
+    """The whole changing part of a display: its pages of cards, escalation and notices
+    (`pages=[]`: without the pages' cards, which board_json draws from its memo)."""
     tiles = index(model["tiles"])
     langs = d.languages
     now = datetime.fromisoformat(model["generated_at"])
-    if d.mode == "public":
+    if pages is not None:
+        pass
+    elif d.mode == "public":
         pages = [html.Div(html.Div(public_queue_cards(config, d, tiles, now), className="cards"),
                           className="page page--public", **{"data-page": "queues"})]
     else:

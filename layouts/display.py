@@ -30,8 +30,8 @@ from dashboard.i18n import TEXT, day_name, t
 from dashboard.observability import Episode
 from dashboard.readmodel import Model, ModelCache
 from dashboard.version import app_version
-from layouts.components import board, say, say_each
-from layouts.patch import changes, plain, with_ids
+from layouts.components import CardMemo, board_json, say, say_each
+from layouts.patch import changes
 
 log = logging.getLogger(__name__)
 # the screens' updates while the live store is away: one line when it goes, one when it is back
@@ -96,16 +96,22 @@ class DisplayContext:
     # the last few renderings of each display, by model etag, as the JSON the screens hold
     rendered: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # each unit's cards, shared by the displays that show them (an area's 500 after a change)
+    cards: CardMemo = field(default_factory=CardMemo)
 
     def render(self, display_id: str, model: Model) -> Any:
         """The board of a model, rendered once whatever the number of screens."""
         with self.lock:
-            kept = self.rendered.setdefault(display_id, {})
-            if model.etag not in kept:
-                kept[model.etag] = with_ids(plain(board(self.config, self.config.display(display_id), model.data)))
+            made = self.rendered.get(display_id, {}).get(model.etag)
+        if made is None:
+            # drawn outside the lock: one display's drawing holds up no other display's
+            made = board_json(self.config, self.config.display(display_id), model.data, self.cards)
+            with self.lock:
+                kept = self.rendered.setdefault(display_id, {})
+                made = kept.setdefault(model.etag, made)
                 while len(kept) > KEEP_RENDERINGS:
                     kept.pop(next(iter(kept)))
-            return kept[model.etag]
+        return made
 
     def rendering(self, display_id: str, etag: str | None) -> Any | None:
         with self.lock:

@@ -31,18 +31,20 @@ def _is_component(node: Any) -> bool:
 
 
 def with_ids(node: Any, prefix: str = "b") -> Any:
-    """Give every component without an id one from its place in the tree (in place)."""
+    """The tree with every component without an id given one from its place in it. A copy of
+    the components and lists: parts of a board are shared by displays (layouts/components.py
+    CardMemo) and stand at other places in each."""
     if _is_component(node):
-        node["props"].setdefault("id", prefix)
-        children = node["props"].get("children")
+        props = dict(node["props"])
+        props.setdefault("id", prefix)
+        children = props.get("children")
         if isinstance(children, list):
-            for i, child in enumerate(children):
-                with_ids(child, f"{prefix}.{i}")
+            props["children"] = [with_ids(child, f"{prefix}.{i}") for i, child in enumerate(children)]
         elif _is_component(children):
-            with_ids(children, f"{prefix}.0")
-    elif isinstance(node, list):
-        for i, child in enumerate(node):
-            with_ids(child, f"{prefix}.{i}")
+            props["children"] = with_ids(children, f"{prefix}.0")
+        return {**node, "props": props}
+    if isinstance(node, list):
+        return [with_ids(child, f"{prefix}.{i}") for i, child in enumerate(node)]
     return node
 
 

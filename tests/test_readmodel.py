@@ -330,3 +330,56 @@ def test_a_push_streams_wait_is_the_cap_while_the_store_is_away(config: Config, 
         away = LiveStore(redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5), store.p)  # nobody listens
         cache.store = away
         assert cache.seconds_until_due("vastaanotto-kaytava", cap=5.0) == 5.0
+
+
+def test_shared_unit_tiles_and_cards_give_exactly_what_building_afresh_gives(config: Config, store: LiveStore):
+    """An area's 500 displays after one change rebuild from the units' tiles and cards kept
+    by the cache (ModelCache.units, DisplayContext.cards): after every kind of change — one
+    source's poll, a notice for every unit, a correction, a stopped feed going stale as time
+    passes, a rebuild minutes later with the tiles unchanged, a new day — each display's model
+    and board are exactly those built and drawn from nothing; and what did not change is not
+    made again."""
+    from layouts.components import CardMemo, board, board_json
+    from layouts.patch import plain, with_ids
+
+    cache, memo = ModelCache(config, store, None), CardMemo()
+
+    def same_as_afresh(what: str) -> None:
+        for d in config.displays:
+            model = cache.get(d.id)
+            fresh = build(config, d, store, None)
+            assert model.data | {"generated_at": None} == fresh.data | {"generated_at": None}, (what, d.id)
+            assert model.etag == fresh.etag, (what, d.id)
+            assert board_json(config, d, model.data, memo) == with_ids(plain(board(config, d, model.data))), (what, d.id)
+
+    def notice(text: str) -> None:
+        store.put_notice_now({"id": "n1", "unit": "kaikki", "importance": "tärkeä", "public": True, "text": text,
+                              "starts": T0.isoformat(), "ends": (T0 + timedelta(hours=8)).isoformat()})
+
+    with time_machine.travel(T0, tick=False) as traveller:
+        poll_all(config, store)
+        same_as_afresh("first")
+        drawn = memo.drawn
+        # a notice for every unit: every model changes, no tile or card is made again
+        kept = {u: cache.units._kept[(u, False, False)][3] for u in ("vastaanotto", "laboratorio")}
+        notice("Kuormatesti")
+        same_as_afresh("a notice")
+        assert memo.drawn == drawn
+        assert all(cache.units._kept[(u, False, False)][3] is t for u, t in kept.items())
+        # one source polled: only its units' tiles are made again
+        traveller.shift(1)
+        poll_all(config, store, {"demo-jonot"})
+        same_as_afresh("one source")
+        # a correction from the tablet, and a feed stopped: its tiles stale as time passes
+        store.apply_manual("taulukko", [Reading("queue.waiting", "vastaanotto", "ajanvaraus", 9, T0, "taulukko",
+                                                manual=True, valid_until=T0 + timedelta(minutes=30),
+                                                entered_by="vuorovastaava")], [], {"state": "ok"})
+        store.stop_source("demo-henkilosto")
+        for step in (5, 30, 60, 600, 120):  # within the minute, a new minute, past the stale limits, older
+            traveller.shift(step)
+            same_as_afresh(f"+{step} s")
+            # rebuilt by a change elsewhere: the same tiles, their age notes a later minute's
+            notice(f"Muutos {step}")
+            same_as_afresh(f"+{step} s, a notice")
+        traveller.move_to(T0 + timedelta(days=1, hours=-2))  # the next morning: yesterday's values unavailable
+        same_as_afresh("a new day")
