@@ -81,6 +81,7 @@ class LiveStore:
         # after one change parse the store once, not 500 times (all_readings)
         self._parsed: tuple[tuple[str, int], dict[str, list[Reading]]] | None = None
         self._parsed_lock = threading.Lock()
+        self._reading_lock = threading.Lock()
         # the same readings by unit, and the notices and levels, per version: a display's model
         # reads its own units' readings, not the area's (500 displays × 6,000 readings)
         self._by_unit: tuple[dict[str, list[Reading]], dict[str, list[tuple[str, Reading]]]] | None = None
@@ -223,6 +224,18 @@ class LiveStore:
             return None
         return _text(epoch), int(version or 0)
 
+    def state(self, tz: Any) -> tuple[int, Clock, tuple[str, int] | None]:
+        """The version, the clock and the content mark (state_mark) in one round trip: what a
+        read model asks before each build (500 displays after a change)."""
+        pipe = self.r.pipeline(transaction=False)
+        pipe.mget(self.k("epoch"), self.k("version"))
+        pipe.hgetall(self.k("clock"))
+        (epoch, version), raw = pipe.execute()
+        clock = Clock.from_dict(tz, {_text(k): _text(v) for k, v in raw.items()})
+        if epoch is None:
+            return int(version or 0), clock, self._epoch()
+        return int(version or 0), clock, (_text(epoch), int(version or 0))
+
     def state_mark(self) -> tuple[str, int] | None:
         """What identifies the store's content now (see _epoch): given to all_readings,
         readings_by_unit, notices_shared and escalations_shared, one round trip for all four."""
@@ -232,7 +245,14 @@ class LiveStore:
         """Every source's readings. Shared by the callers of one version: read, never change."""
         mark = self._epoch() if mark is ... else mark
         with self._parsed_lock:
-            if mark is not None and self._parsed is not None and self._parsed[0] == mark:
+            if mark is not None and self._parsed is not None and _as_new(self._parsed[0], mark):
+                return self._parsed[1]
+        with self._reading_lock:  # the displays built side by side after a change read it once
+            return self._read_all(mark)
+
+    def _read_all(self, mark: tuple[str, int] | None) -> dict[str, list[Reading]]:
+        with self._parsed_lock:
+            if mark is not None and self._parsed is not None and _as_new(self._parsed[0], mark):
                 return self._parsed[1]
         names = sorted(_text(n) for n in self.r.smembers(self.k("sources")))
         pipe = self.r.pipeline(transaction=False)
@@ -251,8 +271,10 @@ class LiveStore:
             raw[name] = (values, parsed[name])
         if mark is not None:  # read after the mark: at least as new as it says
             with self._parsed_lock:
-                self._parsed = (mark, parsed)
-                self._raw = raw
+                known = self._parsed[0] if self._parsed is not None else None
+                if known is None or known[0] != mark[0] or known[1] <= mark[1]:  # never an older mark
+                    self._parsed = (mark, parsed)
+                    self._raw = raw
         return parsed
 
     def readings_by_unit(self, mark: tuple[str, int] | None | EllipsisType = ...) -> dict[str, list[tuple[str, Reading]]]:
@@ -284,12 +306,14 @@ class LiveStore:
         mark = self._epoch() if mark is ... else mark
         with self._parsed_lock:
             known = self._by_version.get(name)
-            if mark is not None and known is not None and known[0] == mark:
+            if mark is not None and known is not None and _as_new(known[0], mark):
                 return known[1]
         value = read()
         if mark is not None:
             with self._parsed_lock:
-                self._by_version[name] = (mark, value)
+                known = self._by_version.get(name)
+                if known is None or not _as_new(known[0], mark):  # never an older mark
+                    self._by_version[name] = (mark, value)
         return value
 
     def source_status(self, source: str) -> SourceStatus:
@@ -736,6 +760,13 @@ def connect(url: str) -> redis.Redis:
         return redis.Redis.from_url(url, **timeouts)
     except ValueError as err:
         raise StoreUrlError(f"REDIS_URL {url!r}: {err}") from None
+
+
+def _as_new(kept: tuple[str, int], asked: tuple[str, int]) -> bool:
+    """Whether what was read at mark `kept` is at least as new as mark `asked` (the same life
+    of the store, a version no older): a build that waited its turn while the store changed
+    reads what the turns before it read, not the whole store again."""
+    return kept[0] == asked[0] and kept[1] >= asked[1]
 
 
 def _text(value: bytes | str) -> str:

@@ -163,10 +163,11 @@ def unit_tiles(config: Config, unit: str, pairs: list[tuple[str, Reading]], now:
 
 
 def build(config: Config, display: Display, store: LiveStore, history: History | None,
-          kept: UnitTiles | None = None, seen: tuple[int, Clock] | None = None) -> Model:
+          kept: UnitTiles | None = None, seen: tuple[int, Clock, tuple[str, int] | None] | None = None) -> Model:
     """The display's model; `kept`: each unit's tiles as other displays' models made them;
-    `seen`: the store's version and clock as the caller has just read them (read anew if not)."""
-    version, clock = seen if seen is not None else (store.version(), store.clock(config.tz))
+    `seen`: the store's version, clock and content mark as the caller has just read them
+    (LiveStore.state; read anew if not)."""
+    version, clock, mark = seen if seen is not None else store.state(config.tz)
     now = clock.now()
     public = display.mode == "public"
 
@@ -174,7 +175,6 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
     # metrics they and the escalation rules are made of, and needs no order of tiles
     region_only = display.pages == ["region"]
     metrics = region.needed(config) if region_only else CATALOGUE
-    mark = store.state_mark()  # one round trip for the readings, notices and levels below
     by_unit = store.readings_by_unit(mark)  # the display's own units' readings, not the area's
     tiles: list[dict[str, Any]] = []
     next_change: datetime | None = None
@@ -360,19 +360,22 @@ class ModelCache:
 
     def get(self, display_id: str) -> Model:
         display = self.config.display(display_id)
-        version = self.store.version()
+        seen = self.store.state(self.config.tz)  # one round trip: version, clock, content mark
+        version, clock = seen[0], seen[1]
         model = self._models.get(display_id)
-        clock = self.store.clock(self.config.tz)
         now = clock.now()
         if model and model.version == version and (model.valid_until is None or now < model.valid_until):
             return model
+        # one build at a time in a process: 40 server threads building side by side after a
+        # change (a lock per display) starved the event loop (bench/displays.py --area: p95 8.2 s,
+        # 1,718 time-outs, against 1.25 s and none so)
         with self._lock:
             model = self._models.get(display_id)
             if model and model.version == version and (
                 model.valid_until is None or now < model.valid_until
             ):
                 return model
-            model = build(self.config, display, self.store, self.history, self.units, (version, clock))
+            model = build(self.config, display, self.store, self.history, self.units, seen)
             self._models[display_id] = model
             self.builds += 1
             return model

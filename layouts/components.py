@@ -790,6 +790,7 @@ class CardMemo:
         self._kept: dict[tuple[str, str, tuple[str, ...]],
                          list[tuple[str, tuple[Any, ...], list[Any], dict[tuple[str, int], list[Any]]]]] = {}
         self._lock = threading.Lock()
+        self._bars: dict[str, tuple[str, tuple[Any, ...], Any]] = {}
         self.drawn = 0  # cards drawn anew (tests read it)
 
     def cards(self, section: str, unit: str, langs: list[str], minute: str, tiles: tuple[Any, ...],
@@ -813,6 +814,19 @@ class CardMemo:
             with self._lock:
                 entry[3][place] = placed
         return placed
+
+    def bar(self, display: str, escalation: str, tiles: tuple[Any, ...], draw: Any) -> Any:
+        """The display's escalation bar, drawn again only when its levels (`escalation`, as
+        JSON) or its tiles (the reasons name their figures) are not the same."""
+        with self._lock:
+            kept = self._bars.get(display)
+        if kept is not None and kept[0] == escalation and len(kept[1]) == len(tiles) and all(
+                a is b for a, b in zip(kept[1], tiles, strict=True)):
+            return kept[2]
+        made = draw()
+        with self._lock:
+            self._bars[display] = (escalation, tiles, made)
+        return made
 
 
 def board_json(config: Config, d: Display, model: dict[str, Any], memo: CardMemo) -> list[Any]:
@@ -845,16 +859,21 @@ def board_json(config: Config, d: Display, model: dict[str, Any], memo: CardMemo
         pages = [page(("public",), 0, "public", "queues")]
     else:
         pages = [page(PAGE_SECTIONS[p], i, p, p) for i, p in enumerate(d.pages)]
-    # the rest (escalation, notices, as-of) drawn as always, around an empty pages container
-    rest = with_ids(plain(board(config, d, model, pages=[])))
+    # the rest (notices, as-of) drawn as always, around an empty pages container
+    rest = with_ids(plain(board(config, d, model, pages=[], bar=False)))
     rest[1]["props"]["children"] = pages
     rest[1]["props"]["data-pages"] = str(len(pages))
+    if d.mode == "staff":
+        rest[0] = memo.bar(d.id, json.dumps(model["escalation"], sort_keys=True, default=str), tuple(model["tiles"]),
+                           lambda: with_ids(plain(escalation_bar(config, model["escalation"], d.lang, model["tiles"])), "b.0"))
     return rest  # type: ignore[no-any-return]
 
 
-def board(config: Config, d: Display, model: dict[str, Any], pages: list[Any] | None = None) -> list[Any]:
+def board(config: Config, d: Display, model: dict[str, Any], pages: list[Any] | None = None,
+          bar: bool = True) -> list[Any]:
     """The whole changing part of a display: its pages of cards, escalation and notices
-    (`pages=[]`: without the pages' cards, which board_json draws from its memo)."""
+    (`pages=[]`: without the pages' cards, `bar=False`: without the escalation bar, which
+    board_json draws from its memo)."""
     tiles = index(model["tiles"])
     langs = d.languages
     now = datetime.fromisoformat(model["generated_at"])
@@ -876,7 +895,7 @@ def board(config: Config, d: Display, model: dict[str, Any], pages: list[Any] | 
     as_of = datetime.fromisoformat(model["as_of"]) if model["as_of"] else None
     return [
         escalation_bar(config, model["escalation"], d.lang, model["tiles"],
-                       model.get("region") if d.pages == ["region"] else None) if d.mode == "staff" else html.Div(),
+                       model.get("region") if d.pages == ["region"] else None) if d.mode == "staff" and bar else html.Div(),
         html.Div(pages, className="pages", **{"data-pages": str(len(pages))}),
         notices_strip(model["notices"], langs),
         html.Div(

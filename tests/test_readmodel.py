@@ -336,7 +336,8 @@ def test_shared_unit_tiles_and_cards_give_exactly_what_building_afresh_gives(con
     """An area's 500 displays after one change rebuild from the units' tiles and cards kept
     by the cache (ModelCache.units, DisplayContext.cards): after every kind of change — one
     source's poll, a notice for every unit, a correction, a stopped feed going stale as time
-    passes, a rebuild minutes later with the tiles unchanged, a new day — each display's model
+    passes, a shift lead's level, a rebuild minutes later with the tiles unchanged, a new day —
+    each display's model
     and board are exactly those built and drawn from nothing; and what did not change is not
     made again."""
     from layouts.components import CardMemo, board, board_json
@@ -375,6 +376,11 @@ def test_shared_unit_tiles_and_cards_give_exactly_what_building_afresh_gives(con
                                                 manual=True, valid_until=T0 + timedelta(minutes=30),
                                                 entered_by="vuorovastaava")], [], {"state": "ok"})
         store.stop_source("demo-henkilosto")
+        # a shift lead's level: the escalation bars change, no tile does
+        same_as_afresh("a correction, a feed stopped")
+        store.set_escalation("vastaanotto", {"level": 3, "reason": "Kaksi lääkäriä pois", "by": "vuorovastaava",
+                                             "at": T0.isoformat(), "valid_until": (T0 + timedelta(hours=1)).isoformat()})
+        same_as_afresh("a shift lead's level")
         for step in (5, 30, 60, 600, 120):  # within the minute, a new minute, past the stale limits, older
             traveller.shift(step)
             same_as_afresh(f"+{step} s")
