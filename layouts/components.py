@@ -846,10 +846,11 @@ def board_json(config: Config, d: Display, model: dict[str, Any], memo: CardMemo
         cards: list[Any] = []
         for section in sections:
             draw = public_queue_cards if section == "public" else SECTION[section]
-            for unit in d.units:
-                one = d.model_copy(update={"units": [unit]})
+            for unit in d.units:  # the display as if it showed this unit alone, when drawn
                 cards += memo.cards(section, unit, d.languages, minute, tuple(mine.get(unit, ())),
-                                    lambda one=one, draw=draw: draw(config, one, tiles, now), (container, len(cards)))
+                                    lambda unit=unit, draw=draw: draw(config, d.model_copy(update={"units": [unit]}),
+                                                                      tiles, now),
+                                    (container, len(cards)))
         shell = with_ids(plain(html.Div(html.Div([], className="cards"), className=f"page page--{kind}",
                                         **{"data-page": name})), f"b.1.{at}")
         shell["props"]["children"]["props"]["children"] = cards
@@ -878,7 +879,7 @@ def board(config: Config, d: Display, model: dict[str, Any], pages: list[Any] | 
     langs = d.languages
     now = datetime.fromisoformat(model["generated_at"])
     if pages is not None:
-        pass
+        pass  # drawn by board_json
     elif d.mode == "public":
         pages = [html.Div(html.Div(public_queue_cards(config, d, tiles, now), className="cards"),
                           className="page page--public", **{"data-page": "queues"})]
