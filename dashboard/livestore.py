@@ -225,8 +225,9 @@ class LiveStore:
         return _text(epoch), int(version or 0)
 
     def state(self, tz: Any) -> tuple[int, Clock, tuple[str, int] | None]:
-        """The version, the clock and the content mark (state_mark) in one round trip: what a
-        read model asks before each build (500 displays after a change)."""
+        """The version, the clock and the content mark (_epoch; given to all_readings,
+        readings_by_unit, notices_shared and escalations_shared) in one round trip: what a read
+        model asks before each build (500 displays after a change)."""
         pipe = self.r.pipeline(transaction=False)
         pipe.mget(self.k("epoch"), self.k("version"))
         pipe.hgetall(self.k("clock"))
@@ -235,11 +236,6 @@ class LiveStore:
         if epoch is None:
             return int(version or 0), clock, self._epoch()
         return int(version or 0), clock, (_text(epoch), int(version or 0))
-
-    def state_mark(self) -> tuple[str, int] | None:
-        """What identifies the store's content now (see _epoch): given to all_readings,
-        readings_by_unit, notices_shared and escalations_shared, one round trip for all four."""
-        return self._epoch()
 
     def all_readings(self, mark: tuple[str, int] | None | EllipsisType = ...) -> dict[str, list[Reading]]:
         """Every source's readings. Shared by the callers of one version: read, never change."""
@@ -272,7 +268,7 @@ class LiveStore:
         if mark is not None:  # read after the mark: at least as new as it says
             with self._parsed_lock:
                 known = self._parsed[0] if self._parsed is not None else None
-                if known is None or known[0] != mark[0] or known[1] <= mark[1]:  # never an older mark
+                if known is None or not _as_new(known, mark):  # never an older mark
                     self._parsed = (mark, parsed)
                     self._raw = raw
         return parsed

@@ -89,21 +89,21 @@ class UnitTiles:
     tiles are shared by every display of the unit: read, never change."""
 
     def __init__(self) -> None:
-        self._kept: dict[tuple[str, bool, bool], tuple[Any, Any, datetime | None, list[dict[str, Any]],
-                                                         datetime | None]] = {}
+        # key → (the unit's readings, the day, its tiles, when the first of them changes status)
+        self._kept: dict[tuple[str, bool, bool], tuple[Any, Any, list[dict[str, Any]], datetime | None]] = {}
         self._lock = threading.Lock()
 
     def get(self, key: tuple[str, bool, bool], pairs: Any, day: Any, now: datetime) -> Any:
         with self._lock:
             kept = self._kept.get(key)
-        if kept is not None and kept[0] is pairs and kept[1] == day and (kept[2] is None or now < kept[2]):
-            return kept[3], kept[4]
+        if kept is not None and kept[0] is pairs and kept[1] == day and (kept[3] is None or now < kept[3]):
+            return kept[2], kept[3]
         return None
 
-    def put(self, key: tuple[str, bool, bool], pairs: Any, day: Any, valid_until: datetime | None,
-            tiles: list[dict[str, Any]], next_change: datetime | None) -> None:
+    def put(self, key: tuple[str, bool, bool], pairs: Any, day: Any, tiles: list[dict[str, Any]],
+            next_change: datetime | None) -> None:
         with self._lock:
-            self._kept[key] = (pairs, day, valid_until, tiles, next_change)
+            self._kept[key] = (pairs, day, tiles, next_change)
 
 
 def unit_tiles(config: Config, unit: str, pairs: list[tuple[str, Reading]], now: datetime,
@@ -186,7 +186,7 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
         if made is None:
             made = unit_tiles(config, unit, pairs, now, metrics, public, history)
             if kept is not None:
-                kept.put(key, pairs, day, made[1], *made)
+                kept.put(key, pairs, day, *made)
         tiles.extend(made[0])
         if made[1] is not None and (next_change is None or made[1] < next_change):
             next_change = made[1]

@@ -861,7 +861,7 @@ def board_json(config: Config, d: Display, model: dict[str, Any], memo: CardMemo
     else:
         pages = [page(PAGE_SECTIONS[p], i, p, p) for i, p in enumerate(d.pages)]
     # the rest (notices, as-of) drawn as always, around an empty pages container
-    rest = with_ids(plain(board(config, d, model, pages=[], bar=False)))
+    rest = with_ids(plain(board(config, d, model, cards=False, bar=False)))
     rest[1]["props"]["children"] = pages
     rest[1]["props"]["data-pages"] = str(len(pages))
     if d.mode == "staff":
@@ -870,16 +870,17 @@ def board_json(config: Config, d: Display, model: dict[str, Any], memo: CardMemo
     return rest  # type: ignore[no-any-return]
 
 
-def board(config: Config, d: Display, model: dict[str, Any], pages: list[Any] | None = None,
+def board(config: Config, d: Display, model: dict[str, Any], cards: bool = True,
           bar: bool = True) -> list[Any]:
     """The whole changing part of a display: its pages of cards, escalation and notices
-    (`pages=[]`: without the pages' cards, `bar=False`: without the escalation bar, which
-    board_json draws from its memo)."""
+    (`cards=False`: an empty pages container, `bar=False`: no escalation bar; board_json
+    draws those from its memo)."""
     tiles = index(model["tiles"])
     langs = d.languages
     now = datetime.fromisoformat(model["generated_at"])
-    if pages is not None:
-        pass  # drawn by board_json
+    pages: list[Any]
+    if not cards:
+        pages = []
     elif d.mode == "public":
         pages = [html.Div(html.Div(public_queue_cards(config, d, tiles, now), className="cards"),
                           className="page page--public", **{"data-page": "queues"})]
