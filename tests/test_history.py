@@ -70,6 +70,41 @@ def test_a_public_holiday_is_left_out_of_the_typical_day(history: History):
     assert history.typical_arrivals("vastaanotto", today, TZ) == {"09": 20.0}
 
 
+def test_the_schema_revision_is_alembics_head_and_a_current_schema_is_not_migrated_again(
+        history: History, backend):  # type: ignore[no-untyped-def]
+    """A command on a current schema neither loads Alembic nor takes the migration turn; one
+    on an older schema is brought to the head."""
+    import subprocess
+    import sys
+
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import text as sql
+
+    from dashboard.history import MIGRATIONS, SCHEMA_REVISION, schema_revision
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == SCHEMA_REVISION
+    assert schema_revision(history.engine) == SCHEMA_REVISION
+    env = backend.cli_env()
+    code = ("import os, sys; from pathlib import Path; from dashboard.history import History;"
+            "History.open(os.environ.get('DATABASE_URL'), Path(os.environ['OHJAUSTAULU_DATA']),"
+            " os.environ.get('OHJAUSTAULU_DB_SCHEMA')); print('alembic' in sys.modules)")
+
+    def open_in_a_new_process() -> str:
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert open_in_a_new_process() == "False"
+    with history.engine.begin() as conn:  # as if the code were newer than the schema
+        conn.execute(sql("UPDATE alembic_version SET version_num = '0008'"))
+        conn.execute(sql("ALTER TABLE users DROP COLUMN language"))
+    assert open_in_a_new_process() == "True"
+    assert schema_revision(history.engine) == SCHEMA_REVISION
+
+
 def test_commands_started_at_once_migrate_once(backend, tmp_path):  # type: ignore[no-untyped-def]
     """`collect` and `serve` started together on a fresh database take turns migrating."""
     import subprocess
