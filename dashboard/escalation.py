@@ -46,7 +46,7 @@ another rule of the same metric applying then fires too with a level at least as
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -241,10 +241,13 @@ def rules_object(config: Config, tiles: list[dict[str, Any]], unit: str, now: da
 
 
 def unit_levels(config: Config, tiles: list[dict[str, Any]], set_by_people: dict[str, dict[str, Any]],
-                now: datetime, units: list[str]) -> tuple[dict[str, Any], datetime | None]:
+                now: datetime, units: list[str],
+                kept: Callable[[str, Callable[[], tuple[dict[str, Any], Period]]], tuple[dict[str, Any], Period]]
+                | None = None) -> tuple[dict[str, Any], datetime | None]:
     """The snapshot's "escalation" object for a display's units, and the next moment it
     changes by itself (a shift lead's level ending, a unit opening or closing), for the read
-    model."""
+    model. `kept(unit, make)`: the rules' verdict for a unit as made before for the same
+    tiles (readmodel.UnitTiles.ruled), else made by `make`; shared, so never written to."""
     next_change: datetime | None = None
 
     def soon(moment: datetime | None) -> None:
@@ -259,12 +262,15 @@ def unit_levels(config: Config, tiles: list[dict[str, Any]], set_by_people: dict
             by_unit[t["unit"]].append(t)
     periods: dict[Hours, Period] = {}  # units of the same hours share their period now
     for unit in units:
-        hours = config.hours(unit)
-        if hours not in periods:
-            periods[hours] = period(config, unit, now)
-        ruled, when = rules_object(config, by_unit[unit], unit, now, periods[hours])
+        def make(unit: str = unit) -> tuple[dict[str, Any], Period]:
+            hours = config.hours(unit)
+            if hours not in periods:
+                periods[hours] = period(config, unit, now)
+            return rules_object(config, by_unit[unit], unit, now, periods[hours])
+
+        ruled, when = kept(unit, make) if kept is not None else make()
         soon(when.ends)
-        units_level[unit] = ruled
+        units_level[unit] = dict(ruled)  # a copy: the caller adds to it (readmodel._level_fresh_until)
         manual = set_by_people.get(unit)
         if manual:
             until = datetime.fromisoformat(manual["valid_until"])

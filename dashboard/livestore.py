@@ -241,14 +241,14 @@ class LiveStore:
         """Every source's readings. Shared by the callers of one version: read, never change."""
         mark = self._epoch() if mark is ... else mark
         with self._parsed_lock:
-            if mark is not None and self._parsed is not None and _as_new(self._parsed[0], mark):
+            if mark is not None and self._parsed is not None and as_new(self._parsed[0], mark):
                 return self._parsed[1]
         with self._reading_lock:  # the displays built side by side after a change read it once
             return self._read_all(mark)
 
     def _read_all(self, mark: tuple[str, int] | None) -> dict[str, list[Reading]]:
         with self._parsed_lock:
-            if mark is not None and self._parsed is not None and _as_new(self._parsed[0], mark):
+            if mark is not None and self._parsed is not None and as_new(self._parsed[0], mark):
                 return self._parsed[1]
         names = sorted(_text(n) for n in self.r.smembers(self.k("sources")))
         pipe = self.r.pipeline(transaction=False)
@@ -268,7 +268,7 @@ class LiveStore:
         if mark is not None:  # read after the mark: at least as new as it says
             with self._parsed_lock:
                 known = self._parsed[0] if self._parsed is not None else None
-                if known is None or not _as_new(known, mark):  # never an older mark
+                if known is None or not as_new(known, mark):  # never an older mark
                     self._parsed = (mark, parsed)
                     self._raw = raw
         return parsed
@@ -302,13 +302,13 @@ class LiveStore:
         mark = self._epoch() if mark is ... else mark
         with self._parsed_lock:
             known = self._by_version.get(name)
-            if mark is not None and known is not None and _as_new(known[0], mark):
+            if mark is not None and known is not None and as_new(known[0], mark):
                 return known[1]
         value = read()
         if mark is not None:
             with self._parsed_lock:
                 known = self._by_version.get(name)
-                if known is None or not _as_new(known[0], mark):  # never an older mark
+                if known is None or not as_new(known[0], mark):  # never an older mark
                     self._by_version[name] = (mark, value)
         return value
 
@@ -758,7 +758,7 @@ def connect(url: str) -> redis.Redis:
         raise StoreUrlError(f"REDIS_URL {url!r}: {err}") from None
 
 
-def _as_new(kept: tuple[str, int], asked: tuple[str, int]) -> bool:
+def as_new(kept: tuple[str, int], asked: tuple[str, int]) -> bool:
     """Whether what was read at mark `kept` is at least as new as mark `asked` (the same life
     of the store, a version no older): a build that waited its turn while the store changed
     reads what the turns before it read, not the whole store again."""

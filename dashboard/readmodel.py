@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -21,10 +22,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from dashboard import region
 from dashboard.clock import Clock
 from dashboard.config import Config, Display
-from dashboard.escalation import unit_levels
+from dashboard.escalation import Period, unit_levels
 from dashboard.freshness import FRESH, UNAVAILABLE, resolve, status_of
 from dashboard.history import History
-from dashboard.livestore import LiveStore
+from dashboard.livestore import LiveStore, as_new
 from dashboard.metrics import CATALOGUE
 from dashboard.readings import Reading
 
@@ -91,6 +92,8 @@ class UnitTiles:
     def __init__(self) -> None:
         # key → (the unit's readings, the day, its tiles, when the first of them changes status)
         self._kept: dict[tuple[str, bool, bool], tuple[Any, Any, list[dict[str, Any]], datetime | None]] = {}
+        # key → (the unit's tiles, the day, the rules' verdict on them and the opening period)
+        self._ruled: dict[tuple[str, bool, bool], tuple[list[dict[str, Any]], Any, tuple[dict[str, Any], Period]]] = {}
         self._lock = threading.Lock()
 
     def get(self, key: tuple[str, bool, bool], pairs: Any, day: Any, now: datetime) -> Any:
@@ -104,6 +107,22 @@ class UnitTiles:
             next_change: datetime | None) -> None:
         with self._lock:
             self._kept[key] = (pairs, day, tiles, next_change)
+
+    def ruled(self, key: tuple[str, bool, bool], tiles: list[dict[str, Any]], day: Any, now: datetime,
+              make: Callable[[], tuple[dict[str, Any], Period]]) -> tuple[dict[str, Any], Period]:
+        """The rules' verdict on the unit's tiles (escalation.rules_object), kept while they are
+        the same tiles, the day is the same and the unit is still in the same opening period:
+        the escalation rules of an area's 200 units were read again for each of 500 displays."""
+        with self._lock:
+            kept = self._ruled.get(key)
+        if kept is not None and kept[0] is tiles and kept[1] == day:
+            when = kept[2][1]
+            if (when.began is None or when.began <= now) and (when.ends is None or now < when.ends):
+                return kept[2]
+        made = make()
+        with self._lock:
+            self._ruled[key] = (tiles, day, made)
+        return made
 
 
 def unit_tiles(config: Config, unit: str, pairs: list[tuple[str, Reading]], now: datetime,
@@ -177,6 +196,7 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
     metrics = region.needed(config) if region_only else CATALOGUE
     by_unit = store.readings_by_unit(mark)  # the display's own units' readings, not the area's
     tiles: list[dict[str, Any]] = []
+    own: dict[str, list[dict[str, Any]]] = {}  # each unit's tiles, as made or kept
     next_change: datetime | None = None
     day = now.astimezone(config.tz).date()
     for unit in dict.fromkeys(display.units):
@@ -188,6 +208,7 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
             if kept is not None:
                 kept.put(key, pairs, day, *made)
         tiles.extend(made[0])
+        own[unit] = made[0]
         if made[1] is not None and (next_change is None or made[1] < next_change):
             next_change = made[1]
     if not region_only:
@@ -215,7 +236,12 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
     urgency = {"kiireellinen": 0, "tärkeä": 1}
     notices.sort(key=lambda n: (urgency.get(str(n["importance"]), 2), str(n["starts"])))
 
-    escalation, changes_at = unit_levels(config, tiles, store.escalations_shared(mark), now, display.units)
+    def ruled(unit: str, make: Callable[[], tuple[dict[str, Any], Period]]) -> tuple[dict[str, Any], Period]:
+        assert kept is not None
+        return kept.ruled((unit, region_only, public), own[unit], day, now, make)
+
+    escalation, changes_at = unit_levels(config, tiles, store.escalations_shared(mark), now, display.units,
+                                         ruled if kept is not None else None)
     if changes_at is not None and (next_change is None or changes_at < next_change):
         next_change = changes_at
     _level_fresh_until(config, escalation, tiles)
@@ -299,17 +325,20 @@ class VersionWatch:
     def __init__(self, store: LiveStore, tz: Any):
         self.store, self.tz = store, tz
         self.known: tuple[int, Clock] | None = None
+        self.heard = 0  # changes heard of so far (and losses of the channel)
         self.stop = threading.Event()
         threading.Thread(target=store.listen_changes, args=(self._changed, self.stop, self._lost),
                          daemon=True, name="version-watch").start()
 
     def _changed(self) -> None:
+        self.heard += 1
         try:
             self.known = (self.store.version(), self.store.clock(self.tz))
         except redis.RedisError:
             self.known = None
 
     def _lost(self) -> None:
+        self.heard += 1
         self.known = None
 
 
@@ -324,6 +353,7 @@ class ModelCache:
         self.builds = 0
         self.units = UnitTiles()  # each unit's tiles, shared by its displays' models
         self.watch: VersionWatch | None = None
+        self._in_turn: tuple[int, tuple[int, Clock, tuple[str, int] | None]] | None = None
 
     def watch_changes(self) -> None:
         """Follow the store's changes from now on (a web process does; a command does not)."""
@@ -358,6 +388,22 @@ class ModelCache:
         store is unreachable (the page says so itself, from /ready)."""
         return self._models.get(display_id)
 
+    def _state_in_turn(self, asked: tuple[int, Clock, tuple[str, int] | None]
+                       ) -> tuple[int, Clock, tuple[str, int] | None]:
+        """The store's state for a build whose turn has come: read anew, unless an earlier turn
+        read it, no change has been heard of since and it is no older than what the poll saw
+        (`asked`): an area's 500 builds after one change read it once, not 500 times. Without
+        the change channel, always anew."""
+        watch = self.watch
+        heard = watch.heard if watch is not None and watch.known is not None else None
+        kept = self._in_turn
+        if (heard is not None and kept is not None and kept[0] == heard and kept[1][2] is not None
+                and asked[2] is not None and as_new(kept[1][2], asked[2])):
+            return kept[1]
+        seen = self.store.state(self.config.tz)  # after `heard` was read: a change meanwhile reads again
+        self._in_turn = (heard, seen) if heard is not None else None
+        return seen
+
     def get(self, display_id: str) -> Model:
         display = self.config.display(display_id)
         seen = self.store.state(self.config.tz)  # one round trip: version, clock, content mark
@@ -378,8 +424,7 @@ class ModelCache:
             # the store as it is now, not as it was before this turn came: a model labelled with
             # a version that changed while it waited is out of date at once, and every screen of
             # it asks again through this lock (bench/displays.py --area: p95 3.6 s so, 1.25 s not)
-            model = build(self.config, display, self.store, self.history, self.units,
-                          self.store.state(self.config.tz))
+            model = build(self.config, display, self.store, self.history, self.units, self._state_in_turn(seen))
             self._models[display_id] = model
             self.builds += 1
             return model

@@ -1,3 +1,4 @@
+import threading
 import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -136,6 +137,51 @@ def test_the_model_is_built_once_per_change(config: Config, store: LiveStore):
         assert "stale" in {t["status"] for t in second.data["tiles"]}
         poll_all(config, store)
         assert cache.get("vastaanotto-kaytava").version > second.version
+
+
+def test_builds_following_the_change_channel_read_the_store_once_a_change_and_never_an_older_state(
+        config: Config, store: LiveStore):
+    """With the change channel followed (a web process), the builds after one change read the
+    store's state once between them; a write not yet heard of on the channel still makes the
+    next build read it anew (what the poll saw is never newer than what its model shows)."""
+    from tests.conftest import wait_for
+
+    cache = ModelCache(config, store, None)
+    before = set(threading.enumerate())
+    cache.watch_changes()
+    assert cache.watch is not None
+    (listener,) = [t for t in threading.enumerate() if t not in before and t.name == "version-watch"]
+    try:
+        poll_all(config, store)
+        wait_for(lambda: cache.watch.known is not None and cache.watch.known[0] == store.version(),
+                 what="the change channel")
+        reads = []
+        state = store.state
+
+        def counted(tz):  # type: ignore[no-untyped-def]
+            reads.append(1)
+            return state(tz)
+
+        store.state = counted  # type: ignore[method-assign]
+        heard = cache.watch.heard
+        displays = [d.id for d in config.displays]
+        for d in displays:
+            assert cache.get(d).version == store.version()
+        assert len(reads) == len(displays) + 1  # one before each build's turn, one in the first turn
+        assert cache.watch.heard == heard
+        # the channel stops listening (as if its message were late): a write it does not hear of
+        cache.watch.stop.set()
+        listener.join(timeout=10)
+        assert not listener.is_alive()
+        store.put_notice_now({"id": "n9", "unit": "kaikki", "importance": "tärkeä", "public": True,
+                              "text": "Uusi", "starts": "2000-01-01T00:00:00+00:00",
+                              "ends": "2100-01-01T00:00:00+00:00"})
+        assert cache.watch.heard == heard and cache.watch.known is not None
+        got = cache.get(displays[0])
+        assert got.version == store.version()
+        assert any(n["id"] == "n9" for n in got.data["notices"])
+    finally:
+        cache.watch.stop.set()
 
 
 def test_snapshot_reports_each_sources_health(config: Config, store: LiveStore):
@@ -387,5 +433,10 @@ def test_shared_unit_tiles_and_cards_give_exactly_what_building_afresh_gives(con
             # rebuilt by a change elsewhere: the same tiles, their age notes a later minute's
             notice(f"Muutos {step}")
             same_as_afresh(f"+{step} s, a notice")
+        for hour in (15, 16):  # the small site closes at 15, the others at 16: the rules' verdict with them
+            traveller.move_to(T0.replace(hour=hour, minute=0, second=1))
+            same_as_afresh(f"closed at {hour}")
+            notice(f"Suljettu {hour}")
+            same_as_afresh(f"closed at {hour}, a notice")
         traveller.move_to(T0 + timedelta(days=1, hours=-2))  # the next morning: yesterday's values unavailable
         same_as_afresh("a new day")
