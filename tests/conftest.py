@@ -70,7 +70,14 @@ def make_backend(name: str, data_dir: Path) -> Backend:
         return Backend(name, data_dir, store, history, {"OHJAUSTAULU_KEY_PREFIX": prefix})
     schema = f"test_{uuid.uuid4().hex[:10]}"
     store = LiveStore.open(REDIS_URL, data_dir, prefix)
-    history = History.open(DATABASE_URL, data_dir, schema)
+    try:
+        history = History.open(DATABASE_URL, data_dir, schema)
+    except BaseException:  # a migration that fails leaves no empty schema behind
+        engine = make_engine(DATABASE_URL or "")
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
+        raise
     env = {
         "REDIS_URL": REDIS_URL or "",
         "DATABASE_URL": DATABASE_URL or "",
