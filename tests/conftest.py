@@ -72,11 +72,11 @@ def make_backend(name: str, data_dir: Path) -> Backend:
     store = LiveStore.open(REDIS_URL, data_dir, prefix)
     try:
         history = History.open(DATABASE_URL, data_dir, schema)
-    except BaseException:  # a migration that fails leaves no empty schema behind
-        engine = make_engine(DATABASE_URL or "")
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        engine.dispose()
+    except BaseException:  # a migration that fails leaves no empty schema (nor keys) behind
+        try:
+            store.delete_everything()
+        finally:
+            _drop_schema(schema)
         raise
     env = {
         "REDIS_URL": REDIS_URL or "",
@@ -95,12 +95,15 @@ def close_backend(b: Backend) -> None:
     try:
         b.store.delete_everything()
     finally:  # the schema goes even when Redis is unreachable
-        schema = b.env["OHJAUSTAULU_DB_SCHEMA"]
         b.history.engine.dispose()
-        engine = make_engine(DATABASE_URL or "")
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        engine.dispose()
+        _drop_schema(b.env["OHJAUSTAULU_DB_SCHEMA"])
+
+
+def _drop_schema(schema: str) -> None:
+    engine = make_engine(DATABASE_URL or "")
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
 
 
 @pytest.fixture(params=BACKENDS)

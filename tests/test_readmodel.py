@@ -440,3 +440,9 @@ def test_shared_unit_tiles_and_cards_give_exactly_what_building_afresh_gives(con
             same_as_afresh(f"closed at {hour}, a notice")
         traveller.move_to(T0 + timedelta(days=1, hours=-2))  # the next morning: yesterday's values unavailable
         same_as_afresh("a new day")
+        # a Saturday (closed), then Christmas Day (a public holiday on a Friday), each with a notice
+        for day in (T0.replace(day=28), T0.replace(month=12, day=25)):
+            traveller.move_to(day)
+            same_as_afresh(f"{day:%a %d.%m.}")
+            notice(f"Suljettu {day:%d.%m.}")
+            same_as_afresh(f"{day:%a %d.%m.}, a notice")
