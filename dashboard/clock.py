@@ -24,6 +24,7 @@ def is_public_holiday(day: date) -> bool:
     return day in _finnish_holidays(day.year)
 
 
+@lru_cache(maxsize=4096)  # asked for the same days over and over (each seeded half hour, each figure)
 def is_working_day(day: date) -> bool:
     """Monday to Friday, less Finnish public holidays."""
     return day.weekday() < 5 and day not in _finnish_holidays(day.year)

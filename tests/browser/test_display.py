@@ -58,8 +58,7 @@ def test_the_page_and_snapshot_json_agree(browser, demo: Demo):
     open_display(browser, demo, "vastaanotto-kaytava")
     names = [s.strip('"') for s in ("demo-jonot", "demo-takaisinsoitot", "demo-henkilosto",
                                     "demo-ajanvaraus", "demo-potilasvirta")]
-    for name in names:
-        assert demo.cli("source", "stop", name).returncode == 0
+    demo.stop_sources(*names)
     try:
         # with every feed stopped, the page settles once their tiles are stale (a manual value
         # uploaded by another test stays fresh, and stable, until the end of the day)
@@ -87,8 +86,7 @@ def test_the_page_and_snapshot_json_agree(browser, demo: Demo):
             if u.get("updated_at"):
                 assert p["updated"] == u["updated_at"]
     finally:
-        for name in names:
-            demo.cli("source", "start", name)
+        demo.start_sources(*names)
     wait_for(lambda: all(t["status"] == "fresh" for t in tiles(browser)), timeout=20,
              what="all tiles fresh again")
 
@@ -97,9 +95,8 @@ def test_the_page_and_snapshot_json_agree(browser, demo: Demo):
 def test_stopping_one_source_makes_only_its_tiles_stale(browser, demo: Demo):
     open_display(browser, demo, "vastaanotto-kaytava")
     wait_for(lambda: all(t["status"] == "fresh" for t in tiles(browser)), timeout=20, what="all fresh")
-    assert demo.cli("source", "stop", "demo-jonot").returncode == 0
-    # from when the stop took effect (the command itself may take seconds on a loaded machine),
-    # on the demo's clock, which the store keeps and stamps the stop with
+    demo.stop_sources("demo-jonot")
+    # from when the stop took effect, on the demo's clock, which the store keeps and stamps the stop with
     clock = demo.backend.store.clock(ZoneInfo("Europe/Helsinki"))
     stopped_at = datetime.fromisoformat(str(demo.backend.store.source_status("demo-jonot").stopped_at))
     flickers: list[dict[str, str]] = []
@@ -118,7 +115,7 @@ def test_stopping_one_source_makes_only_its_tiles_stale(browser, demo: Demo):
         row = browser.find_element("css selector", '.qrow:has([data-source="demo-jonot"][data-status="stale"])')
         assert "päivitetty" in row.text and "sitten" in row.text  # says how old, in words
     finally:
-        assert demo.cli("source", "start", "demo-jonot").returncode == 0
+        demo.start_sources("demo-jonot")
     wait_for(lambda: all(t["status"] == "fresh" for t in tiles(browser) if t["source"] == "demo-jonot"),
              timeout=15, what="the queue tiles to be fresh again")
 
@@ -178,7 +175,7 @@ def test_cards_that_do_not_fit_come_in_turns_each_once(browser, demo: Demo):
 
 
 def test_the_admin_page_lists_each_sources_health(browser, demo: Demo):
-    assert demo.cli("source", "stop", "demo-ajanvaraus").returncode == 0
+    demo.stop_sources("demo-ajanvaraus")
     try:
         sign_in(browser, demo.url, "yllapito")
         browser.get(f"{demo.url}/admin")
@@ -198,7 +195,7 @@ def test_the_admin_page_lists_each_sources_health(browser, demo: Demo):
         assert "kirjautuminen" in [r["cells"][2] for r in audit]
         assert "(ylläpitäjä)" in browser.find_element("css selector", "nav.staffbar").text
     finally:
-        demo.cli("source", "start", "demo-ajanvaraus")
+        demo.start_sources("demo-ajanvaraus")
 
 
 def test_the_snapshot_endpoint_serves_the_model_and_live_source_health(demo: Demo):

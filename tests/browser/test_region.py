@@ -77,8 +77,7 @@ def slow_row(shown: list[dict[str, str]], snapshot: dict) -> dict[tuple[str, str
 
 @embedded_only
 def test_the_region_display_shows_each_sites_figures_as_its_own_display_has_them(browser, demo: Demo):
-    for name in FEEDS:  # the figures stand still: every feed stopped, their values stale
-        assert demo.cli("source", "stop", name).returncode == 0
+    demo.stop_sources(*FEEDS)  # the figures stand still: every feed stopped, their values stale
     try:
         browser.get(demo.display_url("alue"))
         wait_for(lambda: figures(browser) and all(
@@ -117,5 +116,4 @@ def test_the_region_display_shows_each_sites_figures_as_its_own_display_has_them
         levels = [int(region[(s, "level", "")]["value"]) for s in sites]
         assert levels == sorted(levels, reverse=True)
     finally:
-        for name in FEEDS:
-            demo.cli("source", "start", name)
+        demo.start_sources(*FEEDS)

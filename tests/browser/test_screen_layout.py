@@ -110,14 +110,14 @@ def test_stale_tiles_still_fit(demo: Demo):
     """A stale value grows a line ("päivitetty N min sitten"): the layout still holds."""
     driver = chrome(1920, 1080)
     try:
-        assert demo.cli("source", "stop", "demo-henkilosto").returncode == 0
+        demo.stop_sources("demo-henkilosto")
         open_screen(driver, demo, "vastaanotto-kaytava")
         wait_for(lambda: driver.find_elements("css selector", '[data-source="demo-henkilosto"][data-status="stale"]'),
                  timeout=20, what="stale staff tiles")
         driver.execute_script("window.ohjaustaulu.layout()")
         check_every_turn(driver, 1)
     finally:
-        demo.cli("source", "start", "demo-henkilosto")
+        demo.start_sources("demo-henkilosto")
         driver.quit()
 
 

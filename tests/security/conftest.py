@@ -9,12 +9,23 @@ import pytest
 
 from tests.browser.conftest import (
     Demo,
-    demo,  # noqa: F401 (the same demo, per backend)
     fast_config,
     start_demo,
     stop_demo,
 )
-from tests.conftest import close_backend, make_backend
+from tests.conftest import BACKENDS, close_backend, make_backend
+
+
+@pytest.fixture(scope="package", params=BACKENDS)
+def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """The demo as the browser tests start it (per backend), without past weeks: no attack
+    reads them, and seeding them is 8 s of a core beside the tests."""
+    root = tmp_path_factory.mktemp(f"attack-{request.param}")
+    backend = make_backend(request.param, root / "data")
+    d = start_demo(backend, fast_config(root / "site.toml"), "--history-weeks", "0")
+    yield d
+    stop_demo(d)
+    close_backend(backend)
 
 
 @pytest.fixture(scope="package")
