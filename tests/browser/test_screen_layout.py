@@ -106,9 +106,9 @@ def test_readable_nothing_scrolls_nothing_overlaps(screen, demo: Demo, display: 
 
 
 @embedded_only
-def test_stale_tiles_still_fit(demo: Demo):
+def test_stale_tiles_still_fit(browser, demo: Demo):
     """A stale value grows a line ("päivitetty N min sitten"): the layout still holds."""
-    driver = chrome(1920, 1080)
+    driver = browser  # the folder's Chromium, 1920 × 1080 (a session of its own: 2 s of a core)
     try:
         demo.stop_sources("demo-henkilosto")
         open_screen(driver, demo, "vastaanotto-kaytava")
@@ -118,7 +118,6 @@ def test_stale_tiles_still_fit(demo: Demo):
         check_every_turn(driver, 1)
     finally:
         demo.start_sources("demo-henkilosto")
-        driver.quit()
 
 
 def run_axe(driver: webdriver.Chrome) -> list[dict[str, object]]:
@@ -155,7 +154,7 @@ def test_the_axe_check_can_fail(browser, demo: Demo):
 
 
 @embedded_only
-def test_a_raised_escalation_level_says_why_and_still_fits(demo: Demo):
+def test_a_raised_escalation_level_says_why_and_still_fits(browser, demo: Demo):
     from dashboard.config import load_config
     from dashboard.readings import Reading
 
@@ -164,7 +163,7 @@ def test_a_raised_escalation_level_says_why_and_still_fits(demo: Demo):
     store.write_readings("test-ruuhka", [
         Reading("queue.waiting", "vastaanotto", f"ruuhkajono {i}", 20 + i, now, "test-ruuhka") for i in range(4)
     ], {})
-    driver = chrome(1920, 1080)
+    driver = browser  # the folder's Chromium, 1920 × 1080 (a session of its own: 2 s of a core)
     try:
         open_screen(driver, demo, "vastaanotto-kaytava")
         bar = wait_for(lambda: driver.find_element("css selector", '.escalation[data-escalation="3"]'),
@@ -196,11 +195,10 @@ def test_a_raised_escalation_level_says_why_and_still_fits(demo: Demo):
         check_every_turn(driver, 1)
     finally:
         store.write_readings("test-ruuhka", [], {})
-        driver.quit()
 
 
 @embedded_only
-def test_a_bound_a_correction_and_a_shift_leads_level_read_and_fit(demo: Demo):
+def test_a_bound_a_correction_and_a_shift_leads_level_read_and_fit(browser, demo: Demo):
     """T3 beyond the horizon reads "> 90 pv" with data-bound; a tablet correction says until
     when it stands; a shift lead's level 2 where the rules say 3 carries the page contract and
     shows "säännöt: 3"; the layout still holds."""
@@ -225,7 +223,7 @@ def test_a_bound_a_correction_and_a_shift_leads_level_read_and_fit(demo: Demo):
     ], {})
     store.set_escalation("vastaanotto", {"level": 2, "reason": "Tilanne hallinnassa", "by": "vuorovastaava",
                                          "at": now.isoformat(), "valid_until": (now + timedelta(hours=2)).isoformat()})
-    driver = chrome(1920, 1080)
+    driver = browser  # the folder's Chromium, 1920 × 1080 (a session of its own: 2 s of a core)
     try:
         open_screen(driver, demo, "vastaanotto-kaytava")
         level = wait_for(lambda: driver.find_element(
@@ -249,4 +247,3 @@ def test_a_bound_a_correction_and_a_shift_leads_level_read_and_fit(demo: Demo):
         lead.withdraw("vastaanotto", "staff.present", "sairaanhoitaja")
         store.set_escalation("vastaanotto", None)
         store.write_readings("test-raja", [], {})
-        driver.quit()
