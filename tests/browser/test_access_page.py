@@ -139,23 +139,20 @@ def test_a_shift_lead_and_a_screen_get_none_of_it_however_they_ask(demo: Demo):
         assert callback(wall, body).status_code in (401, 403)
 
 
-def test_the_staff_wall_has_an_access_page_and_the_waiting_room_none(demo: Demo):
+def test_the_staff_wall_has_an_access_page_and_the_waiting_room_none(browser, demo: Demo):
     wait_for(lambda: cases_in(demo) > 1000, timeout=90, interval=1, what="the demo's cases")
-    driver = chrome(1920, 1080)
-    try:
-        driver.get(demo.display_url("johto"))
-        page = wait_for(lambda: driver.find_element("css selector", ".page--access"), timeout=30, what="access page")
-        cards = wait_for(lambda: page.find_elements("css selector", ".card--access") or None, timeout=30,
-                         what="access cards")
-        assert {c.get_attribute("data-card-unit") for c in cards} == {"vastaanotto", "suun_th", "mtpa", "sosiaali"}
-        share = page.find_element("css selector", '[data-metric="access.within_week_pct"][data-unit="sosiaali"]')
-        past = page.find_element("css selector", '[data-metric="access.open_past_limit"][data-unit="sosiaali"]')
-        today, config = today_of(demo)
-        figures = accessfigures.unit_now(demo.backend.history, ["sosiaali"], today)["sosiaali"]
-        assert int(past.get_attribute("data-value")) == figures[2]
-        if figures[0]:
-            assert float(share.get_attribute("data-value")) == round(100 * figures[1] / figures[0], 1)
-    finally:
-        driver.quit()
+    driver = browser  # the folder's Chromium, 1920 × 1080
+    driver.get(demo.display_url("johto"))
+    page = wait_for(lambda: driver.find_element("css selector", ".page--access"), timeout=30, what="access page")
+    cards = wait_for(lambda: page.find_elements("css selector", ".card--access") or None, timeout=30,
+                     what="access cards")
+    assert {c.get_attribute("data-card-unit") for c in cards} == {"vastaanotto", "suun_th", "mtpa", "sosiaali"}
+    share = page.find_element("css selector", '[data-metric="access.within_week_pct"][data-unit="sosiaali"]')
+    past = page.find_element("css selector", '[data-metric="access.open_past_limit"][data-unit="sosiaali"]')
+    today, config = today_of(demo)
+    figures = accessfigures.unit_now(demo.backend.history, ["sosiaali"], today)["sosiaali"]
+    assert int(past.get_attribute("data-value")) == figures[2]
+    if figures[0]:
+        assert float(share.get_attribute("data-value")) == round(100 * figures[1] / figures[0], 1)
     aula = demo.cli("snapshot", "--display", "aula", "--json")
     assert aula.returncode == 0 and "access." not in aula.stdout
