@@ -59,7 +59,10 @@ def heap(driver) -> float:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("demo", ["embedded"], indirect=True)
-@pytest.mark.alone  # a heap measured while other tests load both cores grew 14–26 %; alone 4–5 %
+# alone: a heap measured while other tests loaded both cores grew 14–26 % with the page of
+# 2026-11; on 2026-12-04, not alone in a CI-like run, +9.5 % (limit 10 %, 124 s instead of 58):
+# too near the limit to tell a leak from the load. Alone: 3.5–7.5 %.
+@pytest.mark.alone
 def test_ten_thousand_updates_leave_the_heap_flat(demo: Demo):
     driver = chrome()
     try:
