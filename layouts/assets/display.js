@@ -414,4 +414,18 @@
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", watchForDisplay);
   else watchForDisplay();
+
+  // Dash keeps an undo history of every change to a callback's input that did not come from
+  // the server: each poll timer's tick (dcc.Interval's n_intervals) is one, every 2 s, and the
+  // list is never cut (plotly/dash#727, open since 2019), so a screen that runs for weeks would
+  // hold hundreds of thousands of entries and copy the whole list at every tick. Nothing here
+  // shows undo/redo; Dash itself reads only the last entry (to revert after a failed
+  // callback). Every page keeps the last KEEP_HISTORY entries.
+  var KEEP_HISTORY = 5;
+  setInterval(function () {
+    (window.dash_stores || []).forEach(function (store) {
+      var h = store.getState().history, past = h && h.past;
+      if (past && past.length > KEEP_HISTORY) past.splice(0, past.length - KEEP_HISTORY);
+    });
+  }, 5000);
 })();

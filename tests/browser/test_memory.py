@@ -89,5 +89,13 @@ def test_ten_thousand_updates_leave_the_heap_flat(demo: Demo):
         FIGURES.append(f"JS heap, 10,000 updates: {before / 1e6:.1f} MB after warm-up, "
                        f"{after / 1e6:.1f} MB after ({growth:+.1%}; limit +10 %)")
         assert growth <= 0.10, f"heap grew {growth:.1%}: {before:.0f} -> {after:.0f} bytes"
+        # Dash's undo history of input changes (a poll tick every 2 s is one) is cut to its last
+        # few entries (display.js; plotly/dash#727): over this minute and more, tens of ticks
+        ticks, past = driver.execute_script(
+            "const h = window.dash_stores[0].getState().history;"
+            "const n = [h.present, ...h.past].map(e => e && e.props && e.props.n_intervals);"
+            "return [Math.max(...n.filter(x => typeof x === 'number')), h.past.length];")
+        assert ticks is not None and ticks > 15, ticks
+        assert past <= 10, f"Dash's history holds {past} entries after {ticks} ticks"
     finally:
         driver.quit()
