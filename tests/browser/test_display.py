@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.browser.conftest import Demo, http_client, sign_in, table_rows, tiles
+from tests.browser.conftest import Demo, embedded_only, http_client, sign_in, table_rows, tiles
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.browser
@@ -128,20 +128,27 @@ def test_the_waiting_room_display_shows_no_staff_data(browser, demo: Demo):
     assert "Henkilöstö" not in text and "lääkäri sairastunut" not in text
 
 
+@embedded_only  # the page's own timer and turns, not the stores under it
 def test_a_display_with_several_pages_rotates_them(browser, demo: Demo):
     open_display(browser, demo, "johto")
-    active = 'return Array.from(document.querySelectorAll(".page.active")).map(p => p.dataset.page)'
-    seen = [wait_for(lambda: browser.execute_script(active), what="an active page")]
-    assert len(seen[0]) == 1  # one page at a time
-
-    def next_page() -> bool:
-        now = browser.execute_script(active)
-        if now and now != seen[-1]:
+    where = ('const r = document.querySelector(".display[data-display]");'
+             'return [Array.from(document.querySelectorAll(".page.active")).map(p => p.dataset.page),'
+             ' r.getAttribute("data-turn")]')
+    first = wait_for(lambda: browser.execute_script(where), what="an active page")
+    assert len(first[0]) == 1  # one page at a time
+    # the page's own timer turns (5 s in the test site): once is enough to see it run ...
+    wait_for(lambda: browser.execute_script(where) != first, timeout=20, interval=0.25,
+             what="a turn of the page's own")
+    # ... and the same turns, taken at once, go through the pages in order: five units' cards
+    # take several turns a page at 1920×1080
+    seen = [first[0]]
+    for _ in range(40):
+        now = browser.execute_script(where)[0]
+        if now != seen[-1]:
             seen.append(now)
-        return len(seen) >= 3
-
-    # five units' cards take several turns a page at 1920×1080 (5 s each in the test site)
-    wait_for(next_page, timeout=90, interval=0.25, what="two page turns")
+        if len(seen) >= 3:
+            break
+        browser.execute_script("window.ohjaustaulu.turn()")
     assert [p[0] for p in seen] == ["queues", "capacity", "flow"]
 
 
