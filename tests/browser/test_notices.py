@@ -32,6 +32,8 @@ def test_a_waiting_rooms_swedish_turn_shows_a_notices_swedish_text(browser, demo
         def turn(lang: str) -> dict[str, str] | None:
             root = browser.find_element("css selector", ".display[data-display]")
             if root.get_attribute("data-lang-active") != lang:
+                # the page's next turn now, not in 5 s (its timer turns: test_display.py)
+                browser.execute_script("window.ohjaustaulu.turn()")
                 return None
             shown = {n["id"]: browser.find_element("css selector", f"[data-notice='{n['id']}'] .ntext").text
                      for n in (both, finnish)}
