@@ -1,11 +1,23 @@
 """A wall display runs for weeks: its page must not grow. 10,000 updates, accelerated, go
 through the page's own update path (the changed elements' props, as the server sends them,
 applied by applyChanges; every 50th update also changes the shape: a notice comes or goes);
-the JS heap after warm-up may grow at most 10 %."""
+the page's data in the JS heap after warm-up may grow at most 10 %.
+
+The data is the heap less the code V8 compiles (a heap snapshot's "code" nodes): V8 compiles
+and optimises a page's functions as they grow hot, so a wall page's code grows for minutes
+after it loads and then stays (on 2026-12-04, with the live updates only: 6.2 MB after
+load, 9.5 MB after three minutes, 9.6 after seven; of a minute's growth, 0.8 MB was new compiled
+code). That is no leak, but it is most of what JSHeapUsedSize grew by in this test (up to 8.9 %
+of its 10 %): the heap's data is the part that a leak grows."""
 
 from __future__ import annotations
 
+import collections
+import json
+import urllib.request
+
 import pytest
+import websocket
 
 from tests.browser.conftest import Demo, chrome
 from tests.conftest import FIGURES, wait_for
@@ -52,16 +64,47 @@ let last = null, watch = null;
 """
 
 
-def heap(driver) -> float:  # type: ignore[no-untyped-def]
+def heap(driver, snapshot: bool) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """The page's JS heap after a garbage collection: `used` (JSHeapUsedSize), and if asked
+    from a heap snapshot (DevTools protocol, over the browser's own debugging socket: its chunks
+    come as events; about 4 s) the bytes of its nodes by kind, `code` (V8's compiled code) and
+    `data` (the rest)."""
     driver.execute_cdp_cmd("HeapProfiler.collectGarbage", {})
     metrics = driver.execute_cdp_cmd("Performance.getMetrics", {})["metrics"]
-    return next(m["value"] for m in metrics if m["name"] == "JSHeapUsedSize")
+    used = next(m["value"] for m in metrics if m["name"] == "JSHeapUsedSize")
+    if not snapshot:
+        return {"used": used}
+    address = driver.capabilities["goog:chromeOptions"]["debuggerAddress"]
+    with urllib.request.urlopen(f"http://{address}/json", timeout=10) as r:
+        page = next(t for t in json.load(r) if t["type"] == "page")
+    ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=120, suppress_origin=True)
+    try:
+        ws.send(json.dumps({"id": 1, "method": "HeapProfiler.takeHeapSnapshot", "params": {"reportProgress": False}}))
+        chunks = []
+        while True:
+            message = json.loads(ws.recv())
+            if message.get("method") == "HeapProfiler.addHeapSnapshotChunk":
+                chunks.append(message["params"]["chunk"])
+            elif message.get("id") == 1:
+                break
+    finally:
+        ws.close()
+    taken = json.loads("".join(chunks))
+    meta = taken["snapshot"]["meta"]
+    fields, kinds = meta["node_fields"], meta["node_types"][0]
+    width, kind_at, size_at = len(fields), fields.index("type"), fields.index("self_size")
+    nodes = taken["nodes"]
+    by_kind: collections.Counter[str] = collections.Counter()
+    for kind, size in zip(nodes[kind_at::width], nodes[size_at::width], strict=True):
+        by_kind[kinds[kind]] += size
+    return {"used": used, "code": by_kind["code"], "data": sum(by_kind.values()) - by_kind["code"]}
 
 
 @pytest.mark.parametrize("demo", ["embedded"], indirect=True)
 # alone: a heap measured while other tests loaded both cores grew 14–26 % with the page of
 # 2026-11; on 2026-12-04, not alone in a CI-like run, +9.5 % (limit 10 %, 124 s instead of 58):
-# too near the limit to tell a leak from the load. Alone: 3.5–7.5 %.
+# too near the limit to tell a leak from the load. Alone: 1.9–8.9 % (the whole heap; its data
+# alone, measured since, -0.1 to +0.8 %, and +28.9 % with each update's first four changes kept).
 @pytest.mark.alone
 def test_ten_thousand_updates_leave_the_heap_flat(demo: Demo):
     driver = chrome()
@@ -74,21 +117,26 @@ def test_ten_thousand_updates_leave_the_heap_flat(demo: Demo):
         driver.execute_cdp_cmd("HeapProfiler.enable", {})
         driver.set_script_timeout(600)
         # the heap after garbage collection still wobbles by a few per cent from one moment to
-        # the next: compare the median of three readings at the end of the warm-up (1,000 to
-        # 2,000 updates) with the median of three at the end (9,000 to 10,000)
+        # the next: the whole heap is compared as the median of three readings at the end of the
+        # warm-up (1,000 to 2,000 updates) and of three at the end (9,000 to 10,000); its data,
+        # steadier, from a snapshot at 2,000 and at 10,000
         samples = []
-        for count in (1000, 500, 500, 7000, 500, 500):
+        for i, count in enumerate((1000, 500, 500, 7000, 500, 500)):
             total, last, seen = driver.execute_async_script(UPDATES_JS, count)
-            samples.append(heap(driver))
-        before, after = sorted(samples[:3])[1], sorted(samples[3:])[1]
+            samples.append(heap(driver, snapshot=i in (2, 5)))
+        before, after = samples[2]["data"], samples[5]["data"]
         assert total == 10_000
         # the updates did land: the page showed the last synthetic time (read as the page took
         # it: a live update coming after it, as they do every 2 s, shows the real time again)
         assert last.startswith("2026-11-23") and last in seen, (last, seen)
         growth = (after - before) / before
-        FIGURES.append(f"JS heap, 10,000 updates: {before / 1e6:.1f} MB after warm-up, "
-                       f"{after / 1e6:.1f} MB after ({growth:+.1%}; limit +10 %)")
-        assert growth <= 0.10, f"heap grew {growth:.1%}: {before:.0f} -> {after:.0f} bytes"
+        used = [sorted(x["used"] for x in samples[:3])[1], sorted(x["used"] for x in samples[3:])[1]]
+        code = [samples[2]["code"], samples[5]["code"]]
+        FIGURES.append(f"JS heap, 10,000 updates: data {before / 1e6:.1f} MB after warm-up, "
+                       f"{after / 1e6:.1f} MB after ({growth:+.1%}; limit +10 %); the whole heap "
+                       f"{used[0] / 1e6:.1f} -> {used[1] / 1e6:.1f} MB ({(used[1] - used[0]) / used[0]:+.1%}), "
+                       f"compiled code {code[0] / 1e6:.1f} -> {code[1] / 1e6:.1f} MB")
+        assert growth <= 0.10, f"the heap's data grew {growth:.1%}: {before:.0f} -> {after:.0f} bytes"
         # Dash's undo history of input changes (a poll tick every 2 s is one) is cut to its last
         # few entries (display.js; plotly/dash#727): over this minute and more, tens of ticks
         ticks, past = driver.execute_script(
