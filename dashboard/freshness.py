@@ -73,6 +73,8 @@ def choose(candidates: list[Candidate]) -> Candidate:
 def resolve(candidates: list[Candidate]) -> tuple[Candidate, Candidate | None]:
     """The reading shown, and — when that is a valid correction — what it overrides: the
     reading the precedence would show without it, if that is from today (else None)."""
+    if len(candidates) == 1:  # one source for the metric, unit and key: most tiles of a model
+        return candidates[0], None
     corrections = [c for c in candidates if is_correction(*c)]
     others = [c for c in candidates if not is_correction(*c)]
     if not corrections:

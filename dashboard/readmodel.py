@@ -126,12 +126,14 @@ class UnitTiles:
 
 
 def unit_tiles(config: Config, unit: str, pairs: list[tuple[str, Reading]], now: datetime,
-               metrics: Any, public: bool, history: History | None
-               ) -> tuple[list[dict[str, Any]], datetime | None]:
+               metrics: Any, public: bool, history: History | None,
+               polls: dict[str, float] | None = None) -> tuple[list[dict[str, Any]], datetime | None]:
     """One unit's tiles (a tile per metric and key, the reading shown resolved among its
-    sources), and when the first of them changes status by itself."""
+    sources), and when the first of them changes status by itself. `polls`: each source's
+    poll interval (made once per model, not per unit: an area has hundreds of sources)."""
     tz = config.tz
-    polls = {s.name: s.poll_seconds for s in config.sources}
+    if polls is None:
+        polls = {s.name: s.poll_seconds for s in config.sources}
     candidates: dict[tuple[str, str, str], list[tuple[Reading, str, datetime | None]]] = {}
     for source, rd in pairs:
         if rd.metric not in metrics:
@@ -199,12 +201,15 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
     own: dict[str, list[dict[str, Any]]] = {}  # each unit's tiles, as made or kept
     next_change: datetime | None = None
     day = now.astimezone(config.tz).date()
+    polls: dict[str, float] | None = None
     for unit in dict.fromkeys(display.units):
         pairs = by_unit.get(unit, [])
         key = (unit, region_only, public)
         made = kept.get(key, pairs, day, now) if kept is not None else None
         if made is None:
-            made = unit_tiles(config, unit, pairs, now, metrics, public, history)
+            if polls is None:
+                polls = {s.name: s.poll_seconds for s in config.sources}
+            made = unit_tiles(config, unit, pairs, now, metrics, public, history, polls)
             if kept is not None:
                 kept.put(key, pairs, day, *made)
         tiles.extend(made[0])
