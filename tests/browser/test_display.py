@@ -134,10 +134,13 @@ def test_a_display_with_several_pages_rotates_them(browser, demo: Demo):
     where = ('const r = document.querySelector(".display[data-display]");'
              'return [Array.from(document.querySelectorAll(".page.active")).map(p => p.dataset.page),'
              ' r.getAttribute("data-turn")]')
-    first = wait_for(lambda: browser.execute_script(where), what="an active page")
+    first = wait_for(lambda: (lambda w: w if w[0] and w[1] else None)(browser.execute_script(where)),
+                     what="an active page")
     assert len(first[0]) == 1  # one page at a time
     # the page's own timer turns (5 s in the test site): once is enough to see it run ...
-    wait_for(lambda: browser.execute_script(where) != first, timeout=20, interval=0.25,
+    began = browser.execute_script("return window.ohjaustaulu.state.lastTurnAt")
+    wait_for(lambda: browser.execute_script("return window.ohjaustaulu.state.lastTurnAt") != began
+             and browser.execute_script(where) != first, timeout=20, interval=0.25,
              what="a turn of the page's own")
     # ... and the same turns, taken at once, go through the pages in order: five units' cards
     # take several turns a page at 1920×1080
