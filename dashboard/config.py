@@ -359,6 +359,12 @@ class Config(_Strict):
         start, end = self.site.opening_hours
         return {"*": Hours(start, end, False).spec(), **{u.code: self.hours(u.code).spec() for u in self.units}}
 
+    def poll_intervals(self) -> dict[str, float]:
+        """Every source's poll interval in seconds, by name (a figure's staleness window is
+        twice it: dashboard.freshness). Made anew at each call: a copy of the configuration
+        with other sources has other intervals."""
+        return {s.name: s.poll_seconds for s in self.sources}
+
     def source(self, name: str) -> Source:
         for s in self.sources:
             if s.name == name:

@@ -127,13 +127,12 @@ class UnitTiles:
 
 def unit_tiles(config: Config, unit: str, pairs: list[tuple[str, Reading]], now: datetime,
                metrics: Any, public: bool, history: History | None,
-               polls: dict[str, float] | None = None) -> tuple[list[dict[str, Any]], datetime | None]:
+               polls: dict[str, float]) -> tuple[list[dict[str, Any]], datetime | None]:
     """One unit's tiles (a tile per metric and key, the reading shown resolved among its
     sources), and when the first of them changes status by itself. `polls`: each source's
-    poll interval (made once per model, not per unit: an area has hundreds of sources)."""
+    poll interval (Config.poll_intervals, made once per model, not per unit: an area has
+    hundreds of sources)."""
     tz = config.tz
-    if polls is None:
-        polls = {s.name: s.poll_seconds for s in config.sources}
     candidates: dict[tuple[str, str, str], list[tuple[Reading, str, datetime | None]]] = {}
     for source, rd in pairs:
         if rd.metric not in metrics:
@@ -207,8 +206,8 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
         key = (unit, region_only, public)
         made = kept.get(key, pairs, day, now) if kept is not None else None
         if made is None:
-            if polls is None:
-                polls = {s.name: s.poll_seconds for s in config.sources}
+            if polls is None:  # only when a unit's tiles are made, not when all are kept
+                polls = config.poll_intervals()
             made = unit_tiles(config, unit, pairs, now, metrics, public, history, polls)
             if kept is not None:
                 kept.put(key, pairs, day, *made)

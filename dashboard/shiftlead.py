@@ -158,7 +158,7 @@ class ShiftLead:
     def figure(self, metric: str, unit: str, key: str) -> tuple[Candidate | None, Candidate | None]:
         """What the walls show now for one figure, and — when that is a correction — what it
         overrides (dashboard.freshness decides, as for the walls); (None, None): nothing."""
-        now, polls = self.now(), {s.name: s.poll_seconds for s in self.config.sources}
+        now, polls = self.now(), self.config.poll_intervals()
         found = [(rd, status_of(rd, now, polls.get(source, 60), self.config.tz)[0])
                  for source, rds in self.store.all_readings().items() for rd in rds
                  if (rd.metric, rd.unit, rd.key) == (metric, unit, normalise_key(key))]

@@ -192,7 +192,7 @@ def _shadowed(readings: list[Reading], origins: dict[str, tuple[Row, str]], conf
     fresh feed value of the same figure wins over it, or a tablet correction is in force
     (dashboard.freshness decides, exactly as for the wall)."""
     src = source_name(config)
-    polls = {s.name: s.poll_seconds for s in config.sources}
+    polls = config.poll_intervals()
     ours = {rd.ident for rd in readings}
     others: dict[str, list[Candidate]] = {}
     for source, rds in store.all_readings().items():
