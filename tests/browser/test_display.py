@@ -134,8 +134,12 @@ def test_a_display_with_several_pages_rotates_them(browser, demo: Demo):
     where = ('const r = document.querySelector(".display[data-display]");'
              'return [Array.from(document.querySelectorAll(".page.active")).map(p => p.dataset.page),'
              ' r.getAttribute("data-turn")]')
-    first = wait_for(lambda: (lambda w: w if w[0] and w[1] else None)(browser.execute_script(where)),
-                     what="an active page")
+
+    def laid_out() -> list | None:  # type: ignore[type-arg]
+        now = browser.execute_script(where)
+        return now if now[0] and now[1] else None
+
+    first = wait_for(laid_out, what="an active page")
     assert len(first[0]) == 1  # one page at a time
     # the page's own timer turns (5 s in the test site): once is enough to see it run ...
     began = browser.execute_script("return window.ohjaustaulu.state.lastTurnAt")
