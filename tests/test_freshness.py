@@ -127,3 +127,22 @@ def test_only_the_tablets_manual_values_override():
 def test_what_a_correction_overrides_is_never_yesterdays_value():
     yesterday = reading(T0 - timedelta(days=1), source="jonot", value=11)
     assert resolve([(yesterday, UNAVAILABLE), (correction(), FRESH)]) == ((correction(), FRESH), None)
+
+
+def test_a_lone_reading_is_shown_whatever_it_is_and_overrides_nothing():
+    """resolve's short way for one candidate (most tiles have one source) gives what the rules
+    give: the only reading is shown, in its own status, and corrects nothing — for a feed's, a
+    workbook's, a correction's (valid or run out) and a tablet value that is no correction, in
+    every status."""
+    lone = [reading(), reading(manual=True, source="tyokirja", valid_until=T0 + timedelta(hours=8)),
+            correction(), correction(until=T0), reading(manual=False, source=TABLET)]
+    for rd in lone:
+        for status in (FRESH, STALE, UNAVAILABLE):
+            assert resolve([(rd, status)]) == ((rd, status), None), (rd, status)
+            assert choose([(rd, status)]) == (rd, status)
+    # Friday's last figure seen on Monday morning, after the weekend: unavailable, still shown
+    # as such (the wall says it is old), never dropped
+    friday, monday = datetime(2026, 11, 20, 16, 0, tzinfo=TZ), datetime(2026, 11, 23, 7, 5, tzinfo=TZ)
+    old = reading(friday)
+    status = status_of(old, monday, 60, TZ)[0]
+    assert status == UNAVAILABLE and resolve([(old, status)]) == ((old, UNAVAILABLE), None)
