@@ -12,16 +12,18 @@ class NotYetSupported(Exception):
 
 
 def collector_for(source: Source, config: Config) -> Collector:
+    # a feed's "today" and local times are its units' zone (check-config: one per source)
+    tz = config.tz_for(config.source_units(source))
     if source.kind == "demo" and source.feed == "access":
         from collectors.demo.feeds import DemoAccessCollector
 
         return DemoAccessCollector(source, config)
     if source.kind == "demo":
-        return DemoCollector(source, config.tz)
+        return DemoCollector(source, tz)
     if source.kind == "fhir":
         from collectors.fhir.collector import FhirCollector
 
-        collector = FhirCollector(source, config.tz)
+        collector = FhirCollector(source, tz)
         if source.service_map:
             from collectors.access import CaseWriter
 
@@ -34,5 +36,5 @@ def collector_for(source: Source, config: Config) -> Collector:
     if source.kind in ("staffing", "queue", "callback"):
         from collectors.tabular import TabularCollector
 
-        return TabularCollector(source, config.tz, timeout=source.timeout_seconds)
+        return TabularCollector(source, tz, timeout=source.timeout_seconds)
     raise NotYetSupported(f"source {source.name}: kind {source.kind!r} has no collector yet")

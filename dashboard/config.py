@@ -73,11 +73,15 @@ class Site(_Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
+        return _known_zone(value)
+
+
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+    return value
 
 
 class AreaSite(_Strict):
@@ -89,10 +93,15 @@ class AreaSite(_Strict):
     address: str = ""
     # [start, end] clock hours: its units' default (else [site] opening_hours)
     opening_hours: list[int] | None = None
-    # every site of one installation keeps one zone today ([site] timezone; check-config)
+    # its IANA time zone (else [site] timezone): its units' days, hours and clocks
     timezone: str | None = None
     # the language its screens and pages start in (else [site] language)
     language: Lang | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return None if value is None else _known_zone(value)
 
     def name_in(self, lang: str) -> str:
         return self.name_sv if lang == "sv" and self.name_sv else self.name
@@ -146,6 +155,50 @@ class Hours:
     def text(self) -> str:
         """For people: "8–16", "0–24"."""
         return f"{self.start}\u2013{self.end}"
+
+
+@dataclass(frozen=True)
+class Zones:
+    """Every unit's time zone: the installation's (`default`, [site] timezone) unless its
+    site names another (`units`: only those that differ). The rollups record its `spec()`
+    so that every process computes the same local days."""
+
+    default: str
+    units: tuple[tuple[str, str], ...] = ()
+
+    def of(self, unit: str) -> ZoneInfo:
+        return _zone(dict(self.units).get(unit, self.default))
+
+    def spec(self) -> dict[str, str]:
+        """{"*": the default zone, unit: its zone where it differs}."""
+        return {"*": self.default, **dict(self.units)}
+
+    @classmethod
+    def parse(cls, spec: dict[str, str]) -> Zones:
+        default = spec.get("*", "Europe/Helsinki")
+        return cls(default, tuple(sorted((u, z) for u, z in spec.items() if u != "*" and z != default)))
+
+    @classmethod
+    def one(cls, tz: ZoneInfo | Zones) -> Zones:
+        """`tz` as zones: one zone for every unit."""
+        return tz if isinstance(tz, Zones) else cls(tz.key)
+
+    def groups(self) -> dict[str, list[str]]:
+        """The units of each zone other than the default, by zone name."""
+        out: dict[str, list[str]] = {}
+        for unit, zone in self.units:
+            out.setdefault(zone, []).append(unit)
+        return out
+
+
+_ZONES: dict[str, ZoneInfo] = {}
+
+
+def _zone(name: str) -> ZoneInfo:
+    zone = _ZONES.get(name)
+    if zone is None:
+        zone = _ZONES[name] = ZoneInfo(name)
+    return zone
 
 
 class Display(_Strict):
@@ -373,7 +426,35 @@ class Config(_Strict):
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.site.timezone)
+        """The installation's time zone ([site] timezone): a site's, unless it names another."""
+        return _zone(self.site.timezone)
+
+    def site_tz(self, site: str) -> ZoneInfo:
+        """A site's time zone (its own, else the installation's)."""
+        found = next((s for s in self.area if s.code == site), None)
+        return _zone(found.timezone if found is not None and found.timezone else self.site.timezone)
+
+    def tz_of(self, unit: str) -> ZoneInfo:
+        """A unit's time zone: its site's. Its "today", working days, opening hours and the
+        times shown of it are of this zone."""
+        return self.site_tz(self.site_of(unit).code)
+
+    def zones(self) -> Zones:
+        """Every unit's zone, as the rollups record it."""
+        default = self.site.timezone
+        return Zones(default, tuple(sorted((u.code, z.key) for u in self.units
+                                           if (z := self.tz_of(u.code)).key != default)))
+
+    def tz_for(self, units: list[str]) -> ZoneInfo:
+        """The zone of a set of units (a display's, a source's): theirs if they share one,
+        else the installation's."""
+        found = {self.tz_of(u).key for u in units}
+        return _zone(found.pop()) if len(found) == 1 else self.tz
+
+    def source_units(self, source: Source) -> list[str]:
+        """The units a source writes: those it names or maps to (none named: any)."""
+        named = list(dict.fromkeys([*source.units, *source.unit_map.values()]))
+        return named or [u.code for u in self.units]
 
 
 @dataclass(frozen=True)
@@ -484,7 +565,8 @@ def _resolve_sites(cfg: Config) -> None:
 
 
 def _site_checks(cfg: Config) -> list[tuple[str, str]]:
-    """[[sites]]: unique codes, every unit of a known site, one time zone, usable hours."""
+    """[[sites]]: unique codes, every unit of a known site, usable hours, and every feed
+    within one time zone (a workbook's rows are each read in their own unit's zone)."""
     problems: list[tuple[str, str]] = []
     codes = [s.code for s in cfg.area]
     seen: set[str] = set()
@@ -492,10 +574,6 @@ def _site_checks(cfg: Config) -> list[tuple[str, str]]:
         if s.code in seen:
             problems.append((f"sites[{i}].code", f"duplicate code {s.code!r}"))
         seen.add(s.code)
-        if s.timezone is not None and s.timezone != cfg.site.timezone:
-            problems.append((f"sites[{i}].timezone",
-                             f"{s.timezone!r}: every site of one installation keeps the time zone of "
-                             f"[site] timezone ({cfg.site.timezone!r}) today"))
         hours = s.opening_hours
         if hours is not None and (len(hours) != 2 or not 0 <= hours[0] < hours[1] <= 24):
             problems.append((f"sites[{i}].opening_hours", "must be [start, end] hours with start < end"))
@@ -513,6 +591,15 @@ def _site_checks(cfg: Config) -> list[tuple[str, str]]:
             problems.append((f"displays[{i}].units", "give the units it shows, or its sites"))
         if "region" in d.pages and d.mode == "public":
             problems.append((f"displays[{i}].pages", "the regional picture is for staff displays, never a public one"))
+    if len({s.timezone or cfg.site.timezone for s in cfg.area}) > 1:
+        for i, src in enumerate(cfg.sources):
+            if src.kind == "workbook":
+                continue
+            zones = sorted({cfg.tz_of(u).key for u in cfg.source_units(src)})
+            if len(zones) > 1:
+                problems.append((f"sources[{i}].units",
+                                 f"its units are in more than one time zone ({', '.join(zones)}): a feed's "
+                                 "\"today\" and local times are one zone's; give each zone its own source"))
     return problems
 
 

@@ -112,7 +112,7 @@ def seed_days(config: Config, history: History, today: date, weeks: int = 8, eve
         # changes are already in), so 5 weeks took 27 s and 8 weeks far more than 8/5 of it
         from dashboard import rollups
 
-        rollups.rebuild(history, config.tz, config.hours_specs())
+        rollups.rebuild(history, config.zones(), config.hours_specs())
     return written
 
 

@@ -105,11 +105,11 @@ def _newest(*moments: datetime | None) -> datetime | None:
 
 
 def period(config: Config, unit: str, now: datetime) -> Period:
-    """The unit's opening hours around `now` (site's zone): open or closed, since, until."""
+    """The unit's opening hours around `now` (its site's zone): open or closed, since, until."""
     hours = config.hours(unit)
     if hours.around_the_clock:
         return Period(True, None, None)
-    tz = config.tz
+    tz = config.tz_of(unit)
     today = now.astimezone(tz).date()
     spans: list[list[datetime]] = []
     for offset in range(-_SEARCH_DAYS, _SEARCH_DAYS + 1):

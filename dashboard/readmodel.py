@@ -132,7 +132,7 @@ def unit_tiles(config: Config, unit: str, pairs: list[tuple[str, Reading]], now:
     sources), and when the first of them changes status by itself. `polls`: each source's
     poll interval (Config.poll_intervals, made once per model, not per unit: an area has
     hundreds of sources)."""
-    tz = config.tz
+    tz = config.tz_of(unit)  # "today" is the unit's site's day
     candidates: dict[tuple[str, str, str], list[tuple[Reading, str, datetime | None]]] = {}
     for source, rd in pairs:
         if rd.metric not in metrics:
@@ -199,18 +199,19 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
     tiles: list[dict[str, Any]] = []
     own: dict[str, list[dict[str, Any]]] = {}  # each unit's tiles, as made or kept
     next_change: datetime | None = None
-    day = now.astimezone(config.tz).date()
+    days = {z: now.astimezone(z).date() for z in {config.tz_of(u) for u in display.units}}
+    day_of = {u: days[config.tz_of(u)] for u in display.units}  # each unit's site's date
     polls: dict[str, float] | None = None
     for unit in dict.fromkeys(display.units):
         pairs = by_unit.get(unit, [])
         key = (unit, region_only, public)
-        made = kept.get(key, pairs, day, now) if kept is not None else None
+        made = kept.get(key, pairs, day_of[unit], now) if kept is not None else None
         if made is None:
             if polls is None:  # only when a unit's tiles are made, not when all are kept
                 polls = config.poll_intervals()
             made = unit_tiles(config, unit, pairs, now, metrics, public, history, polls)
             if kept is not None:
-                kept.put(key, pairs, day, *made)
+                kept.put(key, pairs, day_of[unit], *made)
         tiles.extend(made[0])
         own[unit] = made[0]
         if made[1] is not None and (next_change is None or made[1] < next_change):
@@ -242,7 +243,7 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
 
     def ruled(unit: str, make: Callable[[], tuple[dict[str, Any], Period]]) -> tuple[dict[str, Any], Period]:
         assert kept is not None
-        return kept.ruled((unit, region_only, public), own[unit], day, now, make)
+        return kept.ruled((unit, region_only, public), own[unit], day_of[unit], now, make)
 
     escalation, changes_at = unit_levels(config, tiles, store.escalations_shared(mark), now, display.units,
                                          ruled if kept is not None else None)
@@ -315,7 +316,8 @@ def _typical(history: History | None, unit: str, now: datetime, config: Config) 
     if history is None:
         return {}
     try:
-        return history.typical_arrivals(unit, now.date(), config.tz)
+        tz = config.tz_of(unit)
+        return history.typical_arrivals(unit, now.astimezone(tz).date(), tz)
     except SQLAlchemyError:
         return {}
 

@@ -164,7 +164,6 @@ def rows(config: Config, units: list[str], tiles: list[Tile], escalation: dict[s
     for x in tiles:
         if x["unit"] in shown:
             by_metric.setdefault((x["metric"], site_of[x["unit"]]), []).append(x)
-    now_hour = now.astimezone(config.tz).hour
     out = []
     for site in config.area:
         site_units = [u for u in units if site_of.get(u) == site.code]
@@ -184,7 +183,9 @@ def rows(config: Config, units: list[str], tiles: list[Tile], escalation: dict[s
             "staff_planned": _total(list(of("staff.planned"))),
             "free_3wd": _total(list(of("appointments.free_3wd"))),
             "arrivals_today": _total(list(of("flow.arrivals_today"))),
-            "arrivals_vs_typical_pct": _arrivals_vs_typical(list(of("flow.arrivals_by_hour")), now_hour),
+            # the hours completed so far of the site's own day (its zone)
+            "arrivals_vs_typical_pct": _arrivals_vs_typical(list(of("flow.arrivals_by_hour")),
+                                                            now.astimezone(config.site_tz(site.code)).hour),
         }
         out.append({"site": site.code, "name": site.name, "name_sv": site.name_sv or site.name,
                     "units": site_units, "figures": figures, "t3": _t3(of("appointments.t3_days")),

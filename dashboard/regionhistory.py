@@ -98,7 +98,7 @@ def rows(history: History, config: Config, units: list[str], start: date, end: d
                 p = per[of[unit]]
                 p["arrivals"] = (p["arrivals"] or 0) + counted
                 p["days"].add(day)
-        callbacks = rollups.compliance(history, config.tz, units, start, last)
+        callbacks = rollups.compliance(history, config.zones(), units, start, last)
     else:
         callbacks = {}
     out = []

@@ -12,7 +12,7 @@ a change whose value is ``null`` — written when its source fails or is stopped
 last value carried over it. Changes at the same instant take effect in the order they were
 written (the last one wins; one replaced at the same instant was never in force).
 
-An hourly row describes one series over one clock hour of the site's time zone (stored as
+An hourly row describes one series over one clock hour of its unit's time zone (stored as
 the hour's UTC start; hours are half-open, so a change at 09:00:00 belongs to the 09 hour)
 in which a value was in force:
 
@@ -63,16 +63,20 @@ today); the old rows go in one executemany and the new ones in one bulk insert p
 On PostgreSQL an advisory transaction lock makes concurrent writers take turns (each then
 sees the other's committed changes); SQLite has one writer anyway.
 
-Time zone, rebuild and retention
---------------------------------
-Hours and days are those of the site's time zone, kept in ``rollup_state`` (default
-Europe/Helsinki, the configuration's default) so that every process computes the same
-days; ``rebuild(history, tz)`` recomputes everything for a zone (and records it), and
-``needs_rebuild(history, tz)`` says when that is due (a database migrated with changes in
-it, or another zone). ``prune`` deletes raw changes older than ``raw_days`` — from the
-local midnight on or before that moment — keeping per series the one change still in force
-at that horizon (it is the current value, not history); rollups are never pruned, and
-before the horizon they are final: ``rebuild`` and late changes leave them as they are.
+Time zones, rebuild and retention
+---------------------------------
+Hours and days are those of each unit's time zone: its site's (``[[sites]] timezone``),
+else the installation's (``[site] timezone``, default Europe/Helsinki). The zones are kept
+in ``rollup_state`` (``timezone``, and ``zones``: the units whose zone differs) so that
+every process computes the same days; ``rebuild(history, zones)`` recomputes everything
+for them (and records them), and ``needs_rebuild(history, zones)`` says when that is due (a
+database migrated with changes in it, or other zones); a single ``ZoneInfo`` means one zone
+for every unit. The rollups reach to the end of each unit's local day of the newest change
+written (``reach_at``). ``prune`` deletes raw changes older than ``raw_days`` — from the
+installation's local midnight on or before that moment — keeping per series the one change
+still in force at that horizon (it is the current value, not history); rollups are never
+pruned, and before the horizon (for a unit of another zone: before its first midnight
+after it) they are final: ``rebuild`` and late changes leave them as they are.
 
 Queries
 -------
@@ -101,11 +105,22 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, String, bindparam, delete, func, select, text, type_coerce
+from sqlalchemy import (
+    Connection,
+    String,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    type_coerce,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dashboard.clock import is_working_day
-from dashboard.config import Hours
+from dashboard.config import Hours, Zones
 from dashboard.history import DailyRollup, History, HourlyRollup, ReadingChange, RollupState
 from dashboard.metrics import CATALOGUE
 
@@ -150,6 +165,8 @@ def _dt(us: int) -> datetime:
 class _Calendar:
     """Clock hours and local dates of one time zone, on µs since the epoch (cached)."""
 
+    tz: ZoneInfo
+
     def __init__(self, tz: ZoneInfo):
         self.tz = tz
         self._hours: dict[int, tuple[int, date, int]] = {}
@@ -181,6 +198,39 @@ class _Calendar:
 
     def next_day_start(self, t: int) -> int:
         return self.day_start(self.date_of(t) + timedelta(days=1))
+
+    def midnight_from(self, t: int) -> int:
+        """The first local midnight at or after `t`."""
+        return self.day_start(self.date_of(t - 1) + timedelta(days=1))
+
+
+class _Calendars:
+    """A calendar per unit: its zone's (Zones), one calendar per zone."""
+
+    def __init__(self, zones: Zones):
+        self.zones = zones
+        self.default = _Calendar(ZoneInfo(zones.default))
+        self._by_zone = {zones.default: self.default}
+        self._by_unit = {unit: self._zone(z) for unit, z in zones.units}
+
+    def _zone(self, name: str) -> _Calendar:
+        cal = self._by_zone.get(name)
+        if cal is None:
+            cal = self._by_zone[name] = _Calendar(ZoneInfo(name))
+        return cal
+
+    def of(self, unit: str) -> _Calendar:
+        return self._by_unit.get(unit, self.default)
+
+    def groups(self, table: Any) -> list[tuple[_Calendar, list[Any]]]:
+        """Each zone's calendar with the condition on `table.unit` that picks its units (the
+        default zone's: every unit not of another zone)."""
+        others = self.zones.groups()
+        if not others:
+            return [(self.default, [])]
+        named = [u for units in others.values() for u in units]
+        return [(self.default, [table.unit.not_in(named)]),
+                *((self._zone(z), [table.unit.in_(units)]) for z, units in sorted(others.items()))]
 
 
 _NUMBERS: dict[str, float | None] = {}
@@ -351,8 +401,13 @@ def _set_state(conn: Connection, **values: str) -> None:
             conn.execute(lite.on_conflict_do_update(index_elements=["name"], set_={"value": value}))
 
 
-def _zone(state: dict[str, str]) -> ZoneInfo:
-    return ZoneInfo(state.get("timezone", DEFAULT_TZ))
+def _zones(state: dict[str, str]) -> Zones:
+    """The zones the rollups were built in: [site] timezone, and the units of sites in another."""
+    return Zones.parse({"*": state.get("timezone", DEFAULT_TZ), **json.loads(state.get("zones", "{}"))})
+
+
+def _zones_state(zones: Zones) -> dict[str, str]:
+    return {"timezone": zones.default, "zones": json.dumps(dict(zones.units), sort_keys=True)}
 
 
 def _opening(state: dict[str, str]) -> dict[str, str]:
@@ -374,22 +429,34 @@ def _horizon(state: dict[str, str]) -> int | None:
     return _us(datetime.fromisoformat(value)) if value else None
 
 
-def needs_rebuild(history: History, tz: ZoneInfo, hours: dict[str, str] | None = None) -> bool:
+def _reach_at(state: dict[str, str], default: _Calendar) -> int | None:
+    """The newest change's instant the rollups reach to the end of the local day of (before
+    per-site zones only its date was kept: then the last instant of that day)."""
+    value = state.get("reach_at")
+    if value:
+        return _us(datetime.fromisoformat(value))
+    extended = _extended(state)
+    return default.day_start(extended + timedelta(days=1)) - 1 if extended is not None else None
+
+
+def needs_rebuild(history: History, tz: ZoneInfo | Zones, hours: dict[str, str] | None = None) -> bool:
     """True when the rollups do not cover the raw changes (a database that held changes
-    before the rollups came, or before the rules changed), were built for another time
-    zone, or (when `hours` is given: unit code or "*" for the site -> "8-16/working") for
-    other opening hours: call `rebuild` then."""
+    before the rollups came, or before the rules changed), were built for other time
+    zones (`tz`: one zone for every unit, or each unit's: Config.zones), or (when `hours`
+    is given: unit code or "*" for the site -> "8-16/working") for other opening hours:
+    call `rebuild` then."""
     with history.engine.connect() as conn:
         state = _state(conn)
     if hours is not None and _opening(state) != hours:
         return True
-    return "built" not in state or _zone(state).key != tz.key
+    return "built" not in state or _zones(state) != Zones.one(tz)
 
 
-def _check_zone(conn: Connection, tz: ZoneInfo) -> None:
-    built = _zone(_state(conn))
-    if built.key != tz.key:
-        raise ValueError(f"the rollups are in {built.key}, not {tz.key}: rebuild(history, tz) first")
+def _check_zone(conn: Connection, tz: ZoneInfo | Zones) -> Zones:
+    built, asked = _zones(_state(conn)), Zones.one(tz)
+    if built != asked:
+        raise ValueError(f"the rollups are in {built.spec()}, not {asked.spec()}: rebuild(history, zones) first")
+    return asked
 
 
 # ---------------------------------------------------------------- writing
@@ -496,10 +563,10 @@ def maintain(conn: Connection, written: Sequence[tuple[Any, ...]]) -> None:
     observed_at), in the caller's transaction: see "Upkeep" in the module's docstring."""
     _lock(conn)
     state = _state(conn)
-    cal = _Calendar(_zone(state))
+    cals = _Calendars(_zones(state))
     opening = _opening(state)
     horizon = _horizon(state)
-    extended = _extended(state)
+    reached = _reach_at(state, cals.default)
     spans: dict[Series, list[int]] = {}
     for metric, unit, key, observed_at in written:
         t = _us(observed_at)
@@ -511,25 +578,28 @@ def maintain(conn: Connection, written: Sequence[tuple[Any, ...]]) -> None:
             span[1] = max(span[1], t)
     if not spans:
         return
-    newest = max(cal.date_of(tmax) for _tmin, tmax in spans.values())
-    reach = max(newest, extended) if extended is not None else newest
+    newest = max(tmax for _tmin, tmax in spans.values())
+    reach = max(newest, reached) if reached is not None else newest
     windows: list[tuple[Series, int, int]] = []
     for s, (tmin, _tmax) in sorted(spans.items()):
+        cal = cals.of(s[1])
         start = cal.day_start(cal.date_of(tmin))
-        if horizon is not None and start < horizon:
-            start = horizon  # before the horizon the rollups are final
-        windows.append((s, start, max(cal.day_start(reach + timedelta(days=1)), start)))
-    if extended is not None and reach > extended:
-        # a new day: values still in force at the end of the last day rolled up are
-        # carried through the days since (their series had no change to say so)
-        last_hour = cal.hour_floor(cal.day_start(extended + timedelta(days=1)) - 1)
-        h = HourlyRollup
-        carried = conn.execute(select(h.metric, h.unit, h.key).where(h.hour_start == _dt(last_hour))).all()
-        start = cal.day_start(extended + timedelta(days=1))
+        if horizon is not None and start < (final := cal.midnight_from(horizon)):
+            start = final  # before the horizon the rollups are final
+        windows.append((s, start, max(cal.next_day_start(reach), start)))
+    h = HourlyRollup
+    for cal, which in cals.groups(h):
+        if reached is None or cal.date_of(reach) <= cal.date_of(reached):
+            continue
+        # a new day in this zone: values still in force at the end of the last day rolled
+        # up are carried through the days since (their series had no change to say so)
+        start = cal.next_day_start(reached)
+        carried = conn.execute(select(h.metric, h.unit, h.key)
+                               .where(h.hour_start == _dt(cal.hour_floor(start - 1)), *which)).all()
         for metric, unit, key in carried:
             # a figure of today ended at midnight: nothing of it is carried
             if (metric, unit, key) not in spans and _kind(metric) == "gauge":
-                windows.append(((metric, unit, key), start, cal.day_start(reach + timedelta(days=1))))
+                windows.append(((metric, unit, key), start, cal.next_day_start(reach)))
     rc = ReadingChange
     prev_ids: dict[int, Series] = {}
     for i in range(0, len(windows), _CHUNK):
@@ -548,7 +618,7 @@ def maintain(conn: Connection, written: Sequence[tuple[Any, ...]]) -> None:
                 prev_ids[found[2 * j]] = s
             nxt = found[2 * j + 1]
             if nxt is not None:  # the value in force runs on to the day of the next change
-                end = cal.day_start(cal.date_of(_us(nxt)) + timedelta(days=1))
+                end = cals.of(s[1]).next_day_start(_us(nxt))
                 windows[i + j] = (s, start, end)
     prev: dict[Series, Change] = {}
     ids = list(prev_ids)
@@ -579,14 +649,15 @@ def maintain(conn: Connection, written: Sequence[tuple[Any, ...]]) -> None:
     hour_gone: list[dict[str, Any]] = []
     day_gone: list[dict[str, Any]] = []
     for s, start, end in windows:
+        cal = cals.of(s[1])
         hours = hourly_rows(cal, prev.get(s), changes.get(s, []), start, end, _numeric(s[0]),
                             _kind(s[0]))
         params = {"m": s[0], "u": s[1], "k": s[2]}
         hour_gone.append({**params, "a": _dt(start), "b": _dt(end)})
         day_gone.append({**params, "a": cal.date_of(start), "b": cal.date_of(end)})
         out.add(s, hours, daily_rows(cal, hours, _hours_of(opening, s[1])))
-    if extended is None or reach > extended:
-        _set_state(conn, extended_to=reach.isoformat())
+    if reached is None or reach > reached:
+        _set_state(conn, extended_to=cals.default.date_of(reach).isoformat(), reach_at=_dt(reach).isoformat())
     h, d = HourlyRollup, DailyRollup
     conn.execute(delete(h).where(
         h.metric == bindparam("m"), h.unit == bindparam("u"), h.key == bindparam("k"),
@@ -597,12 +668,14 @@ def maintain(conn: Connection, written: Sequence[tuple[Any, ...]]) -> None:
     out.write()
 
 
-def rebuild(history: History, tz: ZoneInfo, hours: dict[str, str] | None = None) -> dict[str, int]:
-    """Compute every rollup from the raw changes, in `tz` (recorded as the site's zone) and
-    with the opening hours `hours` (recorded; without it, those recorded before), in one
-    transaction; rollups before the retention horizon are kept as they are. Returns the
-    numbers of raw changes read and of hourly and daily rows written."""
-    cal = _Calendar(tz)
+def rebuild(history: History, tz: ZoneInfo | Zones, hours: dict[str, str] | None = None) -> dict[str, int]:
+    """Compute every rollup from the raw changes, in `tz` (one zone for every unit, or each
+    unit's: Config.zones; recorded) and with the opening hours `hours` (recorded; without
+    it, those recorded before), in one transaction; rollups before the retention horizon
+    are kept as they are. Returns the numbers of raw changes read and of hourly and daily
+    rows written."""
+    zones = Zones.one(tz)
+    cals = _Calendars(zones)
     counts = {"changes": 0, "hourly": 0, "daily": 0}
     rc = ReadingChange
     with history.engine.begin() as conn:
@@ -613,13 +686,17 @@ def rebuild(history: History, tz: ZoneInfo, hours: dict[str, str] | None = None)
         if horizon is None:
             conn.execute(delete(HourlyRollup))
             conn.execute(delete(DailyRollup))
-        else:
-            conn.execute(delete(HourlyRollup).where(HourlyRollup.hour_start >= _dt(horizon)))
-            conn.execute(delete(DailyRollup).where(DailyRollup.day_start >= _dt(horizon)))
-        _set_state(conn, timezone=tz.key, hours=json.dumps(opening, sort_keys=True))
+        else:  # from each zone's first midnight after the horizon
+            for cal, which in cals.groups(HourlyRollup):
+                conn.execute(delete(HourlyRollup).where(
+                    HourlyRollup.hour_start >= _dt(cal.midnight_from(horizon)), *which))
+            for cal, which in cals.groups(DailyRollup):
+                conn.execute(delete(DailyRollup).where(
+                    DailyRollup.day_start >= _dt(cal.midnight_from(horizon)), *which))
+        _set_state(conn, **_zones_state(zones), hours=json.dumps(opening, sort_keys=True))
         newest_at = conn.execute(select(func.max(rc.observed_at))).scalar()
-        # the rollups reach to the end of the local day of the newest change
-        reach = cal.date_of(_us(newest_at)) if newest_at is not None else None
+        # the rollups reach to the end of the local day (each unit's) of the newest change
+        reach = _us(newest_at) if newest_at is not None else None
         all_series = conn.execute(select(rc.metric, rc.unit, rc.key).distinct()).all()
         out = _Rows(conn)
         for metric, unit, key in sorted(all_series):
@@ -638,11 +715,13 @@ def rebuild(history: History, tz: ZoneInfo, hours: dict[str, str] | None = None)
             if not changes and prev is None:
                 continue
             assert reach is not None
-            start = cal.day_start(cal.date_of(changes[0][0])) if changes else horizon
+            cal = cals.of(unit)
+            final = cal.midnight_from(horizon) if horizon is not None else None
+            start = cal.day_start(cal.date_of(changes[0][0])) if changes else final
             assert start is not None
-            if horizon is not None and start < horizon:
-                start = horizon
-            end = cal.day_start(reach + timedelta(days=1))
+            if final is not None and start < final:
+                start = final
+            end = cal.next_day_start(reach)
             hours_rows = hourly_rows(cal, prev, changes, start, end, _numeric(metric), _kind(metric))
             days = daily_rows(cal, hours_rows, _hours_of(opening, unit))
             counts["changes"] += len(changes)
@@ -653,7 +732,7 @@ def rebuild(history: History, tz: ZoneInfo, hours: dict[str, str] | None = None)
                 out.write()
         out.write()
         if reach is not None:
-            _set_state(conn, extended_to=reach.isoformat())
+            _set_state(conn, extended_to=cals.default.date_of(reach).isoformat(), reach_at=_dt(reach).isoformat())
         if conn.dialect.name == "postgresql":  # fresh statistics for the planner
             conn.execute(text("ANALYZE hourly_rollups"))
             conn.execute(text("ANALYZE daily_rollups"))
@@ -671,7 +750,7 @@ def prune(history: History, raw_days: int, now: datetime) -> int:
         state = _state(conn)
         if "built" not in state:
             raise RuntimeError("the rollups are not built yet: rebuild() before pruning")
-        cal = _Calendar(_zone(state))
+        cal = _Calendars(_zones(state)).default  # the horizon: a midnight of [site] timezone
         cutoff = cal.day_start(cal.date_of(_us(now)) - timedelta(days=raw_days))
         in_force = (
             select(rc.id, func.row_number().over(
@@ -722,37 +801,41 @@ def _round(x: float | None) -> float | int | None:
     return x if x is None or not x.is_integer() else int(x)
 
 
-def _so_far(conn: Connection, tz: ZoneInfo, metrics: list[str], units: list[str], now: datetime,
+def _so_far(conn: Connection, zones: Zones, metrics: list[str], units: list[str], now: datetime,
             opening: dict[str, str]) -> dict[Series, dict[str, Any]]:
-    """Today's daily figures as they stand at `now`: from today's hourly rows up to the hour
-    in progress (which counts at its value now), not the rest of the day carried ahead; the
-    value at closing only once the unit has closed."""
-    cal = _Calendar(tz)
-    day = now.astimezone(tz).date()
+    """Today's daily figures as they stand at `now` (today: each unit's local date, "day"):
+    from today's hourly rows up to the hour in progress (which counts at its value now), not
+    the rest of the day carried ahead; the value at closing only once the unit has closed."""
+    cals = _Calendars(zones)
     h = HourlyRollup
-    rows = conn.execute(
-        select(h.metric, h.unit, h.key, type_coerce(h.hour_start, String), h.mean, h.min, h.max,
-               h.covered_seconds, h.last, h.bound)
-        .where(h.metric.in_(metrics), h.unit.in_(units), h.hour_start >= _dt(cal.day_start(day)),
-               h.hour_start < now)
-        .order_by(h.metric, h.unit, h.key, h.hour_start)).all()
     by: dict[Series, list[HourRow]] = defaultdict(list)
-    for metric, unit, key, at, mean, lo, hi, cov, last, bound in rows:
-        start = _stored_us(at)
-        _he, hdate, hod = cal.hour(start)
-        by[(metric, unit, key)].append((start, hdate, last, mean, lo, hi, cov, 0, None, hod, bound))
+    for cal, which in cals.groups(h):
+        day = now.astimezone(cal.tz).date()
+        rows = conn.execute(
+            select(h.metric, h.unit, h.key, type_coerce(h.hour_start, String), h.mean, h.min, h.max,
+                   h.covered_seconds, h.last, h.bound)
+            .where(h.metric.in_(metrics), h.unit.in_(units), *which,
+                   h.hour_start >= _dt(cal.day_start(day)), h.hour_start < now)
+            .order_by(h.metric, h.unit, h.key, h.hour_start)).all()
+        for metric, unit, key, at, mean, lo, hi, cov, last, bound in rows:
+            start = _stored_us(at)
+            _he, hdate, hod = cal.hour(start)
+            by[(metric, unit, key)].append((start, hdate, last, mean, lo, hi, cov, 0, None, hod, bound))
     out: dict[Series, dict[str, Any]] = {}
     for s, hours in by.items():
+        cal = cals.of(s[1])
+        day = now.astimezone(cal.tz).date()
         opening_hours = _hours_of(opening, s[1])
         (_d, _ds, last, mean, lo, hi, _cov, _n, open_mean, open_max, _close, _oc, bound), = daily_rows(
             cal, hours, opening_hours)
         out[s] = {"mean": mean, "min": lo, "max": hi, "last": last, "open_mean": open_mean,
-                  "open_max": open_max, "bound": bound,
-                  "closed": opening_hours.end < 24 and now >= datetime.combine(day, time(opening_hours.end), tzinfo=tz)}
+                  "open_max": open_max, "bound": bound, "day": day,
+                  "closed": opening_hours.end < 24
+                  and now >= datetime.combine(day, time(opening_hours.end), tzinfo=cal.tz)}
     return out
 
 
-def series(history: History, tz: ZoneInfo, metrics: list[str], units: list[str], start: date,
+def series(history: History, tz: ZoneInfo | Zones, metrics: list[str], units: list[str], start: date,
            end: date, grain: Literal["hour", "day"] = "day",
            today: date | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
     """Rollup rows of the metrics and units from `start` to `end` (local dates, inclusive):
@@ -771,20 +854,27 @@ def series(history: History, tz: ZoneInfo, metrics: list[str], units: list[str],
         raise ValueError(f"grain must be 'hour' or 'day', not {grain!r}")
     if not metrics or not units or end < start:
         return []
-    today = now.astimezone(tz).date() if now is not None else (today or datetime.now(tz).date())
+    zones = Zones.one(tz)
+    cals = _Calendars(zones)
+    # each unit's today (its zone's date), unless the caller says which day is today
+    todays = {u: now.astimezone(cals.of(u).tz).date() if now is not None
+              else (today or datetime.now(cals.of(u).tz).date()) for u in units}
     with history.engine.connect() as conn:
-        _check_zone(conn, tz)
+        _check_zone(conn, zones)
         opening = _opening(_state(conn))
-        partial = (_so_far(conn, tz, metrics, units, now, opening)
-                   if now is not None and grain == "day" and start <= today <= end else {})
+        partial = (_so_far(conn, zones, metrics, units, now, opening)
+                   if now is not None and grain == "day" and any(start <= d <= end for d in todays.values())
+                   else {})
         t: Any = HourlyRollup if grain == "hour" else DailyRollup
         if grain == "hour":
             # the stored instant as the driver gives it (text on SQLite): converted once per
-            # distinct hour below, not once per row
+            # distinct hour below, not once per row; each zone's units over its local days
             when: Any = type_coerce(t.hour_start, String)
             order = t.hour_start
-            span = (t.hour_start >= datetime.combine(start, time(0), tzinfo=tz),
-                    t.hour_start < datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz))
+            span: tuple[Any, ...] = (or_(*(and_(
+                t.hour_start >= _dt(cal.day_start(start)),
+                t.hour_start < _dt(cal.day_start(end + timedelta(days=1))), *which)
+                for cal, which in cals.groups(t))),)
             extra: tuple[Any, ...] = (t.bound,)
         else:
             when = order = t.day
@@ -796,22 +886,23 @@ def series(history: History, tz: ZoneInfo, metrics: list[str], units: list[str],
         if conn.dialect.name == "postgresql":  # a year of hours sorts in memory, not on disk
             conn.execute(text("SET LOCAL work_mem = '64MB'"))
         fetched = conn.execute(stmt).all()
-    periods: dict[Any, str] = {}
+    periods: dict[tuple[Any, ZoneInfo], str] = {}
     lasts = _LAST
     out: list[dict[str, Any]] = []
     append = out.append
     texts: dict[str, str] = {}
     for row in fetched:
         metric, unit, key, at, mean, lo, hi, last, samples = row[:9]
-        period = periods.get(at)
+        zone = cals.of(unit).tz
+        period = periods.get((at, zone))
         if period is None:
             if grain == "day":
-                moment = datetime.combine(at, time(0), tzinfo=tz)
+                moment = datetime.combine(at, time(0), tzinfo=zone)
             elif isinstance(at, str):
                 moment = datetime.fromisoformat(at).replace(tzinfo=UTC)
             else:
                 moment = at
-            period = periods[at] = moment.astimezone(tz).isoformat()
+            period = periods[(at, zone)] = moment.astimezone(zone).isoformat()
         value = lasts.get(last)
         if value is None:
             value = _last(last)
@@ -822,7 +913,7 @@ def series(history: History, tz: ZoneInfo, metrics: list[str], units: list[str],
                 "last": value, "samples": samples, "bound": row[9]}
         if grain == "day":
             open_mean, open_max, at_close = row[10:]
-            sofar = partial.get((metric, unit, key)) if at == today else None
+            sofar = partial.get((metric, unit, key)) if at == todays[unit] else None
             if sofar is not None:
                 mean, open_mean, open_max = sofar["mean"], sofar["open_mean"], sofar["open_max"]
                 value = _last(sofar["last"])
@@ -837,7 +928,7 @@ def series(history: History, tz: ZoneInfo, metrics: list[str], units: list[str],
             item.update({"open_mean": _mean(open_mean), "open_max": _round(open_max),
                          "at_close": None if at_close is None else _last(at_close),
                          "figure": None if figure is None else _round(round(figure, 3)),
-                         "hours": hours_text, "complete": at < today})
+                         "hours": hours_text, "complete": at < todays[unit]})
         append(item)
     return out
 
@@ -848,7 +939,7 @@ def _by_code_point(conn: Connection, column: Any) -> Any:
     return column.collate("C") if conn.dialect.name == "postgresql" else column
 
 
-def arrivals_heatmap(history: History, tz: ZoneInfo, units: list[str], start: date,
+def arrivals_heatmap(history: History, tz: ZoneInfo | Zones, units: list[str], start: date,
                      end: date) -> list[dict[str, Any]]:
     """Mean arrivals per weekday (0 = Monday) and clock hour ("08") over the working days
     from `start` to `end` with data, from each day's final `flow.arrivals_by_hour` summed
@@ -884,7 +975,7 @@ def arrivals_heatmap(history: History, tz: ZoneInfo, units: list[str], start: da
             for wd in sorted(days) for hour in hours]
 
 
-def compare(history: History, tz: ZoneInfo, metrics: list[str], units: list[str],
+def compare(history: History, tz: ZoneInfo | Zones, metrics: list[str], units: list[str],
             period_a: tuple[date, date], period_b: tuple[date, date],
             now: datetime | None = None) -> list[dict[str, Any]]:
     """Per metric, unit and key: the mean of the daily figures (a count's day total, else
@@ -898,11 +989,12 @@ def compare(history: History, tz: ZoneInfo, metrics: list[str], units: list[str]
     d = DailyRollup
     means: dict[Series, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
     with history.engine.connect() as conn:
-        _check_zone(conn, tz)
-        today = now.astimezone(tz).date() if now is not None else None
-        partial = (_so_far(conn, tz, metrics, units, now, _opening(_state(conn)))
-                   if now is not None and any(lo <= now.astimezone(tz).date() <= hi
-                                              for lo, hi in (period_a, period_b)) else {})
+        zones = _check_zone(conn, tz)
+        # today's figure is the day so far (each unit's today: Zones); a day already past is final
+        todays = {now.astimezone(ZoneInfo(z)).date() for z in zones.spec().values()} if now is not None else set()
+        partial = (_so_far(conn, zones, metrics, units, now, _opening(_state(conn)))
+                   if now is not None and any(lo <= d <= hi for d in todays for lo, hi in (period_a, period_b))
+                   else {})
         for which, (lo, hi) in enumerate((period_a, period_b)):
             for metric, unit, key, day, open_mean, last in conn.execute(
                 select(d.metric, d.unit, d.key, d.day, d.open_mean, d.last)
@@ -910,8 +1002,8 @@ def compare(history: History, tz: ZoneInfo, metrics: list[str], units: list[str]
             ):
                 if not _numeric(metric):
                     continue
-                sofar = partial.get((metric, unit, key)) if day == today else None
-                if sofar is not None:
+                sofar = partial.get((metric, unit, key))
+                if sofar is not None and sofar["day"] == day:
                     open_mean, last = sofar["open_mean"], sofar["last"]
                 figure = _figure(metric, open_mean, _last(last))
                 if figure is not None:
@@ -932,7 +1024,7 @@ def _share(days: int, met: int) -> dict[str, Any]:
     return {"days": days, "met": met, "share": round(met / days, 3) if days else None}
 
 
-def compliance(history: History, tz: ZoneInfo, units: list[str], start: date,
+def compliance(history: History, tz: ZoneInfo | Zones, units: list[str], start: date,
                end: date) -> dict[str, dict[str, Any]]:
     """Per unit, where the data exist, {"callback_same_day": {"days", "met", "share"}} over the
     days from `start` to `end` on which the unit is open (its opening hours as the rollups were

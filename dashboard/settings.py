@@ -53,8 +53,9 @@ class Settings:
 
         history = History.open(self.database_url, self.data_dir, self.db_schema)
         hours = self.config.hours_specs()
-        if rollups.needs_rebuild(history, self.config.tz, hours):
-            rollups.rebuild(history, self.config.tz, hours)
+        zones = self.config.zones()
+        if rollups.needs_rebuild(history, zones, hours):
+            rollups.rebuild(history, zones, hours)
         # cases judged by other rules than the configured ones are judged again
         accessfigures.ensure_judged(history, self.config.access.versions())
         return history

@@ -76,8 +76,10 @@ class ShiftLead:
         me = Principal(user=self.user)
         return [u.code for u in self.config.units if may(me, "unit:write", u.code)]
 
-    def _end_of_day(self, now: datetime) -> datetime:
-        return datetime.combine(now.date() + timedelta(days=1), time(0), tzinfo=self.config.tz)
+    def _end_of_day(self, now: datetime, unit: str) -> datetime:
+        """The unit's next local midnight (its site's zone)."""
+        tz = self.config.tz_of(unit)
+        return datetime.combine(now.astimezone(tz).date() + timedelta(days=1), time(0), tzinfo=tz)
 
     # -- a correction ------------------------------------------------------------------------
 
@@ -104,7 +106,7 @@ class ShiftLead:
             raise Refused(problems)
         now = self.now()
         span = VALID_FOR[valid_for]
-        until = now + span if span else self._end_of_day(now)
+        until = now + span if span else self._end_of_day(now, unit)
         shown = int(number) if number.is_integer() else round(number, 1)
         reading = Reading(metric, unit, "" if not (m and m.keyed_by) else key, shown, now, SOURCE,
                           manual=True, entered_by=f"{self.user.name} (tabletti)", valid_until=until)
@@ -159,7 +161,7 @@ class ShiftLead:
         """What the walls show now for one figure, and — when that is a correction — what it
         overrides (dashboard.freshness decides, as for the walls); (None, None): nothing."""
         now, polls = self.now(), self.config.poll_intervals()
-        found = [(rd, status_of(rd, now, polls.get(source, 60), self.config.tz)[0])
+        found = [(rd, status_of(rd, now, polls.get(source, 60), self.config.tz_of(unit))[0])
                  for source, rds in self.store.all_readings().items() for rd in rds
                  if (rd.metric, rd.unit, rd.key) == (metric, unit, normalise_key(key))]
         return resolve(found) if found else (None, None)
@@ -208,8 +210,10 @@ class ShiftLead:
         if importance not in IMPORTANCE:
             problems.append(self._say("importance"))
         now = self.now()
-        end = _time_today(ends, now)
-        if end is None or end <= now:
+        # "15.30" is the clock time of each unit's own site (every unit: the installation's)
+        end_of = {u: _time_today(ends, now.astimezone(self.config.tz if u == "kaikki" else self.config.tz_of(u)))
+                  for u in units or ["kaikki"]}
+        if any(end is None or end <= now for end in end_of.values()):
             problems.append(self._say("ends"))
         before = None
         if notice_id:
@@ -218,9 +222,10 @@ class ShiftLead:
                 problems.append(self._say("notice"))
         if problems:
             raise Refused(problems)
-        assert end is not None
         posted = []
         for i, unit in enumerate(units):
+            end = end_of[unit]
+            assert end is not None
             nid = notice_id if notice_id and i == 0 else f"tabletti-{uuid.uuid4().hex[:12]}"
             notice = {"id": nid, "unit": unit, "importance": importance, "public": public, "text": text,
                       "starts": (before or {}).get("starts", now.isoformat()), "ends": end.isoformat(),
@@ -263,7 +268,7 @@ class ShiftLead:
         now = self.now()
         before = self.store.escalations().get(unit)
         entry = {"level": lvl, "reason": reason, "by": self.user.name, "at": now.isoformat(),
-                 "valid_until": self._end_of_day(now).isoformat()}
+                 "valid_until": self._end_of_day(now, unit).isoformat()}
         self.store.set_escalation(unit, entry)
         audit.record(self.history, self.user.name, "escalation", {"unit": unit}, before=before, after=entry)
         return entry
@@ -277,7 +282,7 @@ class ShiftLead:
 
 
 def _time_today(text: str, now: datetime) -> datetime | None:
-    """"15.30", "15:30" or "15" today in the site's zone."""
+    """"15.30", "15:30" or "15" today in the zone of `now`."""
     raw = (text or "").strip().replace(":", ".")
     try:
         hour, _, minute = raw.partition(".")

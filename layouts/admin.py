@@ -51,15 +51,17 @@ ACTION_WORDS = {  # the audit log's events, as the IT team reads them
 TIME_FORMATS = {"fi": "d.M.yyyy 'klo' H.mm.ss", "sv": "d.M.yyyy 'kl.' H.mm.ss", "en": "yyyy-MM-dd HH:mm:ss"}
 
 
-def local_time(value: str | datetime | None, tz: ZoneInfo) -> str:
+def local_time(value: str | datetime | None, tz: ZoneInfo, usual: ZoneInfo | None = None) -> str:
     """A time as the site reads it: "2.12.2026 klo 16.28.05" in the site's zone and the person's
-    language ("–" for none)."""
+    language ("–" for none); followed by the zone's name when it is not the `usual` one (a
+    site of an area in another zone)."""
     if not value:
         return "–"
     at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
-    return format_datetime(at, TIME_FORMATS[lang()], tzinfo=tz, locale=BABEL[lang()])
+    shown = format_datetime(at, TIME_FORMATS[lang()], tzinfo=tz, locale=BABEL[lang()])
+    return f"{shown} ({tz.key})" if usual is not None and tz.key != usual.key else shown
 
 
 def words_of(value: Any) -> str:
@@ -184,25 +186,28 @@ def sources_table(config: Config, store: LiveStore, scope: frozenset[str] | None
     many = len(config.area) > 1
     of = config.unit_sites()
     rows = []
+    zones: set[str] = set()
     for s in config.sources:
         if scope is not None and not scope & {*s.units, *s.unit_map.values()}:
             continue
+        tz = config.tz_for(config.source_units(s))  # the zone of the sites it feeds
+        zones.add(tz.key)
         fed = {of[u] for u in [*s.units, *s.unit_map.values()] if u in of}
         site_cell = [_site_words(config, [x.code for x in config.area if x.code in fed], lang())] if many else []
         h = source_health(store, s.name, s.kind)
         state = _(SOURCE_STATE[h["state"]]) if h["state"] in SOURCE_STATE else h["state"]
         stopped_at = store.source_status(s.name).stopped_at if h["state"] == "stopped" else None
         if stopped_at:
-            state = _("{state} {time} alkaen", state=state, time=local_time(stopped_at, config.tz))
-        error = f"{local_time(h['last_error_at'], config.tz)}: {h['last_error']}" if h["last_error"] else "–"
+            state = _("{state} {time} alkaen", state=state, time=local_time(stopped_at, tz, config.tz))
+        error = f"{local_time(h['last_error_at'], tz, config.tz)}: {h['last_error']}" if h["last_error"] else "–"
         rows.append(row(
             [*site_cell, h["name"], h["kind"], {"text": state, "class": f"state state--{h['state']}"},
-             local_time(h["last_success"], config.tz), error, str(h["items_read"]),
+             local_time(h["last_success"], tz, config.tz), error, str(h["items_read"]),
              f"{h['items_unmapped']} {h['unmapped_detail'] or ''}".strip() + cases_text(h, s.kind)],
             {"class": "source-row", "data-source": h["name"], "data-state": h["state"]}))
     return html.Div([
         html.H2(_("Lähteet")),
-        html.P(_("Ajat paikallista aikaa ({zone}).", zone=config.site.timezone)),
+        html.P(_("Ajat paikallista aikaa ({zone}).", zone=", ".join(sorted(zones or {config.site.timezone})))),
         data_table([*([_("Toimipiste")] if many else []), *(_(x) for x in SOURCE_HEAD)], rows, "sources",
                    _("Lähteet")),
     ])

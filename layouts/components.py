@@ -203,7 +203,7 @@ def queue_cards(config: Config, d: Display, tiles: Tiles, now: datetime) -> list
                     html.Div(say(langs, "callbacks"), className="row-label"),
                     figure(tile(tiles, "callback.pending", unit, "", langs, cls="big"), say(langs, "pending")),
                     figure(tile(tiles, "callback.oldest_min", unit, "", langs), say(langs, "oldest_min")),
-                    *row_note(tiles, [(m, unit, "") for m in ("callback.pending", "callback.oldest_min")], langs, now, config.tz),
+                    *row_note(tiles, [(m, unit, "") for m in ("callback.pending", "callback.oldest_min")], langs, now, config.tz_of(unit)),
                 ],
                 className="row qrow",
             ))
@@ -236,7 +236,7 @@ def queue_row(config: Config, tiles: Tiles, unit: str, q: str, langs: list[str],
             figure(tile(tiles, "queue.longest_wait_min", unit, q, langs), say(langs, "longest_min")),
             figure(tile(tiles, "queue.avg_wait_min", unit, q, langs), say(langs, "average_min")),
             *second,
-            *row_note(tiles, [(m, unit, q) for m in (*QUEUE_METRICS, *more)], langs, now, config.tz),
+            *row_note(tiles, [(m, unit, q) for m in (*QUEUE_METRICS, *more)], langs, now, config.tz_of(unit)),
         ],
         className="row qrow",
     )
@@ -356,7 +356,7 @@ def public_queue_cards(config: Config, d: Display, tiles: Tiles, now: datetime) 
                     figure(tile(tiles, "queue.longest_wait_min", unit, q, langs, public=True),
                            say(langs, "longest_min")),
                     *row_note(tiles, [(m, unit, q) for m in (*QUEUE_METRICS[:2], shown_by)
-                                      if m != shown_by or (m, unit, q) in tiles], langs, now, config.tz),
+                                      if m != shown_by or (m, unit, q) in tiles], langs, now, config.tz_of(unit)),
                 ],
                 className="row pqrow",
             ))
@@ -386,7 +386,7 @@ def capacity_cards(config: Config, d: Display, tiles: Tiles, now: datetime) -> l
                     tile(tiles, "appointments.free_today", unit, p, langs),
                     tile(tiles, "appointments.free_3wd", unit, p, langs),
                     tile(tiles, "appointments.t3_days", unit, p, langs),
-                    *row_note(tiles, [(m, unit, p) for m in STAFF_METRICS], langs, now, config.tz),
+                    *row_note(tiles, [(m, unit, p) for m in STAFF_METRICS], langs, now, config.tz_of(unit)),
                 ],
                 className="row srow",
             )
@@ -401,7 +401,7 @@ def capacity_cards(config: Config, d: Display, tiles: Tiles, now: datetime) -> l
                          html.Div([tile(tiles, "capacity.in_use", unit, r, langs),
                                    html.Span("/", className="sep"),
                                    tile(tiles, "capacity.total", unit, r, langs)], className="pair"),
-                         *row_note(tiles, [(m, unit, r) for m in ("capacity.in_use", "capacity.total")], langs, now, config.tz)],
+                         *row_note(tiles, [(m, unit, r) for m in ("capacity.in_use", "capacity.total")], langs, now, config.tz_of(unit))],
                         className="res",
                     )
                     for r in resources
@@ -426,12 +426,12 @@ def flow_cards(config: Config, d: Display, tiles: Tiles, now: datetime) -> list[
             [figure(tile(tiles, "flow.arrivals_today", unit, "", langs, cls="big"), say(langs, "arrivals")),
              figure(tile(tiles, "flow.completed_today", unit, "", langs, cls="big"), say(langs, "completed")),
              figure(tile(tiles, "flow.no_shows_today", unit, "", langs, cls="big"), say(langs, "no_shows")),
-             *row_note(tiles, [(m, unit, "") for m in FLOW_METRICS], langs, now, config.tz)],
+             *row_note(tiles, [(m, unit, "") for m in FLOW_METRICS], langs, now, config.tz_of(unit))],
             className="flowfigs",
         )
         status = series["status"] if series else "unavailable"
         chart = html.Div(
-            arrivals_chart(series, langs, config.hours(unit), now.astimezone(config.tz)),
+            arrivals_chart(series, langs, config.hours(unit), now.astimezone(config.tz_of(unit))),
             className=f"tile chart tile--{status}",
             role="img",
             **{"aria-label": t(langs[0], "arrivals_chart")},
@@ -459,7 +459,7 @@ def access_cards(config: Config, d: Display, tiles: Tiles, now: datetime) -> lis
             [figure(tile(tiles, "access.within_week_pct", unit, "", langs, cls="big", text=pct),
                     say(langs, "access_within_week")),
              figure(tile(tiles, "access.open_past_limit", unit, "", langs, cls="big"), say(langs, "access_open_past")),
-             *row_note(tiles, [(m, unit, "") for m in ACCESS_METRICS], langs, now, config.tz)],
+             *row_note(tiles, [(m, unit, "") for m in ACCESS_METRICS], langs, now, config.tz_of(unit))],
             className="flowfigs",
         )
         cards.append(card(config, unit, "access", langs, [figures, html.Div(say(langs, "access_means"), className="cardnote")]))

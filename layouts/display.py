@@ -159,16 +159,17 @@ def page_layout(ctx: DisplayContext, display_id: str | None = None, **query: Any
             [html.H1(t(config.site.language, "unknown_display")), html.P(display_id or "")],
             className="unknown-display",
         )
+    tz = config.tz_for(d.units)  # its sites' zone: the clock, night and closed days
     try:
         model = ctx.cache.get(d.id)
-        clock = ctx.cache.store.clock(config.tz)
+        clock = ctx.cache.store.clock(tz)
     except redis.RedisError:
         # the live store is away: a screen that reloads now gets the last board this worker
         # built, and its banner says the data is not updating
         last = ctx.cache.last(d.id)
         if last is None:
             raise
-        model, clock = last, Clock(config.tz)
+        model, clock = last, Clock(tz)
     langs = d.languages
     awake, every_day = awake_hours(config, d)
     meta = {
@@ -177,7 +178,7 @@ def page_layout(ctx: DisplayContext, display_id: str | None = None, **query: Any
         "mode": d.mode,
         "updates": ctx.updates,
         "rotate_seconds": d.rotate_seconds,
-        "tz": config.site.timezone,
+        "tz": tz.key,
         "clock": clock.to_dict(),
         "night": d.night,
         "opening_hours": awake,

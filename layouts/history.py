@@ -491,7 +491,7 @@ def compliance_text(x: dict[str, Any] | None) -> str:
 
 def compliance_of(ctx: HistoryContext, units: list[str], start: date, end: date) -> dict[str, dict[str, Any]]:
     """Each unit's compliance on its open days, at its own closing time (the rollups know the hours)."""
-    return rollups.compliance(ctx.history, ctx.config.tz, units, start, end)
+    return rollups.compliance(ctx.history, ctx.config.zones(), units, start, end)
 
 
 def compliance_table(config: Config, result: dict[str, dict[str, Any]]) -> html.Table:
@@ -672,7 +672,7 @@ def rows_of(ctx: HistoryContext, q: Query, period: tuple[date, date], grain: str
             at: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """All rows of the choice (for the key choices) and those of the chosen keys, in the
     order the metrics were chosen (the charts' order)."""
-    every = so_far(rollups.series(ctx.history, ctx.config.tz, q.metrics, q.units, period[0], period[1],
+    every = so_far(rollups.series(ctx.history, ctx.config.zones(), q.metrics, q.units, period[0], period[1],
                                   grain, now=at), at)  # type: ignore[arg-type]
     order = {m: i for i, m in enumerate(q.metrics)}
     every.sort(key=lambda r: order.get(r["metric"], len(order)))  # stable: units, keys, periods stay in order
@@ -683,7 +683,7 @@ def compared(ctx: HistoryContext, q: Query, at: datetime) -> list[dict[str, Any]
     """The comparison of the chosen period (B) with `q.compare` (A), for the chosen keys;
     today's figure as it stands at `at`."""
     assert q.compare is not None
-    return key_filter(rollups.compare(ctx.history, ctx.config.tz, q.metrics, q.units, q.compare,
+    return key_filter(rollups.compare(ctx.history, ctx.config.zones(), q.metrics, q.units, q.compare,
                                       (q.start, q.end), now=at), q.keys)
 
 
@@ -703,7 +703,7 @@ def content(ctx: HistoryContext, q: Query, at: datetime) -> tuple[list[Any], lis
                   compare_table(ctx.config, compared(ctx, q, at), q.compare, (q.start, q.end), at.date())]
     parts += [
         html.H2(_("Saapuneet viikonpäivittäin ja tunneittain")),
-        dcc.Graph(figure=heatmap_figure(rollups.arrivals_heatmap(ctx.history, ctx.config.tz, q.units, q.start, q.end)),
+        dcc.Graph(figure=heatmap_figure(rollups.arrivals_heatmap(ctx.history, ctx.config.zones(), q.units, q.start, q.end)),
                   id="history-heatmap", config=graph_config(), style={"height": f"{HEATMAP_HEIGHT}px"}),
         html.H2(_("Takaisinsoitot samana arkipäivänä")),
         html.P(_("Aukiolopäivä täyttyy, kun yksikön sulkemishetkellä ei ole yhtään palauttamatonta "

@@ -134,13 +134,13 @@ def correction_cell(ctx: TabletContext, tile: dict[str, Any], lang: str) -> dict
     corrects = tile.get("corrects")
     if corrects:
         what = _("työkirja") if corrects["source"] == source_name(ctx.config) else _("automaattinen")
-        at = clock_time(datetime.fromisoformat(corrects["updated_at"]).astimezone(ctx.config.tz), lang)
+        at = clock_time(datetime.fromisoformat(corrects["updated_at"]).astimezone(ctx.config.tz_of(tile["unit"])), lang)
         stale = _(" (vanha)") if corrects["status"] != "fresh" else ""
         lines.append({"text": f"{what}: {number(corrects['value'], lang)}, {at}{stale}",
                       "attrs": {"class": "corrects muted", "title": _("lähde {source}", source=corrects["source"])}})
     until = tile.get("valid_until")
     if until and tile["status"] == "fresh":
-        at = clock_time(datetime.fromisoformat(until).astimezone(ctx.config.tz), lang)
+        at = clock_time(datetime.fromisoformat(until).astimezone(ctx.config.tz_of(tile["unit"])), lang)
         lines.append({"text": _("korjattu {time} asti", time=at), "attrs": {"class": "muted"}})
     return {"text": f"✎ {number(tile['value'], lang)}", "class": "val", "lines": lines,
             "button": {"text": _("Peru korjaus"), "attrs": {
@@ -370,7 +370,7 @@ def register(app: dash.Dash, ctx: TabletContext) -> None:
         lang_ = lang()
         said = (_("Tallennettu: {metric} {key} = {value}", metric=_(METRIC_NAMES[rd.metric]), key=rd.key,
                   value=number(rd.value, lang_))
-                + (_(", voimassa {time} asti", time=clock_time(rd.valid_until.astimezone(ctx.config.tz), lang_))
+                + (_(", voimassa {time} asti", time=clock_time(rd.valid_until.astimezone(ctx.config.tz_of(rd.unit)), lang_))
                    if rd.valid_until else ""))
         _shown, under = sl.figure(rd.metric, rd.unit, rd.key)
         if under is not None:  # say what the walls no longer show

@@ -329,7 +329,7 @@ def test_a_one_site_configuration_of_today_is_an_area_of_one():
 
 def test_sites_are_checked_with_file_key_and_reason():
     bad = AREA.replace('site = "pieni"', 'site = "pikku"').replace(
-        'opening_hours = [8, 15]', 'opening_hours = [15, 8]\ntimezone = "Europe/Stockholm"')
+        'opening_hours = [8, 15]', 'opening_hours = [15, 8]')
     bad = bad.replace('[[units]]\ncode = "tyhja_vo"\nsite = "tyhja"', '[[units]]\ncode = "tyhja_vo"')
     bad = bad.replace('sites = ["iso", "pieni", "tyhja"]', 'sites = ["iso", "pieni", "tyhja", "muu"]')
     bad += '\n[[displays]]\nid = "aula"\ntitle = "Aula"\nsites = ["iso"]\nmode = "public"\npages = ["region"]\n'
@@ -337,11 +337,16 @@ def test_sites_are_checked_with_file_key_and_reason():
         parse_config(bad, "alue.toml")
     said = {(p.key, p.reason) for p in err.value.problems}
     keys = {k for k, _ in said}
-    assert {"units[2].site", "units[3].site", "sites[1].opening_hours", "sites[1].timezone",
+    assert {"units[2].site", "units[3].site", "sites[1].opening_hours",
             "displays[0].sites[3]", "displays[2].pages"} <= keys, said
     assert any("unknown site 'pikku'" in r for _, r in said)
     assert any("name the unit's site" in r for _, r in said)
     assert all(str(p).startswith("alue.toml: ") for p in err.value.problems)
+    with pytest.raises(ConfigError) as err:
+        parse_config(AREA.replace('opening_hours = [8, 15]', 'opening_hours = [8, 15]\ntimezone = "Europe/Tukholma"'),
+                     "alue.toml")
+    assert [(p.key, p.reason) for p in err.value.problems] == [
+        ("sites[1].timezone", "Value error, unknown time zone 'Europe/Tukholma'")]
 
 
 def test_admin_groups_screens_and_sources_by_site(store: LiveStore):

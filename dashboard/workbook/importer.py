@@ -132,7 +132,6 @@ def _unreadable(err: reader.Unreadable, filename: str, lang: str) -> Problem:
 
 def _to_live(parsed: Parsed, config: Config, lang: str, now: datetime, user: str, filename: str,
              sha: str, report: Report) -> tuple[list[Reading], list[dict[str, Any]], dict[str, tuple[Row, str]]]:
-    tz = config.tz
     src = source_name(config)
     readings: list[Reading] = []
     notices: list[dict[str, Any]] = []
@@ -150,11 +149,15 @@ def _to_live(parsed: Parsed, config: Config, lang: str, now: datetime, user: str
     latest_queue: dict[tuple[str, str], Row] = {}
     for row in parsed.rows:
         v = row.values
-        if "day" in v and v["day"] != now.date():
+        # a row's day and times are those of its unit's site (its zone); a notice for every
+        # unit, of the installation's
+        tz = config.tz if v.get("unit", "kaikki") == "kaikki" else config.tz_of(v["unit"])
+        today = now.astimezone(tz).date()
+        if "day" in v and v["day"] != today:
             report.warnings.append(msg(lang, "w_other_day", sheet=_sheet_label(row, lang), row=row.number,
                                        day=v["day"].strftime("%d.%m.%Y")))
             continue
-        until = day_end(now.date(), tz)
+        until = day_end(today, tz)
         if row.sheet == "staffing":
             add("staff.planned", row, v["profession"], "planned", now, until)
             add("staff.present", row, v["profession"], "present", now, until)
@@ -173,13 +176,15 @@ def _to_live(parsed: Parsed, config: Config, lang: str, now: datetime, user: str
             notices.append({
                 "id": f"wb-{sha[:12]}-{row.number}", "unit": v["unit"], "text": v["text"],
                 "importance": v["importance"], "public": bool(v.get("public")),
-                "starts": v["starts"].isoformat(), "ends": v["ends"].isoformat(),
+                "starts": v["starts"].replace(tzinfo=tz).isoformat(),
+                "ends": v["ends"].replace(tzinfo=tz).isoformat(),
                 "entered_by": who,
                 **({"text_sv": v["text_sv"]} if v.get("text_sv") else {}),
             })
     for row in latest_queue.values():
         v = row.values
-        at = datetime.combine(now.date(), v["time"], tzinfo=tz)
+        tz = config.tz_of(v["unit"])
+        at = datetime.combine(now.astimezone(tz).date(), v["time"], tzinfo=tz)
         add("queue.waiting", row, v["queue"], "waiting", at, at + QUEUE_VALID)
         add("queue.longest_wait_min", row, v["queue"], "longest", at, at + QUEUE_VALID)
         add("queue.avg_wait_min", row, v["queue"], "average", at, at + QUEUE_VALID)
@@ -200,12 +205,13 @@ def _shadowed(readings: list[Reading], origins: dict[str, tuple[Row, str]], conf
             continue
         for rd in rds:
             if rd.ident in ours:
-                others.setdefault(rd.ident, []).append((rd, status_of(rd, now, polls.get(source, 60), config.tz)[0]))
+                others.setdefault(rd.ident, []).append((rd, status_of(rd, now, polls.get(source, 60), config.tz_of(rd.unit))[0]))
     warnings = []
     for rd in readings:
         if rd.ident not in others:
             continue
-        mine = (rd, status_of(rd, now, polls.get(src, 60), config.tz)[0])
+        tz = config.tz_of(rd.unit)
+        mine = (rd, status_of(rd, now, polls.get(src, 60), tz)[0])
         (shown, status), _ = resolve([mine, *others[rd.ident]])
         if shown is rd or status != FRESH or shown.value == rd.value:
             continue  # shown; or only stale values around it, and the newest shows; or the same figure
@@ -213,9 +219,9 @@ def _shadowed(readings: list[Reading], origins: dict[str, tuple[Row, str]], conf
         sheet = next(s for s in SHEETS if s.key == row.sheet)
         facts = {"sheet": sheet.names[lang], "row": row.number, "value": number(rd.value, lang),
                  "what": f"{rd.key} {sheet.column(column).names[lang].lower()}".strip(),
-                 "shown": number(shown.value, lang), "at": clock_time(shown.observed_at.astimezone(config.tz), lang)}
+                 "shown": number(shown.value, lang), "at": clock_time(shown.observed_at.astimezone(tz), lang)}
         if is_correction(shown, status):
-            until = shown.valid_until.astimezone(config.tz) if shown.valid_until else now
+            until = shown.valid_until.astimezone(tz) if shown.valid_until else now
             warnings.append(msg(lang, "w_corrected", **facts, until=clock_time(until, lang),
                                 by=(shown.entered_by or "").removesuffix(" (tabletti)")))
         elif not shown.manual:
