@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dashboard.clock import is_working_day
+from dashboard.config import Zones
 from dashboard.history import History
 from dashboard.readings import Reading
 from dashboard.rollups import rebuild, series
@@ -45,8 +46,8 @@ KIND = {"queue.waiting": "gauge", "staff.planned": "today", "flow.completed_toda
 Change = tuple[datetime, Any, datetime | None]  # when, value (None: nothing in force), valid until
 
 
-def value_at(changes: list[Change], x: datetime, kind: str) -> Any:
-    """The value in force at instant x: the plain statement above."""
+def value_at(changes: list[Change], x: datetime, kind: str, tz: ZoneInfo = TZ) -> Any:
+    """The value in force at instant x: the plain statement above (days: those of `tz`)."""
     effective = [c for c in changes if c[0] <= x]  # `changes` are in recording order
     if not effective:
         return None
@@ -54,21 +55,22 @@ def value_at(changes: list[Change], x: datetime, kind: str) -> Any:
     t, value, until = [c for c in effective if c[0] == latest][-1]
     if value is None or (until is not None and x >= until):
         return None
-    if kind != "gauge" and x.astimezone(TZ).date() != t.astimezone(TZ).date():
+    if kind != "gauge" and x.astimezone(tz).date() != t.astimezone(tz).date():
         return None
     return value
 
 
-def _pieces(changes: list[Change], a: datetime, b: datetime, kind: str) -> list[tuple[Any, float]]:
+def _pieces(changes: list[Change], a: datetime, b: datetime, kind: str,
+            tz: ZoneInfo = TZ) -> list[tuple[Any, float]]:
     """(value, seconds) over [a, b), cut at every change and valid-until inside it."""
     cuts = sorted({a, b} | {c[0] for c in changes if a < c[0] < b}
                   | {c[2] for c in changes if c[2] is not None and a < c[2] < b})
-    return [(value_at(changes, p, kind), (q - p).total_seconds()) for p, q in zip(cuts, cuts[1:], strict=False)]
+    return [(value_at(changes, p, kind, tz), (q - p).total_seconds()) for p, q in zip(cuts, cuts[1:], strict=False)]
 
 
-def reference_hour(changes: list[Change], h: datetime, kind: str) -> dict[str, Any] | None:
+def reference_hour(changes: list[Change], h: datetime, kind: str, tz: ZoneInfo = TZ) -> dict[str, Any] | None:
     he = h + timedelta(hours=1)
-    pieces = [(v, s) for v, s in _pieces(changes, h, he, kind) if v is not None]
+    pieces = [(v, s) for v, s in _pieces(changes, h, he, kind, tz) if v is not None]
     if not pieces:
         return None
     total = sum(s for _, s in pieces)
@@ -77,32 +79,33 @@ def reference_hour(changes: list[Change], h: datetime, kind: str) -> dict[str, A
             "samples": sum(1 for c in changes if h <= c[0] < he), "covered": total}
 
 
-def reference_day(changes: list[Change], day: date, unit: str, kind: str) -> dict[str, Any]:
+def reference_day(changes: list[Change], day: date, unit: str, kind: str, tz: ZoneInfo = TZ) -> dict[str, Any]:
     span, _, days = HOURS[unit].partition("/")
     start, end = (int(x) for x in span.split("-"))
     if days != "every" and not is_working_day(day):
         return {"open_mean": None, "open_max": None, "at_close": None}
-    a = datetime.combine(day, time(start), tzinfo=TZ)
-    b = (datetime.combine(day + timedelta(days=1), time(0), tzinfo=TZ) if end == 24
-         else datetime.combine(day, time(end), tzinfo=TZ))
-    pieces = [(v, s) for v, s in _pieces(changes, a, b, kind) if v is not None]
+    a = datetime.combine(day, time(start), tzinfo=tz)
+    b = (datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz) if end == 24
+         else datetime.combine(day, time(end), tzinfo=tz))
+    pieces = [(v, s) for v, s in _pieces(changes, a, b, kind, tz) if v is not None]
     total = sum(s for _, s in pieces)
     return {"open_mean": round(sum(v * s for v, s in pieces) / total, 3) if total else None,
             "open_max": max((v for v, _ in pieces), default=None),
-            "at_close": value_at(changes, b - US, kind)}
+            "at_close": value_at(changes, b - US, kind, tz)}
 
 
-def _random_weeks(rng: random.Random, first: date, days: int) -> list[tuple[str, Reading]]:
+def _random_weeks(rng: random.Random, first: date, days: int,
+                  zone: dict[str, ZoneInfo] | None = None) -> list[tuple[str, Reading]]:
     """Changes as feeds, tablets and outages make them: mostly in the working day, some in
     the evening and at night, a few at the very same instant, manual values that expire,
-    and "null" for a source that failed."""
+    and "null" for a source that failed (clock times of each unit's `zone`, default TZ)."""
     out = []
     for unit in ("vo", "lab", "pkl"):
         for metric in KIND:
             for _ in range(rng.randint(15, 30)):
                 day = first + timedelta(days=rng.randrange(days))
                 hh = rng.choice([7, 8, 9, 10, 11, 13, 15, 16, 18, 22, 2]) if rng.random() < .3 else rng.randint(8, 15)
-                when = datetime.combine(day, time(hh, rng.randint(0, 59)), tzinfo=TZ) + timedelta(
+                when = datetime.combine(day, time(hh, rng.randint(0, 59)), tzinfo=(zone or {}).get(unit, TZ)) + timedelta(
                     seconds=rng.choice([0, 0, 0, 29]))
                 key = "lääkäri" if metric.startswith("staff") else ""
                 roll = rng.random()
@@ -120,10 +123,27 @@ def _random_weeks(rng: random.Random, first: date, days: int) -> list[tuple[str,
 
 
 def test_rollups_count_values_while_in_force_as_the_rules_say(history: History):
-    rng = random.Random(20261221)
-    first, days = date(2026, 12, 19), 17  # Sat 19.12. – Sun 4.1.: Christmas, New Year, Epiphany eve
+    # Sat 19.12. – Sun 4.1.: Christmas, New Year, Epiphany eve
+    _check_against_the_statement(history, random.Random(20261221), date(2026, 12, 19), 17, TZ, {})
+
+
+def test_each_unit_counts_in_its_own_sites_time_zone(history: History):
+    """An area whose sites lie in three zones (issue 16): each unit's hours, days, figures of
+    today and opening hours are its own zone's — over 22.10.–7.11.2026, when Europe ends
+    summer time on Sunday 25.10. and New York on 1.11., with All Saints' Day (Sat 31.10.)."""
+    zone = {"vo": TZ, "lab": ZoneInfo("Europe/London"), "pkl": ZoneInfo("America/New_York")}
+    zones = Zones(TZ.key, (("lab", "Europe/London"), ("pkl", "America/New_York")))
+    _check_against_the_statement(history, random.Random(20261025), date(2026, 10, 22), 17, zones, zone)
+    # the rollups know what they were built in: a query in one zone for all is refused
+    with pytest.raises(ValueError, match="rebuild"):
+        series(history, TZ, ["queue.waiting"], ["lab"], date(2026, 10, 22), date(2026, 10, 23))
+
+
+def _check_against_the_statement(history: History, rng: random.Random, first: date, days: int,
+                                 zones: ZoneInfo | Zones, zone: dict[str, ZoneInfo]) -> None:
+    TZ = zones  # noqa: N806 — the zones the rollups are built and asked in
     rebuild(history, TZ, HOURS)  # the opening hours the rollups are kept with
-    written = _random_weeks(rng, first, days)
+    written = _random_weeks(rng, first, days, zone)
     shuffled = written[:]
     rng.shuffle(shuffled)
     i = 0
@@ -132,7 +152,7 @@ def test_rollups_count_values_while_in_force_as_the_rules_say(history: History):
         history.record(shuffled[i:i + n])
         history.record(shuffled[max(0, i - 2):i + 1])
         i += n
-    last_day = first + timedelta(days=days - 1)
+    last_day = first + timedelta(days=days)  # a day more: in a zone ahead, the newest change falls on it
     metrics, units = list(KIND), ["vo", "lab", "pkl"]
     incremental_h = series(history, TZ, metrics, units, first - timedelta(days=1), last_day, "hour")
     incremental_d = series(history, TZ, metrics, units, first - timedelta(days=1), last_day, "day")
@@ -145,7 +165,7 @@ def test_rollups_count_values_while_in_force_as_the_rules_say(history: History):
         import json
         recorded.setdefault((row.metric, row.unit, row.key), []).append(
             (row.observed_at, json.loads(row.value), row.valid_until))
-    newest = max(r.observed_at for _, r in written).astimezone(TZ).date()
+    newest_at = max(r.observed_at for _, r in written)
     got_h = {(r["metric"], r["unit"], datetime.fromisoformat(r["period"]).astimezone(UTC)): r
              for r in incremental_h}
     got_d = {(r["metric"], r["unit"], r["period"][:10]): r for r in incremental_d}
@@ -153,13 +173,15 @@ def test_rollups_count_values_while_in_force_as_the_rules_say(history: History):
     for (metric, unit, _key), changes in recorded.items():
         changes.sort(key=lambda c: c[0])  # stable: one instant keeps the writing order
         kind = KIND[metric]
+        tz = zone.get(unit, ZoneInfo("Europe/Helsinki"))
         day = first - timedelta(days=1)
+        newest = newest_at.astimezone(tz).date()  # the rollups reach to the end of its day
         while day <= newest:
-            h = datetime.combine(day, time(0), tzinfo=TZ).astimezone(UTC)
-            end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=TZ).astimezone(UTC)
+            h = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+            end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
             any_hour = False
             while h < end:
-                want = reference_hour(changes, h, kind)
+                want = reference_hour(changes, h, kind, tz)
                 have = got_h.get((metric, unit, h))
                 if want is None:
                     assert have is None, (metric, unit, h)
@@ -173,7 +195,7 @@ def test_rollups_count_values_while_in_force_as_the_rules_say(history: History):
             have_d = got_d.get((metric, unit, day.isoformat()))
             assert (have_d is not None) == any_hour, (metric, unit, day)
             if have_d is not None:
-                want_d = reference_day(changes, day, unit, kind)
+                want_d = reference_day(changes, day, unit, kind, tz)
                 assert {k: have_d[k] for k in want_d} == want_d, (metric, unit, day)
                 if kind == "count":
                     assert have_d["figure"] == have_d["last"]
