@@ -158,7 +158,7 @@ def unit_tiles(config: Config, unit: str, pairs: list[tuple[str, Reading]], now:
             "key": key,
             "value": reading.value,
             "status": status,
-            "updated_at": iso(reading.observed_at),
+            "updated_at": iso(reading.observed_at.astimezone(tz)),  # on its site's clock
             "source": reading.source,
         }
         if fresh_until is not None:
@@ -175,7 +175,7 @@ def unit_tiles(config: Config, unit: str, pairs: list[tuple[str, Reading]], now:
             tile["valid_until"] = iso(reading.valid_until)
         if under is not None:  # a tablet correction in force: what it overrides, for all to see
             tile["corrects"] = {"value": under[0].value, "source": under[0].source, "status": under[1],
-                                "updated_at": iso(under[0].observed_at)}
+                                "updated_at": iso(under[0].observed_at.astimezone(tz))}
         if metric == "flow.arrivals_by_hour":
             tile["typical"] = _typical(history, unit_, now, config)
         tiles.append(tile)
@@ -262,7 +262,8 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
             for unit, level in escalation["units"].items()}}
 
     shown = [t for t in tiles if t["status"] != UNAVAILABLE]
-    as_of: str | None = max((str(t["updated_at"]) for t in shown), default=None)
+    # the newest instant (times of units in other zones carry other offsets: not their text's order)
+    as_of: str | None = max((str(t["updated_at"]) for t in shown), key=datetime.fromisoformat, default=None)
     data: dict[str, Any] = {
         "display": display.id,
         "as_of": as_of,

@@ -894,7 +894,8 @@ def board(config: Config, d: Display, model: dict[str, Any], cards: bool = True,
             )
             for p in d.pages
         ]
-    as_of = datetime.fromisoformat(model["as_of"]) if model["as_of"] else None
+    # on the display's own clock (its sites' zone), as the page's clock shows time
+    as_of = datetime.fromisoformat(model["as_of"]).astimezone(config.tz_for(d.units)) if model["as_of"] else None
     return [
         escalation_bar(config, model["escalation"], d.lang, model["tiles"],
                        model.get("region") if d.pages == ["region"] else None) if d.mode == "staff" and bar else html.Div(),

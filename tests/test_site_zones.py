@@ -145,10 +145,30 @@ def test_yesterdays_figure_goes_at_each_sites_own_midnight(area, store: LiveStor
     with time_machine.travel(datetime(2026, 12, 1, 0, 5, tzinfo=FI), tick=False):
         assert _tile(area, store, "tornio")["status"] == "unavailable"
         assert (_tile(area, store, "haaparanta")["status"], _tile(area, store, "haaparanta")["value"]) == ("stale", 4)
-        both = {t["unit"]: t["status"] for t in build(area, area.display("molemmat"), store, None).data["tiles"]}
-        assert both == {"tornio_vo": "unavailable", "haaparanta_vo": "stale"}
+        model = build(area, area.display("molemmat"), store, None).data
+        assert {t["unit"]: t["status"] for t in model["tiles"]} == {"tornio_vo": "unavailable", "haaparanta_vo": "stale"}
+        # each value's time on its own site's clock; the board's as-of the newest instant
+        assert _tile(area, store, "haaparanta")["updated_at"] == "2026-11-30T22:10:00+01:00"
+        assert model["as_of"] == "2026-11-30T22:10:00+01:00"
     with time_machine.travel(datetime(2026, 12, 1, 0, 5, tzinfo=SE), tick=False):  # and then there too
         assert _tile(area, store, "haaparanta")["status"] == "unavailable"
+
+
+def test_the_board_says_the_newest_instant_whatever_the_offsets_texts(area, store: LiveStore):  # type: ignore[no-untyped-def]
+    """12.10 in Haparanda is later than 12.50 in Tornio: as-of is the later instant, said on
+    the display's clock."""
+    from layouts.components import board
+
+    now = datetime(2026, 11, 30, 13, 15, tzinfo=FI)
+    with time_machine.travel(now, tick=False):
+        store.write_readings("jonot_fi", [_queue("tornio_vo", "jonot_fi", 3, datetime(2026, 11, 30, 12, 50, tzinfo=FI))], {})
+        store.write_readings("jonot_se", [_queue("haaparanta_vo", "jonot_se", 4, datetime(2026, 11, 30, 12, 10, tzinfo=SE))], {})
+        model = build(area, area.display("molemmat"), store, None).data
+        assert model["as_of"] == "2026-11-30T12:10:00+01:00"
+        for display, shown in (("molemmat", "klo 13.10"), ("haaparanta", "kl. 12.10")):
+            made = build(area, area.display(display), store, None).data
+            text = str(board(area, area.display(display), made)[-1])
+            assert shown in text, (display, text)
 
 
 def test_opening_hours_are_read_on_each_sites_clock(area):  # type: ignore[no-untyped-def]
