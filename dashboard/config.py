@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from dashboard.clock import is_working_day
 from dashboard.metrics import CATALOGUE
@@ -351,6 +351,9 @@ class Config(_Strict):
     history: HistorySettings = HistorySettings()
     auth: AuthSettings = AuthSettings()
     path: Path | None = Field(default=None, exclude=True)
+    # every unit's zone, made once (a model asks per unit, an area has hundreds); kept with
+    # what it was made of, so that a copy with other units or sites makes its own
+    _zones_made: tuple[tuple[int, int, int], dict[str, ZoneInfo]] | None = PrivateAttr(default=None)
 
     def unit(self, code: str) -> Unit:
         return next(u for u in self.units if u.code == code)
@@ -437,7 +440,11 @@ class Config(_Strict):
     def tz_of(self, unit: str) -> ZoneInfo:
         """A unit's time zone: its site's. Its "today", working days, opening hours and the
         times shown of it are of this zone."""
-        return self.site_tz(self.site_of(unit).code)
+        made_of = (id(self.units), id(self.sites), id(self.site))
+        if self._zones_made is None or self._zones_made[0] != made_of:
+            self._zones_made = (made_of, {u.code: self.site_tz(self.site_of(u.code).code) for u in self.units})
+        zone = self._zones_made[1].get(unit)
+        return zone if zone is not None else self.site_tz(self.site_of(unit).code)
 
     def zones(self) -> Zones:
         """Every unit's zone, as the rollups record it."""
