@@ -440,11 +440,16 @@ class Config(_Strict):
     def tz_of(self, unit: str) -> ZoneInfo:
         """A unit's time zone: its site's. Its "today", working days, opening hours and the
         times shown of it are of this zone."""
-        made_of = (id(self.units), id(self.sites), id(self.site))
-        if self._zones_made is None or self._zones_made[0] != made_of:
-            self._zones_made = (made_of, {u.code: self.site_tz(self.site_of(u.code).code) for u in self.units})
-        zone = self._zones_made[1].get(unit)
+        zone = self.unit_zones().get(unit)
         return zone if zone is not None else self.site_tz(self.site_of(unit).code)
+
+    def unit_zones(self) -> dict[str, ZoneInfo]:
+        """Every unit's zone by its code (made once: for a whole area at a time)."""
+        made = self._zones_made
+        made_of = (id(self.units), id(self.sites), id(self.site))
+        if made is None or made[0] != made_of:
+            made = self._zones_made = (made_of, {u.code: self.site_tz(self.site_of(u.code).code) for u in self.units})
+        return made[1]
 
     def zones(self) -> Zones:
         """Every unit's zone, as the rollups record it."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import redis
 from sqlalchemy.exc import SQLAlchemyError
@@ -53,6 +54,20 @@ def iso(moment: datetime | None) -> str | None:
 def _iso(moment: datetime, _offset: timedelta | None) -> str:
     # a poll's readings share their time: thousands of tiles, a few distinct moments
     return moment.isoformat(timespec="seconds")
+
+
+def iso_in(moment: datetime, tz: ZoneInfo) -> str:
+    """The moment on `tz`'s clock (a unit's site's), as ISO text."""
+    return _iso_in(moment, moment.utcoffset(), tz)
+
+
+@lru_cache(maxsize=8192)
+def _iso_in(moment: datetime, _offset: timedelta | None, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).isoformat(timespec="seconds")
+
+
+# an ISO text's instant (as-of: the newest of thousands of tiles' few distinct times)
+_instant = lru_cache(maxsize=8192)(datetime.fromisoformat)
 
 
 def _level_fresh_until(config: Config, escalation: dict[str, Any], tiles: list[dict[str, Any]]) -> None:
@@ -127,12 +142,12 @@ class UnitTiles:
 
 def unit_tiles(config: Config, unit: str, pairs: list[tuple[str, Reading]], now: datetime,
                metrics: Any, public: bool, history: History | None,
-               polls: dict[str, float]) -> tuple[list[dict[str, Any]], datetime | None]:
+               polls: dict[str, float], tz: ZoneInfo | None = None) -> tuple[list[dict[str, Any]], datetime | None]:
     """One unit's tiles (a tile per metric and key, the reading shown resolved among its
     sources), and when the first of them changes status by itself. `polls`: each source's
     poll interval (Config.poll_intervals, made once per model, not per unit: an area has
     hundreds of sources)."""
-    tz = config.tz_of(unit)  # "today" is the unit's site's day
+    tz = tz or config.tz_of(unit)  # "today" is the unit's site's day
     candidates: dict[tuple[str, str, str], list[tuple[Reading, str, datetime | None]]] = {}
     for source, rd in pairs:
         if rd.metric not in metrics:
@@ -158,7 +173,7 @@ def unit_tiles(config: Config, unit: str, pairs: list[tuple[str, Reading]], now:
             "key": key,
             "value": reading.value,
             "status": status,
-            "updated_at": iso(reading.observed_at.astimezone(tz)),  # on its site's clock
+            "updated_at": iso_in(reading.observed_at, tz),  # on its site's clock
             "source": reading.source,
         }
         if fresh_until is not None:
@@ -175,7 +190,7 @@ def unit_tiles(config: Config, unit: str, pairs: list[tuple[str, Reading]], now:
             tile["valid_until"] = iso(reading.valid_until)
         if under is not None:  # a tablet correction in force: what it overrides, for all to see
             tile["corrects"] = {"value": under[0].value, "source": under[0].source, "status": under[1],
-                                "updated_at": iso(under[0].observed_at.astimezone(tz))}
+                                "updated_at": iso_in(under[0].observed_at, tz)}
         if metric == "flow.arrivals_by_hour":
             tile["typical"] = _typical(history, unit_, now, config)
         tiles.append(tile)
@@ -199,8 +214,9 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
     tiles: list[dict[str, Any]] = []
     own: dict[str, list[dict[str, Any]]] = {}  # each unit's tiles, as made or kept
     next_change: datetime | None = None
-    days = {z: now.astimezone(z).date() for z in {config.tz_of(u) for u in display.units}}
-    day_of = {u: days[config.tz_of(u)] for u in display.units}  # each unit's site's date
+    zone_of = {u: config.tz_of(u) for u in display.units}
+    days = {z: now.astimezone(z).date() for z in set(zone_of.values())}
+    day_of = {u: days[z] for u, z in zone_of.items()}  # each unit's site's date
     polls: dict[str, float] | None = None
     for unit in dict.fromkeys(display.units):
         pairs = by_unit.get(unit, [])
@@ -209,7 +225,7 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
         if made is None:
             if polls is None:  # only when a unit's tiles are made, not when all are kept
                 polls = config.poll_intervals()
-            made = unit_tiles(config, unit, pairs, now, metrics, public, history, polls)
+            made = unit_tiles(config, unit, pairs, now, metrics, public, history, polls, zone_of[unit])
             if kept is not None:
                 kept.put(key, pairs, day_of[unit], *made)
         tiles.extend(made[0])
@@ -263,7 +279,7 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
 
     shown = [t for t in tiles if t["status"] != UNAVAILABLE]
     # the newest instant (times of units in other zones carry other offsets: not their text's order)
-    as_of: str | None = max((str(t["updated_at"]) for t in shown), key=datetime.fromisoformat, default=None)
+    as_of: str | None = max((str(t["updated_at"]) for t in shown), key=_instant, default=None)
     data: dict[str, Any] = {
         "display": display.id,
         "as_of": as_of,
