@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -349,20 +350,28 @@ class VersionWatch:
         self.store, self.tz = store, tz
         self.known: tuple[int, Clock] | None = None
         self.heard = 0  # changes heard of so far (and losses of the channel)
+        self.heard_at = 0.0  # when the last of them was heard (time.monotonic)
+        self.listeners: list[Callable[[], None]] = []  # told of each, after `known` is current
         self.stop = threading.Event()
         threading.Thread(target=store.listen_changes, args=(self._changed, self.stop, self._lost),
                          daemon=True, name="version-watch").start()
 
     def _changed(self) -> None:
         self.heard += 1
+        self.heard_at = time.monotonic()
         try:
             self.known = (self.store.version(), self.store.clock(self.tz))
         except redis.RedisError:
             self.known = None
+        for listener in self.listeners:
+            listener()
 
     def _lost(self) -> None:
         self.heard += 1
+        self.heard_at = time.monotonic()
         self.known = None
+        for listener in self.listeners:
+            listener()
 
 
 class ModelCache:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+import time
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -131,3 +133,100 @@ def test_versioned_static_files_are_compressed_once_and_given_alike(backend: Bac
             assert len(cache.kept) == 4
 
     asyncio.run(go())
+
+
+def _made_ahead(app: Any, store: Any) -> Any:
+    """A served display, its screen's board and poll, and the refresher of the process."""
+    ctx = app.server.state.display_ctx
+    store.write_readings("demo-jonot", [Reading("queue.waiting", "vastaanotto", "Päivystys", 3, NOW, "demo-jonot")],
+                         {"state": "ok"})
+    model = ctx.cache.get(DISPLAY)
+    ctx.render(DISPLAY, model)  # the board the screen's page was given
+    return ctx, poll_body(DISPLAY, model.etag)
+
+
+def _change(ctx: Any, store: Any, value: int) -> None:
+    store.write_readings("demo-jonot", [Reading("queue.waiting", "vastaanotto", "Päivystys", value, NOW, "demo-jonot")],
+                         {"state": "ok"})
+    wait_for(lambda: ctx.cache.watch.known and ctx.cache.watch.known[0] == store.version(), what="heard")
+
+
+def _carries(answer: httpx.Response, value: str) -> bool:
+    changed = json.loads(answer.content)["response"]["board-changes"]["data"]
+    return any(value in (c[1].get("children"), c[1].get("data-value")) for c in changed)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_after_a_change_the_refresher_makes_the_screens_answer_before_it_asks(backend: Backend, config: Config):
+    """The polls only read: one thread of the process makes the display's model, board and
+    answer as soon as the change is heard, and the poll that follows builds nothing."""
+    store = backend.store
+    app = create_app(config, store, backend.history, backend.data_dir)
+    request_stop_watch(app)
+    fast = asgi(app)
+    fastpoll = fast.app.app.app
+    ctx, body = _made_ahead(app, store)
+    token = new_display_token(backend.history, DISPLAY)
+    assert ask(fast, body, token).status_code == 204  # the display is now one this process serves
+    _change(ctx, store, 9)
+    wait_for(lambda: (m := ctx.cache.peek(DISPLAY)) is not None and (body["state"][1]["value"], m.etag)
+             in fastpoll.diffs.get(DISPLAY, {}), what="the answer made ahead")
+    builds = ctx.cache.builds
+    answer = ask(fast, body, token)
+    assert answer.status_code == 200 and _carries(answer, "9")
+    assert ctx.cache.builds == builds  # the poll read what was made
+    assert fastpoll.refresher.made >= 1
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_poll_before_its_displays_turn_hears_nothing_new_yet_unless_the_refresher_cannot_make_it(
+        backend: Backend, config: Config):
+    store = backend.store
+    app = create_app(config, store, backend.history, backend.data_dir)
+    request_stop_watch(app)
+    fast = asgi(app)
+    fastpoll = fast.app.app.app
+    ctx, body = _made_ahead(app, store)
+    token = new_display_token(backend.history, DISPLAY)
+    assert ask(fast, body, token).status_code == 204
+    # the refresher is busy elsewhere (held here) when the change comes
+    go_on, prepare = threading.Event(), fastpoll.prepare
+
+    def held(display_id: str, etag: str) -> Any:
+        if threading.current_thread().name == "refresher":
+            go_on.wait(10)
+        return prepare(display_id, etag)
+
+    fastpoll.prepare = held
+    _change(ctx, store, 9)
+    builds = ctx.cache.builds
+    assert ask(fast, body, token).status_code == 204  # the newest board made is the screen's
+    assert ctx.cache.builds == builds
+    go_on.set()
+    wait_for(lambda: ctx.cache.peek(DISPLAY) is not None, what="the refresher's turn")
+    answer = ask(fast, body, token)
+    assert answer.status_code == 200 and _carries(answer, "9")
+
+    # a display the refresher fails to make is made by its poll, as before
+    def failing(display_id: str, etag: str) -> Any:
+        if threading.current_thread().name == "refresher":
+            raise RuntimeError("a fault in making this display")
+        return prepare(display_id, etag)
+
+    fastpoll.prepare = failing
+    _change(ctx, store, 12)
+    wait_for(lambda: DISPLAY in fastpoll.refresher.failed, what="the refresher's failure")
+    answer = ask(fast, body, token)
+    assert answer.status_code == 200 and _carries(answer, "12")
+    # and with the change channel gone, a poll finds out itself whatever the refresher does
+    ctx.cache.watch.stop.set()
+    time.sleep(1.5)  # the listener has stopped: nothing is heard any more
+    ctx.cache.watch.known = None
+    fastpoll.prepare = held
+    go_on.clear()
+    fastpoll.refresher.failed.clear()
+    store.write_readings("demo-jonot", [Reading("queue.waiting", "vastaanotto", "Päivystys", 15, NOW, "demo-jonot")],
+                         {"state": "ok"})
+    answer = ask(fast, body, token)
+    go_on.set()
+    assert answer.status_code == 200 and _carries(answer, "15")
