@@ -118,6 +118,8 @@ class Unit(_Strict):
     # open on working days only (Mon–Fri less Finnish public holidays), or every day;
     # a unit open "always" is open every day
     open_days: Literal["working", "every"] = "working"
+    # other names people write for it in a workbook ("labra")
+    aliases: list[str] = []
 
     def name_in(self, lang: str) -> str:
         """The unit's name as people of `lang` read it (its Swedish name in Swedish)."""
@@ -508,6 +510,20 @@ def _cross_checks(cfg: Config) -> list[tuple[str, str]]:
             seen.add(item)
 
     duplicates([u.code for u in cfg.units], "units", "code")
+    # a workbook's unit is found by code, name, Swedish name or alias: each must be one unit's
+    def folded(text: str) -> str:
+        return " ".join(text.split()).casefold()
+
+    names = {folded(n): u.code for u in cfg.units for n in (u.code, u.name, u.name_sv)}
+    for i, u in enumerate(cfg.units):
+        for j, alias in enumerate(u.aliases):
+            other = names.get(folded(alias))
+            if not alias.strip():
+                problems.append((f"units[{i}].aliases[{j}]", "an alias may not be blank"))
+            elif other is not None and other != u.code:
+                problems.append((f"units[{i}].aliases[{j}]", f"{alias!r} already names unit {other!r}"))
+            else:
+                names[folded(alias)] = u.code
     duplicates([d.id for d in cfg.displays], "displays", "id")
     duplicates([s.name for s in cfg.sources], "sources", "name")
 

@@ -355,3 +355,47 @@ def test_a_notice_with_a_swedish_text_reaches_the_waiting_room_in_both_languages
     assert closed["sv"] == "Aulan stängd från kl. 14."
     fallback = turns["Näytteenotto ruuhkautunut."]["sv"]  # the Finnish text, said to be Finnish
     assert fallback.lang == "fi" and fallback.children == "Näytteenotto ruuhkautunut."
+
+
+def test_a_hurried_persons_workbook_is_read_as_meant(backend: Backend):
+    """A blank day on today's board is the file's day (said so), "1.12." is this year's, "10"
+    is a time, and "labra" is the laboratory by its configured alias."""
+    from dashboard.config import parse_config
+    from tests.conftest import EXAMPLE_CONFIG
+
+    text = EXAMPLE_CONFIG.read_text().replace('name_sv = "Laboratorium"\n',
+                                              'name_sv = "Laboratorium"\naliases = ["labra", "Näytteenotto"]\n', 1)
+    config = parse_config(text, "ohjaustaulu.toml")
+    data = workbook({
+        "Henkilöstö": [STAFF_HEAD, ["", "labra", "bioanalyytikko", 4, 3],
+                       ["23.11.", "vastaanotto", "lääkäri", 6, 5],
+                       ["1.12.", "vastaanotto", "sairaanhoitaja", 9, 9]],
+        "Jonot": [["Kellonaika", "Yksikkö", "Jono", "Jonossa", "Pisin odotus (min)"],
+                  ["10", "NÄYTTEENOTTO ", "näytteenotto", 4, 12]],
+    })
+    report = run(backend, config, data)
+    assert report.ok and report.applied, report.errors
+    assert "Henkilöstö rivi 2: päivä puuttuu – luettu tämän päivän (23.11.2026) tiedoksi." in report.warnings
+    assert "Henkilöstö rivi 4: päivä 01.12.2026 ei ole tänään – ei näytetä seinällä." in report.warnings
+    values = live(backend)
+    assert values[("staff.present", "laboratorio", "bioanalyytikko")] == 3
+    assert values[("staff.present", "vastaanotto", "lääkäri")] == 5
+    assert ("staff.present", "vastaanotto", "sairaanhoitaja") not in values
+    (queue,) = [r for rs in backend.store.all_readings().values() for r in rs if r.metric == "queue.waiting"]
+    assert (queue.unit, queue.value, queue.observed_at) == ("laboratorio", 4, datetime(2026, 11, 23, 10, 0, tzinfo=TZ))
+    # in Swedish, the same warning from the catalogue
+    swedish = run(backend, config, workbook({"Personal": [STAFF_HEAD, ["", "labra", "bioanalyytikko", 4, 2]]}),
+                  "ruotsi.xlsx", lang="sv")
+    assert "Personal rad 2: dagen saknas – läst som dagens (23.11.2026)." in swedish.warnings
+
+
+def test_an_alias_that_names_another_unit_is_refused():
+    from dashboard.config import ConfigError, parse_config
+    from tests.conftest import EXAMPLE_CONFIG
+
+    text = EXAMPLE_CONFIG.read_text().replace('name_sv = "Laboratorium"\n',
+                                              'name_sv = "Laboratorium"\naliases = ["labra", " Vastaanotto"]\n', 1)
+    with pytest.raises(ConfigError) as err:
+        parse_config(text, "ohjaustaulu.toml")
+    assert [(p.key, p.reason) for p in err.value.problems] == [
+        ("units[2].aliases[1]", "' Vastaanotto' already names unit 'vastaanotto'")]

@@ -78,7 +78,7 @@ def import_bytes(
                         dangerous=err.dangerous)
         _record(history, report, filename, user, now, None, dry_run)
         return report
-    parsed = parse(raw, config, lang, units=units)
+    parsed = parse(raw, config, lang, units=units, today=now.date())
     report = Report(not parsed.errors, sha, False, parsed.counts, parsed.warnings,
                     [e.as_dict() for e in parsed.errors])
     if parsed.errors or dry_run:

@@ -51,6 +51,7 @@ MESSAGES: dict[str, str] = {
     "w_extra_column": N_("{sheet}: sarake {column} ohitettiin."),
     "w_present_over_planned": N_("{sheet} rivi {row}: paikalla {present}, suunniteltu vain {planned} – tarkista."),
     "w_other_day": N_("{sheet} rivi {row}: päivä {day} ei ole tänään – ei näytetä seinällä."),
+    "w_blank_day": N_("{sheet} rivi {row}: päivä puuttuu – luettu tämän päivän ({day}) tiedoksi."),
     "w_shadowed": N_("{sheet} rivi {row}: {what} {value} ei näy seinällä: {system} tuore arvo {shown} ({at}) on voimassa. Korjaa tabletilla, jos se on väärä."),
     "w_corrected": N_("{sheet} rivi {row}: {what} {value} ei näy seinällä: tabletilla tehty korjaus {shown} ({by}, {at}) on voimassa {until} asti. Peru korjaus tabletilla, jos työkirjan arvo on oikea."),
     # the feed behind a figure, as the warnings above name it (genitive in Finnish and Swedish)

@@ -73,10 +73,14 @@ class Bad(Exception):
         self.key, self.kw = key, kw
 
 
-def parse(raw: RawWorkbook, config: Config, lang: str, units: Collection[str] | None = None) -> Parsed:
+def parse(raw: RawWorkbook, config: Config, lang: str, units: Collection[str] | None = None,
+          today: date | None = None) -> Parsed:
     """`units`: the unit codes whose rows the user may give (None: every unit); a notice for
-    every unit (`kaikki`) needs every unit."""
+    every unit (`kaikki`) needs every unit. `today`: the file's day (default the site's
+    today): a day written without its year ("1.12.") is of its year, and a row of today's
+    board whose day is left blank is of that day (a warning says so)."""
     out = Parsed()
+    today = today or datetime.now(config.tz).date()
     if units is not None:
         units = set(units) | ({"kaikki"} if {u.code for u in config.units} <= set(units) else set())
     by_name = {fold(s.names[lg]): s for s in SHEETS for lg in LANGS}
@@ -89,7 +93,7 @@ def parse(raw: RawWorkbook, config: Config, lang: str, units: Collection[str] | 
                 out.warnings.append(msg(lang, "w_extra_sheet", sheet=name))
             continue
         found = True
-        _parse_sheet(sheet, name, rows, config, lang, out, units)
+        _parse_sheet(sheet, name, rows, config, lang, out, units, today)
     if not found:
         names = ", ".join(s.names[lang] for s in SHEETS)
         out.errors.append(Problem("", 0, "", "", msg(lang, "no_sheets", names=names)))
@@ -108,7 +112,8 @@ def _header(sheet: Sheet, rows: list[list[Any]]) -> tuple[int, dict[int, Column]
 
 
 def _parse_sheet(sheet: Sheet, name: str, rows: list[list[Any]], config: Config, lang: str,
-                 out: Parsed, units: Collection[str] | None = None) -> None:
+                 out: Parsed, units: Collection[str] | None = None, today: date | None = None) -> None:
+    today = today or datetime.now(config.tz).date()
     header = _header(sheet, rows)
     if header is None:
         required = ", ".join(c.names[lang] for c in sheet.columns if c.required)
@@ -138,8 +143,13 @@ def _parse_sheet(sheet: Sheet, name: str, rows: list[list[Any]], config: Config,
             if c.key not in cells:
                 continue
             raw = cells[c.key]
+            if c.key == "day" and _blank(raw):
+                # a hurried person's board of today: the blank day is the file's, and said so
+                values["day"] = today
+                out.warnings.append(msg(lang, "w_blank_day", sheet=name, row=number, day=_show(today)))
+                continue
             try:
-                value = _value(c, raw, config, lang)
+                value = _value(c, raw, config, lang, today)
             except Bad as bad:
                 ok = False
                 out.errors.append(Problem(name, number, written[c.key], _show(raw), msg(lang, bad.key, **bad.kw)))
@@ -201,7 +211,7 @@ def _show(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _value(c: Column, raw: Any, config: Config, lang: str) -> Any:
+def _value(c: Column, raw: Any, config: Config, lang: str, today: date | None = None) -> Any:
     if _blank(raw):
         if c.required:
             raise Bad("required")
@@ -224,7 +234,7 @@ def _value(c: Column, raw: Any, config: Config, lang: str) -> Any:
             raise Bad("number")
         return Above(n) if m else n
     if kind == "date":
-        return _date(raw)
+        return _date(raw, today)
     if kind == "time":
         return _time(raw)
     if kind == "datetime":
@@ -269,20 +279,25 @@ def _number(raw: Any, kind: str) -> float:
 
 _ABOVE = re.compile(r"^\s*>\s*(\S.*)$")  # "> 90", ">90": beyond 90 (not "≥", not ">=")
 _DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})\.?$")
+_DAY_MONTH = re.compile(r"^(\d{1,2})\.(\d{1,2})\.$")  # "1.12.": of this year
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _TIME = re.compile(r"^(?:klo\s*|kl\.?\s*)?(\d{1,2})(?:[.:](\d{2}))?(?::(\d{2}))?$")
 
 
-def _date(raw: Any) -> date:
+def _date(raw: Any, today: date | None = None) -> date:
     if isinstance(raw, datetime):
         return raw.date()
     if isinstance(raw, date):
         return raw
     text = str(raw).strip()
     m = _DATE.match(text)
+    short = _DAY_MONTH.match(text) if today is not None else None
     if m:
         d, mo, y = int(m[1]), int(m[2]), int(m[3])
         y += 2000 if y < 100 else 0
+    elif short:
+        assert today is not None
+        d, mo, y = int(short[1]), int(short[2]), today.year
     else:
         m = _ISO.match(text)
         if not m:
@@ -339,7 +354,7 @@ def _unit(raw: Any, config: Config, lang: str, allow_all: bool) -> str:
     if allow_all and word in {fold(w) for w in ALL_UNITS.values()}:
         return "kaikki"
     for u in config.units:
-        if word in (fold(u.code), fold(u.name), fold(u.name_sv)):
+        if word in (fold(u.code), fold(u.name), fold(u.name_sv), *(fold(a) for a in u.aliases)):
             return u.code
     names = ", ".join(u.name_in(lang) for u in config.units)
     raise Bad("unit", names=names)

@@ -26,20 +26,20 @@ HEAD_FILL = PatternFill("solid", fgColor="1F4E79")
 HELP = {
     "fi": [
         "Täytä välilehdet ja tallenna tiedosto (.xlsx tai .ods). Lataa se tabletilla tai tallenna seurattuun kansioon.",
-        "Tyhjät rivit ja ylimääräiset sarakkeet ovat sallittuja. Desimaalipilkku käy. Päivä: 23.11.2026. Kellonaika: 8.30 tai 08:30.",
-        "Yksikön voi kirjoittaa koodina tai nimenä. Tiedotteen yksikkö voi olla 'kaikki'. Tiedotteen teksti on enintään 200 merkkiä.",
+        "Tyhjät rivit ja ylimääräiset sarakkeet ovat sallittuja. Desimaalipilkku käy. Päivä: 23.11.2026 tai 23.11. (tämä vuosi); tyhjä päivä on tiedoston päivä. Kellonaika: 8.30, 08:30 tai 13.",
+        "Yksikön voi kirjoittaa koodina, nimenä tai sen muulla nimellä (asetukset). Tiedotteen yksikkö voi olla 'kaikki'. Tiedotteen teksti on enintään 200 merkkiä.",
         "Tiedosto otetaan käyttöön kokonaan tai ei lainkaan: virheet näytetään kaikki kerralla riveineen.",
     ],
     "sv": [
         "Fyll i flikarna och spara filen (.xlsx eller .ods). Ladda upp den med surfplattan eller spara den i den bevakade mappen.",
-        "Tomma rader och extra kolumner är tillåtna. Decimalkomma går bra. Datum: 23.11.2026. Klockslag: 8.30 eller 08:30.",
-        "Enheten kan skrivas som kod eller namn. Ett meddelandes enhet kan vara 'alla'. Meddelandets text är högst 200 tecken.",
+        "Tomma rader och extra kolumner är tillåtna. Decimalkomma går bra. Datum: 23.11.2026 eller 23.11. (i år); en tom dag är filens dag. Klockslag: 8.30, 08:30 eller 13.",
+        "Enheten kan skrivas som kod, namn eller annat namn (inställningar). Ett meddelandes enhet kan vara 'alla'. Meddelandets text är högst 200 tecken.",
         "Filen tas i bruk helt eller inte alls: alla fel visas på en gång med sina rader.",
     ],
     "en": [
         "Fill in the sheets and save the file (.xlsx or .ods). Upload it on the tablet or save it into the watched folder.",
-        "Blank rows and extra columns are fine. A decimal comma is fine. Date: 23.11.2026. Time: 8.30 or 08:30.",
-        "A unit may be written as its code or its name. A notice's unit may be 'all'. A notice's text is at most 200 characters.",
+        "Blank rows and extra columns are fine. A decimal comma is fine. Date: 23.11.2026 or 23.11. (this year); a blank day is the file's day. Time: 8.30, 08:30 or 13.",
+        "A unit may be written as its code, its name or another name of it (configuration). A notice's unit may be 'all'. A notice's text is at most 200 characters.",
         "The file is applied whole or not at all: every problem is shown at once, with its row.",
     ],
 }
