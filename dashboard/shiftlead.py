@@ -7,9 +7,10 @@ see it at their next update), and written to the audit log with the value before
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import redis
@@ -41,7 +42,8 @@ MESSAGES = {
     "text_sv": N_("Teksti ruotsiksi: enintään 200 merkkiä"),
     "units": N_("Yksiköt: valitse vähintään yksi omista yksiköistäsi"),
     "importance": N_("Tärkeys: info, tärkeä tai kiireellinen"),
-    "ends": N_("Päättyy: anna kellonaika muodossa 15.30, myöhemmin kuin nyt"),
+    "ends": N_("Päättyy: anna kellonaika (15.30) tai päivä ja kellonaika (5.12. 15.30), myöhemmin kuin nyt ja alku"),
+    "starts": N_("Alkaa: anna kellonaika (12.00) tai päivä ja kellonaika (5.12. 8.00), tai jätä tyhjäksi: heti"),
     "level": N_("Taso: 1–4"),
     "reason": N_("Perustelu: 3–200 merkkiä"),
     "notice": N_("Tiedotetta ei löydy (se on ehkä jo päättynyt)"),
@@ -193,10 +195,19 @@ class ShiftLead:
                if datetime.fromisoformat(n["ends"]) > now and (n["unit"] == "kaikki" or n["unit"] in mine)]
         return sorted(out, key=lambda n: (n["ends"], n["id"]))
 
+    def same_text(self, notice: dict[str, Any]) -> list[dict[str, Any]]:
+        """The other notices not yet ended of the same unit with the same text (a notice
+        posted twice shows twice on the wall)."""
+        said = " ".join(str(notice["text"]).split()).casefold()
+        return [n for n in self.notices() if n["id"] != notice["id"] and n["unit"] == notice["unit"]
+                and " ".join(str(n["text"]).split()).casefold() == said]
+
     def post_notice(self, text: str, units: list[str], importance: str, public: bool, ends: str,
-                    notice_id: str | None = None, text_sv: str = "") -> list[dict[str, Any]]:
+                    notice_id: str | None = None, text_sv: str = "", starts: str = "") -> list[dict[str, Any]]:
         """Post a notice to each chosen unit (or `kaikki`), or change the one `notice_id`;
-        `text_sv`, when given, is shown in the Swedish turns of bilingual screens."""
+        `text_sv`, when given, is shown in the Swedish turns of bilingual screens. `starts`
+        and `ends`: a clock time of today ("12.00") or a day and a time ("5.12. 8.00") on each
+        unit's clock; `starts` blank: now (or, for a change, when it started)."""
         problems = []
         text = (text or "").strip()
         text_sv = (text_sv or "").strip()
@@ -210,25 +221,31 @@ class ShiftLead:
         if importance not in IMPORTANCE:
             problems.append(self._say("importance"))
         now = self.now()
-        # "15.30" is the clock time of each unit's own site (every unit: the installation's)
-        end_of = {u: _time_today(ends, now.astimezone(self.config.tz if u == "kaikki" else self.config.tz_of(u)))
-                  for u in units or ["kaikki"]}
-        if any(end is None or end <= now for end in end_of.values()):
-            problems.append(self._say("ends"))
         before = None
         if notice_id:
             before = next((n for n in self.notices() if n["id"] == notice_id), None)
             if before is None:
                 problems.append(self._say("notice"))
+        # "15.30" is the clock time of each unit's own site (every unit: the installation's)
+        zone_of = {u: self.config.tz if u == "kaikki" else self.config.tz_of(u) for u in units or ["kaikki"]}
+        start_of: dict[str, datetime | None] = {
+            u: (_moment(starts, now.astimezone(z)) if (starts or "").strip()
+                else datetime.fromisoformat(before["starts"]) if before else now) for u, z in zone_of.items()}
+        end_of = {u: _moment(ends, now.astimezone(z)) for u, z in zone_of.items()}
+        if any(start is None for start in start_of.values()):
+            problems.append(self._say("starts"))
+        if any(end is None or end <= now or ((start := start_of[u]) is not None and end <= start)
+               for u, end in end_of.items()):
+            problems.append(self._say("ends"))
         if problems:
             raise Refused(problems)
         posted = []
         for i, unit in enumerate(units):
-            end = end_of[unit]
-            assert end is not None
+            start, end = start_of[unit], end_of[unit]
+            assert start is not None and end is not None
             nid = notice_id if notice_id and i == 0 else f"tabletti-{uuid.uuid4().hex[:12]}"
             notice = {"id": nid, "unit": unit, "importance": importance, "public": public, "text": text,
-                      "starts": (before or {}).get("starts", now.isoformat()), "ends": end.isoformat(),
+                      "starts": start.isoformat(), "ends": end.isoformat(),
                       "entered_by": self.user.name, **({"text_sv": text_sv} if text_sv else {})}
             self.store.put_notice_now(notice)
             audit.record(self.history, self.user.name, "notice-edit" if before else "notice",
@@ -281,12 +298,17 @@ class ShiftLead:
         audit.record(self.history, self.user.name, "escalation-clear", {"unit": unit}, before=before, after=None)
 
 
-def _time_today(text: str, now: datetime) -> datetime | None:
-    """"15.30", "15:30" or "15" today in the zone of `now`."""
-    raw = (text or "").strip().replace(":", ".")
+_MOMENT = re.compile(r"^(?:(\d{1,2})\.(\d{1,2})\.(\d{4})?\s+(?:klo\s+|kl\.?\s+)?)?(\d{1,2})(?:[.:](\d{2}))?$")
+
+
+def _moment(text: str, now: datetime) -> datetime | None:
+    """"15.30", "15:30" or "15" today, or "5.12. 15.30" / "5.12.2026 klo 15" on that day (a day
+    without its year: this year's), in the zone of `now`; None for anything else."""
+    m = _MOMENT.match(" ".join((text or "").split()).casefold())
+    if not m:
+        return None
     try:
-        hour, _, minute = raw.partition(".")
-        at = time(int(hour), int(minute or 0))
+        day = date(int(m[3] or now.year), int(m[2]), int(m[1])) if m[1] else now.date()
+        return datetime.combine(day, time(int(m[4]), int(m[5] or 0)), tzinfo=now.tzinfo)
     except ValueError:
         return None
-    return datetime.combine(now.date(), at, tzinfo=now.tzinfo)

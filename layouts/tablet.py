@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 import dash
+from babel.dates import format_datetime
 from dash import ALL, Input, Output, State, dcc, html
 from dash import ctx as trigger
 
@@ -22,7 +23,7 @@ from dashboard import access
 from dashboard.auth import who
 from dashboard.config import Config, Display
 from dashboard.history import History
-from dashboard.i18n import clock_time, number
+from dashboard.i18n import BABEL, clock_time, number
 from dashboard.livestore import LiveStore
 from dashboard.metrics import LABEL_FI
 from dashboard.readmodel import build
@@ -107,10 +108,12 @@ def board_view(ctx: TabletContext, sl: ShiftLead) -> html.Div:
                  else {"text": number(x["value"], sl.lang), "class": "val"})
         rows.append({"attrs": attrs, "cells": [
             {"text": unit_label(ctx, x["unit"])}, {"text": _(METRIC_NAMES[x["metric"]])}, {"text": x["key"]},
-            value, {"text": _(STATUS_WORDS[x["status"]]), "class": f"st st--{x['status']}"},
-            {"text": x.get("entered_by") or x["source"]}]})
+            # the status and, below it, where the value comes from: one column fewer, so that a
+            # portrait tablet shows the whole row
+            value, {"text": _(STATUS_WORDS[x["status"]]), "class": f"st st--{x['status']}",
+                    "lines": [{"text": x.get("entered_by") or x["source"], "attrs": {"class": "muted src"}}]}]})
     table = {"id": "tablet-board-table", "class": "board-table", "rows": rows,
-             "head": [_("Yksikkö"), _("Mittari"), _("Tarkenne"), _("Arvo"), _("Tila"), _("Lähde")]}
+             "head": [_("Yksikkö"), _("Mittari"), _("Tarkenne"), _("Arvo"), _("Tila ja lähde")]}
     level = model.data["escalation"]["units"]
     return html.Div([
         html.H2(_("Valmiustaso")), html.Ul([level_item(ctx, u, v) for u, v in level.items()], className="levels"),
@@ -124,6 +127,17 @@ def board_view(ctx: TabletContext, sl: ShiftLead) -> html.Div:
 def is_correction(tile: dict[str, Any]) -> bool:
     """A tile showing a tablet correction (in force or run out, not yet withdrawn)."""
     return bool(tile.get("entered_by")) and tile["source"] == TABLET_SOURCE
+
+
+def tablet_clock(ctx: TabletContext, sl: ShiftLead) -> html.Time:
+    """The day and the time on the shift lead's units' clock ("ti 24.11.2026 klo 10.05"),
+    kept current by assets/tablet.js from the store's clock (the demo's shifted one too)."""
+    tz = ctx.config.tz_for(sl.units())
+    clock = ctx.store.clock(tz)
+    now = clock.now().astimezone(tz)
+    text = f"{format_datetime(now, 'EEE d.M.yyyy', locale=BABEL[lang()])} {clock_time(now, lang())}"
+    return html.Time(text, id="tablet-clock", className="tablet-clock", dateTime=now.isoformat(timespec="minutes"),
+                     **{"data-tz": tz.key, "data-lang": lang(), "data-clock": json.dumps(clock.to_dict())})
 
 
 def correction_cell(ctx: TabletContext, tile: dict[str, Any], lang: str) -> dict[str, Any]:
@@ -185,14 +199,36 @@ def unit_label(ctx: TabletContext, code: str) -> str:
     return ctx.config.unit(code).name_in(lang())
 
 
+def notice_time(ctx: TabletContext, n: dict[str, Any], edge: str, now: datetime) -> str:
+    """A notice's start or end on its unit's clock: "klo 16.00" today, "5.12. klo 16.00" on
+    another day."""
+    tz = ctx.config.tz if n["unit"] == "kaikki" else ctx.config.tz_of(n["unit"])
+    at = datetime.fromisoformat(n[edge]).astimezone(tz)
+    said = clock_time(at, lang())
+    return said if at.date() == now.astimezone(tz).date() else f"{at.day}.{at.month}. {said}"
+
+
+def form_time(ctx: TabletContext, n: dict[str, Any], edge: str, now: datetime) -> str:
+    """A notice's start or end as the form takes it: "16.00" today, "5.12. 16.00" another day."""
+    tz = ctx.config.tz if n["unit"] == "kaikki" else ctx.config.tz_of(n["unit"])
+    at = datetime.fromisoformat(n[edge]).astimezone(tz)
+    said = f"{at.hour:02d}.{at.minute:02d}"
+    return said if at.date() == now.astimezone(tz).date() else f"{at.day}.{at.month}. {said}"
+
+
 def notices_view(ctx: TabletContext, sl: ShiftLead) -> html.Div:
+    now = sl.now()
     items = [
         html.Li([
             html.Span(f"{n['text']}", className="ntext"),
             html.Span(" · ".join(["", unit_label(ctx, n["unit"]), _(IMPORTANCE_WORDS.get(n["importance"], n["importance"])),
                                   _("julkinen") if n.get("public") else _("henkilökunta"),
-                                  _("päättyy {time}", time=n["ends"][11:16].replace(":", "."))]),
+                                  *([_("alkaa {time}", time=notice_time(ctx, n, "starts", now))]
+                                    if datetime.fromisoformat(n["starts"]) > now else []),
+                                  _("päättyy {time}", time=notice_time(ctx, n, "ends", now))]),
                       className="nmeta"),
+            *([html.Span(_("Sama teksti on jo toisessa tiedotteessa tälle yksikölle."), className="nwarn")]
+              if sl.same_text(n) else []),
             html.Button(_("Muokkaa"), id={"type": "tablet-notice-edit", "id": n["id"]}, className="button small"),
             html.Button(_("Päätä nyt"), id={"type": "tablet-notice-end", "id": n["id"]}, className="button small danger"),
         ], className="notice-item", **{"data-notice": n["id"]})
@@ -215,11 +251,12 @@ def layout(ctx: TabletContext, **_query: Any) -> html.Div:
     return html.Div(
         [
             staff_bar(p, "/tablet"),
-            html.Header([html.H1(_("Vuorovastaava"))], className="tablet-head"),
+            html.Header([html.H1(_("Vuorovastaava")), tablet_clock(ctx, sl)], className="tablet-head"),
             html.Div([
+                # today's board across the page in landscape too: a whole row, its source included
                 html.Section([html.Div(id=WITHDRAWN, role="status"), dcc.Store(id=TAP),
                               html.Div(board_view(ctx, sl), id="tablet-board"),
-                              dcc.Interval(id="tablet-refresh", interval=15_000)], className="panel"),
+                              dcc.Interval(id="tablet-refresh", interval=15_000)], className="panel panel--wide"),
                 html.Section([
                     html.H2(_("Korjaa arvo")),
                     field(_("Yksikkö"), dcc.Dropdown(units, units[0]["value"] if units else None, id="tablet-fix-unit",
@@ -248,7 +285,8 @@ def layout(ctx: TabletContext, **_query: Any) -> html.Div:
                                                        "info", id="tablet-notice-importance", inline=True)),
                     group(_("Näytetään"), dcc.Checklist([{"label": _("myös odotustilan näytöillä (julkinen)"), "value": "public"}],
                                                         [], id="tablet-notice-public")),
-                    field(_("Päättyy klo"), dcc.Input(id="tablet-notice-ends", type="text", value=closing)),
+                    field(_("Alkaa (tyhjä: heti; 12.00 tai 5.12. 8.00)"), dcc.Input(id="tablet-notice-starts", type="text")),
+                    field(_("Päättyy (16.00 tai 5.12. 16.00)"), dcc.Input(id="tablet-notice-ends", type="text", value=closing)),
                     html.Button(_("Julkaise"), id="tablet-notice-save", className="button"),
                     html.Div(id="tablet-notice-result", role="status"),
                 ], className="panel"),
@@ -385,20 +423,21 @@ def register(app: dash.Dash, ctx: TabletContext) -> None:
                   Output("tablet-notice-text", "value"), Output("tablet-notice-text-sv", "value"),
                   Output("tablet-notice-units", "value"),
                   Output("tablet-notice-importance", "value"), Output("tablet-notice-public", "value"),
-                  Output("tablet-notice-ends", "value"),
+                  Output("tablet-notice-starts", "value"), Output("tablet-notice-ends", "value"),
                   Input("tablet-notice-save", "n_clicks"), Input({"type": "tablet-notice-edit", "id": ALL}, "n_clicks"),
                   Input({"type": "tablet-notice-end", "id": ALL}, "n_clicks"),
                   State("tablet-notice-editing", "data"), State("tablet-notice-text", "value"),
                   State("tablet-notice-text-sv", "value"),
                   State("tablet-notice-units", "value"), State("tablet-notice-importance", "value"),
-                  State("tablet-notice-public", "value"), State("tablet-notice-ends", "value"), prevent_initial_call=True)
+                  State("tablet-notice-public", "value"), State("tablet-notice-starts", "value"),
+                  State("tablet-notice-ends", "value"), prevent_initial_call=True)
     def notices(_save: int, _edit: list[int], _end: list[int], editing: str | None, body: str, body_sv: str,
-                units: list[str], importance: str, public: list[str], ends: str) -> Any:
+                units: list[str], importance: str, public: list[str], starts: str, ends: str) -> Any:
         sl = lead(ctx)
         editing, text_, text_sv, units_ = text(editing) or None, text(body), text(body_sv), texts(units)
-        importance, public_, ends = text(importance), texts(public), text(ends)
+        importance, public_, starts, ends = text(importance), texts(public), text(starts), text(ends)
         same = dash.no_update
-        form = [same] * 6  # the form's fields: text, Swedish text, units, importance, public, ends
+        form = [same] * 7  # the form's fields: text, Swedish text, units, importance, public, starts, ends
         trig = trigger.triggered_id
         if not trigger.triggered or not trigger.triggered[0].get("value"):
             raise dash.exceptions.PreventUpdate
@@ -410,13 +449,19 @@ def register(app: dash.Dash, ctx: TabletContext) -> None:
                 n = next((x for x in sl.notices() if x["id"] == trig["id"]), None)
                 if n is None:
                     raise Refused([_("Tiedotetta ei löydy")])
+                now = sl.now()
                 return ("", same, n["id"], _("Muokkaa tiedotetta"), n["text"], n.get("text_sv", ""), [n["unit"]],
-                        n["importance"], ["public"] if n.get("public") else [], n["ends"][11:16].replace(":", "."))
-            sl.post_notice(text_, units_, importance, "public" in public_, ends, editing, text_sv=text_sv)
+                        n["importance"], ["public"] if n.get("public") else [],
+                        form_time(ctx, n, "starts", now) if datetime.fromisoformat(n["starts"]) > now else "",
+                        form_time(ctx, n, "ends", now))
+            posted = sl.post_notice(text_, units_, importance, "public" in public_, ends, editing, text_sv=text_sv,
+                                    starts=starts)
         except Refused as err:
             return message(False, err.problems), same, same, same, *form
-        return (message(True, _("Tiedote julkaistu näytöille.") if not editing else _("Tiedote muutettu.")),
-                notices_view(ctx, sl), None, _("Uusi tiedote"), "", "", [], "info", [], same)
+        said = _("Tiedote julkaistu näytöille.") if not editing else _("Tiedote muutettu.")
+        if any(sl.same_text(n) for n in posted):
+            said += " " + _("Sama teksti on jo toisessa tiedotteessa tälle yksikölle.")
+        return (message(True, said), notices_view(ctx, sl), None, _("Uusi tiedote"), "", "", [], "info", [], "", same)
 
     @app.callback(Output("tablet-esc-result", "children"), Input("tablet-esc-save", "n_clicks"),
                   Input("tablet-esc-clear", "n_clicks"), State("tablet-esc-unit", "value"),

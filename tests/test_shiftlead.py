@@ -86,7 +86,7 @@ def test_notices_are_posted_edited_and_ended_with_before_and_after(config: Confi
             sl.post_notice("", ["sosiaali"], "huom", False, "9.00")
     assert err.value.problems == ["Teksti: 1–200 merkkiä", "Yksiköt: valitse vähintään yksi omista yksiköistäsi",
                                   "Tärkeys: info, tärkeä tai kiireellinen",
-                                  "Päättyy: anna kellonaika muodossa 15.30, myöhemmin kuin nyt"]
+                                  "Päättyy: anna kellonaika (15.30) tai päivä ja kellonaika (5.12. 15.30), myöhemmin kuin nyt ja alku"]
     actions = [(e["action"], e["before"] is not None) for e in reversed(audit.entries(history))]
     assert actions == [("notice", False), ("notice-edit", True), ("notice-end", True)]
 
@@ -286,3 +286,35 @@ def test_the_tablets_board_travels_as_data_with_a_withdraw_button_on_each_correc
     assert value["text"] == "✎ 3" and value["lines"][0]["text"].startswith("automaattinen: 4, klo 10.30")
     assert figure_of(value["button"]["attrs"]["data-figure"]) == ("staff.present", "vastaanotto", "lääkäri")
     assert not [r for r in table["rows"] if r["attrs"]["data-source"] == "q" and "button" in r["cells"][3]]
+
+
+def test_a_notice_may_start_later_and_run_for_days_and_the_same_text_twice_is_flagged(
+        config: Config, store: LiveStore, history: History):
+    sl = lead(config, store, history)
+    with time_machine.travel(T0, tick=False):  # Tuesday 24.11. 10.30
+        (later,) = sl.post_notice("Influenssarokotukset aulassa", ["vastaanotto"], "info", True, "28.11. 16.00",
+                                  starts="12")
+        assert (later["starts"], later["ends"]) == ("2026-11-24T12:00:00+02:00", "2026-11-28T16:00:00+02:00")
+        (other,) = sl.post_notice("Laboratorio suljettu", ["laboratorio"], "tärkeä", True, "25.11.2026 klo 9",
+                                  starts="25.11. 7.30")
+        assert (other["starts"], other["ends"]) == ("2026-11-25T07:30:00+02:00", "2026-11-25T09:00:00+02:00")
+        # not started yet: on the tablet's list, not on the wall
+        assert [n["id"] for n in sl.notices()] == [other["id"], later["id"]]
+        assert build(config, config.display("vastaanotto-kaytava"), store, None).data["notices"] == []
+        # the same text again, in other spacing and case: posted, and flagged on both
+        (again,) = sl.post_notice(" influenssarokotukset  AULASSA", ["vastaanotto"], "info", False, "16.00")
+        assert [n["id"] for n in sl.same_text(again)] == [later["id"]]
+        assert [n["id"] for n in sl.same_text(later)] == [again["id"]]
+        assert sl.same_text(other) == []
+        # a change keeps its start unless given another
+        (changed,) = sl.post_notice("Laboratorio suljettu klo 9 asti", ["laboratorio"], "tärkeä", True, "25.11. 9.00",
+                                    other["id"])
+        assert changed["starts"] == other["starts"]
+        for starts, ends, said in (("huomenna", "16", "Alkaa:"), ("12", "11.30", "Päättyy:"),
+                                   ("31.11. 8", "16", "Alkaa:"), ("", "23.11. 16", "Päättyy:")):
+            with pytest.raises(Refused) as err:
+                sl.post_notice("Tiedote", ["vastaanotto"], "info", False, ends, starts=starts)
+            assert [p for p in err.value.problems if p.startswith(said)], (starts, ends, err.value.problems)
+    with time_machine.travel(datetime(2026, 11, 24, 12, 1, tzinfo=TZ), tick=False):
+        shown = build(config, config.display("vastaanotto-kaytava"), store, None).data["notices"]
+        assert {n["id"] for n in shown} == {later["id"], again["id"]}  # started now; the laboratory's tomorrow

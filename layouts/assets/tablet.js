@@ -15,3 +15,52 @@
                                      {data: {figure: b.getAttribute("data-figure"), at: Date.now()}});
   });
 })();
+
+// The tablet's day and time (layouts/tablet.py tablet_clock): on the units' own clock, from the
+// store's clock as the server gave it (the demo's shifted day too), "ti 24.11.2026 klo 10.05".
+(function () {
+  "use strict";
+  if (location.pathname.indexOf("/display/") === 0) return;
+  var LOCALES = { fi: "fi-FI", sv: "sv-FI", en: "en-GB" };
+  function shown(el) {
+    var c = {};
+    try { c = JSON.parse(el.getAttribute("data-clock") || "{}"); } catch (e) { c = {}; }
+    if (c.anchor_real) {
+      return new Date(Date.parse(c.anchor_shown) + (Date.now() - Date.parse(c.anchor_real)) * parseFloat(c.speed || "1"));
+    }
+    return new Date();
+  }
+  function tick() {
+    var el = document.getElementById("tablet-clock");
+    if (!el) return;
+    var tz = el.getAttribute("data-tz"), lang = el.getAttribute("data-lang") || "fi", at = shown(el), p = {};
+    new Intl.DateTimeFormat("en-GB", { timeZone: tz, year: "numeric", month: "numeric", day: "numeric",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(at).forEach(function (x) { p[x.type] = x.value; });
+    var day = new Intl.DateTimeFormat(LOCALES[lang] || "fi-FI", { timeZone: tz, weekday: "short" }).format(at);
+    var time = lang === "en" ? p.hour + ":" + p.minute : (lang === "sv" ? "kl. " : "klo ") + parseInt(p.hour, 10) + "." + p.minute;
+    var text = day + " " + parseInt(p.day, 10) + "." + parseInt(p.month, 10) + "." + p.year + " " + time;
+    if (el.textContent !== text) el.textContent = text;
+  }
+  setInterval(tick, 10000);
+  document.addEventListener("DOMContentLoaded", tick);
+})();
+
+// A tap on a row of today's board fills the correction form with that figure (its unit,
+// metric, key and value), ready to be changed: no key typed by hand, so no typo makes a new row.
+(function () {
+  "use strict";
+  if (location.pathname.indexOf("/display/") === 0) return;
+  document.addEventListener("click", function (e) {
+    var t = e.target;
+    if (!t || !t.closest || t.closest("button, a")) return;
+    var tr = t.closest("tr.board-row[data-metric]");
+    var set = window.dash_clientside && window.dash_clientside.set_props;
+    if (!tr || !set) return;
+    set("tablet-fix-unit", {value: tr.getAttribute("data-unit")});
+    set("tablet-fix-metric", {value: tr.getAttribute("data-metric")});
+    set("tablet-fix-key", {value: tr.getAttribute("data-key")});
+    set("tablet-fix-value", {value: tr.getAttribute("data-value")});
+    var field = document.getElementById("tablet-fix-value");
+    if (field) { field.scrollIntoView({block: "center"}); field.focus(); }
+  });
+})();

@@ -1,6 +1,6 @@
 import time
 from contextlib import closing
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -290,3 +290,72 @@ def test_the_upload_result_says_which_values_a_fresh_feed_keeps_off_the_wall(dem
     assert answer.count("ei näy seinällä") == 1
     assert (f"Henkilöstö rivi 2: terveydenhoitaja paikalla {present['value'] + 2} ei näy seinällä: "
             f"henkilöstöjärjestelmän tuore arvo {present['value']}") in answer
+
+
+# every control a finger taps, as the page draws it; a radio button or check box is tapped by
+# its label, a drop-down by its control
+TARGETS = """
+const seen = new Set(), small = [];
+const sel = 'a[href], button, input:not([type=hidden]), select, textarea, [role=button], .dash-dropdown';
+for (const el of document.querySelectorAll(sel)) {
+  let t = el;
+  if (el.matches('input[type=radio], input[type=checkbox]')) t = el.closest('label') || el;
+  if (t.closest('.dash-dropdown') && t !== el.closest('.dash-dropdown')) t = t.closest('.dash-dropdown');
+  if (seen.has(t)) continue;
+  seen.add(t);
+  const r = t.getBoundingClientRect(), style = getComputedStyle(t);
+  if (!r.width || !r.height || style.visibility === 'hidden' || t.closest('[hidden], [aria-hidden=true]')) continue;
+  if (r.height < 47.5 || r.width < 47.5)
+    small.push(`${t.tagName.toLowerCase()}#${t.id}.${t.className} "${(t.textContent || t.value || '').trim().slice(0, 30)}" ${Math.round(r.width)}x${Math.round(r.height)}`);
+}
+return small;
+"""
+# today's board: every row whole, its source too, and nothing beyond the screen's edge
+ROWS = """
+const table = document.querySelector('#tablet-board table');
+if (!table || !table.querySelector('tbody tr')) return null;
+const cut = [];
+for (const cell of table.querySelectorAll('th, td')) {
+  if (cell.scrollWidth > cell.clientWidth + 1) cut.push(`${cell.tagName} "${cell.textContent.trim().slice(0, 30)}"`);
+}
+const r = table.getBoundingClientRect(), box = table.parentElement.getBoundingClientRect();
+return {cut: cut, right: r.right, edge: Math.min(window.innerWidth, box.right + 1),
+        page: document.documentElement.scrollWidth, width: window.innerWidth,
+        headers: [...table.querySelectorAll('thead th')].map(th => th.textContent.trim())};
+"""
+
+
+@pytest.mark.parametrize("size", [(800, 1280), (1280, 800)], ids=["portrait", "landscape"])
+def test_the_tablet_fits_both_orientations_with_48_px_targets_and_says_the_day_and_time(demo: Demo, size):  # type: ignore[no-untyped-def]
+    from tests.browser.conftest import chrome
+
+    tablet = chrome(*size)
+    try:
+        sign_in(tablet, demo.url, "vuorovastaava")
+        tablet.get(f"{demo.url}/tablet")
+        rows = wait_for(lambda: tablet.execute_script(ROWS), timeout=30, what="today's board")
+        assert rows["cut"] == [] and rows["right"] <= rows["edge"], rows
+        assert rows["page"] <= rows["width"], rows  # no sideways scrolling
+        assert rows["headers"][-1] == "Tila ja lähde", rows["headers"]  # the source is on the row too
+        assert tablet.execute_script(TARGETS) == []
+        # the day and time, kept by the page on the store's clock (the demo's simulated day):
+        # as the server said it when drawing the page, or a minute or two on
+        clock = tablet.find_element("id", "tablet-clock")
+        tablet.execute_script("document.dispatchEvent(new Event('DOMContentLoaded'))")  # a tick now
+        drawn = datetime.fromisoformat(clock.get_attribute("datetime"))
+        said = [f"{WEEKDAYS[t.weekday()]} {t.day}.{t.month}.{t.year} klo {t.hour}.{t.minute:02d}"
+                for t in (drawn + timedelta(minutes=m) for m in range(3))]
+        assert clock.text in said, (clock.text, said)
+        # a tap on a row of today's board fills the correction form with that figure
+        row = tablet.find_elements("css selector", "#tablet-board tr.board-row[data-key]:not([data-key=''])")[0]
+        tablet.execute_script("arguments[0].scrollIntoView({block: 'center'})", row)
+        row.find_elements("tag name", "td")[0].click()
+        wait_for(lambda: tablet.find_element("id", "tablet-fix-key").get_attribute("value") == row.get_attribute("data-key"),
+                 what="the form filled")
+        assert tablet.find_element("id", "tablet-fix-value").get_attribute("value") == row.get_attribute("data-value")
+        assert tablet.switch_to.active_element.get_attribute("id") == "tablet-fix-value"
+    finally:
+        tablet.quit()
+
+
+WEEKDAYS = ["ma", "ti", "ke", "to", "pe", "la", "su"]

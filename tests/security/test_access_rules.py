@@ -64,7 +64,7 @@ def notice_body() -> dict:  # type: ignore[type-arg]
     outs = ["tablet-notice-result.children", "tablet-notices.children", "tablet-notice-editing.data",
             "tablet-notice-title.children", "tablet-notice-text.value", "tablet-notice-text-sv.value",
             "tablet-notice-units.value", "tablet-notice-importance.value", "tablet-notice-public.value",
-            "tablet-notice-ends.value"]
+            "tablet-notice-starts.value", "tablet-notice-ends.value"]
     return {
         "output": ".." + "...".join(outs) + "..",
         "outputs": [dict(zip(("id", "property"), o.rsplit(".", 1), strict=True)) for o in outs],
@@ -75,7 +75,8 @@ def notice_body() -> dict:  # type: ignore[type-arg]
         "state": [{"id": i, "property": p, "value": None} for i, p in (
             ("tablet-notice-editing", "data"), ("tablet-notice-text", "value"), ("tablet-notice-text-sv", "value"),
             ("tablet-notice-units", "value"),
-            ("tablet-notice-importance", "value"), ("tablet-notice-public", "value"), ("tablet-notice-ends", "value"))],
+            ("tablet-notice-importance", "value"), ("tablet-notice-public", "value"), ("tablet-notice-starts", "value"),
+            ("tablet-notice-ends", "value"))],
     }
 
 

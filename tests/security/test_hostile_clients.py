@@ -274,12 +274,14 @@ def test_corrections_are_finite_numbers_in_bounds(demo: Demo):
 NOTICE = {"output": "..tablet-notice-result.children...tablet-notices.children...tablet-notice-editing.data..."
                     "tablet-notice-title.children...tablet-notice-text.value...tablet-notice-text-sv.value..."
                     "tablet-notice-units.value..."
-                    "tablet-notice-importance.value...tablet-notice-public.value...tablet-notice-ends.value..",
+                    "tablet-notice-importance.value...tablet-notice-public.value...tablet-notice-starts.value..."
+                    "tablet-notice-ends.value..",
           "outputs": [{"id": i, "property": p} for i, p in (
               ("tablet-notice-result", "children"), ("tablet-notices", "children"), ("tablet-notice-editing", "data"),
               ("tablet-notice-title", "children"), ("tablet-notice-text", "value"), ("tablet-notice-text-sv", "value"),
               ("tablet-notice-units", "value"),
-              ("tablet-notice-importance", "value"), ("tablet-notice-public", "value"), ("tablet-notice-ends", "value"))],
+              ("tablet-notice-importance", "value"), ("tablet-notice-public", "value"), ("tablet-notice-starts", "value"),
+              ("tablet-notice-ends", "value"))],
           "inputs": [{"id": "tablet-notice-save", "property": "n_clicks", "value": 1}, [], []],
           "changedPropIds": ["tablet-notice-save.n_clicks"]}
 
@@ -292,6 +294,7 @@ def notice_body(text: Any, units: Any, ends: Any = "23.59", text_sv: Any = None)
         {"id": "tablet-notice-units", "property": "value", "value": units},
         {"id": "tablet-notice-importance", "property": "value", "value": "info"},
         {"id": "tablet-notice-public", "property": "value", "value": []},
+        {"id": "tablet-notice-starts", "property": "value", "value": ""},
         {"id": "tablet-notice-ends", "property": "value", "value": ends}]}
 
 
