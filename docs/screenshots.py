@@ -68,6 +68,7 @@ def main() -> None:
                 driver.quit()
             people = [("yllapito", "/admin", 1600, 900, ".screen-row"),
                       ("vuorovastaava", "/tablet", 800, 1280, "#tablet-fix-save"),
+                      ("vuorovastaava", "/tablet", 1280, 800, "#tablet-fix-save"),
                       ("esihenkilo", "/history", 1600, 1000, "#history-heatmap"),
                       ("esihenkilo", "/history/access", 1600, 2600, "#access-summary")]
             time.sleep(15)  # the demo's past weeks are written to the history meanwhile
