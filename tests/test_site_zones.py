@@ -6,13 +6,11 @@ checked against the slow statement in tests/test_rollups_in_force.py."""
 
 from __future__ import annotations
 
-import io
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from openpyxl import Workbook
 
 from dashboard import rollups
 from dashboard.accounts import User
@@ -25,6 +23,7 @@ from dashboard.readmodel import build
 from dashboard.shiftlead import ShiftLead
 from dashboard.workbook.importer import import_bytes
 from tests.conftest import Backend
+from tests.test_workbook import workbook
 
 pytestmark = pytest.mark.store
 FI, SE = ZoneInfo("Europe/Helsinki"), ZoneInfo("Europe/Stockholm")
@@ -181,20 +180,8 @@ def test_opening_hours_are_read_on_each_sites_clock(area):  # type: ignore[no-un
     assert (late.open, late.ends) == (True, datetime(2026, 11, 30, 16, tzinfo=SE))
 
 
-def _workbook(sheets: dict[str, list[list[object]]]) -> bytes:
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets.items():
-        ws = wb.create_sheet(name)
-        for row in rows:
-            ws.append(row)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
 def test_a_workbooks_rows_are_read_on_their_own_units_clock(area, backend: Backend):  # type: ignore[no-untyped-def]
-    data = _workbook({
+    data = workbook({
         "Henkilöstö": [["Päivä", "Yksikkö", "Ammattiryhmä", "Suunniteltu", "Paikalla"],
                        ["30.11.2026", "tornio_vo", "lääkäri", 3, 3],
                        ["30.11.2026", "haaparanta_vo", "lääkäri", 2, 2]],
