@@ -182,7 +182,9 @@ class Refresher:
 
     def _run(self) -> None:
         cache = self.fast.ctx.cache
-        while not self.stop.is_set():
+        watch = cache.watch
+        assert watch is not None
+        while not self.stop.is_set() and not watch.stop.is_set():  # ends with the process's watch
             self.wake.wait(1.0)
             self.wake.clear()
             self.progress = time.monotonic()
