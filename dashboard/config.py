@@ -168,9 +168,6 @@ class Zones:
     default: str
     units: tuple[tuple[str, str], ...] = ()
 
-    def of(self, unit: str) -> ZoneInfo:
-        return _zone(dict(self.units).get(unit, self.default))
-
     def spec(self) -> dict[str, str]:
         """{"*": the default zone, unit: its zone where it differs}."""
         return {"*": self.default, **dict(self.units)}

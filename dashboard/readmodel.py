@@ -353,8 +353,9 @@ class VersionWatch:
         self.heard_at = 0.0  # when the last of them was heard (time.monotonic)
         self.listeners: list[Callable[[], None]] = []  # told of each, after `known` is current
         self.stop = threading.Event()
-        threading.Thread(target=store.listen_changes, args=(self._changed, self.stop, self._lost),
-                         daemon=True, name="version-watch").start()
+        self.thread = threading.Thread(target=store.listen_changes, args=(self._changed, self.stop, self._lost),
+                                       daemon=True, name="version-watch")
+        self.thread.start()
 
     def _changed(self) -> None:
         self.heard += 1

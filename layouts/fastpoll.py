@@ -159,8 +159,7 @@ class Refresher:
         self.asked: dict[str, tuple[float, str]] = {}  # display -> (when, the board it asked with)
         self.wake = threading.Event()
         self.stop = threading.Event()
-        self.rounds = 0  # rounds done, displays made (tests read them)
-        self.made = 0
+        self.made = 0  # displays made (tests read it)
         self.progress = time.monotonic()  # when it last finished a display or a round
         self.failed: set[str] = set()  # displays whose making failed: their polls make them
         watch = fast.ctx.cache.watch
@@ -201,13 +200,13 @@ class Refresher:
                 except redis.RedisError:
                     break  # the store is away: the polls find out and say so themselves
                 except Exception:  # one display's fault stops no other display's update
-                    log.exception("making display %s ahead failed", display_id)
+                    if display_id not in self.failed:  # said once, not at every round
+                        log.exception("making display %s ahead failed; its polls make it", display_id)
                     self.failed.add(display_id)
                     continue
                 self.failed.discard(display_id)
                 self.made += 1
                 self.progress = time.monotonic()
-            self.rounds += 1
             self.progress = time.monotonic()
 
 

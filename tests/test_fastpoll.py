@@ -31,15 +31,28 @@ _apps: list[Any] = []
 
 
 @pytest.fixture(autouse=True)
-def stop_watching() -> Any:
-    """Each app's change-channel listener ends with its test (the store goes with it)."""
+def stop_watching(backend: Backend) -> Any:
+    """Each app's change-channel listener and refresher end with their test, before its store
+    is emptied: a thread still reading it then would write its epoch again, a key left behind."""
     yield
     while _apps:
-        _apps.pop().server.state.display_ctx.cache.watch.stop.set()
+        app, stack = _apps.pop()
+        watch = app.server.state.display_ctx.cache.watch
+        watch.stop.set()
+        watch.thread.join(5)
+        for layer in _layers(stack):
+            if hasattr(layer, "refresher"):
+                layer.refresher.thread.join(5)
 
 
-def request_stop_watch(app: Any) -> None:
-    _apps.append(app)
+def _layers(app: Any) -> Any:
+    while app is not None:
+        yield app
+        app = getattr(app, "app", None)
+
+
+def request_stop_watch(app: Any, stack: Any) -> None:
+    _apps.append((app, stack))
 
 
 def poll_body(display: str, etag: str) -> dict[str, Any]:
@@ -66,7 +79,7 @@ def test_the_fast_poll_answers_as_dash_does_and_only_to_its_screen(backend: Back
     store = backend.store
     app = create_app(config, store, backend.history, backend.data_dir)
     fast, dash_only = asgi(app), app.server
-    request_stop_watch(app)
+    request_stop_watch(app, fast)
     fastpoll = fast.app.app.app  # RequestMetrics → Hardening → StaticCache → FastPoll
     ctx = app.server.state.display_ctx
     token = new_display_token(backend.history, DISPLAY)
@@ -110,7 +123,7 @@ def test_versioned_static_files_are_compressed_once_and_given_alike(backend: Bac
     app = create_app(config, backend.store, backend.history, backend.data_dir)
     app.backend._setup_catchall()  # what Dash does at the server's start-up (lifespan)
     stack = asgi(app)
-    request_stop_watch(app)
+    request_stop_watch(app, stack)
     cache = stack.app.app  # RequestMetrics → Hardening → StaticCache
     assert isinstance(cache, StaticCache)
     token = new_display_token(backend.history, DISPLAY)
@@ -162,8 +175,8 @@ def test_after_a_change_the_refresher_makes_the_screens_answer_before_it_asks(ba
     answer as soon as the change is heard, and the poll that follows builds nothing."""
     store = backend.store
     app = create_app(config, store, backend.history, backend.data_dir)
-    request_stop_watch(app)
     fast = asgi(app)
+    request_stop_watch(app, fast)
     fastpoll = fast.app.app.app
     ctx, body = _made_ahead(app, store)
     token = new_display_token(backend.history, DISPLAY)
@@ -183,8 +196,8 @@ def test_a_poll_before_its_displays_turn_hears_nothing_new_yet_unless_the_refres
         backend: Backend, config: Config):
     store = backend.store
     app = create_app(config, store, backend.history, backend.data_dir)
-    request_stop_watch(app)
     fast = asgi(app)
+    request_stop_watch(app, fast)
     fastpoll = fast.app.app.app
     ctx, body = _made_ahead(app, store)
     token = new_display_token(backend.history, DISPLAY)
