@@ -51,7 +51,7 @@ def _layers(app: Any) -> Any:
         app = getattr(app, "app", None)
 
 
-def request_stop_watch(app: Any, stack: Any) -> None:
+def request_stop_watch(app: Any, stack: Any = None) -> None:
     _apps.append((app, stack))
 
 
