@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.browser.conftest import Demo, http_client, sign_in, tiles
+from tests.browser.conftest import Demo, embedded_only, http_client, sign_in, tiles
 from tests.conftest import wait_for
 from tests.test_workbook import workbook
 
@@ -325,6 +325,7 @@ return {cut: cut, right: r.right, edge: Math.min(window.innerWidth, box.right + 
 """
 
 
+@embedded_only  # the page's layout, not the stores under it
 @pytest.mark.parametrize("size", [(800, 1280), (1280, 800)], ids=["portrait", "landscape"])
 def test_the_tablet_fits_both_orientations_with_48_px_targets_and_says_the_day_and_time(demo: Demo, size):  # type: ignore[no-untyped-def]
     from tests.browser.conftest import chrome
