@@ -81,7 +81,7 @@ class CaseWriter:
 
     def reader(self) -> CaseReader:
         return CaseReader(case_secret(self.source), self.config.access.services,
-                          self.config.tz_for(self.config.source_units(self.source)),
+                          self.config.source_tz(self.source),
                           self.source.unit_map, {u.code for u in self.config.units})
 
     def take(self, records: Sequence[dict[str, Any]], today: date) -> None:
@@ -114,7 +114,7 @@ class AccessCollector(TabularCollector):
     """kind = "access": the report's rows through `fields` to cases."""
 
     def __init__(self, source: Source, config: Config):
-        super().__init__(source, config.tz_for(config.source_units(source)), timeout=source.timeout_seconds)
+        super().__init__(source, config.source_tz(source), timeout=source.timeout_seconds)
         self.cases = CaseWriter(source, config)
 
     def default_records(self) -> str:

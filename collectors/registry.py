@@ -13,7 +13,7 @@ class NotYetSupported(Exception):
 
 def collector_for(source: Source, config: Config) -> Collector:
     # a feed's "today" and local times are its units' zone (check-config: one per source)
-    tz = config.tz_for(config.source_units(source))
+    tz = config.source_tz(source)
     if source.kind == "demo" and source.feed == "access":
         from collectors.demo.feeds import DemoAccessCollector
 

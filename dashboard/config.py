@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from dashboard.clock import is_working_day
 from dashboard.metrics import CATALOGUE
+from dashboard.workbook.schema import fold
 
 if TYPE_CHECKING:
     from dashboard.carecases import RuleVersion
@@ -462,6 +463,16 @@ class Config(_Strict):
         found = {self.tz_of(u).key for u in units}
         return _zone(found.pop()) if len(found) == 1 else self.tz
 
+    def source_tz(self, source: Source) -> ZoneInfo:
+        """The zone a feed reads its "today" and local times in: its units' (check-config
+        keeps them to one)."""
+        return self.tz_for(self.source_units(source))
+
+    def notice_tz(self, unit: str) -> ZoneInfo:
+        """The zone a notice's times are read in: its unit's, or for every unit ("kaikki")
+        the installation's."""
+        return self.tz if unit == "kaikki" else self.tz_of(unit)
+
     def source_units(self, source: Source) -> list[str]:
         """The units a source writes: those it names or maps to (none named: any)."""
         named = list(dict.fromkeys([*source.units, *source.unit_map.values()]))
@@ -507,20 +518,18 @@ def _cross_checks(cfg: Config) -> list[tuple[str, str]]:
             seen.add(item)
 
     duplicates([u.code for u in cfg.units], "units", "code")
-    # a workbook's unit is found by code, name, Swedish name or alias: each must be one unit's
-    def folded(text: str) -> str:
-        return " ".join(text.split()).casefold()
-
-    names = {folded(n): u.code for u in cfg.units for n in (u.code, u.name, u.name_sv)}
+    # a workbook's unit is found by code, name, Swedish name or alias, folded as the workbook
+    # folds them: each must be one unit's
+    names = {fold(n): u.code for u in cfg.units for n in (u.code, u.name, u.name_sv)}
     for i, u in enumerate(cfg.units):
         for j, alias in enumerate(u.aliases):
-            other = names.get(folded(alias))
+            other = names.get(fold(alias))
             if not alias.strip():
                 problems.append((f"units[{i}].aliases[{j}]", "an alias may not be blank"))
             elif other is not None and other != u.code:
                 problems.append((f"units[{i}].aliases[{j}]", f"{alias!r} already names unit {other!r}"))
             else:
-                names[folded(alias)] = u.code
+                names[fold(alias)] = u.code
     duplicates([d.id for d in cfg.displays], "displays", "id")
     duplicates([s.name for s in cfg.sources], "sources", "name")
 

@@ -358,19 +358,20 @@ class VersionWatch:
         self.thread.start()
 
     def _changed(self) -> None:
+        self._heard(lambda: (self.store.version(), self.store.clock(self.tz)))
+
+    def _lost(self) -> None:
+        self._heard(lambda: None)
+
+    def _heard(self, known: Callable[[], tuple[int, Clock] | None]) -> None:
+        """A change or a loss heard of: counted first (a build asking meanwhile reads the store
+        itself), then what is known now, then the listeners told."""
         self.heard += 1
         self.heard_at = time.monotonic()
         try:
-            self.known = (self.store.version(), self.store.clock(self.tz))
+            self.known = known()
         except redis.RedisError:
             self.known = None
-        for listener in self.listeners:
-            listener()
-
-    def _lost(self) -> None:
-        self.heard += 1
-        self.heard_at = time.monotonic()
-        self.known = None
         for listener in self.listeners:
             listener()
 

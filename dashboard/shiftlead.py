@@ -25,6 +25,7 @@ from dashboard.livestore import HISTORY_MAXLEN, LiveStore
 from dashboard.metrics import CATALOGUE, normalise_key
 from dashboard.readings import Reading
 from dashboard.translate import N_, gettext_in
+from dashboard.workbook.schema import fold
 
 SOURCE = TABLET  # a valid correction overrides every other source (dashboard.freshness)
 MAX_VALUE = 100_000  # no queue, staff count or wait in a sote-centre is larger
@@ -198,9 +199,9 @@ class ShiftLead:
     def same_text(self, notice: dict[str, Any]) -> list[dict[str, Any]]:
         """The other notices not yet ended of the same unit with the same text (a notice
         posted twice shows twice on the wall)."""
-        said = " ".join(str(notice["text"]).split()).casefold()
+        said = fold(notice["text"])
         return [n for n in self.notices() if n["id"] != notice["id"] and n["unit"] == notice["unit"]
-                and " ".join(str(n["text"]).split()).casefold() == said]
+                and fold(n["text"]) == said]
 
     def post_notice(self, text: str, units: list[str], importance: str, public: bool, ends: str,
                     notice_id: str | None = None, text_sv: str = "", starts: str = "") -> list[dict[str, Any]]:
@@ -227,7 +228,7 @@ class ShiftLead:
             if before is None:
                 problems.append(self._say("notice"))
         # "15.30" is the clock time of each unit's own site (every unit: the installation's)
-        zone_of = {u: self.config.tz if u == "kaikki" else self.config.tz_of(u) for u in units or ["kaikki"]}
+        zone_of = {u: self.config.notice_tz(u) for u in units or ["kaikki"]}
         start_of: dict[str, datetime | None] = {
             u: (_moment(starts, now.astimezone(z)) if (starts or "").strip()
                 else datetime.fromisoformat(before["starts"]) if before else now) for u, z in zone_of.items()}
@@ -304,7 +305,7 @@ _MOMENT = re.compile(r"^(?:(\d{1,2})\.(\d{1,2})\.(\d{4})?\s+(?:klo\s+|kl\.?\s+)?
 def _moment(text: str, now: datetime) -> datetime | None:
     """"15.30", "15:30" or "15" today, or "5.12. 15.30" / "5.12.2026 klo 15" on that day (a day
     without its year: this year's), in the zone of `now`; None for anything else."""
-    m = _MOMENT.match(" ".join((text or "").split()).casefold())
+    m = _MOMENT.match(fold(text or ""))
     if not m:
         return None
     try:

@@ -190,7 +190,7 @@ def sources_table(config: Config, store: LiveStore, scope: frozenset[str] | None
     for s in config.sources:
         if scope is not None and not scope & {*s.units, *s.unit_map.values()}:
             continue
-        tz = config.tz_for(config.source_units(s))  # the zone of the sites it feeds
+        tz = config.source_tz(s)  # the zone of the sites it feeds
         zones.add(tz.key)
         fed = {of[u] for u in [*s.units, *s.unit_map.values()] if u in of}
         site_cell = [_site_words(config, [x.code for x in config.area if x.code in fed], lang())] if many else []

@@ -199,20 +199,12 @@ def unit_label(ctx: TabletContext, code: str) -> str:
     return ctx.config.unit(code).name_in(lang())
 
 
-def notice_time(ctx: TabletContext, n: dict[str, Any], edge: str, now: datetime) -> str:
+def notice_time(ctx: TabletContext, n: dict[str, Any], edge: str, now: datetime, form: bool = False) -> str:
     """A notice's start or end on its unit's clock: "klo 16.00" today, "5.12. klo 16.00" on
-    another day."""
-    tz = ctx.config.tz if n["unit"] == "kaikki" else ctx.config.tz_of(n["unit"])
+    another day; as the form takes it (`form`): "16.00", "5.12. 16.00"."""
+    tz = ctx.config.notice_tz(n["unit"])
     at = datetime.fromisoformat(n[edge]).astimezone(tz)
-    said = clock_time(at, lang())
-    return said if at.date() == now.astimezone(tz).date() else f"{at.day}.{at.month}. {said}"
-
-
-def form_time(ctx: TabletContext, n: dict[str, Any], edge: str, now: datetime) -> str:
-    """A notice's start or end as the form takes it: "16.00" today, "5.12. 16.00" another day."""
-    tz = ctx.config.tz if n["unit"] == "kaikki" else ctx.config.tz_of(n["unit"])
-    at = datetime.fromisoformat(n[edge]).astimezone(tz)
-    said = f"{at.hour:02d}.{at.minute:02d}"
+    said = f"{at.hour:02d}.{at.minute:02d}" if form else clock_time(at, lang())
     return said if at.date() == now.astimezone(tz).date() else f"{at.day}.{at.month}. {said}"
 
 
@@ -452,8 +444,8 @@ def register(app: dash.Dash, ctx: TabletContext) -> None:
                 now = sl.now()
                 return ("", same, n["id"], _("Muokkaa tiedotetta"), n["text"], n.get("text_sv", ""), [n["unit"]],
                         n["importance"], ["public"] if n.get("public") else [],
-                        form_time(ctx, n, "starts", now) if datetime.fromisoformat(n["starts"]) > now else "",
-                        form_time(ctx, n, "ends", now))
+                        notice_time(ctx, n, "starts", now, form=True) if datetime.fromisoformat(n["starts"]) > now
+                        else "", notice_time(ctx, n, "ends", now, form=True))
             posted = sl.post_notice(text_, units_, importance, "public" in public_, ends, editing, text_sv=text_sv,
                                     starts=starts)
         except Refused as err:

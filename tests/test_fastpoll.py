@@ -205,11 +205,18 @@ def test_a_poll_before_its_displays_turn_hears_nothing_new_yet_unless_the_refres
     # the refresher is busy elsewhere (held here) when the change comes
     go_on, prepare = threading.Event(), fastpoll.prepare
 
-    def held(display_id: str, etag: str) -> Any:
-        if threading.current_thread().name == "refresher":
-            go_on.wait(10)
-        return prepare(display_id, etag)
+    def in_the_refresher_first(act: Any) -> Any:
+        """fastpoll.prepare, with `act` done first when the refresher calls it (not a poll)."""
+        def prepared(display_id: str, etag: str) -> Any:
+            if threading.current_thread().name == "refresher":
+                act()
+            return prepare(display_id, etag)
+        return prepared
 
+    def fault() -> None:
+        raise RuntimeError("a fault in making this display")
+
+    held = in_the_refresher_first(lambda: go_on.wait(10))
     fastpoll.prepare = held
     _change(ctx, store, 9)
     builds = ctx.cache.builds
@@ -221,12 +228,7 @@ def test_a_poll_before_its_displays_turn_hears_nothing_new_yet_unless_the_refres
     assert answer.status_code == 200 and _carries(answer, "9")
 
     # a display the refresher fails to make is made by its poll, as before
-    def failing(display_id: str, etag: str) -> Any:
-        if threading.current_thread().name == "refresher":
-            raise RuntimeError("a fault in making this display")
-        return prepare(display_id, etag)
-
-    fastpoll.prepare = failing
+    fastpoll.prepare = in_the_refresher_first(fault)
     _change(ctx, store, 12)
     wait_for(lambda: DISPLAY in fastpoll.refresher.failed, what="the refresher's failure")
     answer = ask(fast, body, token)

@@ -102,7 +102,7 @@ class DemoAccessCollector:
         from collectors.access import CaseWriter
 
         self.source = source
-        self.tz = config.tz_for(config.source_units(source))
+        self.tz = config.source_tz(source)
         self.cases = CaseWriter(source, config)
         self._report: tuple[object, list[dict[str, object]]] | None = None
         self._taken: object = None

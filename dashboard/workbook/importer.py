@@ -151,7 +151,7 @@ def _to_live(parsed: Parsed, config: Config, lang: str, now: datetime, user: str
         v = row.values
         # a row's day and times are those of its unit's site (its zone); a notice for every
         # unit, of the installation's
-        tz = config.tz if v.get("unit", "kaikki") == "kaikki" else config.tz_of(v["unit"])
+        tz = config.notice_tz(v.get("unit", "kaikki"))
         today = now.astimezone(tz).date()
         if "day" in v and v["day"] != today:
             report.warnings.append(msg(lang, "w_other_day", sheet=_sheet_label(row, lang), row=row.number,
