@@ -105,8 +105,14 @@ class FastPoll:
         model = self.ctx.cache.peek(display_id)
         if model is None:
             last = self.ctx.cache.last(display_id)
-            if last is not None and last.etag == etag and self.refresher.at_work(display_id):
-                return 204, b""  # the screen has the newest board made; the next is being made
+            watch = self.ctx.cache.watch
+            heard = watch.known if watch is not None else None
+            # after a write, the screen has the newest board made and the next is being made; a
+            # board that is due by the clock alone (a value turning stale) its poll makes, as
+            # before: the wall says how old a value is on time
+            if (last is not None and last.etag == etag and heard is not None and last.version != heard[0]
+                    and self.refresher.at_work(display_id)):
+                return 204, b""
             return None
         if model.etag == etag:
             return 204, b""
