@@ -15,10 +15,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from dashboard import metrics as metric_defs
 from dashboard.clock import is_working_day
-from dashboard.metrics import CATALOGUE
+from dashboard.expressions import Expression, ExpressionError, order, parse
+from dashboard.metrics import CATALOGUE, Metric
 from dashboard.workbook.schema import fold
 
 if TYPE_CHECKING:
@@ -26,7 +36,7 @@ if TYPE_CHECKING:
 
 DEFAULT_CONFIG = "config/ohjaustaulu.toml"
 SOURCE_KINDS = ("demo", "workbook", "fhir", "staffing", "queue", "callback", "access")
-DEMO_FEEDS = ("queue", "callback", "staffing", "appointments", "flow", "access")
+DEMO_FEEDS = ("queue", "callback", "staffing", "appointments", "flow", "access", "metrics")
 PAGES = ("overview", "queues", "capacity", "flow", "access", "region")
 Lang = Literal["fi", "sv", "en"]
 Code = Annotated[str, Field(min_length=1, pattern=r"^[a-z0-9_-]+$")]
@@ -208,7 +218,8 @@ class Display(_Strict):
     units: list[str] = []
     sites: list[str] = []
     mode: Literal["staff", "public"] = "staff"
-    pages: list[Literal["overview", "queues", "capacity", "flow", "access", "region"]] = ["overview"]
+    # built-in pages (overview, queues, capacity, flow, access, region) or [[pages]] ids
+    pages: list[str] = ["overview"]
     rotate_seconds: int = Field(default=20, ge=5)
     # one language, or several that the screen takes turns in (a bilingual waiting room)
     language: Lang | list[Lang] = "fi"
@@ -231,14 +242,15 @@ class Display(_Strict):
 
 class Source(_Strict):
     name: Code
-    kind: Literal["demo", "workbook", "fhir", "staffing", "queue", "callback", "access"]
+    # "metrics": rows of (unit, metric, key, value) for any metric, the centre's own included
+    kind: Literal["demo", "workbook", "fhir", "staffing", "queue", "callback", "access", "metrics"]
     address: str | None = None
     poll_seconds: float = Field(default=30, gt=0)
     timeout_seconds: float = Field(default=10, gt=0)  # each request to the source
     units: list[str] = []
     unit_map: dict[str, str] = {}
     token_env: str | None = None
-    feed: Literal["queue", "callback", "staffing", "appointments", "flow", "access"] | None = None
+    feed: Literal["queue", "callback", "staffing", "appointments", "flow", "access", "metrics"] | None = None
     token_url: str | None = None
     client_id: str | None = None
     client_secret_env: str | None = None
@@ -259,6 +271,88 @@ class Source(_Strict):
     service_map: dict[str, str] = {}
     # fhir: ServiceRequests authored this many days back are followed (open cases included)
     case_days: int = Field(default=400, ge=1, le=1500)
+
+
+# The built-in pages as named card sets (a card set: the cards a page shows, in order); a
+# [[pages]] entry of the same id replaces one. The cards are the built-in sections
+# (layouts/components.py SECTION) or [[cards]] ids.
+BUILTIN_CARDS = ("queues", "capacity", "flow", "access")
+BUILTIN_PAGES: dict[str, tuple[str, ...]] = {
+    "overview": ("queues", "capacity", "flow"),
+    "queues": ("queues",),
+    "capacity": ("capacity",),
+    "flow": ("flow",),
+    "access": ("access",),
+    "region": (),
+}
+MetricId = Annotated[str, Field(min_length=3, max_length=80, pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")]
+
+
+class MetricLimit(_Strict):
+    """A limit in force from a date on (a law's staffing ratio, say), until the next one."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    valid_from: date = Field(alias="from")
+    value: float
+    law: str = ""  # where it comes from, shown beside it
+
+
+class MetricSpec(_Strict):
+    """One of the centre's own metrics (`[[metrics]]`), beside the built-in catalogue."""
+
+    id: MetricId
+    name: str = Field(min_length=1, max_length=80)  # Finnish
+    name_sv: str | None = Field(default=None, min_length=1, max_length=80)
+    name_en: str | None = Field(default=None, min_length=1, max_length=80)
+    # what a value is keyed by besides its unit: nothing, or a queue, profession, resource or
+    # a free label (a ward's room type, a care home's wing)
+    keyed_by: Literal["unit", "queue", "profession", "resource", "label"] = "unit"
+    # "count": of today, from zero at midnight (its day's figure is the day's total); "level":
+    # stands until changed; "duration": minutes; "ratio", "percent": a share
+    kind: Literal["count", "level", "duration", "ratio", "percent"] = "level"
+    decimals: int = Field(default=0, ge=0, le=3)
+    good: Literal["up", "down", "none"] = "none"
+    # how long a value entered by a person (workbook, tablet) stands; none: to the day's end
+    manual_hours: float | None = Field(default=None, gt=0, le=24)
+    card: str | None = None
+    derived: str | None = None  # e.g. "100 * ward.beds_in_use / ward.beds_total"
+    limits: list[MetricLimit] = []
+    keys: list[str] = []  # the keys it has, known ahead (the tablet offers these first)
+
+    def names(self) -> dict[str, str]:
+        return {"fi": self.name, **({"sv": self.name_sv} if self.name_sv else {}),
+                **({"en": self.name_en} if self.name_en else {})}
+
+    def metric(self) -> Metric:
+        try:
+            derived = parse(self.derived) if self.derived else None
+        except ExpressionError:
+            derived = None  # check-config names it
+        return Metric(self.id, None if self.keyed_by == "unit" else self.keyed_by,
+                      kind="count" if self.kind == "count" else "gauge", names=self.names(), measure=self.kind,
+                      decimals=self.decimals, good=self.good, derived=derived,
+                      limits=tuple(sorted((x.valid_from, x.value) for x in self.limits)),
+                      keys=tuple(k.strip().lower() for k in self.keys), manual_hours=self.manual_hours)
+
+
+class CardSpec(_Strict):
+    """A card of the centre's own metrics (`[[cards]]`): a unit's values of these metrics."""
+
+    id: Code
+    name: str = Field(min_length=1, max_length=60)
+    name_sv: str | None = None
+    name_en: str | None = None
+    metrics: list[str] = []  # besides those whose `card` is this one
+
+    def name_in(self, lang: str) -> str:
+        return {"sv": self.name_sv, "en": self.name_en}.get(lang) or self.name
+
+
+class PageSpec(_Strict):
+    """A page as a named card set (`[[pages]]`): built-in sections and [[cards]] ids."""
+
+    id: Code
+    cards: list[str] = Field(min_length=1)
 
 
 class Rule(_Strict):
@@ -350,13 +444,61 @@ class Config(_Strict):
     access: AccessSettings = AccessSettings()
     history: HistorySettings = HistorySettings()
     auth: AuthSettings = AuthSettings()
+    metrics: list[MetricSpec] = []
+    cards: list[CardSpec] = []
+    pages: list[PageSpec] = []
     path: Path | None = Field(default=None, exclude=True)
     # every unit's zone, made once (a model asks per unit, an area has hundreds); kept with
     # what it was made of, so that a copy with other units or sites makes its own
     _zones_made: tuple[tuple[int, int, int], dict[str, ZoneInfo]] | None = PrivateAttr(default=None)
+    _own_made: tuple[tuple[int, ...], dict[str, Metric], list[str]] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _define_metrics(self) -> Config:
+        # the centre's own metrics are known by id from here on (dashboard/metrics.py get)
+        metric_defs.define([m.metric() for m in self.metrics if m.id not in CATALOGUE])
+        return self
 
     def unit(self, code: str) -> Unit:
         return next(u for u in self.units if u.code == code)
+
+    def own_metrics(self) -> dict[str, Metric]:
+        """The centre's own metrics (`[[metrics]]`), by id (made once per list of them: a
+        model asks for every build)."""
+        mark = tuple(id(m) for m in self.metrics)
+        if self._own_made is None or self._own_made[0] != mark:
+            own = {m.id: m.metric() for m in self.metrics if m.id not in CATALOGUE}
+            try:
+                derived = order({k: v.derived for k, v in own.items() if v.derived is not None})
+            except ExpressionError:
+                derived = []  # check-config names the circle
+            self._own_made = (mark, own, derived)
+        return self._own_made[1]
+
+    def derived_order(self) -> list[str]:
+        """The derived metrics, each after the derived ones it reads."""
+        self.own_metrics()
+        assert self._own_made is not None
+        return self._own_made[2]
+
+    def catalogue(self) -> dict[str, Metric]:
+        """Every metric this configuration knows: the built-in ones, then its own."""
+        return {**CATALOGUE, **self.own_metrics()}
+
+    def card_sets(self) -> dict[str, tuple[str, ...]]:
+        """Each page id's cards: the built-in pages, replaced or joined by [[pages]]."""
+        return {**BUILTIN_PAGES, **{p.id: tuple(p.cards) for p in self.pages}}
+
+    def card_metrics(self, card: str) -> list[str]:
+        """A [[cards]] card's metrics: those it lists, then those that name it as their card."""
+        spec = next((c for c in self.cards if c.id == card), None)
+        listed = list(spec.metrics) if spec else []
+        return list(dict.fromkeys([*listed, *(m.id for m in self.metrics if m.card == card)]))
+
+    def shown_metrics(self, d: Display) -> list[str]:
+        """The centre's own metrics a display's pages show."""
+        sets = self.card_sets()
+        return list(dict.fromkeys(m for p in d.pages for c in sets.get(p, ()) for m in self.card_metrics(c)))
 
     @property
     def area(self) -> list[AreaSite]:
@@ -561,8 +703,10 @@ def _cross_checks(cfg: Config) -> list[tuple[str, str]]:
             problems.append(
                 (f"sources[{i}].token_env", f"environment variable {s.token_env} is not set")
             )
+    problems += _metric_checks(cfg)
+    known = cfg.catalogue()
     for i, r in enumerate(cfg.escalation.rules):
-        if r.metric not in CATALOGUE and r.metric != "staff.present_ratio":
+        if r.metric not in known and r.metric != "staff.present_ratio":
             problems.append((f"escalation.rules[{i}].metric", f"unknown metric {r.metric!r}"))
         if (r.above is None) == (r.below is None):
             problems.append((f"escalation.rules[{i}]", "give exactly one of above or below"))
@@ -587,6 +731,97 @@ def _cross_checks(cfg: Config) -> list[tuple[str, str]]:
             problems.append((f"units[{i}].opening_hours",
                              'must be [start, end] hours with start < end, or "always"'))
     return problems
+
+
+def _metric_checks(cfg: Config) -> list[tuple[str, str]]:
+    """The centre's own metrics, cards and pages: ids, references, names in the languages
+    they are shown in, derived values that can be computed."""
+    problems: list[tuple[str, str]] = []
+    ids: dict[str, int] = {}
+    for i, m in enumerate(cfg.metrics):
+        if m.id in CATALOGUE:
+            problems.append((f"metrics[{i}].id", f"{m.id!r} is a built-in metric; give yours another id"))
+        elif m.id in ids:
+            problems.append((f"metrics[{i}].id", f"duplicate id {m.id!r} (also metrics[{ids[m.id]}])"))
+        ids.setdefault(m.id, i)
+    known = cfg.catalogue()
+    derived: dict[str, Expression] = {}
+    for i, m in enumerate(cfg.metrics):
+        if m.derived is not None:
+            try:
+                e = parse(m.derived)
+            except ExpressionError as err:
+                problems.append((f"metrics[{i}].derived", str(err)))
+                continue
+            for name in e.names:
+                if name == m.id:
+                    problems.append((f"metrics[{i}].derived", f"refers to itself ({m.id!r})"))
+                elif name not in known:
+                    problems.append((f"metrics[{i}].derived", f"refers to {name!r}, which is no metric"))
+                elif (n := known[name]).series:
+                    problems.append((f"metrics[{i}].derived", f"{name!r} is a series, not a number"))
+                elif n.keyed_by not in (None, known[m.id].keyed_by if m.id in known else None):
+                    problems.append((f"metrics[{i}].derived",
+                                     f"{name!r} is keyed by {n.keyed_by}, {m.id!r} by {m.keyed_by}: "
+                                     "a derived value reads the same unit and key"))
+            if all(n in known and n != m.id for n in e.names):
+                derived[m.id] = e
+        froms = [x.valid_from for x in m.limits]
+        if len(set(froms)) != len(froms):
+            problems.append((f"metrics[{i}].limits", "two limits from the same date"))
+        if m.limits and m.good == "none":
+            problems.append((f"metrics[{i}].good", "a metric with a limit says which way is good: up or down"))
+    try:
+        order(derived)
+    except ExpressionError as err:
+        problems.append(("metrics", f"a derived metric {err}"))
+    cards = {c.id for c in cfg.cards}
+    for i, c in enumerate(cfg.cards):
+        if c.id in BUILTIN_CARDS:
+            problems.append((f"cards[{i}].id", f"{c.id!r} is a built-in card; give yours another id"))
+        for j, name in enumerate(c.metrics):
+            if name not in known:
+                problems.append((f"cards[{i}].metrics[{j}]", f"unknown metric {name!r}"))
+            elif name in CATALOGUE:
+                problems.append((f"cards[{i}].metrics[{j}]",
+                                 f"{name!r} is built-in: it is shown by the built-in cards {', '.join(BUILTIN_CARDS)}"))
+    for i, m in enumerate(cfg.metrics):
+        if m.card is not None and m.card not in cards:
+            problems.append((f"metrics[{i}].card", f"unknown card {m.card!r} (no [[cards]] of that id)"))
+    for i, c in enumerate(cfg.cards):
+        if not cfg.card_metrics(c.id):
+            problems.append((f"cards[{i}]", "a card with no metrics (list them, or give metrics this card)"))
+    for i, ps in enumerate(cfg.pages):
+        if ps.id == "region":
+            problems.append((f"pages[{i}].id", "the regional page is not a card set"))
+        for j, cid in enumerate(ps.cards):
+            if cid not in BUILTIN_CARDS and cid not in cards:
+                problems.append((f"pages[{i}].cards[{j}]",
+                                 f"unknown card {cid!r}: one of {', '.join(BUILTIN_CARDS)} or a [[cards]] id"))
+    duplicates = [p.id for p in cfg.pages]
+    for i, pid in enumerate(duplicates):
+        if pid in duplicates[:i]:
+            problems.append((f"pages[{i}].id", f"duplicate id {pid!r}"))
+    sets = cfg.card_sets()
+    names = {"sv": "name_sv", "en": "name_en"}
+    for i, d in enumerate(cfg.displays):
+        for j, page in enumerate(d.pages):
+            if page not in sets:
+                problems.append((f"displays[{i}].pages[{j}]",
+                                 f"unknown page {page!r}: one of {', '.join(BUILTIN_PAGES)} or a [[pages]] id"))
+        shown = cfg.shown_metrics(d)
+        for lang in d.languages:
+            if lang == "fi":
+                continue
+            for k, m in enumerate(cfg.metrics):
+                if m.id in shown and getattr(m, names[lang]) is None:
+                    problems.append((f"metrics[{k}].{names[lang]}",
+                                     f"display {d.id!r} is in {lang} and shows {m.id!r}: give its name in {lang}"))
+            for k, c in enumerate(cfg.cards):
+                if any(c.id in sets.get(p, ()) for p in d.pages) and getattr(c, names[lang]) is None:
+                    problems.append((f"cards[{k}].{names[lang]}",
+                                     f"display {d.id!r} is in {lang} and shows card {c.id!r}: give its name in {lang}"))
+    return list(dict.fromkeys(problems))
 
 
 def _resolve_sites(cfg: Config) -> None:

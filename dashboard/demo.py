@@ -9,11 +9,11 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import text
 
 from collectors.demo import simulator
+from dashboard import metrics as metric_defs
 from dashboard.clock import Clock, demo_clock, is_working_day
 from dashboard.config import Config
 from dashboard.history import History
 from dashboard.livestore import LiveStore
-from dashboard.metrics import CATALOGUE
 from dashboard.readings import Reading
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ def seed_days(config: Config, history: History, today: date, weeks: int = 8, eve
                 for rd in c.normalise(c.fetch(now), now):
                     ident = (c.source.name, rd.metric, rd.unit, rd.key)
                     # a figure of today ends with its day: each day's is recorded anew
-                    seen = (ident, day if getattr(CATALOGUE.get(rd.metric), "kind", "gauge") != "gauge" else None)
+                    seen = (ident, day if getattr(metric_defs.get(rd.metric), "kind", "gauge") != "gauge" else None)
                     if rd.metric == "flow.arrivals_by_hour" or last.get(seen) == rd.value:
                         continue
                     last[seen] = rd.value

@@ -42,8 +42,8 @@ from typing import Any
 import redis
 
 from dashboard import embedded
+from dashboard import metrics as metric_defs
 from dashboard.clock import Clock
-from dashboard.metrics import CATALOGUE
 from dashboard.readings import Reading
 
 HISTORY_GROUP = "history-writer"
@@ -728,7 +728,7 @@ return 0
 def _new_day(old: Reading, new: Reading) -> bool:
     """A figure of today (a plan, today's count) reported again on a new local day is a new
     value for the history even when the number is the same: yesterday's ended at midnight."""
-    m = CATALOGUE.get(new.metric)
+    m = metric_defs.get(new.metric)
     if m is None or m.kind == "gauge":
         return False
     zone = new.observed_at.tzinfo

@@ -1,6 +1,17 @@
-"""The metric catalogue of PRODUCT.md: ids, what they are keyed by, and their labels."""
+"""The metric catalogue of PRODUCT.md: ids, what they are keyed by, and their labels — and
+beside it the centre's own metrics of `[[metrics]]` (dashboard/config.py MetricSpec).
 
-from dataclasses import dataclass
+Both are `Metric`s and both are found by `get(id)`: the built-in ones are the defaults, the
+configured ones are defined when a configuration is read (`define`). A metric id means the
+same thing everywhere in one process (its kind decides how history rolls it up, and the
+history writer, the live store and the rollups read it by id alone); check-config refuses a
+configured id that is a built-in one.
+"""
+
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
 
 from dashboard.translate import N_
 
@@ -16,6 +27,34 @@ class Metric:
     # day; "count": a running total of today, which ends with its day and whose daily
     # figure is the day's total (its value at the day's end)
     kind: str = "gauge"
+    # the centre's own metrics (configured; empty for the built-in ones, whose words are in
+    # dashboard/i18n.py and the translation catalogues)
+    names: dict[str, str] = field(default_factory=dict)  # language → name
+    measure: str = ""  # "count", "level", "duration" (min), "ratio" or "percent" (%)
+    decimals: int = 0
+    good: str = "none"  # "up", "down", "none": which way a change is for the better
+    derived: Any = None  # dashboard.expressions.Expression
+    limits: tuple[tuple[date, float], ...] = ()  # (from, value), by date
+    keys: tuple[str, ...] = ()  # keys known ahead (the tablet offers them)
+    manual_hours: float | None = None  # how long a person's value stands (None: to the day's end)
+
+    @property
+    def builtin(self) -> bool:
+        return not self.names
+
+    def name(self, lang: str) -> str:
+        return self.names.get(lang) or self.names.get("fi") or self.id
+
+    def limit_on(self, day: date) -> float | None:
+        """The limit in force on `day`: the latest whose `from` is on or before it."""
+        now = None
+        for since, value in self.limits:
+            if since <= day:
+                now = value
+        return now
+
+    def meets(self, value: float, limit: float) -> bool:
+        return value <= limit if self.good == "down" else value >= limit
 
 
 CATALOGUE: dict[str, Metric] = {
@@ -47,6 +86,28 @@ CATALOGUE: dict[str, Metric] = {
         Metric("access.open_past_limit", None),
     ]
 }
+
+
+_CONFIGURED: dict[str, Metric] = {}
+_LOCK = threading.Lock()
+
+
+def define(metrics: list[Metric]) -> None:
+    """The centre's own metrics, as a configuration defines them (added to, or replacing, the
+    ones an earlier configuration in this process defined under the same ids)."""
+    with _LOCK:
+        for m in metrics:
+            _CONFIGURED[m.id] = m
+
+
+def get(metric: str) -> Metric | None:
+    """A metric by id: a built-in one, or one a configuration has defined."""
+    return CATALOGUE.get(metric) or _CONFIGURED.get(metric)
+
+
+def kind_of(metric: str) -> str:
+    m = get(metric)
+    return m.kind if m else "gauge"
 
 
 def normalise_key(key: str | None) -> str:

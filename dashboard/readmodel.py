@@ -25,10 +25,9 @@ from dashboard import region
 from dashboard.clock import Clock
 from dashboard.config import Config, Display
 from dashboard.escalation import Period, unit_levels
-from dashboard.freshness import FRESH, UNAVAILABLE, resolve, status_of
+from dashboard.freshness import FRESH, STALE, UNAVAILABLE, resolve, status_of
 from dashboard.history import History
 from dashboard.livestore import LiveStore, as_new
-from dashboard.metrics import CATALOGUE
 from dashboard.readings import Reading
 
 # what a waiting room shows: the queue, its longest wait and the wait of a person joining
@@ -195,7 +194,69 @@ def unit_tiles(config: Config, unit: str, pairs: list[tuple[str, Reading]], now:
         if metric == "flow.arrivals_by_hour":
             tile["typical"] = _typical(history, unit_, now, config)
         tiles.append(tile)
+    own = config.own_metrics()
+    if own:
+        tiles += derived_tiles(config, unit, tiles, metrics, tz)
+        day = now.astimezone(tz).date()
+        for tile in tiles:
+            m = own.get(tile["metric"])
+            if m is not None and m.limits:
+                _with_limit(tile, m, day)
     return tiles, next_change
+
+
+DERIVED = "derived"  # the source of a value computed from others (`[[metrics]] derived`)
+
+
+def derived_tiles(config: Config, unit: str, tiles: list[dict[str, Any]], metrics: Any,
+                  tz: ZoneInfo) -> list[dict[str, Any]]:
+    """The unit's derived values (`[[metrics]] derived`), one per key its inputs share: the
+    value from the inputs shown, stale when one of them is, newest input's time; none while
+    an input has no value today, or the expression has none (a ward of no beds has no
+    occupancy)."""
+    own = config.own_metrics()
+    by: dict[tuple[str, str], dict[str, Any]] = {(t["metric"], t["key"]): t for t in tiles}
+    made: list[dict[str, Any]] = []
+    for name in config.derived_order():
+        if name not in metrics:
+            continue
+        e = own[name].derived
+        inputs = [m for m in e.names]
+        keys = sorted({k for (m, k) in by if m in inputs}) or [""]
+        for key in keys:
+            found = [by.get((m, key)) for m in inputs]
+            if not found or any(x is None or x["status"] == UNAVAILABLE for x in found):
+                continue
+            value = e.evaluate({m: x["value"] for m, x in zip(inputs, found, strict=True) if x is not None})
+            if value is None:
+                continue
+            newest = max(found, key=lambda x: _instant(str(x["updated_at"])))  # type: ignore[index]
+            assert newest is not None
+            stale = any(x["status"] == STALE for x in found if x is not None)
+            decimals = own[name].decimals
+            tile: dict[str, Any] = {
+                "metric": name, "unit": unit, "key": key,
+                "value": round(value, decimals) if decimals else round(value),
+                "status": STALE if stale else FRESH,
+                "updated_at": newest["updated_at"], "source": DERIVED,
+                "inputs": inputs,
+            }
+            if not stale:
+                ends = [x["fresh_until"] for x in found if x is not None and x.get("fresh_until")]
+                if ends:
+                    tile["fresh_until"] = min(ends, key=_instant)
+            by[(name, key)] = tile
+            made.append(tile)
+    return made
+
+
+def _with_limit(tile: dict[str, Any], m: Any, day: Any) -> None:
+    """A value with a limit (`[[metrics]] limits`): the limit in force on the unit's day, and
+    whether the value meets it."""
+    limit = m.limit_on(day)
+    if limit is not None and isinstance(tile["value"], int | float):
+        tile["limit"] = limit
+        tile["meets"] = m.meets(float(tile["value"]), limit)
 
 
 def build(config: Config, display: Display, store: LiveStore, history: History | None,
@@ -210,7 +271,7 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
     # a region display shows its sites' roll-ups, not the tiles (region.py): it reads only the
     # metrics they and the escalation rules are made of, and needs no order of tiles
     region_only = display.pages == ["region"]
-    metrics = region.needed(config) if region_only else CATALOGUE
+    metrics = region.needed(config) if region_only else config.catalogue()
     by_unit = store.readings_by_unit(mark)  # the display's own units' readings, not the area's
     tiles: list[dict[str, Any]] = []
     own: dict[str, list[dict[str, Any]]] = {}  # each unit's tiles, as made or kept
@@ -235,7 +296,7 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
             next_change = made[1]
     if not region_only:
         unit_order = {u: i for i, u in enumerate(display.units)}
-        metric_order = {m: i for i, m in enumerate(CATALOGUE)}
+        metric_order = {m: i for i, m in enumerate(metrics)}
         tiles.sort(key=lambda t: (unit_order[t["unit"]], metric_order[t["metric"]], t["key"]))
 
     notices = []

@@ -119,10 +119,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from dashboard import metrics as metric_defs
 from dashboard.clock import is_working_day
 from dashboard.config import Hours, Zones
 from dashboard.history import DailyRollup, History, HourlyRollup, ReadingChange, RollupState
-from dashboard.metrics import CATALOGUE
 
 DEFAULT_TZ = "Europe/Helsinki"
 ROLLUP_LOCK = 7_246_002  # PostgreSQL advisory lock: one rollup writer at a time
@@ -369,12 +369,12 @@ def daily_rows(cal: _Calendar, hours: Sequence[HourRow], opening: Hours | None =
 
 
 def _numeric(metric: str) -> bool:
-    m = CATALOGUE.get(metric)
+    m = metric_defs.get(metric)
     return not (m and m.series)
 
 
 def _kind(metric: str) -> str:
-    m = CATALOGUE.get(metric)
+    m = metric_defs.get(metric)
     return m.kind if m else "gauge"
 
 

@@ -16,13 +16,14 @@ from typing import Any
 import redis
 
 from dashboard import audit
+from dashboard import metrics as metric_defs
 from dashboard.access import Principal, may
 from dashboard.accounts import User
 from dashboard.config import Config
 from dashboard.freshness import TABLET, Candidate, resolve, status_of
 from dashboard.history import History
 from dashboard.livestore import HISTORY_MAXLEN, LiveStore
-from dashboard.metrics import CATALOGUE, normalise_key
+from dashboard.metrics import normalise_key
 from dashboard.readings import Reading
 from dashboard.translate import N_, gettext_in
 from dashboard.workbook.schema import fold
@@ -90,7 +91,7 @@ class ShiftLead:
         problems = []
         if unit not in self.units():
             problems.append(self._say("unit"))
-        m = CATALOGUE.get(metric)
+        m = metric_defs.get(metric)
         if m is None or m.series:
             problems.append(self._say("metric"))
         key = normalise_key(key)

@@ -21,7 +21,7 @@ def test_example_config_describes_a_whole_sote_centre():
     assert all(u.name and u.name_sv for u in cfg.units)
     modes = [d.mode for d in cfg.displays]
     assert modes.count("staff") >= 2 and modes.count("public") >= 1
-    assert {s.feed for s in cfg.sources} == {"queue", "callback", "staffing", "appointments", "flow", "access"}
+    assert {s.feed for s in cfg.sources} == {"queue", "callback", "staffing", "appointments", "flow", "access", "metrics"}
     # access to care: the rules of the law since 2022 for the four services the demo reports
     assert {r.service for r in cfg.access.rules} == {"perusterveydenhuolto", "suun_terveydenhuolto",
                                                     "mielenterveys", "sosiaalipalvelut"}

@@ -21,6 +21,7 @@ ASKS = {
     "staffing": simulator.staffing,
     "appointments": simulator.appointments,
     "flow": simulator.flow,
+    "metrics": simulator.own_metrics,
 }
 
 
@@ -82,6 +83,9 @@ def _rows(feed: str, unit: str, a: Any) -> Iterator[Row]:
         for resource, (in_use, total) in a["capacity"].items():
             yield "capacity.in_use", unit, resource, in_use
             yield "capacity.total", unit, resource, total
+    elif feed == "metrics":  # the centre's own metrics
+        for metric, key, value in a:
+            yield metric, unit, key, value
 
 
 def _estimates(memory: QueueMemory, raw: dict[str, Any], now: datetime, source: str) -> Iterator[Reading]:

@@ -386,3 +386,35 @@ def arrival_hours(unit: str, day: date, tz: ZoneInfo) -> dict[str, int]:
     end = datetime.combine(day, time(23, 59), tzinfo=tz)
     return flow(unit, end, tz)["arrivals_by_hour"]  # type: ignore[return-value]
 
+
+
+# -- the centre's own metrics: the example configuration's ward and care home ----------------
+
+WARD_BEDS = {"osasto": 24}
+CARE_HOME_CLIENTS = {"hoivakoti": 30}
+
+
+def own_metrics(unit: str, now: datetime, tz: ZoneInfo) -> list[tuple[str, str, object]]:
+    """(metric, key, value) of the example configuration's own metrics (config/ohjaustaulu.toml
+    `[[metrics]]`): a ward's beds in use and in total and the beds freed today, and a care
+    home's clients and its care staff in full-time equivalents (the staffing ratio is derived
+    from these by the configuration, not here)."""
+    local = now.astimezone(tz)
+    day = local.date()
+    minutes = local.hour * 60 + local.minute
+    out: list[tuple[str, str, object]] = []
+    if unit in WARD_BEDS:
+        total = WARD_BEDS[unit]
+        rng = _rng("ward", unit, day)
+        # discharges go mostly between 10 and 14, admissions come through the day
+        freed = sum(1 for _ in range(rng.randint(3, 7)) if minutes >= rng.randint(9 * 60, 15 * 60))
+        admitted = sum(1 for _ in range(rng.randint(3, 7)) if minutes >= rng.randint(8 * 60, 20 * 60))
+        in_use = max(0, min(total, rng.randint(total - 3, total) - freed + admitted))
+        out += [("ward.beds_total", "", total), ("ward.beds_in_use", "", in_use), ("ward.beds_freed_today", "", freed)]
+    if unit in CARE_HOME_CLIENTS:
+        rng = _rng("care", unit, day)
+        clients = CARE_HOME_CLIENTS[unit] - rng.randint(0, 2)
+        # a sick leave now and then takes the day's care staff below the limit
+        fte = round(rng.uniform(18.0, 21.0) - (1.5 if rng.random() < 0.3 and minutes >= 11 * 60 else 0), 1)
+        out += [("care.clients", "", clients), ("care.staff_fte", "", fte)]
+    return out
