@@ -15,6 +15,10 @@ BABEL = {lang: Locale.parse(name) for lang, name in LOCALES.items()}
 
 TEXT: dict[str, dict[str, str]] = {
     "fi": {
+        "limit_met": "raja {limit}: täyttyy",
+        "limit_below": "alle rajan {limit}",
+        "limit_above": "yli rajan {limit}",
+        "own_is": "{name} = {formula}",
         "region": "Alueen tilannekuva",
         "level_short": "taso",
         "free_3wd_long": "vapaat ajat 3 arkipv",
@@ -86,6 +90,10 @@ TEXT: dict[str, dict[str, str]] = {
         "wait_at_least": "vähintään {n} min",
     },
     "sv": {
+        "limit_met": "gräns {limit}: uppfylls",
+        "limit_below": "under gränsen {limit}",
+        "limit_above": "över gränsen {limit}",
+        "own_is": "{name} = {formula}",
         "region": "Lägesbild för området",
         "level_short": "nivå",
         "free_3wd_long": "lediga tider 3 vardagar",
@@ -157,6 +165,10 @@ TEXT: dict[str, dict[str, str]] = {
         "wait_at_least": "minst {n} min",
     },
     "en": {
+        "limit_met": "limit {limit}: met",
+        "limit_below": "below the limit {limit}",
+        "limit_above": "above the limit {limit}",
+        "own_is": "{name} = {formula}",
         "region": "Regional picture",
         "level_short": "level",
         "free_3wd_long": "free slots, 3 working days",
@@ -239,6 +251,14 @@ def number(value: float | int | None, lang: str) -> str:
     if value is None:
         return "–"
     return format_decimal(round(value, 1), format="#,##0.#", locale=BABEL[lang])
+
+
+def fixed(value: float | int | None, decimals: int, lang: str) -> str:
+    """A configured metric's value with its own number of decimals (0,65; 88 %)."""
+    if value is None:
+        return "–"
+    return format_decimal(round(value, decimals), format="#,##0" + ("." + "0" * decimals if decimals else ""),
+                          locale=BABEL[lang])
 
 
 def minutes_ago(moment: datetime, now: datetime) -> int:

@@ -294,6 +294,10 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
         own[unit] = made[0]
         if made[1] is not None and (next_change is None or made[1] < next_change):
             next_change = made[1]
+    for z, day in days.items():  # a new day is a new model ("today" of every figure and level)
+        midnight = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=z)
+        if next_change is None or midnight < next_change:
+            next_change = midnight
     if not region_only:
         unit_order = {u: i for i, u in enumerate(display.units)}
         metric_order = {m: i for i, m in enumerate(metrics)}

@@ -26,9 +26,10 @@ from typing import Any
 
 from dash import html
 
-from dashboard.config import Config, Display, Hours
+from dashboard.config import BUILTIN_PAGES, Config, Display, Hours
 from dashboard.escalation import LEVEL_NAMES
-from dashboard.i18n import clock_time, minutes_ago, number, t, until_time
+from dashboard.i18n import clock_time, fixed, minutes_ago, number, t, until_time
+from dashboard.metrics import Metric
 from layouts.patch import plain, with_ids
 
 Tiles = dict[tuple[str, str, str], dict[str, Any]]
@@ -466,6 +467,97 @@ def access_cards(config: Config, d: Display, tiles: Tiles, now: datetime) -> lis
     return cards
 
 
+MEASURE_SUFFIX = {"percent": " %", "duration": " min"}
+
+
+def own_value(m: Metric, x: dict[str, Any] | None, langs: list[str]) -> Words | None:
+    """A configured metric's value as its definition says: its decimals, "%" or "min"."""
+    if x is None or x["status"] == "unavailable" or not isinstance(x["value"], int | float):
+        return None
+    return [fixed(x["value"], m.decimals, langs[0]), MEASURE_SUFFIX.get(m.measure, "")]
+
+
+def limit_note(m: Metric, x: dict[str, Any] | None, langs: list[str]) -> list[html.Div]:
+    """Under a value with a limit: "raja 0,65: täyttyy" or "alle rajan 0,65", in words and
+    with a mark (never by colour alone)."""
+    if x is None or "limit" not in x or x["status"] == "unavailable":
+        return []
+    limit = {lang: fixed(x["limit"], m.decimals, lang) for lang in langs}
+    key = "limit_met" if x["meets"] else ("limit_above" if m.good == "down" else "limit_below")
+    words = say_each(langs, {lang: t(lang, key, limit=limit[lang]) for lang in langs})
+    return [html.Div([html.Span("✓ " if x["meets"] else "✗ ", className="mark"), html.Span(words)],
+                     className=f"limit limit--{'met' if x['meets'] else 'not-met'}",
+                     **{"data-limit": _plain(x["limit"]), "data-meets": "true" if x["meets"] else "false"})]
+
+
+def _formula(config: Config, m: Metric, lang: str) -> str:
+    """A derived metric's expression with the metrics' names for their ids, for people."""
+    own = config.catalogue()
+    text = m.derived.text
+    for name in sorted(m.derived.names, key=len, reverse=True):
+        other = own.get(name)
+        text = text.replace(name, other.name(lang).lower() if other is not None and other.names else name)
+    return text.replace("*", "×").replace("/", " / ").replace("  ", " ")
+
+
+def own_cards(config: Config, d: Display, tiles: Tiles, now: datetime, card_id: str) -> list[html.Div]:
+    """A [[cards]] card of the centre's own metrics, per unit that has any of them today: a
+    figure per metric (a row per key of a keyed one), a limit's verdict in words, and what a
+    derived figure is made of."""
+    langs = d.languages
+    spec = next(c for c in config.cards if c.id == card_id)
+    own = config.catalogue()
+    metrics = [own[m] for m in config.card_metrics(card_id) if m in own]
+    cards = []
+    for unit in d.units:
+        if not any(k[0] == m.id and k[1] == unit for m in metrics for k in tiles):
+            continue
+        plain_figs: list[Any] = []
+        rows: list[Any] = []
+        for m in metrics:
+            name = say_each(langs, {lang: m.name(lang) for lang in langs})
+            if m.keyed_by is None:
+                x = tiles.get((m.id, unit, ""))
+                plain_figs.append(html.Div(
+                    [tile(tiles, m.id, unit, "", langs, cls="big", text=own_value(m, x, langs)),
+                     html.Div(name, className="cap"), *limit_note(m, x, langs)],
+                    className="fig"))
+            else:
+                for k in keys(tiles, m.id, unit):
+                    x = tiles.get((m.id, unit, k))
+                    rows.append(html.Div(
+                        [html.Div([name, " – ", key_name(config, k, langs)], className="row-label"),
+                         tile(tiles, m.id, unit, k, langs, text=own_value(m, x, langs)),
+                         *limit_note(m, x, langs),
+                         *row_note(tiles, [(m.id, unit, k)], langs, now, config.tz_of(unit))],
+                        className="row orow"))
+        body: list[Any] = []
+        if plain_figs:
+            body.append(html.Div(
+                [*plain_figs, *row_note(tiles, [(m.id, unit, "") for m in metrics if m.keyed_by is None],
+                                        langs, now, config.tz_of(unit))],
+                className="flowfigs ownfigs"))
+        body += rows
+        formulas = [m for m in metrics if m.derived is not None]
+        if formulas:
+            body.append(html.Div(say_each(langs, {lang: "; ".join(t(lang, "own_is", name=m.name(lang), formula=_formula(config, m, lang))
+                                                                  for m in formulas) for lang in langs}),
+                                 className="cardnote"))
+        cards.append(html.Div(
+            [html.H3([html.Span(unit_name(config, unit, langs), className="uname"),
+                      html.Span(say_each(langs, {lang: spec.name_in(lang) for lang in langs}), className="sname")]),
+             *body],
+            className=f"card card--own card--{card_id}", **{"data-card-unit": unit, "data-section": card_id}))
+    return cards
+
+
+def section_cards(config: Config, section: str) -> Any:
+    """The drawing of a card of a page's card set: a built-in one, or a [[cards]] card."""
+    if section in SECTION:
+        return SECTION[section]
+    return lambda config, d, tiles, now: own_cards(config, d, tiles, now, section)
+
+
 def chart_hours(hours: Hours, today: dict[str, Any]) -> list[int]:
     """The clock hours the chart spans: the unit's opening hours (0–24 around the clock),
     widened to any hour outside them in which somebody arrived today."""
@@ -531,7 +623,9 @@ REASON_WORDS = {
 
 def reason_text(config: Config, unit: str, detail: dict[str, Any], lang: str) -> str:
     """"Vastaanotto, Lääkärin vastaanotto: pisin odotus, min 35 (raja > 30)"."""
-    word = t(lang, REASON_WORDS[detail["metric"]]) if detail["metric"] in REASON_WORDS else detail["metric"]
+    own = config.own_metrics().get(detail["metric"])
+    word = (t(lang, REASON_WORDS[detail["metric"]]) if detail["metric"] in REASON_WORDS
+            else own.name(lang).lower() if own is not None else detail["metric"])
     where = unit_words(config, unit, lang)
     if detail["key"]:
         where += f", {detail['key'][:1].upper()}{detail['key'][1:]}"
@@ -765,14 +859,6 @@ def region_cards(config: Config, d: Display, model: dict[str, Any], now: datetim
     return cards
 
 
-PAGE_SECTIONS = {
-    "overview": ("queues", "capacity", "flow"),
-    "queues": ("queues",),
-    "capacity": ("capacity",),
-    "flow": ("flow",),
-    "access": ("access",),
-    "region": (),
-}
 SECTION = {"queues": queue_cards, "capacity": capacity_cards, "flow": flow_cards, "access": access_cards}
 
 
@@ -845,7 +931,7 @@ def board_json(config: Config, d: Display, model: dict[str, Any], memo: CardMemo
         container = f"b.1.{at}.0"  # board → pages → page `at` → its cards (with_ids' places)
         cards: list[Any] = []
         for section in sections:
-            draw = public_queue_cards if section == "public" else SECTION[section]
+            draw = public_queue_cards if section == "public" else section_cards(config, section)
             for unit in d.units:  # the display as if it showed this unit alone, when drawn
                 cards += memo.cards(section, unit, d.languages, minute, tuple(mine.get(unit, ())),
                                     lambda unit=unit, draw=draw: draw(config, d.model_copy(update={"units": [unit]}),
@@ -859,7 +945,8 @@ def board_json(config: Config, d: Display, model: dict[str, Any], memo: CardMemo
     if d.mode == "public":
         pages = [page(("public",), 0, "public", "queues")]
     else:
-        pages = [page(PAGE_SECTIONS[p], i, p, p) for i, p in enumerate(d.pages)]
+        sets = config.card_sets()
+        pages = [page(sets[p], i, "own" if p not in BUILTIN_PAGES else p, p) for i, p in enumerate(d.pages)]
     # the rest (notices, as-of) drawn as always, around an empty pages container
     rest = with_ids(plain(board(config, d, model, cards=False, bar=False)))
     rest[1]["props"]["children"] = pages
@@ -885,12 +972,13 @@ def board(config: Config, d: Display, model: dict[str, Any], cards: bool = True,
         pages = [html.Div(html.Div(public_queue_cards(config, d, tiles, now), className="cards"),
                           className="page page--public", **{"data-page": "queues"})]
     else:
+        sets = config.card_sets()
         pages = [
             html.Div(
                 html.Div(region_cards(config, d, model, now) if p == "region" else
-                         [c for s in PAGE_SECTIONS[p] for c in SECTION[s](config, d, tiles, now)],
+                         [c for s in sets[p] for c in section_cards(config, s)(config, d, tiles, now)],
                          className="cards"),
-                className=f"page page--{p}", **{"data-page": p},
+                className=f"page page--{'own' if p not in BUILTIN_PAGES else p}", **{"data-page": p},
             )
             for p in d.pages
         ]

@@ -409,7 +409,7 @@ def own_metrics(unit: str, now: datetime, tz: ZoneInfo) -> list[tuple[str, str, 
         # discharges go mostly between 10 and 14, admissions come through the day
         freed = sum(1 for _ in range(rng.randint(3, 7)) if minutes >= rng.randint(9 * 60, 15 * 60))
         admitted = sum(1 for _ in range(rng.randint(3, 7)) if minutes >= rng.randint(8 * 60, 20 * 60))
-        in_use = max(0, min(total, rng.randint(total - 3, total) - freed + admitted))
+        in_use = max(0, min(total, rng.randint(total - 6, total - 2) - freed + admitted))
         out += [("ward.beds_total", "", total), ("ward.beds_in_use", "", in_use), ("ward.beds_freed_today", "", freed)]
     if unit in CARE_HOME_CLIENTS:
         rng = _rng("care", unit, day)
