@@ -33,6 +33,10 @@ def collector_for(source: Source, config: Config) -> Collector:
         from collectors.access import AccessCollector
 
         return AccessCollector(source, config)
+    if source.kind == "metrics":
+        from collectors.metricrows import MetricsCollector
+
+        return MetricsCollector(source, config)
     if source.kind in ("staffing", "queue", "callback"):
         from collectors.tabular import TabularCollector
 

@@ -1,5 +1,6 @@
 """The staffing, queue and call-back feeds: records of JSON or CSV, from a file or over HTTP,
-mapped to readings by configuration, so another vendor's shape is a config change.
+mapped to readings by configuration, so another vendor's shape is a config change. (The
+`access` and `metrics` feeds are read the same way: collectors/access.py, collectors/metricrows.py.)
 
 Our documented shapes (config/README.md) are the defaults: for `queue`
 `{"queues": [{"unit", "queue", "waiting", "longest_wait_min", "avg_wait_min",
@@ -93,6 +94,8 @@ class TabularCollector:
         self.timeout = timeout
         self.unmapped: Counter[str] = Counter()
         self.items = 0
+        self.unit_codes = set(source.units)  # codes a record may give as they are (else through unit_map)
+        self.row_numbers: list[int] = []  # of the last records read: a CSV's lines (header: 1), else 1, 2, ...
         self.memory = QueueMemory()  # of each queue between polls, for our wait estimate
 
     def fetch(self, now: datetime) -> tuple[str, bytes]:
@@ -153,7 +156,13 @@ class TabularCollector:
                 dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=";,\t")
             except csv.Error:
                 dialect = csv.excel
-            return list(csv.DictReader(io.StringIO(text), dialect=dialect))
+            reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+            rows: list[Any] = []
+            self.row_numbers = []
+            for row in reader:
+                rows.append(row)
+                self.row_numbers.append(reader.line_num)
+            return rows
         try:
             body = json.loads(data)
         except ValueError:
@@ -164,7 +173,13 @@ class TabularCollector:
             found = body
         if not isinstance(found, list):
             raise InvalidData(f"no list of records at {self.source.records or default_path!r}")
+        self.row_numbers = list(range(1, len(found) + 1))
         return found
+
+    def unit_of(self, unit_id: str) -> str | None:
+        """The unit code a record's unit identifier stands for: through `unit_map`, or one of
+        the codes the source may give as they are; None when neither."""
+        return self.source.unit_map.get(unit_id) or (unit_id if unit_id in self.unit_codes else None)
 
     def default_records(self) -> str:
         """Where our documented JSON shape keeps its list of records."""
@@ -181,7 +196,7 @@ class TabularCollector:
         for record in records:
             their = {ours: _dig(record, self.source.fields.get(ours, ours)) for ours in shape}
             unit_id = str(their["unit"] or "").strip()
-            unit = self.source.unit_map.get(unit_id) or (unit_id if unit_id in self.source.units else None)
+            unit = self.unit_of(unit_id)
             if unit is None:
                 self.unmapped[f"unit {unit_id or '(none)'}"] += 1
                 continue

