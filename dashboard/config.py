@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from dashboard.carecases import RuleVersion
 
 DEFAULT_CONFIG = "config/ohjaustaulu.toml"
-SOURCE_KINDS = ("demo", "workbook", "fhir", "staffing", "queue", "callback", "access")
+SOURCE_KINDS = ("demo", "workbook", "fhir", "staffing", "queue", "callback", "access", "metrics")
 DEMO_FEEDS = ("queue", "callback", "staffing", "appointments", "flow", "access", "metrics")
 PAGES = ("overview", "queues", "capacity", "flow", "access", "region")
 Lang = Literal["fi", "sv", "en"]

@@ -8,11 +8,14 @@ from dashboard.config import (
     AccessSettings,
     AreaSite,
     AuthSettings,
+    CardSpec,
     Config,
     Display,
     Escalation,
     HistorySettings,
+    MetricSpec,
     OidcSettings,
+    PageSpec,
     Rule,
     Site,
     Source,
@@ -35,13 +38,14 @@ def test_every_setting_is_documented():
     for section, model in [("[site]", Site), ("[[sites]]", AreaSite), ("[[units]]", Unit), ("[[displays]]", Display),
                            ("[[sources]]", Source), ("[escalation]", Rule), ("[history]", HistorySettings),
                            ("[auth.oidc]", OidcSettings), ("[[access.rules]]", AccessRule),
-                           ("[access]", AccessSettings)]:
+                           ("[access]", AccessSettings), ("[[metrics]]", MetricSpec),
+                           ("[[cards]] / [[pages]]", CardSpec), ("[[cards]] / [[pages]]", PageSpec)]:
         keys = {f.alias or name for name, f in model.model_fields.items()}  # as written in the file
         missing = keys - documented_keys(section)
         assert not missing, f"{section}: undocumented {sorted(missing)}"
     assert set(Escalation.model_fields) == {"rules"} and set(AuthSettings.model_fields) == {"oidc"}
     assert set(Config.model_fields) - {"path"} == {"site", "sites", "units", "displays", "sources", "escalation", "history",
-                                                   "auth", "access"}
+                                                   "auth", "access", "metrics", "cards", "pages"}
 
 
 def test_every_environment_variable_is_documented():
