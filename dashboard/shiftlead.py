@@ -16,14 +16,13 @@ from typing import Any
 import redis
 
 from dashboard import audit
-from dashboard import metrics as metric_defs
 from dashboard.access import Principal, may
 from dashboard.accounts import User
 from dashboard.config import Config
 from dashboard.freshness import TABLET, Candidate, resolve, status_of
 from dashboard.history import History
 from dashboard.livestore import HISTORY_MAXLEN, LiveStore
-from dashboard.metrics import normalise_key
+from dashboard.metrics import Metric, normalise_key
 from dashboard.readings import Reading
 from dashboard.translate import N_, gettext_in
 from dashboard.workbook.schema import fold
@@ -31,13 +30,20 @@ from dashboard.workbook.schema import fold
 SOURCE = TABLET  # a valid correction overrides every other source (dashboard.freshness)
 MAX_VALUE = 100_000  # no queue, staff count or wait in a sote-centre is larger
 IMPORTANCE = ("info", "tärkeä", "kiireellinen")
-VALID_FOR = {"1h": timedelta(hours=1), "4h": timedelta(hours=4), "day": None}
+# how long a correction stands: an hour, four, to the unit's day's end, or as the metric says
+# (`[[metrics]] manual_hours`; a metric that says nothing: to the day's end). A metric's
+# manual_hours is also the longest any correction of it stands, whatever is chosen.
+VALID_FOR = {"1h": timedelta(hours=1), "4h": timedelta(hours=4), "day": None, "metric": None}
+MAX_KEY = 80  # a new key's length (a queue, profession, resource or label name)
 # the answers to a refused input, in Finnish; shown in the person's language from the
 # catalogues (dashboard/locale), as every text of the staff pages is
 MESSAGES = {
     "unit": N_("Yksikkö: valitse jokin omista yksiköistäsi"),
     "metric": N_("Mittari: valitse luettelosta"),
+    "derived": N_("Mittari: laskettua arvoa ei korjata; korjaa luvut, joista se lasketaan"),
     "key": N_("Tarkenne (jono, ammattiryhmä tai resurssi) puuttuu"),
+    "known_key": N_("Tarkenne: valitse luettelosta, tai valitse ”uusi tarkenne” ja kirjoita se (enintään 80 merkkiä)"),
+    "no_key": N_("Tarkenne: tällä mittarilla ei ole tarkennetta"),
     "value": N_("Arvo: anna luku 0–100 000"),
     "valid": N_("Voimassa: valitse luettelosta"),
     "text": N_("Teksti: 1–200 merkkiä"),
@@ -87,16 +93,44 @@ class ShiftLead:
 
     # -- a correction ------------------------------------------------------------------------
 
-    def correct(self, unit: str, metric: str, key: str | None, value: Any, valid_for: str) -> Reading:
+    def metrics(self) -> dict[str, Metric]:
+        """What a correction may be of: the built-in metrics and the centre's own, but neither
+        a series nor one computed from others (`derived`: the walls compute it from its inputs,
+        so a correction of an input corrects it)."""
+        return {k: m for k, m in self.config.catalogue().items() if not m.series and m.derived is None}
+
+    def keys(self, unit: str, metric: str) -> list[str]:
+        """The keys a correction of `metric` at `unit` takes without being told that the key is
+        new: the metric's configured keys (`[[metrics]] keys`), then those its values in the
+        live store have — the rows of the tablet's board of today. Empty for a metric of the
+        unit alone."""
+        m = self.config.catalogue().get(metric)
+        if m is None or not m.keyed_by:
+            return []
+        seen = {rd.key for _source, rd in self.store.readings_by_unit().get(unit, [])
+                if rd.metric == metric and rd.key}
+        return list(dict.fromkeys([*m.keys, *sorted(seen)]))
+
+    def correct(self, unit: str, metric: str, key: str | None, value: Any, valid_for: str, *,
+                new_key: bool = False) -> Reading:
+        """A correction of one figure. Its key must be one the figure has (`keys`) unless
+        `new_key` says that a new one is meant: a typo must not make a row of its own on the
+        walls. A metric of the unit alone takes no key."""
         problems = []
         if unit not in self.units():
             problems.append(self._say("unit"))
-        m = metric_defs.get(metric)
-        if m is None or m.series:
-            problems.append(self._say("metric"))
+        m = self.metrics().get(metric)
+        if m is None:
+            known = self.config.catalogue().get(metric)
+            problems.append(self._say("derived" if known is not None and known.derived is not None else "metric"))
         key = normalise_key(key)
-        if m is not None and m.keyed_by and not key:
-            problems.append(self._say("key"))
+        if m is not None and m.keyed_by:
+            if not key:
+                problems.append(self._say("key"))
+            elif len(key) > MAX_KEY or (not new_key and key not in self.keys(unit, metric)):
+                problems.append(self._say("known_key"))
+        elif m is not None and key:
+            problems.append(self._say("no_key"))
         try:
             number = float(str(value).replace(",", ".").replace("\u00a0", "").replace(" ", "").strip())
             if not math.isfinite(number) or not 0 <= number <= MAX_VALUE:
@@ -108,11 +142,11 @@ class ShiftLead:
             problems.append(self._say("valid"))
         if problems:
             raise Refused(problems)
+        assert m is not None
         now = self.now()
-        span = VALID_FOR[valid_for]
-        until = now + span if span else self._end_of_day(now, unit)
-        shown = int(number) if number.is_integer() else round(number, 1)
-        reading = Reading(metric, unit, "" if not (m and m.keyed_by) else key, shown, now, SOURCE,
+        until = self._until(now, unit, m, valid_for)
+        shown = int(number) if number.is_integer() else round(number, max(1, m.decimals))
+        reading = Reading(metric, unit, key if m.keyed_by else "", shown, now, SOURCE,
                           manual=True, entered_by=f"{self.user.name} (tabletti)", valid_until=until)
         before = self._current(metric, unit, reading.key)
         self.store.apply_manual(SOURCE, [reading], [], {"state": "ok", "kind": "tablet",
@@ -121,6 +155,15 @@ class ShiftLead:
                      {"metric": metric, "unit": unit, "key": reading.key, "valid_until": until.isoformat()},
                      before=before, after=shown)
         return reading
+
+    def _until(self, now: datetime, unit: str, m: Metric, valid_for: str) -> datetime:
+        """When a correction ends: as chosen, but never later than the metric's manual_hours."""
+        span = VALID_FOR[valid_for]
+        longest = timedelta(hours=m.manual_hours) if m.manual_hours else None
+        if valid_for == "metric":
+            span = longest
+        until = now + span if span else self._end_of_day(now, unit)
+        return min(until, now + longest) if longest else until
 
     def withdraw(self, unit: str, metric: str, key: str | None) -> tuple[Reading, dict[str, Any] | None]:
         """Withdraw a correction at once: it leaves the live store, the value it overrode

@@ -36,6 +36,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from dashboard import access, auth, regionhistory, rollups
+from dashboard import metrics as metric_defs
 from dashboard.config import Config
 from dashboard.export import (
     Cell,
@@ -58,7 +59,7 @@ from dashboard.export import (
 from dashboard.history import History
 from dashboard.i18n import LOCALES, clock_time, number
 from dashboard.livestore import LiveStore
-from dashboard.metrics import CATALOGUE, LABEL_FI
+from dashboard.metrics import LABEL_FI
 from dashboard.translate import N_, _, gettext_in, lang
 from layouts.staffbar import staff_bar
 from layouts.widgets import date_range_props, dropdown_labels
@@ -149,8 +150,28 @@ def date_ticks() -> list[dict[str, Any]]:
 
 
 def metric_name(metric: str) -> str:
-    """A metric as the page names it, in the request's language."""
-    return _(METRICS[metric]) if metric in METRICS else metric
+    """A metric as the page names it, in the request's language: the centre's own by its
+    configured name."""
+    if metric in METRICS:
+        return _(METRICS[metric])
+    m = metric_defs.get(metric)
+    return m.name(lang()) if m is not None and not m.builtin else metric
+
+
+def own_metrics(config: Config) -> list[str]:
+    """The centre's own metrics the history has: all but the derived ones, which are computed
+    for the walls from their inputs and never recorded (their inputs are here)."""
+    return [k for k, m in config.own_metrics().items() if m.derived is None and not m.series]
+
+
+def derived_names(config: Config) -> list[str]:
+    """The derived metrics' names, in the request's language (the page says they are not here)."""
+    return [m.name(lang()) for m in config.own_metrics().values() if m.derived is not None]
+
+
+def metric_ids(config: Config) -> list[str]:
+    """Every metric the page offers: the built-in ones, then the centre's own."""
+    return [*METRICS, *own_metrics(config)]
 
 
 @dataclass
@@ -214,7 +235,7 @@ def parse_query(config: Config, units: Any, metrics: Any, start: Any, end: Any, 
         problems.append(_("Yksiköt: valitse vähintään yksi tunnettu yksikkö"))
     elif allowed is not None and (outside := [u for u in unit_list if u not in allowed]):
         problems.append(out_of_scope(config, outside))
-    if not metric_list or any(m not in METRICS for m in metric_list):
+    if not metric_list or any(m not in METRICS and m not in own_metrics(config) for m in metric_list):
         problems.append(_("Mittarit: valitse vähintään yksi tunnettu mittari"))
     if len(key_list) > MAX_KEYS or any(len(k) > 200 for k in key_list):
         problems.append(_("Tarkenteet: enintään {n}, kukin enintään 200 merkkiä", n=MAX_KEYS))
@@ -247,7 +268,7 @@ def out_of_scope(config: Config, outside: list[str]) -> str:
 
 
 def kind_of(metric: str) -> str:
-    m = CATALOGUE.get(metric)
+    m = metric_defs.get(metric)
     return m.kind if m else "gauge"
 
 
@@ -259,13 +280,16 @@ def unit_name(config: Config, code: str) -> str:
 def names(config: Config, lang: str = "fi") -> Names:
     """Names beside the codes in the downloads, in the language: the units', the metrics',
     each unit's opening hours."""
+    own = config.own_metrics()
     return Names(units={u.code: u.name_in(lang) for u in config.units},
-                 metrics={m: gettext_in(lang, label) for m, label in METRICS.items()}, hours={u.code: config.hours(u.code).text() for u in config.units},
-                 kinds={m: kind_of(m) for m in METRICS})
+                 metrics={**{m: gettext_in(lang, label) for m, label in METRICS.items()},
+                          **{m: own[m].name(lang) for m in own_metrics(config)}},
+                 hours={u.code: config.hours(u.code).text() for u in config.units},
+                 kinds={m: kind_of(m) for m in metric_ids(config)})
 
 
 def keyed_by(metric: str) -> str | None:
-    m = CATALOGUE.get(metric)
+    m = metric_defs.get(metric)
     return m.keyed_by if m else None
 
 
@@ -639,10 +663,13 @@ def layout(ctx: HistoryContext, **_query: Any) -> html.Div:
         html.Div([
             html.Label([html.Span(_("Yksiköt")), dcc.Dropdown(units, mine[:1], multi=True, id=UNITS,
                                                               labels=labels)], className="field"),
-            html.Label([html.Span(_("Mittarit")), dcc.Dropdown([{"label": metric_name(k), "value": k} for k in METRICS],
-                                                              ["queue.waiting", "staff.present"], multi=True, id=METRIC_IDS,
-                                                              labels=labels)],
+            html.Label([html.Span(_("Mittarit")),
+                        dcc.Dropdown([{"label": metric_name(k), "value": k} for k in metric_ids(ctx.config)],
+                                     ["queue.waiting", "staff.present"], multi=True, id=METRIC_IDS, labels=labels)],
                        className="field"),
+            *([html.P(_("Laskettuja mittareita ({metrics}) ei tallenneta historiaan: ne lasketaan näytöille "
+                        "muista luvuista, jotka ovat valittavissa tässä.", metrics="; ".join(derived)),
+                      className="rowcount", id="history-derived")] if (derived := derived_names(ctx.config)) else []),
             html.Label([html.Span(_("Tarkenne: jono, ammattiryhmä tai tila")),
                         dcc.Dropdown([], [], multi=True, id=KEYS, placeholder=_("kaikki"), labels=labels)],
                        className="field"),

@@ -25,10 +25,10 @@ from dashboard.config import Config, Display
 from dashboard.history import History
 from dashboard.i18n import BABEL, clock_time, number
 from dashboard.livestore import LiveStore
-from dashboard.metrics import LABEL_FI
+from dashboard.metrics import LABEL_FI, normalise_key
 from dashboard.readmodel import build
+from dashboard.shiftlead import MAX_KEY, Refused, ShiftLead
 from dashboard.shiftlead import SOURCE as TABLET_SOURCE
-from dashboard.shiftlead import Refused, ShiftLead
 from dashboard.translate import N_, _, lang
 from dashboard.workbook.importer import Report, import_bytes, source_name
 from dashboard.workbook.reader import MAX_BYTES
@@ -65,6 +65,13 @@ class TabletContext:
 
 METRIC_NAMES = LABEL_FI
 VALID_NAMES = {"1h": N_("tunnin"), "4h": N_("4 tuntia"), "day": N_("päivän loppuun")}
+# The key drop-down's choice "a new key": the text field beside it then names the key, and the
+# request says so (a key not known is refused otherwise, dashboard/shiftlead.py). Upper case:
+# no key is ever this (keys are lower case); assets/tablet.js knows it too.
+NEW_KEY = "+NEW"
+FIX_UNIT, FIX_METRIC, FIX_KEY, FIX_NEW_KEY, FIX_NEW_KEY_FIELD, FIX_VALUE, FIX_VALID, FIX_RESULT = (
+    "tablet-fix-unit", "tablet-fix-metric", "tablet-fix-key", "tablet-fix-new-key", "tablet-fix-new-key-field",
+    "tablet-fix-value", "tablet-fix-valid", "tablet-fix-result")
 LEVELS = {1: N_("1 Normaali"), 2: N_("2 Kohonnut"), 3: N_("3 Korkea"), 4: N_("4 Kriittinen")}
 STATUS_WORDS = {"fresh": N_("ajantasainen"), "stale": N_("◷ vanha"), "unavailable": N_("– ei tietoa")}
 IMPORTANCE_WORDS = {"info": N_("info"), "tärkeä": N_("tärkeä"), "kiireellinen": N_("kiireellinen")}
@@ -85,6 +92,43 @@ def texts(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
+def metric_label(config: Config, metric: str) -> str:
+    """A metric as the page names it, in the request's language: a built-in one by its
+    translated label, the centre's own by its configured name."""
+    m = config.catalogue().get(metric)
+    if m is not None and not m.builtin:
+        return m.name(lang())
+    return _(METRIC_NAMES[metric]) if metric in METRIC_NAMES else metric
+
+
+def metric_options(config: Config, sl: ShiftLead) -> list[dict[str, str]]:
+    """The form's metric choices: the built-in ones, then the centre's own (none derived)."""
+    allowed = sl.metrics()
+    ids = [m for m in METRIC_NAMES if m in allowed] + [m for m in config.own_metrics() if m in allowed]
+    return [{"label": metric_label(config, m), "value": m} for m in ids]
+
+
+def key_options(sl: ShiftLead, unit: str, metric: str) -> list[dict[str, str]]:
+    """The keys a figure has (its configured ones and those of today's board), and the choice
+    of a new one; none for a metric of the unit alone."""
+    m = sl.metrics().get(metric)
+    if m is None or not m.keyed_by:
+        return []
+    return [*({"label": k, "value": k} for k in sl.keys(unit, metric)), {"label": _("+ uusi tarkenne"), "value": NEW_KEY}]
+
+
+def valid_options(config: Config, metric: str) -> tuple[list[dict[str, str]], str]:
+    """The choices of how long a correction stands, and the one chosen at first. A metric
+    with its own `manual_hours` stands that long at most: its choices are the shorter ones
+    and that length (chosen at first); the others: an hour, four, to the day's end."""
+    m = config.catalogue().get(metric)
+    hours = m.manual_hours if m is not None else None
+    if not hours:
+        return [{"label": _(v), "value": k} for k, v in VALID_NAMES.items()], "day"
+    shorter = [{"label": _(VALID_NAMES[k]), "value": k} for k, h in (("1h", 1), ("4h", 4)) if h < hours]
+    return [*shorter, {"label": _("{hours} h (mittarin oletus)", hours=number(hours, lang())), "value": "metric"}], "metric"
+
+
 def board_view(ctx: TabletContext, sl: ShiftLead) -> html.Div:
     """Today's figures of the shift lead's units, with where each comes from; a correction
     with the value it overrides and a button to withdraw it.
@@ -95,19 +139,25 @@ def board_view(ctx: TabletContext, sl: ShiftLead) -> html.Div:
     view = Display(id="tabletti", title="tabletti", units=sl.units() or [ctx.config.units[0].code])
     model = build(ctx.config, view, ctx.store, ctx.history)
     rows = []
+    own = ctx.config.own_metrics()
     for x in model.data["tiles"]:
-        if x["metric"] not in METRIC_NAMES:
+        if x["metric"] not in METRIC_NAMES and x["metric"] not in own:
             continue
         corrects = x.get("corrects")
+        # a derived figure is shown, but a tap does not put it in the form: its inputs are corrected
+        derived = x["metric"] in own and own[x["metric"]].derived is not None
         attrs = {"data-metric": x["metric"], "data-unit": x["unit"], "data-key": x["key"],
                  "data-value": str(x["value"]), "data-status": x["status"], "data-source": x["source"],
-                 "class": "board-row" + (" board-row--corrected" if is_correction(x) else "")}
+                 "class": "board-row" + (" board-row--corrected" if is_correction(x) else "")
+                 + (" board-row--derived" if derived else "")}
+        if derived:
+            attrs["data-derived"] = "true"
         if corrects:
             attrs["data-corrects"] = str(corrects["value"])
         value = (correction_cell(ctx, x, sl.lang) if is_correction(x)
                  else {"text": number(x["value"], sl.lang), "class": "val"})
         rows.append({"attrs": attrs, "cells": [
-            {"text": unit_label(ctx, x["unit"])}, {"text": _(METRIC_NAMES[x["metric"]])}, {"text": x["key"]},
+            {"text": unit_label(ctx, x["unit"])}, {"text": metric_label(ctx.config, x["metric"])}, {"text": x["key"]},
             # the status and, below it, where the value comes from: one column fewer, so that a
             # portrait tablet shows the whole row
             value, {"text": _(STATUS_WORDS[x["status"]]), "class": f"st st--{x['status']}",
@@ -235,6 +285,8 @@ def layout(ctx: TabletContext, **_query: Any) -> html.Div:
     assert p.user is not None
     sl = ShiftLead(ctx.config, ctx.store, ctx.history, p.user, lang())
     units = [{"label": unit_label(ctx, u), "value": u} for u in sl.units()]
+    first_unit = units[0]["value"] if units else ""
+    valid_choices, valid_first = valid_options(ctx.config, "staff.present")
     notice_units = units + ([{"label": _("Kaikki yksiköt"), "value": "kaikki"}] if not p.user.units else [])
     closing = f"{ctx.config.site.opening_hours[1]:02d}.00"
     field = lambda label, comp: html.Label([html.Span(label), comp], className="field")  # noqa: E731
@@ -251,17 +303,20 @@ def layout(ctx: TabletContext, **_query: Any) -> html.Div:
                               dcc.Interval(id="tablet-refresh", interval=15_000)], className="panel panel--wide"),
                 html.Section([
                     html.H2(_("Korjaa arvo")),
-                    field(_("Yksikkö"), dcc.Dropdown(units, units[0]["value"] if units else None, id="tablet-fix-unit",
+                    field(_("Yksikkö"), dcc.Dropdown(units, first_unit or None, id=FIX_UNIT,
                                                      clearable=False, labels=dropdown_labels(lang()))),
-                    field(_("Mittari"), dcc.Dropdown([{"label": _(v), "value": k} for k, v in METRIC_NAMES.items()],
-                                                     "staff.present", id="tablet-fix-metric", clearable=False,
-                                                     labels=dropdown_labels(lang()))),
-                    field(_("Tarkenne (jono, ammattiryhmä, resurssi)"), dcc.Input(id="tablet-fix-key", type="text", debounce=False)),
-                    field(_("Uusi arvo"), dcc.Input(id="tablet-fix-value", type="text", inputMode="decimal")),
-                    group(_("Voimassa"), dcc.RadioItems([{"label": _(v), "value": k} for k, v in VALID_NAMES.items()], "day",
-                                                        id="tablet-fix-valid", inline=True)),
+                    field(_("Mittari"), dcc.Dropdown(metric_options(ctx.config, sl), "staff.present", id=FIX_METRIC,
+                                                     clearable=False, labels=dropdown_labels(lang()))),
+                    # the keys the figure has; a new one only by choosing so (then typed below)
+                    field(_("Tarkenne (jono, ammattiryhmä, resurssi)"),
+                          dcc.Dropdown(key_options(sl, first_unit, "staff.present"), None, id=FIX_KEY,
+                                       labels=dropdown_labels(lang()))),
+                    html.Div(field(_("Uusi tarkenne"), dcc.Input(id=FIX_NEW_KEY, type="text", maxLength=MAX_KEY)),
+                             id=FIX_NEW_KEY_FIELD, hidden=True),
+                    field(_("Uusi arvo"), dcc.Input(id=FIX_VALUE, type="text", inputMode="decimal")),
+                    group(_("Voimassa"), dcc.RadioItems(valid_choices, valid_first, id=FIX_VALID, inline=True)),
                     html.Button(_("Tallenna korjaus"), id="tablet-fix-save", className="button"),
-                    html.Div(id="tablet-fix-result", role="status"),
+                    html.Div(id=FIX_RESULT, role="status"),
                 ], className="panel"),
                 html.Section([
                     html.H2(_("Tiedotteet")),
@@ -346,6 +401,10 @@ def register(app: dash.Dash, ctx: TabletContext) -> None:
     dash.register_page("tablet", path="/tablet", layout=lambda **q: layout(ctx, **q),
                        title=lambda **kw: _("Ohjaustaulu – tabletti"))
 
+    # the new key's field shows while the key drop-down says "a new key" (assets/tablet.js)
+    app.clientside_callback(dash.ClientsideFunction("tablet", "newKeyHidden"),
+                            Output(FIX_NEW_KEY_FIELD, "hidden"), Input(FIX_KEY, "value"))
+
     @app.callback(Output(RESULT, "children"), Input(UPLOAD, "contents"), State(UPLOAD, "filename"),
                   prevent_initial_call=True)
     def upload(contents: str | None, filename: str | None) -> Any:
@@ -385,20 +444,43 @@ def register(app: dash.Dash, ctx: TabletContext) -> None:
         now = (_("näytöillä nyt {value} ({source})", value=number(shown["value"], sl.lang), source=shown["source"])
                if shown else _("näytöillä ei nyt arvoa"))
         return message(True, _("Korjaus peruttu: {unit}, {metric} {key} – {now}.", unit=unit_label(ctx, unit),
-                               metric=_(METRIC_NAMES[metric]) if metric in METRIC_NAMES else metric, key=key, now=now))
+                               metric=metric_label(ctx.config, metric), key=key, now=now))
 
-    @app.callback(Output("tablet-fix-result", "children"), Input("tablet-fix-save", "n_clicks"),
-                  State("tablet-fix-unit", "value"), State("tablet-fix-metric", "value"), State("tablet-fix-key", "value"),
-                  State("tablet-fix-value", "value"), State("tablet-fix-valid", "value"), prevent_initial_call=True)
-    def fix(_n: int, unit: str, metric: str, key: str | None, value: str | None, valid: str) -> Any:
+    # The key's choices follow the unit and the metric (and a save, which may have made a new
+    # key known); a chosen key stays while the figure has it: a tap on a row of the board sets
+    # the key first, then the unit and the metric (assets/tablet.js).
+    @app.callback(Output(FIX_KEY, "options"), Output(FIX_KEY, "value"), Output(FIX_KEY, "disabled"),
+                  Output(FIX_VALID, "options"), Output(FIX_VALID, "value"),
+                  Input(FIX_UNIT, "value"), Input(FIX_METRIC, "value"), Input(FIX_RESULT, "children"),
+                  State(FIX_KEY, "value"), State(FIX_NEW_KEY, "value"), State(FIX_VALID, "value"),
+                  prevent_initial_call=True)
+    def fix_choices(unit: str, metric: str, _saved: Any, key: str | None, new_key: str | None, valid: str) -> Any:
         sl = lead(ctx)
+        unit, metric, key = text(unit), text(metric), text(key)
+        options = key_options(sl, unit, metric)
+        values = [o["value"] for o in options]
+        if key == NEW_KEY and normalise_key(text(new_key)) in values:  # saved: a new key no more
+            key = normalise_key(text(new_key))
+        valids, first = valid_options(ctx.config, metric)
+        return (options, key if key in values else None, not options,
+                valids, valid if valid in [v["value"] for v in valids] else first)
+
+    @app.callback(Output(FIX_RESULT, "children"), Input("tablet-fix-save", "n_clicks"),
+                  State(FIX_UNIT, "value"), State(FIX_METRIC, "value"), State(FIX_KEY, "value"),
+                  State(FIX_NEW_KEY, "value"), State(FIX_VALUE, "value"), State(FIX_VALID, "value"),
+                  prevent_initial_call=True)
+    def fix(_n: int, unit: str, metric: str, key: str | None, new_key: str | None, value: str | None,
+            valid: str) -> Any:
+        sl = lead(ctx)
+        # a new key only when the request says so: the drop-down's "new key", and the key typed
+        new = text(key) == NEW_KEY
         try:
-            rd = sl.correct(text(unit), text(metric), text(key), text(value) if not isinstance(value, int | float)
-                                   else value, text(valid))
+            rd = sl.correct(text(unit), text(metric), text(new_key) if new else text(key),
+                            text(value) if not isinstance(value, int | float) else value, text(valid), new_key=new)
         except Refused as err:
             return message(False, err.problems)
         lang_ = lang()
-        said = (_("Tallennettu: {metric} {key} = {value}", metric=_(METRIC_NAMES[rd.metric]), key=rd.key,
+        said = (_("Tallennettu: {metric} {key} = {value}", metric=metric_label(ctx.config, rd.metric), key=rd.key,
                   value=number(rd.value, lang_))
                 + (_(", voimassa {time} asti", time=clock_time(rd.valid_until.astimezone(ctx.config.tz_of(rd.unit)), lang_))
                    if rd.valid_until else ""))

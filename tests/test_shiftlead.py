@@ -36,7 +36,8 @@ def lead(config: Config, store: LiveStore, history: History) -> ShiftLead:
 
 def test_a_correction_becomes_a_manual_reading_with_provenance(config: Config, store: LiveStore, history: History):
     with time_machine.travel(T0, tick=False):
-        rd = lead(config, store, history).correct("vastaanotto", "staff.present", " Sairaanhoitaja ", "3", "4h")
+        rd = lead(config, store, history).correct("vastaanotto", "staff.present", " Sairaanhoitaja ", "3", "4h",
+                                                  new_key=True)
         assert (rd.key, rd.value, rd.manual, rd.entered_by) == ("sairaanhoitaja", 3, True, "hoitaja1 (tabletti)")
         assert rd.valid_until == T0 + timedelta(hours=4)
         model = build(config, config.display("vastaanotto-kaytava"), store, history).data
@@ -206,7 +207,7 @@ def test_a_withdrawn_correction_leaves_at_once_and_the_feed_shows_again(config: 
 def test_a_shift_lead_cannot_withdraw_another_units_correction(config: Config, store: LiveStore, history: History):
     everyone = ShiftLead(config, store, history, User("koordinaattori", "shift_lead", ()), "fi")
     with time_machine.travel(T0, tick=False):
-        everyone.correct("sosiaali", "staff.present", "sosiaalityöntekijä", "2", "4h")
+        everyone.correct("sosiaali", "staff.present", "sosiaalityöntekijä", "2", "4h", new_key=True)
         with pytest.raises(Refused) as err:
             lead(config, store, history).withdraw("sosiaali", "staff.present", "sosiaalityöntekijä")
         assert err.value.problems == ["Yksikkö: valitse jokin omista yksiköistäsi"]

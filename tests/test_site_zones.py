@@ -212,7 +212,7 @@ def test_a_tablet_notice_and_correction_end_on_the_units_own_clock(area, store: 
     with time_machine.travel(datetime(2026, 11, 30, 10, 0, tzinfo=FI), tick=False):
         se, fi = lead.post_notice("Laboratoriet stänger kl. 16", ["haaparanta_vo", "tornio_vo"], "tärkeä", True, "16.00")
         assert (se["ends"], fi["ends"]) == ("2026-11-30T16:00:00+01:00", "2026-11-30T16:00:00+02:00")
-        rd = lead.correct("haaparanta_vo", "staff.present", "läkare", "2", "day")
+        rd = lead.correct("haaparanta_vo", "staff.present", "läkare", "2", "day", new_key=True)
         assert rd.valid_until == datetime(2026, 12, 1, tzinfo=SE)
     # 16.30 in Tornio is 15.30 in Haparanda: "16" there is still to come, here it has passed
     with time_machine.travel(datetime(2026, 11, 30, 16, 30, tzinfo=FI), tick=False):

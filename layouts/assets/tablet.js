@@ -45,20 +45,37 @@
   document.addEventListener("DOMContentLoaded", tick);
 })();
 
+// The correction form's key: a choice of the keys the figure has, or "a new key" (the value
+// layouts/tablet.py NEW_KEY), which shows the field where the new key is typed.
+window.dash_clientside = window.dash_clientside || {};
+window.dash_clientside.tablet = {
+  newKeyHidden: function (key) { return key !== "+NEW"; }
+};
+
 // A tap on a row of today's board fills the correction form with that figure (its unit,
 // metric, key and value), ready to be changed: no key typed by hand, so no typo makes a new row.
+// The key first, with itself among the choices (a drop-down lets go of a value it does not
+// offer), then the unit and the metric: the server's new choices keep a key the figure has.
+// A derived figure is computed from others: a tap leaves the form as it is.
 (function () {
   "use strict";
   if (location.pathname.indexOf("/display/") === 0) return;
+  function keyChoices(key) {
+    var api = window.dash_component_api, node = api && api.getLayout ? api.getLayout("tablet-fix-key") : null;
+    var options = ((node && (node.props || node).options) || []).slice();
+    if (key && !options.some(function (o) { return o && o.value === key; })) options.unshift({label: key, value: key});
+    return options;
+  }
   document.addEventListener("click", function (e) {
     var t = e.target;
     if (!t || !t.closest || t.closest("button, a")) return;
     var tr = t.closest("tr.board-row[data-metric]");
     var set = window.dash_clientside && window.dash_clientside.set_props;
-    if (!tr || !set) return;
+    if (!tr || !set || tr.getAttribute("data-derived")) return;
+    var key = tr.getAttribute("data-key") || null;
+    set("tablet-fix-key", {options: keyChoices(key), value: key});
     set("tablet-fix-unit", {value: tr.getAttribute("data-unit")});
     set("tablet-fix-metric", {value: tr.getAttribute("data-metric")});
-    set("tablet-fix-key", {value: tr.getAttribute("data-key")});
     set("tablet-fix-value", {value: tr.getAttribute("data-value")});
     var field = document.getElementById("tablet-fix-value");
     if (field) { field.scrollIntoView({block: "center"}); field.focus(); }

@@ -68,12 +68,12 @@ def test_the_template_downloads(demo: Demo):
 
 
 def choose(browser, dropdown_id: str, label: str) -> None:  # type: ignore[no-untyped-def]
-    """Pick an option of a dcc.Dropdown by its visible text, as a finger would."""
-    from selenium.webdriver.common.keys import Keys
-
-    box = browser.find_element("css selector", f"#{dropdown_id} input")
-    box.send_keys(label)
-    box.send_keys(Keys.ENTER)
+    """Pick an option of a dcc.Dropdown by its visible text, as a finger would: open it, tap
+    the option (Dash 4 draws the options in a list of its own when opened)."""
+    browser.find_element("id", dropdown_id).click()
+    option = wait_for(lambda: next((o for o in browser.find_elements("css selector", ".dash-dropdown-content [role=option]")
+                                    if o.text.strip() == label), None), timeout=10, what=f"{label} in {dropdown_id}")
+    option.click()
 
 
 def test_a_shift_lead_corrects_a_value_and_posts_a_notice_from_a_tablet(demo: Demo):
@@ -86,7 +86,7 @@ def test_a_shift_lead_corrects_a_value_and_posts_a_notice_from_a_tablet(demo: De
         tablet.get(f"{demo.url}/tablet")
         wait_for(lambda: tablet.find_element("id", "tablet-fix-save"), what="the tablet page")
         # a bad value first: refused by name, nothing changes
-        tablet.find_element("id", "tablet-fix-key").send_keys("Sairaanhoitaja")
+        choose(tablet, "tablet-fix-key", "sairaanhoitaja")  # a key the figure has: chosen, not typed
         tablet.find_element("id", "tablet-fix-value").send_keys("kolme")
         tablet.find_element("id", "tablet-fix-save").click()
         refused = wait_for(lambda: tablet.find_element("css selector", '#tablet-fix-result .msg[data-ok="false"]'),
@@ -157,7 +157,7 @@ def test_a_correction_shows_the_automatic_value_beside_it_and_is_withdrawn_from_
         sign_in(tablet, demo.url, "vuorovastaava")
         tablet.get(f"{demo.url}/tablet")
         wait_for(lambda: tablet.find_element("id", "tablet-fix-save"), what="the tablet page")
-        tablet.find_element("id", "tablet-fix-key").send_keys("Lääkäri")
+        choose(tablet, "tablet-fix-key", "lääkäri")
         tablet.find_element("id", "tablet-fix-value").send_keys(str(fixed))
         tablet.find_element("css selector", "#tablet-fix-valid input[value='1h']").click()
         tablet.find_element("id", "tablet-fix-save").click()
@@ -351,7 +351,7 @@ def test_the_tablet_fits_both_orientations_with_48_px_targets_and_says_the_day_a
         row = tablet.find_elements("css selector", "#tablet-board tr.board-row[data-key]:not([data-key=''])")[0]
         tablet.execute_script("arguments[0].scrollIntoView({block: 'center'})", row)
         row.find_elements("tag name", "td")[0].click()
-        wait_for(lambda: tablet.find_element("id", "tablet-fix-key").get_attribute("value") == row.get_attribute("data-key"),
+        wait_for(lambda: row.get_attribute("data-key") in tablet.find_element("id", "tablet-fix-key").text,
                  what="the form filled")
         assert tablet.find_element("id", "tablet-fix-value").get_attribute("value") == row.get_attribute("data-value")
         assert tablet.switch_to.active_element.get_attribute("id") == "tablet-fix-value"

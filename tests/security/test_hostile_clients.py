@@ -253,7 +253,9 @@ def fix_body(unit: Any, value: Any) -> dict[str, Any]:
     return {**FIX, "state": [
         {"id": "tablet-fix-unit", "property": "value", "value": unit},
         {"id": "tablet-fix-metric", "property": "value", "value": "queue.waiting"},
-        {"id": "tablet-fix-key", "property": "value", "value": "Hoitajan vastaanotto"},
+        # a key the figure has not had yet: said to be new on purpose (the drop-down's "new key")
+        {"id": "tablet-fix-key", "property": "value", "value": "+NEW"},
+        {"id": "tablet-fix-new-key", "property": "value", "value": "Hoitajan vastaanotto"},
         {"id": "tablet-fix-value", "property": "value", "value": value},
         {"id": "tablet-fix-valid", "property": "value", "value": "1h"}]}
 
