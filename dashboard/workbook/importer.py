@@ -14,7 +14,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +26,12 @@ from dashboard.freshness import FRESH, Candidate, is_correction, resolve, status
 from dashboard.history import AuditEntry, History, Import
 from dashboard.i18n import clock_time, number
 from dashboard.livestore import LiveStore
+from dashboard.metrics import Metric
 from dashboard.readings import Reading
 from dashboard.workbook import reader
 from dashboard.workbook.messages import msg
 from dashboard.workbook.parse import Parsed, Problem, Row, day_end, parse
-from dashboard.workbook.schema import SHEETS
+from dashboard.workbook.schema import SHEET_METRICS, SHEETS
 
 log = logging.getLogger(__name__)
 QUEUE_VALID = timedelta(minutes=60)  # a queue count typed by hand is good for an hour
@@ -147,31 +148,33 @@ def _to_live(parsed: Parsed, config: Config, lang: str, now: datetime, user: str
             origins[readings[-1].ident] = (row, column)
 
     latest_queue: dict[tuple[str, str], Row] = {}
+    latest_own: dict[tuple[str, str, str], tuple[datetime, Row, datetime]] = {}
     for row in parsed.rows:
         v = row.values
         # a row's day and times are those of its unit's site (its zone); a notice for every
         # unit, of the installation's
         tz = config.notice_tz(v.get("unit", "kaikki"))
         today = now.astimezone(tz).date()
-        if "day" in v and v["day"] != today:
+        day = _day_of(v)
+        if day is not None and day != today:
             report.warnings.append(msg(lang, "w_other_day", sheet=_sheet_label(row, lang), row=row.number,
-                                       day=v["day"].strftime("%d.%m.%Y")))
+                                       day=day.strftime("%d.%m.%Y")))
             continue
         until = day_end(today, tz)
-        if row.sheet == "staffing":
-            add("staff.planned", row, v["profession"], "planned", now, until)
-            add("staff.present", row, v["profession"], "present", now, until)
-        elif row.sheet == "appointments":
-            add("appointments.free_today", row, v["profession"], "free_today", now, until)
-            add("appointments.free_3wd", row, v["profession"], "free_3wd", now, until)
-            add("appointments.t3_days", row, v["profession"], "t3_days", now, until)
-        elif row.sheet == "capacity":
-            add("capacity.in_use", row, v["resource"], "in_use", now, until)
-            add("capacity.total", row, v["resource"], "total", now, until)
+        if row.sheet in ("staffing", "appointments", "capacity"):
+            key = v[next(s for s in SHEETS if s.key == row.sheet).identity[-1]]
+            for column, metric in SHEET_METRICS[row.sheet].items():
+                add(metric, row, key, column, now, until)
         elif row.sheet == "queues":
             k = (v["unit"], v["queue"].lower())
             if k not in latest_queue or latest_queue[k].values["time"] < v["time"]:
                 latest_queue[k] = row
+        elif row.sheet == "own_metrics":
+            # the latest of a figure's rows, as of a queue's; a row of a day only is of now
+            at = now if (clock := _time_of(v["when"])) is None else datetime.combine(today, clock, tzinfo=tz)
+            figure = (v["unit"], v["metric"], (v.get("key") or "").lower())
+            if figure not in latest_own or latest_own[figure][0] <= at:
+                latest_own[figure] = (at, row, _own_until(config.own_metrics()[v["metric"]], at, until))
         elif row.sheet == "notices":
             notices.append({
                 "id": f"wb-{sha[:12]}-{row.number}", "unit": v["unit"], "text": v["text"],
@@ -185,10 +188,34 @@ def _to_live(parsed: Parsed, config: Config, lang: str, now: datetime, user: str
         v = row.values
         tz = config.tz_of(v["unit"])
         at = datetime.combine(now.astimezone(tz).date(), v["time"], tzinfo=tz)
-        add("queue.waiting", row, v["queue"], "waiting", at, at + QUEUE_VALID)
-        add("queue.longest_wait_min", row, v["queue"], "longest", at, at + QUEUE_VALID)
-        add("queue.avg_wait_min", row, v["queue"], "average", at, at + QUEUE_VALID)
+        for column, metric in SHEET_METRICS["queues"].items():
+            add(metric, row, v["queue"], column, at, at + QUEUE_VALID)
+    for at, row, own_until in latest_own.values():
+        add(row.values["metric"], row, row.values.get("key") or "", "value", at, own_until)
     return readings, notices, origins
+
+
+def _day_of(values: dict[str, Any]) -> date | None:
+    """The day a row is of: its day, or the day of its day-or-time (a time alone: today)."""
+    when = values.get("day", values.get("when"))
+    if isinstance(when, datetime):
+        return when.date()
+    return when if isinstance(when, date) else None
+
+
+def _time_of(when: date | time | datetime) -> time | None:
+    if isinstance(when, datetime):
+        return when.time()
+    return when if isinstance(when, time) else None
+
+
+def _own_until(m: Metric, at: datetime, end: datetime) -> datetime:
+    """An own metric's value written by a person stands its `manual_hours` from its time,
+    or else to the end of its day (`end`); a count (of today) never past its day."""
+    if m.manual_hours is None:
+        return end
+    until = at + timedelta(hours=m.manual_hours)
+    return min(until, end) if m.kind == "count" else until
 
 
 def _shadowed(readings: list[Reading], origins: dict[str, tuple[Row, str]], config: Config,
@@ -217,15 +244,18 @@ def _shadowed(readings: list[Reading], origins: dict[str, tuple[Row, str]], conf
             continue  # shown; or only stale values around it, and the newest shows; or the same figure
         row, column = origins[rd.ident]
         sheet = next(s for s in SHEETS if s.key == row.sheet)
+        own = config.own_metrics().get(rd.metric)
+        what = own.name(lang) if own else sheet.column(column).names[lang].lower()
         facts = {"sheet": sheet.names[lang], "row": row.number, "value": number(rd.value, lang),
-                 "what": f"{rd.key} {sheet.column(column).names[lang].lower()}".strip(),
+                 "what": f"{rd.key} {what}".strip(),
                  "shown": number(shown.value, lang), "at": clock_time(shown.observed_at.astimezone(tz), lang)}
         if is_correction(shown, status):
             until = shown.valid_until.astimezone(tz) if shown.valid_until else now
             warnings.append(msg(lang, "w_corrected", **facts, until=clock_time(until, lang),
                                 by=(shown.entered_by or "").removesuffix(" (tabletti)")))
         elif not shown.manual:
-            warnings.append(msg(lang, "w_shadowed", **facts, system=msg(lang, f"system_{rd.metric.split('.')[0]}")))
+            system = "system_metrics" if own else f"system_{rd.metric.split('.')[0]}"
+            warnings.append(msg(lang, "w_shadowed", **facts, system=msg(lang, system)))
     return warnings
 
 

@@ -44,6 +44,14 @@ MESSAGES: dict[str, str] = {
     "importance": N_("Tärkeys on info, tärkeä tai kiireellinen."),
     "yesno": N_("Odotettiin kyllä tai ei."),
     "too_long": N_("Teksti on {n} merkkiä, enintään {limit} sallitaan."),
+    "day_or_time": N_("Odotettiin päivämäärää tai kellonaikaa, esim. 23.11.2026, 8.30 tai 23.11.2026 8.30."),
+    # the centre's own metrics (sheet Muut mittarit)
+    "metric": N_("Tuntematon mittari: käytä mittarin nimeä tai tunnusta ({names})."),
+    "derived_metric": N_("{metric} lasketaan muista mittareista ({inputs}), eikä sitä kirjoiteta: kirjoita niiden arvot."),
+    "builtin_metric": N_("Vakiomittari: kirjoita se välilehdelle {sheet}, sarakkeeseen {column}."),
+    "builtin_no_sheet": N_("Vakiomittari, joka tulee järjestelmistä: sitä ei kirjoiteta työkirjaan (korjaa tarvittaessa tabletilla)."),
+    "key_required": N_("Tarkenne puuttuu: kirjoita mittarin {metric} {what}."),
+    "key_not_taken": N_("Mittarilla {metric} ei ole tarkennetta: jätä sarake tyhjäksi."),
     "in_use_over_total": N_("Käytössä ({in_use}) on enemmän kuin yhteensä ({total})."),
     "ends_before_starts": N_("Päättyy ennen kuin alkaa ({starts})."),
     "duplicate": N_("Sama rivi on jo rivillä {row} ({what})."),
@@ -59,6 +67,7 @@ MESSAGES: dict[str, str] = {
     "system_appointments": N_("ajanvarausjärjestelmän"),
     "system_queue": N_("jonojärjestelmän"),
     "system_capacity": N_("resurssijärjestelmän"),
+    "system_metrics": N_("mittarijärjestelmän"),
     "w_repeat": N_("Sama tiedosto on jo tuotu {at} ({user}): mitään ei muutettu."),
 }
 

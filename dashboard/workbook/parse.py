@@ -9,18 +9,23 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from dashboard.config import Config
+from dashboard.metrics import CATALOGUE, LABEL_FI, Metric
+from dashboard.translate import gettext_in
 from dashboard.workbook.messages import msg
 from dashboard.workbook.reader import RawWorkbook
 from dashboard.workbook.schema import (
     ALL_UNITS,
     HELP_SHEET,
     IMPORTANCE,
+    KEYED_BY,
     LANGS,
     NO,
+    SHEET_METRICS,
     SHEETS,
     TEXT_MAX,
     YES,
@@ -143,9 +148,9 @@ def _parse_sheet(sheet: Sheet, name: str, rows: list[list[Any]], config: Config,
             if c.key not in cells:
                 continue
             raw = cells[c.key]
-            if c.key == "day" and _blank(raw):
+            if c.key in ("day", "when") and _blank(raw):
                 # a hurried person's board of today: the blank day is the file's, and said so
-                values["day"] = today
+                values[c.key] = today
                 out.warnings.append(msg(lang, "w_blank_day", sheet=name, row=number, day=_show(today)))
                 continue
             try:
@@ -163,7 +168,7 @@ def _parse_sheet(sheet: Sheet, name: str, rows: list[list[Any]], config: Config,
             out.errors.append(Problem(name, number, written["unit"], _show(cells["unit"]),
                                       _not_yours(values["unit"], units, config, lang)))
             continue
-        problem = _row_rules(sheet, values, written, name, number, lang, out)
+        problem = _row_rules(sheet, values, written, name, number, config, lang, out)
         if problem:
             out.errors.append(problem)
             continue
@@ -179,7 +184,7 @@ def _parse_sheet(sheet: Sheet, name: str, rows: list[list[Any]], config: Config,
 
 
 def _row_rules(sheet: Sheet, v: dict[str, Any], written: dict[str, str], name: str, number: int,
-               lang: str, out: Parsed) -> Problem | None:
+               config: Config, lang: str, out: Parsed) -> Problem | None:
     if sheet.key == "capacity" and v["in_use"] > v["total"]:
         return Problem(name, number, written["in_use"], _show(v["in_use"]),
                        msg(lang, "in_use_over_total", in_use=v["in_use"], total=v["total"]))
@@ -189,6 +194,25 @@ def _row_rules(sheet: Sheet, v: dict[str, Any], written: dict[str, str], name: s
     if sheet.key == "staffing" and v["present"] > ABSURD_PRESENT * v["planned"] + 2:
         out.warnings.append(msg(lang, "w_present_over_planned", sheet=name, row=number,
                                 present=v["present"], planned=v["planned"]))
+    if sheet.key == "own_metrics":
+        return _own_row(sheet, v, written, name, number, config.own_metrics()[v["metric"]], lang)
+    return None
+
+
+def _own_row(sheet: Sheet, v: dict[str, Any], written: dict[str, str], name: str, number: int,
+             m: Metric, lang: str) -> Problem | None:
+    """A row of an own metric: its key exactly when the metric is keyed by more than its
+    unit, and a count a whole number."""
+    key_column = written.get("key") or sheet.column("key").names[lang]
+    if m.keyed_by and not v.get("key"):
+        return Problem(name, number, key_column, "", msg(lang, "key_required", metric=m.name(lang),
+                                                          what=KEYED_BY[m.keyed_by][lang]))
+    if not m.keyed_by and v.get("key"):
+        return Problem(name, number, key_column, v["key"], msg(lang, "key_not_taken", metric=m.name(lang)))
+    whole = float(v["value"]).is_integer()
+    if m.kind == "count" and not whole:
+        return Problem(name, number, written["value"], _show(v["value"]), msg(lang, "count"))
+    v["value"] = int(v["value"]) if whole else v["value"]
     return None
 
 
@@ -237,6 +261,10 @@ def _value(c: Column, raw: Any, config: Config, lang: str, today: date | None = 
         return _date(raw, today)
     if kind == "time":
         return _time(raw)
+    if kind == "day_or_time":
+        return _day_or_time(raw, today)
+    if kind == "metric":
+        return _own_metric(raw, config, lang)
     if kind == "datetime":
         return _datetime(raw, config.tz)
     if kind in ("unit", "unit_or_all"):
@@ -347,6 +375,63 @@ def _datetime(raw: Any, tz: ZoneInfo) -> datetime:
     if len(parts) > 2:
         raise Bad("datetime")
     return datetime.combine(day, at, tzinfo=tz)
+
+
+def _day_or_time(raw: Any, today: date | None) -> date | time | datetime:
+    """A day (the value stands from the import), a time of the file's day, or both; a
+    date-time at midnight is a day (a date cell)."""
+    if isinstance(raw, datetime):
+        at: datetime = raw.replace(second=0, microsecond=0, tzinfo=None)
+        return at.date() if at.time() == time(0) else at
+    if isinstance(raw, date):
+        return raw
+    if isinstance(raw, timedelta) and timedelta(0) <= raw < timedelta(days=1):  # an .ods duration
+        return time(int(raw.total_seconds()) // 3600, int(raw.total_seconds()) // 60 % 60)
+    parts = fold(raw).replace(" klo ", " ").replace(" kl. ", " ").split()
+    try:
+        if len(parts) == 2:
+            return datetime.combine(_date(parts[0], today), _time(parts[1]))
+        if len(parts) == 1 and (_DATE.match(parts[0]) or _DAY_MONTH.match(parts[0]) or _ISO.match(parts[0])):
+            return _date(parts[0], today)
+        return _time(raw)
+    except Bad as bad:
+        if bad.key == "no_such_date":
+            raise
+        raise Bad("day_or_time") from None
+
+
+def _own_metric(raw: Any, config: Config, lang: str) -> str:
+    """One of the centre's own metrics that a person enters, by its id or its name in any
+    language; a derived one, or a built-in one, is refused with where its value comes from."""
+    word = fold(raw)
+    own = config.own_metrics()
+    for m in own.values():
+        if word in {fold(m.id), *(fold(n) for n in m.names.values())}:
+            if m.derived is not None:
+                inputs = ", ".join(own[i].name(lang) if i in own else i for i in m.derived.names)
+                raise Bad("derived_metric", metric=m.name(lang), inputs=inputs)
+            return m.id
+    builtin = _builtin_words().get(word)
+    if builtin is not None:
+        for sheet in SHEETS:
+            column = next((c for c, mid in SHEET_METRICS.get(sheet.key, {}).items() if mid == builtin), None)
+            if column is not None:
+                raise Bad("builtin_metric", sheet=sheet.names[lang], column=sheet.column(column).names[lang])
+        raise Bad("builtin_no_sheet")
+    names = ", ".join(m.name(lang) for m in own.values() if m.derived is None)
+    raise Bad("metric", names=names or "–")
+
+
+@cache
+def _builtin_words() -> dict[str, str]:
+    """A built-in metric's id, its label in each language and its workbook column's names →
+    the metric (so one written in the wrong sheet is sent to its own)."""
+    words = {fold(mid): mid for mid in CATALOGUE}
+    words |= {fold(gettext_in(lg, label)): mid for mid, label in LABEL_FI.items() for lg in LANGS}
+    for sheet in SHEETS:
+        for column, mid in SHEET_METRICS.get(sheet.key, {}).items():
+            words |= {fold(n): mid for n in sheet.column(column).names.values()}
+    return words
 
 
 def _unit(raw: Any, config: Config, lang: str, allow_all: bool) -> str:

@@ -12,7 +12,8 @@ class Column:
     key: str
     names: dict[str, str]
     # count, number, number_or_above (a number, or "> 90": beyond it), date, time, datetime,
-    # unit, unit_or_all, text, importance, yesno
+    # day_or_time (a date, a time of today, or both), unit, unit_or_all, metric (one of the
+    # centre's own), text, importance, yesno
     kind: str
     required: bool = True
     width: int = 16
@@ -78,7 +79,32 @@ SHEETS: tuple[Sheet, ...] = (
         # shown in the Swedish turns of bilingual screens; without it they show the Finnish text
         _c("text_sv", "Teksti ruotsiksi", "Text på svenska", "Text in Swedish", "text", required=False, width=60),
     ), ("starts", "unit", "text")),
+    # the centre's own metrics (`[[metrics]]`): one value a row, the metric by its name or id;
+    # the key only where the metric is keyed by more than its unit
+    Sheet("own_metrics", {"fi": "Muut mittarit", "sv": "Övriga mätare", "en": "Other metrics"}, (
+        _c("when", "Päivä tai kellonaika", "Dag eller klockslag", "Date or time", "day_or_time", width=20),
+        UNIT,
+        _c("metric", "Mittari", "Mätare", "Metric", "metric", width=32),
+        _c("key", "Tarkenne", "Precisering", "Key", "text", required=False, width=22),
+        _c("value", "Arvo", "Värde", "Value", "number", width=11),
+    ), ("when", "unit", "metric", "key")),
 )
+OWN = next(s for s in SHEETS if s.key == "own_metrics")
+# the built-in metrics a sheet's columns give (the rest come from the systems only)
+SHEET_METRICS: dict[str, dict[str, str]] = {
+    "staffing": {"planned": "staff.planned", "present": "staff.present"},
+    "appointments": {"free_today": "appointments.free_today", "free_3wd": "appointments.free_3wd",
+                     "t3_days": "appointments.t3_days"},
+    "queues": {"waiting": "queue.waiting", "longest": "queue.longest_wait_min", "average": "queue.avg_wait_min"},
+    "capacity": {"in_use": "capacity.in_use", "total": "capacity.total"},
+}
+# what an own metric's value is keyed by besides its unit (`[[metrics]] keyed_by`)
+KEYED_BY = {
+    "queue": {"fi": "jono", "sv": "kö", "en": "queue"},
+    "profession": {"fi": "ammattiryhmä", "sv": "yrkesgrupp", "en": "profession"},
+    "resource": {"fi": "resurssi", "sv": "resurs", "en": "resource"},
+    "label": {"fi": "tarkenne", "sv": "precisering", "en": "key"},
+}
 
 HELP_SHEET = {"fi": "Ohje", "sv": "Anvisning", "en": "Help"}
 ALL_UNITS = {"fi": "kaikki", "sv": "alla", "en": "all"}

@@ -1,6 +1,12 @@
 """The empty control-board workbook, in the configured language: one sheet per table with its
 header row, drop-down lists for units, professions, importance and yes/no, readable column
-widths, and a help sheet with an example row for each table."""
+widths, and a help sheet with an example row for each table.
+
+The sheet of the centre's own metrics (Muut mittarit) is there only when the configuration
+has own metrics a person enters (not derived ones): without them every row of it would be an
+error, and a hurried person's workbook is not cluttered with a sheet that takes nothing. Its
+drop-down list offers those metrics by name, and the help sheet lists every own metric with
+its key, unit of measure and how long a value stands."""
 
 from __future__ import annotations
 
@@ -9,13 +15,18 @@ from io import BytesIO
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from dashboard.config import Config
+from dashboard.i18n import number
+from dashboard.metrics import Metric
 from dashboard.workbook.schema import (
     ALL_UNITS,
     COMMON_PROFESSIONS,
     HELP_SHEET,
     IMPORTANCE_WORDS,
+    KEYED_BY,
+    OWN,
     SHEETS,
     YESNO_WORDS,
 )
@@ -50,12 +61,47 @@ EXAMPLES = {
     "capacity": ["23.11.2026", "{unit}", "Vastaanottohuoneet", 14, 18],
     "notices": ["23.11.2026 8.00", "23.11.2026 16.00", "{all}", "Laboratorio suljettu klo 14 alkaen.", "{info}", "{yes}"],
 }
+# the own metrics' help: the sheet's rules, then a line for each metric
+OWN_HELP = {
+    "fi": {
+        "intro": "Yksi arvo riville. Päivä tai kellonaika: päivä (arvo on voimassa tuonnista alkaen), tämän päivän "
+                 "kellonaika tai molemmat. Mittarin voi kirjoittaa nimenä tai tunnuksena. Tarkenne kirjoitetaan vain "
+                 "mittarille, jolla se on; muuten sarake jätetään tyhjäksi. Laskettuja mittareita ei kirjoiteta.",
+        "metrics": "Mittarit:", "key": "tarkenne", "none": "ei (vain yksikkö)", "e.g.": "esim.",
+        "count": "lukumäärä tänään, kokonaisluku", "level": "lukuarvo", "duration": "minuutteja",
+        "ratio": "suhdeluku", "percent": "prosentteja (%)", "decimals": "desimaaleja: {n}",
+        "hours": "voimassa {h} t", "day": "voimassa päivän loppuun", "derived": "lasketaan: {expr} – ei kirjoiteta",
+    },
+    "sv": {
+        "intro": "Ett värde per rad. Dag eller klockslag: en dag (värdet gäller från importen), ett klockslag i dag "
+                 "eller båda. Mätaren kan skrivas med namn eller id. Precisering skrivs bara för en mätare som har "
+                 "en; annars lämnas kolumnen tom. Beräknade mätare skrivs inte in.",
+        "metrics": "Mätare:", "key": "precisering", "none": "ingen (bara enhet)", "e.g.": "t.ex.",
+        "count": "antal i dag, heltal", "level": "tal", "duration": "minuter",
+        "ratio": "kvot", "percent": "procent (%)", "decimals": "decimaler: {n}",
+        "hours": "gäller {h} h", "day": "gäller dagen ut", "derived": "beräknas: {expr} – skrivs inte in",
+    },
+    "en": {
+        "intro": "One value per row. Date or time: a date (the value stands from the import), a time of today or "
+                 "both. A metric may be written by its name or its id. A key is written only for a metric that has "
+                 "one; otherwise leave the column empty. Computed metrics are not entered.",
+        "metrics": "Metrics:", "key": "key", "none": "none (unit only)", "e.g.": "e.g.",
+        "count": "count today, whole number", "level": "number", "duration": "minutes",
+        "ratio": "ratio", "percent": "percent (%)", "decimals": "decimals: {n}",
+        "hours": "stands {h} h", "day": "stands to the end of the day", "derived": "computed: {expr} – not entered",
+    },
+}
+OWN_EXAMPLE_KEYS = {"queue": "Päivystys", "profession": "sairaanhoitaja", "resource": "Vastaanottohuoneet",
+                    "label": "A"}
+OWN_EXAMPLE_TIMES = ["23.11.2026", "9.30", "23.11.2026 14.00"]
 
 
 def template(config: Config, lang: str) -> bytes:
     wb = Workbook()
     wb.remove(wb.active)  # type: ignore[arg-type]
     units = [u.name_in(lang) for u in config.units]
+    entered = entered_metrics(config)
+    sheets = [s for s in SHEETS if s is not OWN or entered]
     lists = wb.create_sheet("_listat")
     lists.sheet_state = "hidden"
     columns = {
@@ -64,7 +110,10 @@ def template(config: Config, lang: str) -> bytes:
         "profession": COMMON_PROFESSIONS,
         "importance": IMPORTANCE_WORDS[lang],
         "yesno": YESNO_WORDS[lang],
+        "metric": [m.name(lang) for m in entered],
+        "key": list(dict.fromkeys(k for m in entered for k in m.keys)),
     }
+    columns = {name: values for name, values in columns.items() if values}
     ranges = {}
     for i, (name, values) in enumerate(columns.items(), start=1):
         letter = chr(ord("A") + i - 1)
@@ -72,7 +121,7 @@ def template(config: Config, lang: str) -> bytes:
             lists.cell(r, i, value)
         ranges[name] = f"_listat!${letter}$1:${letter}${len(values)}"
 
-    for sheet in SHEETS:
+    for sheet in sheets:
         ws = wb.create_sheet(sheet.names[lang])
         for j, column in enumerate(sheet.columns, start=1):
             cell = ws.cell(1, j, column.names[lang])
@@ -80,9 +129,9 @@ def template(config: Config, lang: str) -> bytes:
             cell.fill = HEAD_FILL
             cell.alignment = Alignment(vertical="center")
             ws.column_dimensions[cell.column_letter].width = column.width
-            kind = "profession" if column.key == "profession" else column.kind
+            kind = column.key if column.key in ("profession", "key") else column.kind
             if kind in ranges:
-                strict = kind != "profession"  # professions: a suggestion list, any text allowed
+                strict = kind not in ("profession", "key")  # suggestion lists: any text allowed
                 dv = DataValidation(type="list", formula1=ranges[kind], allow_blank=True,
                                     showErrorMessage=strict)
                 ws.add_data_validation(dv)
@@ -97,14 +146,80 @@ def template(config: Config, lang: str) -> bytes:
     r = len(HELP[lang]) + 3
     fill = {"unit": units[0], "all": ALL_UNITS[lang], "info": IMPORTANCE_WORDS[lang][0],
             "yes": YESNO_WORDS[lang][0]}
-    for sheet in SHEETS:
+    for sheet in sheets:
         help_ws.cell(r, 1, sheet.names[lang]).font = Font(bold=True)
         header = " | ".join(c.names[lang] for c in sheet.columns)
-        example = " | ".join(str(v).format(**fill) for v in EXAMPLES[sheet.key])
         help_ws.cell(r + 1, 1, header)
-        help_ws.cell(r + 2, 1, example).font = Font(italic=True, color="555555")
-        r += 4
+        if sheet is OWN:
+            examples = [" | ".join(map(str, row)) for row in own_examples(config, entered, lang)]
+        else:
+            examples = [" | ".join(str(v).format(**fill) for v in EXAMPLES[sheet.key])]
+        for i, example in enumerate(examples, start=2):
+            help_ws.cell(r + i, 1, example).font = Font(italic=True, color="555555")
+        r += len(examples) + 3
+    if entered:
+        _own_help(help_ws, r - 1, config, lang)
     wb.active = 1
     out = BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def entered_metrics(config: Config) -> list[Metric]:
+    """The centre's own metrics a person enters: every one but the derived."""
+    return [m for m in config.own_metrics().values() if m.derived is None]
+
+
+def own_examples(config: Config, entered: list[Metric], lang: str) -> list[list[object]]:
+    """Up to three example rows of the configuration's own metrics, a unit's first (so the
+    examples show several units where there are several), each in a unit that shows it."""
+    firsts: dict[str, str] = {}
+    for m in entered:
+        firsts.setdefault(_example_unit(config, m.id), m.id)
+    chosen = list(dict.fromkeys([*firsts.values(), *(m.id for m in entered)]))[:3]
+    by_id = {m.id: m for m in entered}
+    rows: list[list[object]] = []
+    for i, m in enumerate(by_id[c] for c in chosen):
+        unit = next(u for u in config.units if u.code == _example_unit(config, m.id))
+        key = (m.keys[0] if m.keys else OWN_EXAMPLE_KEYS[m.keyed_by]) if m.keyed_by else ""
+        value = number(19.5 if m.decimals else (4 if m.kind == "count" else 21), lang)
+        rows.append([OWN_EXAMPLE_TIMES[i], unit.name_in(lang), m.name(lang), key, value])
+    return rows
+
+
+def _example_unit(config: Config, metric: str) -> str:
+    """A unit an own metric belongs to, as far as the configuration tells: the unit its card
+    is named for, else the first unit of a display that shows it, else the first unit."""
+    spec = next((s for s in config.metrics if s.id == metric), None)
+    codes = [u.code for u in config.units]
+    if spec is not None and spec.card in codes:
+        return spec.card
+    shown = next((d.units for d in config.displays if d.units and metric in config.shown_metrics(d)), None)
+    return shown[0] if shown else codes[0]
+
+
+def _own_help(ws: Worksheet, r: int, config: Config, lang: str) -> None:
+    """The own metrics' rules from row `r`, and a line for each metric: name, id, key, unit
+    of measure and how long a value stands; the derived ones said to be computed."""
+    words = OWN_HELP[lang]
+    ws.cell(r, 1, words["intro"]).alignment = Alignment(wrap_text=True)
+    ws.cell(r + 1, 1, words["metrics"]).font = Font(bold=True)
+    r += 2
+    for m in config.own_metrics().values():
+        ws.cell(r, 1, f"{m.name(lang)} ({m.id}) – " + " – ".join(_described(m, lang))).alignment = \
+            Alignment(wrap_text=True)
+        r += 1
+
+
+def _described(m: Metric, lang: str) -> list[str]:
+    words = OWN_HELP[lang]
+    if m.derived is not None:
+        return [words["derived"].format(expr=m.derived.text)]
+    key = KEYED_BY[m.keyed_by][lang] if m.keyed_by else words["none"]
+    if m.keyed_by and m.keys:
+        key += f" ({words['e.g.']} {', '.join(m.keys[:5])})"
+    measure = words[m.measure] if m.measure in words else words["level"]
+    if m.decimals:
+        measure += ", " + words["decimals"].format(n=m.decimals)
+    hours = words["hours"].format(h=number(m.manual_hours, lang)) if m.manual_hours else words["day"]
+    return [f"{words['key']}: {key}", measure, hours]
