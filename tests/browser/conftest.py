@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,7 @@ from tests.conftest import (
     wait_for,
 )
 
+ROOT = Path(__file__).resolve().parents[2]
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
@@ -127,9 +129,10 @@ def sign_in(driver: webdriver.Chrome, base_url: str, name: str, password: str | 
 def start_demo(backend: Backend, config: Path, *extra: str) -> Demo:
     port = free_port()
     exe = str(Path(sys.executable).parent / "ohjaustaulu")
-    # its output to a file beside its configuration: a pipe nobody reads fills up (64 KB) and
-    # stops the demo at its next log line
-    log = config.with_name(f"demo-{port}.log")
+    # its output to a file: a pipe nobody reads fills up (64 KB) and stops the demo at its next
+    # log line; beside its configuration when that is a test's copy, never in the checkout
+    # (the screenshots start the demo on config/ohjaustaulu.toml itself)
+    log = (config.parent if ROOT not in config.resolve().parents else Path(tempfile.gettempdir())) / f"demo-{port}.log"
     with open(log, "w", encoding="utf-8") as out:
         proc = subprocess.Popen(
             # the simulated day at 10.00 of the latest working day, whatever the hour the tests run
