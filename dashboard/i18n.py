@@ -15,6 +15,9 @@ BABEL = {lang: Locale.parse(name) for lang, name in LOCALES.items()}
 
 TEXT: dict[str, dict[str, str]] = {
     "fi": {
+        "substitutes_n": "{n} sijaista",
+        "substitute_one": "1 sijainen",
+        "substitutes_none": "ei sijaisia",
         "limit_met": "raja {limit}: täyttyy",
         "limit_below": "alle rajan {limit}",
         "limit_above": "yli rajan {limit}",
@@ -90,6 +93,9 @@ TEXT: dict[str, dict[str, str]] = {
         "wait_at_least": "vähintään {n} min",
     },
     "sv": {
+        "substitutes_n": "{n} vikarier",
+        "substitute_one": "1 vikarie",
+        "substitutes_none": "inga vikarier",
         "limit_met": "gräns {limit}: uppfylls",
         "limit_below": "under gränsen {limit}",
         "limit_above": "över gränsen {limit}",
@@ -165,6 +171,9 @@ TEXT: dict[str, dict[str, str]] = {
         "wait_at_least": "minst {n} min",
     },
     "en": {
+        "substitutes_n": "{n} substitutes",
+        "substitute_one": "1 substitute",
+        "substitutes_none": "no substitutes",
         "limit_met": "limit {limit}: met",
         "limit_below": "below the limit {limit}",
         "limit_above": "above the limit {limit}",

@@ -70,6 +70,8 @@ CATALOGUE: dict[str, Metric] = {
         Metric("callback.oldest_min", None),
         Metric("staff.planned", "profession", kind="today"),
         Metric("staff.present", "profession"),
+        # of those present, substitutes (the workbook's "Sijaiset"): beside the present ones
+        Metric("staff.substitutes", "profession"),
         Metric("appointments.free_today", "profession", kind="today"),
         Metric("appointments.free_3wd", "profession"),
         Metric("appointments.t3_days", "profession"),
@@ -124,6 +126,7 @@ LABEL_FI: dict[str, str] = {
     "queue.estimated_wait_min": N_("Arvioitu odotus, min"),
     "callback.pending": N_("Takaisinsoittoja odottaa"), "callback.oldest_min": N_("Vanhin takaisinsoitto, min"),
     "staff.present": N_("Henkilöstö paikalla"), "staff.planned": N_("Henkilöstö suunniteltu"),
+    "staff.substitutes": N_("Sijaisia paikalla"),
     "appointments.free_today": N_("Vapaat ajat tänään"), "appointments.free_3wd": N_("Vapaat ajat 3 arkipv"),
     "appointments.t3_days": N_("T3, pv"), "capacity.in_use": N_("Tilat käytössä"), "capacity.total": N_("Tiloja yhteensä"),
     "access.within_week_pct": N_("Hoitoon pääsy: määräajassa tällä viikolla, %"),

@@ -29,6 +29,9 @@ class Reading:
     # (low, high) minutes where an estimate is uncertain (the wait of a person joining a
     # queue): the wall shows "15–25 min" then
     range: tuple[int, int] | None = None
+    # a person's remark beside the value (the workbook's "Huomio" of a staffing row): for the
+    # staff's screens, never a public one
+    note: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "key", normalise_key(self.key))
@@ -58,6 +61,8 @@ class Reading:
             data["bound"] = self.bound
         if self.range:
             data["range"] = list(self.range)
+        if self.note:
+            data["note"] = self.note
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod

@@ -183,6 +183,8 @@ def unit_tiles(config: Config, unit: str, pairs: list[tuple[str, Reading]], now:
             tile["bound"] = reading.bound
         if reading.range:  # an uncertain estimate: "15–25 min"
             tile["range"] = list(reading.range)
+        if reading.note and not public:  # a person's remark, for the staff's screens
+            tile["note"] = reading.note
         if reading.manual:
             tile["manual"] = True
             if not public:  # a person's name is nothing for a waiting room

@@ -387,6 +387,7 @@ def capacity_cards(config: Config, d: Display, tiles: Tiles, now: datetime) -> l
                     tile(tiles, "appointments.free_today", unit, p, langs),
                     tile(tiles, "appointments.free_3wd", unit, p, langs),
                     tile(tiles, "appointments.t3_days", unit, p, langs),
+                    *staff_note(tiles, unit, p, langs),
                     *row_note(tiles, [(m, unit, p) for m in STAFF_METRICS], langs, now, config.tz_of(unit)),
                 ],
                 className="row srow",
@@ -414,6 +415,24 @@ def capacity_cards(config: Config, d: Display, tiles: Tiles, now: datetime) -> l
         if professions or resources:
             cards.append(card(config, unit, "staff_appointments", langs, rows))
     return cards
+
+
+def staff_note(tiles: Tiles, unit: str, profession: str, langs: list[str]) -> list[html.Div]:
+    """Under a profession's row: how many of those present are substitutes, and the shift
+    lead's remark ("lääkäri sairastunut"), as the workbook's staffing row gave them."""
+    subs = tiles.get(("staff.substitutes", unit, profession))
+    present = tiles.get(("staff.present", unit, profession))
+    parts: list[Any] = []
+    if subs is not None and subs["status"] != "unavailable":
+        n = subs["value"]
+        words = {0: "substitutes_none", 1: "substitute_one"}.get(n, "substitutes_n")
+        parts.append(html.Span(say(langs, words, n=number(n, langs[0])),
+                               className=f"tile subs tile--{subs['status']}", **_attrs("staff.substitutes", unit, profession, subs)))
+    if present is not None and present.get("note") and present["status"] != "unavailable":
+        if parts:
+            parts.append(" · ")
+        parts.append(html.Span(present["note"], className="remark"))
+    return [html.Div(parts, className="staffnote")] if parts else []
 
 
 def flow_cards(config: Config, d: Display, tiles: Tiles, now: datetime) -> list[html.Div]:

@@ -156,6 +156,8 @@ def board_view(ctx: TabletContext, sl: ShiftLead) -> html.Div:
             attrs["data-corrects"] = str(corrects["value"])
         value = (correction_cell(ctx, x, sl.lang) if is_correction(x)
                  else {"text": number(x["value"], sl.lang), "class": "val"})
+        if x.get("note"):  # the workbook's remark on a staffing row ("Huomio")
+            value = {**value, "lines": [*value.get("lines", []), {"text": x["note"], "attrs": {"class": "muted note"}}]}
         rows.append({"attrs": attrs, "cells": [
             {"text": unit_label(ctx, x["unit"])}, {"text": metric_label(ctx.config, x["metric"])}, {"text": x["key"]},
             # the status and, below it, where the value comes from: one column fewer, so that a

@@ -399,3 +399,44 @@ def test_an_alias_that_names_another_unit_is_refused():
         parse_config(text, "ohjaustaulu.toml")
     assert [(p.key, p.reason) for p in err.value.problems] == [
         ("units[2].aliases[1]", "' Vastaanotto' already names unit 'vastaanotto'")]
+
+
+def test_substitutes_and_the_remark_reach_the_wall_and_the_tablet_never_a_waiting_room(backend: Backend, config: Config):
+    """The staffing sheet's optional Sijaiset and Huomio are not read and thrown away: the
+    substitutes are a figure of their own (staff.substitutes, by profession), the remark goes
+    with the staff present to the staff's wall and the tablet, and neither reaches a public
+    display."""
+    import json
+
+    from dashboard.accounts import User
+    from dashboard.shiftlead import ShiftLead
+    from layouts.components import board
+    from layouts.patch import plain
+
+    book = workbook({"Henkilöstö": [STAFF_HEAD + ["Sijaiset", "Huomio"],
+                                    ["23.11.2026", "vastaanotto", "lääkäri", 8, 6, 2, "lääkäri sairastunut, sijainen klo 12"],
+                                    ["23.11.2026", "vastaanotto", "sairaanhoitaja", 10, 10, 0, None],
+                                    ["23.11.2026", "laboratorio", "bioanalyytikko", 4, 4, None, None]]})
+    report = run(backend, config, book)
+    assert report.ok, report.errors
+    values = live(backend)
+    assert values[("staff.substitutes", "vastaanotto", "lääkäri")] == 2
+    assert values[("staff.substitutes", "vastaanotto", "sairaanhoitaja")] == 0
+    assert ("staff.substitutes", "laboratorio", "bioanalyytikko") not in values  # left blank: nothing said
+    staff = config.display("vastaanotto-kaytava")
+    model = build(config, staff, backend.store, backend.history).data
+    present = next(t for t in model["tiles"] if t["metric"] == "staff.present" and t["key"] == "lääkäri")
+    assert present["note"] == "lääkäri sairastunut, sijainen klo 12"
+    drawn = json.dumps(plain(board(config, staff, model)), ensure_ascii=False)
+    assert "2 sijaista" in drawn and "lääkäri sairastunut, sijainen klo 12" in drawn and "ei sijaisia" in drawn
+    public = config.display("aula")
+    shown = build(config, public, backend.store, backend.history).data
+    assert "sijainen klo 12" not in json.dumps(shown, ensure_ascii=False)
+    assert "sijainen klo 12" not in json.dumps(plain(board(config, public, shown)), ensure_ascii=False)
+    # the tablet's table of today: the remark under the value, the substitutes a row by name
+    from layouts.tablet import TabletContext, board_view
+
+    lead = ShiftLead(config, backend.store, backend.history, User("hoitaja1", "shift_lead", ("vastaanotto",)), "fi")
+    table = json.dumps(plain(board_view(TabletContext(config, backend.store, backend.history, backend.data_dir), lead)),
+                       ensure_ascii=False)
+    assert "lääkäri sairastunut, sijainen klo 12" in table and "Sijaisia paikalla" in table

@@ -142,9 +142,11 @@ def _to_live(parsed: Parsed, config: Config, lang: str, now: datetime, user: str
     def add(metric: str, row: Row, key: str, column: str, observed: datetime, until: datetime) -> None:
         value = row.values.get(column)
         if value is not None:
+            # a staffing row's remark ("Huomio") goes with the staff present, to the wall and the tablet
+            note = (row.values.get("remark") or None) if metric == "staff.present" else None
             readings.append(Reading(metric, row.values["unit"], key, value, observed, src,
                                     manual=True, entered_by=who, valid_until=until,
-                                    bound=row.values.get(f"{column}_bound")))
+                                    bound=row.values.get(f"{column}_bound"), note=note))
             origins[readings[-1].ident] = (row, column)
 
     latest_queue: dict[tuple[str, str], Row] = {}

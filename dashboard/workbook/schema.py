@@ -92,7 +92,7 @@ SHEETS: tuple[Sheet, ...] = (
 OWN = next(s for s in SHEETS if s.key == "own_metrics")
 # the built-in metrics a sheet's columns give (the rest come from the systems only)
 SHEET_METRICS: dict[str, dict[str, str]] = {
-    "staffing": {"planned": "staff.planned", "present": "staff.present"},
+    "staffing": {"planned": "staff.planned", "present": "staff.present", "substitutes": "staff.substitutes"},
     "appointments": {"free_today": "appointments.free_today", "free_3wd": "appointments.free_3wd",
                      "t3_days": "appointments.t3_days"},
     "queues": {"waiting": "queue.waiting", "longest": "queue.longest_wait_min", "average": "queue.avg_wait_min"},
