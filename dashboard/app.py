@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import dash
+import redis
 from dash import html
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
@@ -106,11 +107,17 @@ def create_app(config: Config, store: LiveStore, history: History | None,
 
     @server.get("/tablet/template.xlsx")
     def workbook_template() -> Response:
-        from dashboard.workbook.template import template
+        from dashboard.workbook.template import seen_keys, template
 
         access.require("tablet")
 
-        return Response(template(config, translate.lang()), headers={  # in the person's language
+        # in the person's language, its examples of the centre's own queues and professions (the
+        # generic ones while the live store cannot be read: the template never waits for it)
+        try:
+            seen = seen_keys(store.all_readings())
+        except redis.RedisError:
+            seen = None
+        return Response(template(config, translate.lang(), seen), headers={
             "Content-Disposition": 'attachment; filename="ohjaustaulu.xlsx"'},
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

@@ -440,3 +440,30 @@ def test_substitutes_and_the_remark_reach_the_wall_and_the_tablet_never_a_waitin
     table = json.dumps(plain(board_view(TabletContext(config, backend.store, backend.history, backend.data_dir), lead)),
                        ensure_ascii=False)
     assert "lääkäri sairastunut, sijainen klo 12" in table and "Sijaisia paikalla" in table
+
+
+def test_the_templates_examples_are_the_centres_own_queues_professions_and_resources(backend: Backend, config: Config):
+    """The help sheet's example rows use what the centre's live store holds (the tablet's
+    download passes it), not a made-up queue; with nothing known, the generic examples."""
+    from openpyxl import load_workbook
+
+    from dashboard.readings import Reading
+    from dashboard.workbook.template import seen_keys
+
+    backend.store.write_readings("demo-jonot", [
+        Reading("queue.waiting", "laboratorio", "näytteenotto", 4, MONDAY, "demo-jonot"),
+        Reading("staff.planned", "suun_th", "suuhygienisti", 3, MONDAY, "demo-jonot"),
+        Reading("capacity.total", "vastaanotto", "hoitohuoneet", 9, MONDAY, "demo-jonot")], {"state": "ok"})
+
+    def help_text(data: bytes) -> str:
+        ws = load_workbook(io.BytesIO(data))["Ohje"]
+        return "\n".join(str(c.value) for row in ws.iter_rows() for c in row if c.value)
+
+    own = help_text(template(config, "fi", seen_keys(backend.store.all_readings())))
+    assert "9.30 | Laboratorio | Näytteenotto | 6" in own
+    assert "Suun terveydenhuolto | Suuhygienisti" in own and "Vastaanotto | Hoitohuoneet" in own
+    assert "Päivystys" not in own
+    assert "Päivystys" in help_text(template(config, "fi"))  # nothing known: the generic example
+    # and the workbook made from it imports without a word
+    report = run(backend, config, template(config, "fi", seen_keys(backend.store.all_readings())))
+    assert report.ok and report.warnings == [], report

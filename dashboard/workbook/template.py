@@ -11,6 +11,7 @@ its key, unit of measure and how long a value stands."""
 from __future__ import annotations
 
 from io import BytesIO
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -96,7 +97,39 @@ OWN_EXAMPLE_KEYS = {"queue": "Päivystys", "profession": "sairaanhoitaja", "reso
 OWN_EXAMPLE_TIMES = ["23.11.2026", "9.30", "23.11.2026 14.00"]
 
 
-def template(config: Config, lang: str) -> bytes:
+# the figure of each sheet whose keys (queues, professions, resources) the centre's own
+# examples are taken from, and where in the example row the unit and the key stand
+EXAMPLE_FROM = {"staffing": "staff.planned", "appointments": "appointments.free_today", "queues": "queue.waiting",
+                "capacity": "capacity.total"}
+
+
+def seen_keys(readings: Any) -> dict[str, list[tuple[str, str]]]:
+    """(unit, key) of each metric in the live store's readings (LiveStore.all_readings), for
+    the template's examples: the centre's own queues, professions and resources."""
+    seen: dict[str, set[tuple[str, str]]] = {}
+    for rs in readings.values():
+        for r in rs:
+            if r.metric in EXAMPLE_FROM.values() and r.key:
+                seen.setdefault(r.metric, set()).add((r.unit, r.key))
+    return {m: sorted(v) for m, v in seen.items()}
+
+
+def centre_example(config: Config, sheet: str, lang: str, seen: dict[str, list[tuple[str, str]]]) -> list[object] | None:
+    """A sheet's example row with one of the centre's own units and keys (the first seen in
+    the live store), or None when none is known: the generic example then."""
+    pairs = [(u, k) for u, k in seen.get(EXAMPLE_FROM.get(sheet, ""), []) if any(x.code == u for x in config.units)]
+    if not pairs:
+        return None
+    unit, key = pairs[0]
+    row = list(EXAMPLES[sheet])
+    row[1] = config.unit(unit).name_in(lang)
+    row[2] = key[:1].upper() + key[1:]
+    return row
+
+
+def template(config: Config, lang: str, seen: dict[str, list[tuple[str, str]]] | None = None) -> bytes:
+    """The empty workbook in `lang`; `seen`: the keys in the live store (seen_keys), whose
+    first ones the help's examples use."""
     wb = Workbook()
     wb.remove(wb.active)  # type: ignore[arg-type]
     units = [u.name_in(lang) for u in config.units]
@@ -153,7 +186,8 @@ def template(config: Config, lang: str) -> bytes:
         if sheet is OWN:
             examples = [" | ".join(map(str, row)) for row in own_examples(config, entered, lang)]
         else:
-            examples = [" | ".join(str(v).format(**fill) for v in EXAMPLES[sheet.key])]
+            own = centre_example(config, sheet.key, lang, seen or {})
+            examples = [" | ".join(str(v).format(**fill) for v in (own or EXAMPLES[sheet.key]))]
         for i, example in enumerate(examples, start=2):
             help_ws.cell(r + i, 1, example).font = Font(italic=True, color="555555")
         r += len(examples) + 3
