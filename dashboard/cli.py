@@ -328,7 +328,48 @@ def cmd_check_config(args: argparse.Namespace) -> int:
           f"{len(cfg.sources)} sources")
     for line in site_report(cfg):
         print(line)
+    for line in data_report(s):
+        print(line)
     return 0
+
+
+def data_report(s: Settings) -> list[str]:
+    """What this configuration does to the data already kept: each metric the history holds
+    that it no longer defines (removed, or renamed: its history stays, under its old id, and
+    is shown nowhere), and each own metric that no display's page shows. The history is only
+    read (a SQLite file that is not there is no history), never made or migrated here."""
+    from sqlalchemy import func, inspect, select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from dashboard.history import DailyRollup, make_engine
+
+    lines: list[str] = []
+    cfg = s.config
+    known = cfg.catalogue()
+    shown = {m for d in cfg.displays for m in cfg.shown_metrics(d)}
+    for m in cfg.own_metrics().values():
+        if m.id not in shown:
+            lines.append(f"  note: {m.id} is shown on no display's page (it is still entered, kept in history "
+                         "and can raise a level)")
+    sqlite = s.data_dir / "ohjaustaulu.db"
+    if not s.database_url and not sqlite.exists():
+        return lines
+    engine = make_engine(s.database_url or f"sqlite:///{sqlite}", s.db_schema)
+    try:
+        with engine.connect() as conn:
+            if not inspect(conn).has_table(DailyRollup.__tablename__, schema=s.db_schema):
+                return lines
+            kept = conn.execute(select(DailyRollup.metric, func.min(DailyRollup.day), func.max(DailyRollup.day),
+                                       func.count()).group_by(DailyRollup.metric)).all()
+    except SQLAlchemyError as err:
+        return [*lines, f"  note: the history could not be read to say what this configuration does to it ({err.__class__.__name__})"]
+    finally:
+        engine.dispose()
+    for metric, first, last, days in sorted(kept):
+        if metric not in known and metric not in ("escalation.level", "staff.present_ratio"):
+            lines.append(f"  history of {metric} kept ({days} unit-days, {first:%d.%m.%Y}–{last:%d.%m.%Y}), "
+                         "no longer shown: no metric of this configuration has that id (removed, or renamed)")
+    return lines
 
 
 def site_report(cfg: Config) -> list[str]:

@@ -347,3 +347,32 @@ def test_check_config_on_the_command_line_names_file_key_and_reason(tmp_path: Pa
     result = cli("--config", str(path), "check-config")
     assert result.returncode != 0
     assert f"{path}: metrics[6].derived: refers to 'care.asiakkaat', which is no metric" in result.stdout + result.stderr
+
+
+def test_check_config_says_what_a_removed_or_renamed_metric_leaves_in_history(tmp_path: Path):
+    """Removing or renaming a metric keeps its history; check-config says so (and reads the
+    history only: it neither makes nor migrates a database)."""
+    from dashboard.history import History
+
+    data = tmp_path / "data"
+    path = tmp_path / "own.toml"
+    path.write_text(CONFIG, encoding="utf-8")
+    fresh = cli("--config", str(path), "--data-dir", str(data), "check-config")
+    assert fresh.returncode == 0, fresh.stderr
+    assert not (data / "ohjaustaulu.db").exists()  # no history: none made
+    history = History.open(None, data)
+    at = datetime(2026, 11, 30, 10, 0, tzinfo=TZ)
+    history.record([(None, Reading("ward.vaccinations_today", "osasto", "", 12, at, "syotto")),
+                    (None, Reading("ward.vaccinations_today", "osasto", "", 15, at + timedelta(days=1), "syotto"))])
+    history.engine.dispose()
+    # renamed: the old id's history stays, and is shown nowhere
+    path.write_text(CONFIG.replace("ward.vaccinations_today", "ward.vaccinations_given"), encoding="utf-8")
+    result = cli("--config", str(path), "--data-dir", str(data), "check-config")
+    assert result.returncode == 0, result.stderr
+    assert ("history of ward.vaccinations_today kept (2 unit-days, 30.11.2026–01.12.2026), no longer shown"
+            in result.stdout), result.stdout
+    # an own metric on no display's page is said too
+    path.write_text(CONFIG.replace('card = "osasto"\n', "", 1), encoding="utf-8")
+    result = cli("--config", str(path), "--data-dir", str(data), "check-config")
+    assert "note: ward.vaccinations_today is shown on no display's page" in result.stdout, result.stdout
+    assert "history of ward.vaccinations_today" not in result.stdout  # defined again: nothing to say
