@@ -21,7 +21,7 @@ SHOTS = [
     ("vastaanotto-kaytava", 3840, 2160, 0), ("vastaanotto-kaytava", 1080, 1920, 0),
     ("johto", 1920, 1080, 0),
     ("aula", 1920, 1080, 0), ("aula", 3840, 2160, 1), ("aula", 1080, 1920, 0),
-    ("alue", 1920, 1080, 0), ("strand-vantrum", 1920, 1080, 0),
+    ("alue", 1920, 1080, 0), ("strand-vantrum", 1920, 1080, 0), ("hoito", 1920, 1080, 0),
 ]
 
 

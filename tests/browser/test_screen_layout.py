@@ -30,7 +30,7 @@ const TEXT = ['.head h1', '.demo-banner', '.page-indicator', '.clock', '.offline
   '.escalation .cap', '.lvl', '.lvlname', '.reasons li', '.card h3 .uname', '.card h3 .sname',
   '.row-label', '.cap', '.num', '.age', '.manual', '.sep', '.legend span', '.hours span',
   '.notice .sign', '.notice .ntext', '.asof', '.ulvl .uname', '.ulvl .n', '.ulvl .rules', '.ulvl .closedword',
-  '.corrnote', '.cardnote', '.unitword', '.t3key', '.sitelvl > span:first-child'];
+  '.corrnote', '.cardnote', '.unitword', '.t3key', '.sitelvl > span:first-child', '.limit', '.staffnote'];
 const vw = innerWidth, vh = innerHeight, problems = [];
 const shown = el => {
   if (el.closest('.earlier, .later, [hidden]')) return false;
@@ -96,7 +96,7 @@ def check_every_turn(driver: webdriver.Chrome, scale: int) -> int:
 
 
 @embedded_only
-@pytest.mark.parametrize("display", ["vastaanotto-kaytava", "johto", "aula", "alue"])
+@pytest.mark.parametrize("display", ["vastaanotto-kaytava", "johto", "aula", "alue", "hoito"])
 def test_readable_nothing_scrolls_nothing_overlaps(screen, demo: Demo, display: str):
     driver, scale = screen
     open_screen(driver, demo, display)
