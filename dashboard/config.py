@@ -451,7 +451,10 @@ class Config(_Strict):
     # every unit's zone, made once (a model asks per unit, an area has hundreds); kept with
     # what it was made of, so that a copy with other units or sites makes its own
     _zones_made: tuple[tuple[int, int, int], dict[str, ZoneInfo]] | None = PrivateAttr(default=None)
-    _own_made: tuple[tuple[int, ...], dict[str, Metric], list[str]] | None = PrivateAttr(default=None)
+    # the own metrics made once per list of them (a model asks at every build): the list and
+    # its length they were made of, by id, the derived ones' order, the whole catalogue
+    _own_made: tuple[list[MetricSpec], int, dict[str, Metric], list[str], dict[str, Metric]] | None = \
+        PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _define_metrics(self) -> Config:
@@ -465,25 +468,29 @@ class Config(_Strict):
     def own_metrics(self) -> dict[str, Metric]:
         """The centre's own metrics (`[[metrics]]`), by id (made once per list of them: a
         model asks for every build)."""
-        mark = tuple(id(m) for m in self.metrics)
-        if self._own_made is None or self._own_made[0] != mark:
-            own = {m.id: m.metric() for m in self.metrics if m.id not in CATALOGUE}
-            try:
-                derived = order({k: v.derived for k, v in own.items() if v.derived is not None})
-            except ExpressionError:
-                derived = []  # check-config names the circle
-            self._own_made = (mark, own, derived)
-        return self._own_made[1]
+        made = self._own_made
+        if made is not None and made[0] is self.metrics and made[1] == len(self.metrics):
+            return made[2]
+        own = {m.id: m.metric() for m in self.metrics if m.id not in CATALOGUE}
+        try:
+            derived = order({k: v.derived for k, v in own.items() if v.derived is not None})
+        except ExpressionError:
+            derived = []  # check-config names the circle
+        self._own_made = (self.metrics, len(self.metrics), own, derived, {**CATALOGUE, **own})
+        return own
 
     def derived_order(self) -> list[str]:
         """The derived metrics, each after the derived ones it reads."""
         self.own_metrics()
         assert self._own_made is not None
-        return self._own_made[2]
+        return self._own_made[3]
 
     def catalogue(self) -> dict[str, Metric]:
-        """Every metric this configuration knows: the built-in ones, then its own."""
-        return {**CATALOGUE, **self.own_metrics()}
+        """Every metric this configuration knows: the built-in ones, then its own (made
+        with them: read, never change)."""
+        self.own_metrics()
+        assert self._own_made is not None
+        return self._own_made[4]
 
     def card_sets(self) -> dict[str, tuple[str, ...]]:
         """Each page id's cards: the built-in pages, replaced or joined by [[pages]]."""
@@ -494,6 +501,23 @@ class Config(_Strict):
         spec = next((c for c in self.cards if c.id == card), None)
         listed = list(spec.metrics) if spec else []
         return list(dict.fromkeys([*listed, *(m.id for m in self.metrics if m.card == card)]))
+
+    def own_needed(self, d: Display) -> frozenset[str]:
+        """The centre's own metrics a display's model reads: those its pages show, and those
+        the escalation rules read (a unit's level is the unit's, whatever a display shows),
+        with what the derived ones among them are made of."""
+        own = self.own_metrics()
+        if not own:
+            return frozenset()
+        want = set(self.shown_metrics(d)) | {r.metric for r in self.escalation.rules if r.metric in own}
+        stack = list(want)
+        while stack:
+            m = own.get(stack.pop())
+            if m is not None and m.derived is not None:
+                fresh = set(m.derived.names) - want
+                want |= fresh
+                stack += fresh
+        return frozenset(want)
 
     def shown_metrics(self, d: Display) -> list[str]:
         """The centre's own metrics a display's pages show."""

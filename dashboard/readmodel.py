@@ -106,24 +106,24 @@ class UnitTiles:
 
     def __init__(self) -> None:
         # key → (the unit's readings, the day, its tiles, when the first of them changes status)
-        self._kept: dict[tuple[str, bool, bool], tuple[Any, Any, list[dict[str, Any]], datetime | None]] = {}
+        self._kept: dict[tuple[str, bool, bool, frozenset[str]], tuple[Any, Any, list[dict[str, Any]], datetime | None]] = {}
         # key → (the unit's tiles, the day, the rules' verdict on them and the opening period)
-        self._ruled: dict[tuple[str, bool, bool], tuple[list[dict[str, Any]], Any, tuple[dict[str, Any], Period]]] = {}
+        self._ruled: dict[tuple[str, bool, bool, frozenset[str]], tuple[list[dict[str, Any]], Any, tuple[dict[str, Any], Period]]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, bool, bool], pairs: Any, day: Any, now: datetime) -> Any:
+    def get(self, key: tuple[str, bool, bool, frozenset[str]], pairs: Any, day: Any, now: datetime) -> Any:
         with self._lock:
             kept = self._kept.get(key)
         if kept is not None and kept[0] is pairs and kept[1] == day and (kept[3] is None or now < kept[3]):
             return kept[2], kept[3]
         return None
 
-    def put(self, key: tuple[str, bool, bool], pairs: Any, day: Any, tiles: list[dict[str, Any]],
+    def put(self, key: tuple[str, bool, bool, frozenset[str]], pairs: Any, day: Any, tiles: list[dict[str, Any]],
             next_change: datetime | None) -> None:
         with self._lock:
             self._kept[key] = (pairs, day, tiles, next_change)
 
-    def ruled(self, key: tuple[str, bool, bool], tiles: list[dict[str, Any]], day: Any, now: datetime,
+    def ruled(self, key: tuple[str, bool, bool, frozenset[str]], tiles: list[dict[str, Any]], day: Any, now: datetime,
               make: Callable[[], tuple[dict[str, Any], Period]]) -> tuple[dict[str, Any], Period]:
         """The rules' verdict on the unit's tiles (escalation.rules_object), kept while they are
         the same tiles, the day is the same and the unit is still in the same opening period:
@@ -262,8 +262,10 @@ def _with_limit(tile: dict[str, Any], m: Any, day: Any) -> None:
 
 
 def build(config: Config, display: Display, store: LiveStore, history: History | None,
-          kept: UnitTiles | None = None, seen: tuple[int, Clock, tuple[str, int] | None] | None = None) -> Model:
+          kept: UnitTiles | None = None, seen: tuple[int, Clock, tuple[str, int] | None] | None = None,
+          every_metric: bool = False) -> Model:
     """The display's model; `kept`: each unit's tiles as other displays' models made them;
+    `every_metric`: the centre's own metrics too where its pages show none (the tablet's);
     `seen`: the store's version, clock and content mark as the caller has just read them
     (LiveStore.state; read anew if not)."""
     version, clock, mark = seen if seen is not None else store.state(config.tz)
@@ -273,7 +275,15 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
     # a region display shows its sites' roll-ups, not the tiles (region.py): it reads only the
     # metrics they and the escalation rules are made of, and needs no order of tiles
     region_only = display.pages == ["region"]
-    metrics = region.needed(config) if region_only else config.catalogue()
+    own_defs = config.own_metrics()
+    # the centre's own metrics this display's model reads (every one for the tablet's)
+    own_wanted = frozenset(own_defs) if every_metric else config.own_needed(display)
+    if region_only:
+        metrics: Any = region.needed(config)
+    elif len(own_wanted) == len(own_defs):
+        metrics = config.catalogue()
+    else:
+        metrics = {m: d for m, d in config.catalogue().items() if m not in own_defs or m in own_wanted}
     by_unit = store.readings_by_unit(mark)  # the display's own units' readings, not the area's
     tiles: list[dict[str, Any]] = []
     own: dict[str, list[dict[str, Any]]] = {}  # each unit's tiles, as made or kept
@@ -284,7 +294,7 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
     polls: dict[str, float] | None = None
     for unit in dict.fromkeys(display.units):
         pairs = by_unit.get(unit, [])
-        key = (unit, region_only, public)
+        key = (unit, region_only, public, own_wanted)
         made = kept.get(key, pairs, day_of[unit], now) if kept is not None else None
         if made is None:
             if polls is None:  # only when a unit's tiles are made, not when all are kept
@@ -327,13 +337,18 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
 
     def ruled(unit: str, make: Callable[[], tuple[dict[str, Any], Period]]) -> tuple[dict[str, Any], Period]:
         assert kept is not None
-        return kept.ruled((unit, region_only, public), own[unit], day_of[unit], now, make)
+        return kept.ruled((unit, region_only, public, own_wanted), own[unit], day_of[unit], now, make)
 
     escalation, changes_at = unit_levels(config, tiles, store.escalations_shared(mark), now, display.units,
                                          ruled if kept is not None else None)
     if changes_at is not None and (next_change is None or changes_at < next_change):
         next_change = changes_at
     _level_fresh_until(config, escalation, tiles)
+    if own_defs and not every_metric:
+        # the centre's own metrics on the pages that show them only (the escalation rules above
+        # read theirs: a unit's level is the unit's): a display's snapshot is what it shows
+        shown_own = set(config.shown_metrics(display))
+        tiles = [t for t in tiles if t["metric"] not in own_defs or t["metric"] in shown_own]
     if "access" not in display.pages or public:
         # access to care is shown on a staff display's `access` page only: a display without
         # one neither shows nor reports those figures (its snapshot is what it shows)

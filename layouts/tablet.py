@@ -137,7 +137,7 @@ def board_view(ctx: TabletContext, sl: ShiftLead) -> html.Div:
     set as text), not as a Dash component per cell: Dash's renderer froze the tablet for 7–11 s
     at each redraw of 250 rows (every 15 s), so that a shift lead's typing and taps waited."""
     view = Display(id="tabletti", title="tabletti", units=sl.units() or [ctx.config.units[0].code])
-    model = build(ctx.config, view, ctx.store, ctx.history)
+    model = build(ctx.config, view, ctx.store, ctx.history, every_metric=True)
     rows = []
     own = ctx.config.own_metrics()
     for x in model.data["tiles"]:

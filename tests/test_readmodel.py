@@ -409,11 +409,11 @@ def test_shared_unit_tiles_and_cards_give_exactly_what_building_afresh_gives(con
         same_as_afresh("first")
         drawn = memo.drawn
         # a notice for every unit: every model changes, no tile or card is made again
-        kept = {u: cache.units._kept[(u, False, False)][2] for u in ("vastaanotto", "laboratorio")}
+        kept = {u: cache.units._kept[(u, False, False, config.own_needed(config.display("vastaanotto-kaytava")))][2] for u in ("vastaanotto", "laboratorio")}
         notice("Kuormatesti")
         same_as_afresh("a notice")
         assert memo.drawn == drawn
-        assert all(cache.units._kept[(u, False, False)][2] is t for u, t in kept.items())
+        assert all(cache.units._kept[(u, False, False, config.own_needed(config.display("vastaanotto-kaytava")))][2] is t for u, t in kept.items())
         # one source polled: only its units' tiles are made again
         traveller.shift(1)
         poll_all(config, store, {"demo-jonot"})
