@@ -17,7 +17,7 @@ ages in all four groups (2 % unknown); a date after today is not reached yet, so
 the cases are open (the recent ones, and 0.3 % never started). Written in the order a source
 reports them: by contact day, the units of a day together.
 
-Load: the product path is `write_cases` (dashboard/accessfigures.py) in batches of 10,000;
+Load: the product path is `write_cases` (dashboard/domain/accessfigures.py) in batches of 10,000;
 its rate into empty tables is measured on the first `--sample` cases. If at that rate all the
 cases would take longer than `--max-write-s`, the rest are BULK-INSERTED (COPY on PostgreSQL,
 one executemany on SQLite) from the very rows `write_cases` stores (`_case_row`,
@@ -66,21 +66,20 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import Date, func, select, text  # noqa: E402
 
 from bench.report import report  # noqa: E402
-from dashboard import accessfigures  # noqa: E402
-from dashboard.accessfigures import refit_forecasts, view, write_cases  # noqa: E402
-from dashboard.carecases import Case, RuleVersion, case_key  # noqa: E402
-from dashboard.clock import is_working_day  # noqa: E402
 from dashboard.config import load_config  # noqa: E402
-from dashboard.history import (  # noqa: E402
+from dashboard.domain import accessfigures  # noqa: E402
+from dashboard.domain.accessfigures import refit_forecasts, view, write_cases  # noqa: E402
+from dashboard.domain.carecases import Case, RuleVersion, case_key  # noqa: E402
+from dashboard.domain.clock import is_working_day  # noqa: E402
+from dashboard.storage.history import History, make_engine  # noqa: E402
+from dashboard.storage.rollups import _bulk_insert  # noqa: E402
+from dashboard.storage.tables import (  # noqa: E402
     AccessCase,
     AccessClosedCount,
     AccessJudgement,
     AccessStartCount,
-    History,
     UtcDateTime,
-    make_engine,
 )
-from dashboard.rollups import _bulk_insert  # noqa: E402
 
 BASELINE = ROOT / "bench" / "baseline-access.json"
 CONFIG = ROOT / "config" / "ohjaustaulu.toml"

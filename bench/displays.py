@@ -133,7 +133,7 @@ PREFIX = "ot-displays-"  # the temporary folders of this bench
 def sweep_leftovers() -> None:
     """What an earlier run killed outright (SIGKILL: no `finally`) left behind: its folder
     and the embedded Redis of that folder (its demo and server got SIGTERM when it died)."""
-    from dashboard import embedded
+    from dashboard.storage import embedded
 
     for folder in Path(tempfile.gettempdir()).glob(PREFIX + "*"):
         try:
@@ -245,8 +245,8 @@ class System:
     def store(self) -> Any:
         """The live store of the data folder, as the demo and the server see it."""
         if self._store is None:
-            from dashboard.livestore import LiveStore
             from dashboard.settings import Settings
+            from dashboard.storage.livestore import LiveStore
 
             s = Settings.load(str(CONFIG), str(self.data))
             self.config = s.config
@@ -292,7 +292,7 @@ class System:
                 except psutil.Error:
                     pass
         if (self.data / "redis.pid").exists():
-            from dashboard import embedded
+            from dashboard.storage import embedded
 
             embedded.stop(self.data)  # this data folder's own live store only
         if redis_proc is not None:

@@ -31,7 +31,7 @@ from collectors.base import poll  # noqa: E402
 from collectors.fhir.client import FhirClient  # noqa: E402
 from collectors.fhir.collector import FhirCollector  # noqa: E402
 from dashboard.config import Source, load_config  # noqa: E402
-from dashboard.livestore import LiveStore  # noqa: E402
+from dashboard.storage.livestore import LiveStore  # noqa: E402
 from tests.conftest import EXAMPLE_CONFIG  # noqa: E402
 
 BASELINE = ROOT / "bench" / "baseline-fhir.json"

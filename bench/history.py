@@ -10,7 +10,7 @@ as counters, arrivals per hour as a series) every 15 minutes. A value is recorde
 it changed, as the collectors do.
 
 Load: the raw changes are bulk-inserted (COPY on PostgreSQL, executemany on SQLite) and the
-rollups computed by `dashboard.rollups.rebuild()` — the code that builds them for an
+rollups computed by `dashboard.storage.rollups.rebuild()` — the code that builds them for an
 existing database; `History.record()` runs the same row computation per series-day, and its
 cost per live batch is measured separately. The two databases load at the same time, one
 process each, so each load time is that of a shared machine (an upper bound).
@@ -53,24 +53,19 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, select, text  # noqa: E402
 
 from bench.report import report  # noqa: E402
-from dashboard.clock import is_working_day  # noqa: E402
+from dashboard.domain.clock import is_working_day  # noqa: E402
+from dashboard.domain.metrics import CATALOGUE  # noqa: E402
+from dashboard.domain.readings import Reading  # noqa: E402
 from dashboard.export import to_csv  # noqa: E402
-from dashboard.history import (  # noqa: E402
-    DailyRollup,
-    History,
-    HourlyRollup,
-    ReadingChange,
-    make_engine,
-)
-from dashboard.metrics import CATALOGUE  # noqa: E402
-from dashboard.readings import Reading  # noqa: E402
-from dashboard.rollups import (  # noqa: E402
+from dashboard.storage.history import History, make_engine  # noqa: E402
+from dashboard.storage.rollups import (  # noqa: E402
     _bulk_insert,
     arrivals_heatmap,
     compliance,
     rebuild,
     series,
 )
+from dashboard.storage.tables import DailyRollup, HourlyRollup, ReadingChange  # noqa: E402
 
 BASELINE = ROOT / "bench" / "baseline-history.json"
 TZ = ZoneInfo("Europe/Helsinki")

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.report import report  # noqa: E402
-from dashboard import embedded  # noqa: E402
+from dashboard.storage import embedded  # noqa: E402
 from tests.conftest import EXAMPLE_CONFIG, free_port  # noqa: E402
 
 BASELINE = Path(__file__).with_name("baseline-outage.json")

@@ -43,11 +43,11 @@ import time_machine  # noqa: E402
 from bench.report import report  # noqa: E402
 from collectors.base import poll  # noqa: E402
 from collectors.demo.feeds import DemoCollector  # noqa: E402
-from dashboard import embedded  # noqa: E402
 from dashboard.config import Config, parse_config  # noqa: E402
-from dashboard.livestore import LiveStore  # noqa: E402
-from dashboard.readings import Reading  # noqa: E402
-from dashboard.readmodel import ModelCache, build  # noqa: E402
+from dashboard.domain.readings import Reading  # noqa: E402
+from dashboard.domain.readmodel import ModelCache, build  # noqa: E402
+from dashboard.storage import embedded  # noqa: E402
+from dashboard.storage.livestore import LiveStore  # noqa: E402
 from layouts.components import board  # noqa: E402
 
 TZ = ZoneInfo("Europe/Helsinki")

@@ -49,10 +49,10 @@ import time_machine  # noqa: E402
 from bench.report import report  # noqa: E402
 from collectors.base import poll  # noqa: E402
 from collectors.demo.feeds import DemoCollector  # noqa: E402
-from dashboard import embedded  # noqa: E402
 from dashboard.config import Config, parse_config  # noqa: E402
-from dashboard.livestore import LiveStore  # noqa: E402
-from dashboard.readmodel import build  # noqa: E402
+from dashboard.domain.readmodel import build  # noqa: E402
+from dashboard.storage import embedded  # noqa: E402
+from dashboard.storage.livestore import LiveStore  # noqa: E402
 from layouts.components import board  # noqa: E402
 
 TZ = ZoneInfo("Europe/Helsinki")
@@ -148,8 +148,9 @@ def history_quarter(config: Config, folder: Path, db: str) -> float | None:
 
     from sqlalchemy import insert, text
 
-    from dashboard import regionhistory
-    from dashboard.history import DailyRollup, History
+    from dashboard.storage import regionhistory
+    from dashboard.storage.history import History
+    from dashboard.storage.tables import DailyRollup
 
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     url = os.environ.get("OHJAUSTAULU_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

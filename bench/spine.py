@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.report import report  # noqa: E402
 from dashboard.config import load_config  # noqa: E402
-from dashboard.livestore import LiveStore  # noqa: E402
-from dashboard.readings import Reading  # noqa: E402
+from dashboard.domain.readings import Reading  # noqa: E402
+from dashboard.storage.livestore import LiveStore  # noqa: E402
 from tests.browser.conftest import chrome  # noqa: E402
 from tests.conftest import EXAMPLE_CONFIG, free_port, wait_for  # noqa: E402
 

@@ -9,7 +9,7 @@ service times lognormal, five sampling points, of which two go to lunch in turns
   - today's estimate: the mean wait of those called in the last hour, rounded up to five
     minutes ("alle 5 min" under five, "ei jonoa" with nobody waiting; layouts/components.py
     wait_estimate), and
-  - the new one (dashboard/waits.py) from what a queue feed polled every half minute knows:
+  - the new one (dashboard/domain/waits.py) from what a queue feed polled every half minute knows:
     people waiting, called in the last hour, points open (and their mean over the hour, as
     the collector remembers it), the longest wait so far; and, as a third column, the same
     from a feed that says nothing of points, read by a collector that remembers nothing
@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.report import report  # noqa: E402
 from collectors.demo.simulator import poisson  # noqa: E402
-from dashboard.waits import Estimate, QueueMemory, estimate_wait  # noqa: E402
+from dashboard.domain.waits import Estimate, QueueMemory, estimate_wait  # noqa: E402
 
 BASELINE = ROOT / "bench" / "baseline-waits.json"
 TARGETS = {"new_told_10min_too_little_share": 0.05, "new_abs_error_p90_min": 15.0}

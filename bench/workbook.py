@@ -30,8 +30,8 @@ from openpyxl import Workbook, load_workbook  # noqa: E402
 
 from bench.report import report  # noqa: E402
 from dashboard.config import load_config  # noqa: E402
-from dashboard.history import History  # noqa: E402
-from dashboard.livestore import LiveStore  # noqa: E402
+from dashboard.storage.history import History  # noqa: E402
+from dashboard.storage.livestore import LiveStore  # noqa: E402
 from dashboard.workbook import reader  # noqa: E402
 from dashboard.workbook.importer import import_bytes  # noqa: E402
 from tests.conftest import EXAMPLE_CONFIG  # noqa: E402

@@ -4,7 +4,7 @@ other tabular feeds (collectors/tabular.py: `records`, `fields`, `unit_map`, the
 `token_env`, never a spreadsheet).
 
 Each poll reads the whole report; the cases that differ from what this process last wrote go
-to the history database (dashboard/accessfigures.py), so a report of 100,000 cases that moved
+to the history database (dashboard/domain/accessfigures.py), so a report of 100,000 cases that moved
 by ten writes ten. Rows that cannot be a case — a start before the assessment, a date in the
 future, an unknown service or unit, a bad date — are counted by reason in the source status,
 never fatal and never silently dropped. The case id is turned into an HMAC with the secret of
@@ -21,9 +21,9 @@ from typing import Any
 
 from collectors.base import SourceUnavailable
 from collectors.tabular import TabularCollector, _dig
-from dashboard.carecases import DATES, BadCase, Case, CaseReader
 from dashboard.config import Config, Source
-from dashboard.readings import Reading
+from dashboard.domain.carecases import DATES, BadCase, Case, CaseReader
+from dashboard.domain.readings import Reading
 
 FIELDS = ("case", "unit", "service", "birth_date", "age", "urgent", *DATES)
 Sink = Callable[[Sequence[Case]], int]

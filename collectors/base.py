@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from dashboard.config import Config, Source
-from dashboard.livestore import LeaseLost, LiveStore
-from dashboard.readings import Reading
+from dashboard.domain.readings import Reading
+from dashboard.storage.livestore import LeaseLost, LiveStore
 
 log = logging.getLogger(__name__)
 

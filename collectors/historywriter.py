@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from dashboard.history import History
-from dashboard.livestore import LiveStore
+from dashboard.storage.history import History
+from dashboard.storage.livestore import LiveStore
 
 log = logging.getLogger(__name__)
 

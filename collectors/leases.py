@@ -22,8 +22,8 @@ import uuid
 
 import redis
 
-from dashboard.livestore import LiveStore
 from dashboard.observability import LEASE_HELD
+from dashboard.storage.livestore import LiveStore
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ from typing import Any
 
 from collectors.tabular import TabularCollector, _dig, _number
 from dashboard.config import Config, Source
-from dashboard.metrics import CATALOGUE, normalise_key
-from dashboard.readings import Reading
+from dashboard.domain.metrics import CATALOGUE, normalise_key
+from dashboard.domain.readings import Reading
 
 FIELDS = ("unit", "metric", "key", "value")
 NAMED = 10  # bad rows named one by one in the source status; the rest are counted by reason

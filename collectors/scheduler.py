@@ -23,10 +23,10 @@ from collectors.leases import Leases, lease_ms
 from collectors.registry import collector_for
 from collectors.workbook import FolderWatcher
 from dashboard.config import Config, Display, Source
-from dashboard.history import History
-from dashboard.livestore import LeaseLost, LiveStore
+from dashboard.domain.readings import Reading
 from dashboard.observability import POLL_FAILURES, POLL_SECONDS, first_line
-from dashboard.readings import Reading
+from dashboard.storage.history import History
+from dashboard.storage.livestore import LeaseLost, LiveStore
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def connected(collector: Collector, config: Config, history: History) -> Collect
     """A collector of access-to-care cases writes them to the history database."""
     cases = getattr(collector, "cases", None)
     if cases is not None:
-        from dashboard.accessfigures import unit_now, write_cases
+        from dashboard.domain.accessfigures import unit_now, write_cases
 
         rules = config.access.versions()
         name = collector.source.name
@@ -132,7 +132,7 @@ def record_escalation(config: Config, store: LiveStore,
     shift lead's level at the moment it was set, the rules' level after a shift lead's ended
     at that end, otherwise now (at most one run late) — never before the previous change nor
     after now. An unchanged level keeps its reading, date and all."""
-    from dashboard.readmodel import build
+    from dashboard.domain.readmodel import build
 
     whole = Display(id="escalation", title="escalation", units=[u.code for u in config.units])
     model = build(config, whole, store, None)
@@ -228,7 +228,7 @@ def build_scheduler(
 def refit_access(config: Config, store: LiveStore, history: History) -> int:
     """Refit every unit's access-to-care forecasts on the weeks up to the site's today (and sum
     the day's changes of the access page's counts first: the same figures, fewer rows)."""
-    from dashboard.accessfigures import compact_counts, refit_forecasts
+    from dashboard.domain.accessfigures import compact_counts, refit_forecasts
 
     started = time.monotonic()
     removed = compact_counts(history)
@@ -284,7 +284,7 @@ class _NoSkipNoise(logging.Filter):
 
 
 def prune_history(config: Config, history: History) -> int:
-    from dashboard import rollups
+    from dashboard.storage import rollups
 
     removed = rollups.prune(history, config.history.raw_days, datetime.now(config.tz))
     if removed:

@@ -12,7 +12,7 @@ list is (a dotted path), `fields` renames fields (ours = theirs, dotted paths al
 whose numbers are not numbers, are counted in the source status, never fatal.
 
 A queue's `estimated_wait_min` is the queue system's own estimate where the feed sends one;
-where it does not, ours from the people ahead and the rate of calls (dashboard/waits.py),
+where it does not, ours from the people ahead and the rate of calls (dashboard/domain/waits.py),
 rounded up to whole minutes. A feed that lists the moments of its recent calls (`called_at`)
 instead of counting them has `called_last_hour` counted from those.
 
@@ -43,8 +43,8 @@ import httpx
 
 from collectors.base import InvalidData, SourceUnavailable
 from dashboard.config import Source
-from dashboard.readings import Reading
-from dashboard.waits import QueueMemory
+from dashboard.domain.readings import Reading
+from dashboard.domain.waits import QueueMemory
 from dashboard.workbook.guard import OLE_MAGIC
 
 # kind -> (default records path, {our field: metric or None for a key field})

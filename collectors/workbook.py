@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from dashboard import audit
 from dashboard.config import Config, Source
-from dashboard.history import History
-from dashboard.livestore import LiveStore
+from dashboard.storage import audit
+from dashboard.storage.history import History
+from dashboard.storage.livestore import LiveStore
 from dashboard.workbook.guard import MAX_BYTES, mb
 from dashboard.workbook.importer import Report, import_bytes
 from dashboard.workbook.messages import msg

@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
 
     configure_logging(args.log_format)
     from collectors.registry import NotYetSupported
-    from dashboard.livestore import StoreUrlError
+    from dashboard.storage.livestore import StoreUrlError
 
     try:
         return int(args.func(args) or 0)
@@ -172,8 +172,9 @@ REFERENCE_SAID = {
 def cmd_reference_import(args: argparse.Namespace) -> int:
     """Read the whole file first: stored whole or not at all, every problem listed with its
     line and column in the user's language."""
-    from dashboard import accessfigures, audit
-    from dashboard.reference import ReferenceFileError, load_reference
+    from dashboard.domain import accessfigures
+    from dashboard.domain.reference import ReferenceFileError, load_reference
+    from dashboard.storage import audit
 
     s = _settings(args)
     lang = args.lang or s.config.site.language
@@ -201,8 +202,8 @@ def cmd_reference_import(args: argparse.Namespace) -> int:
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
-    from dashboard import audit
-    from dashboard.accounts import AccountError, add_user, list_users
+    from dashboard.storage import audit
+    from dashboard.web.accounts import AccountError, add_user, list_users
 
     s = _settings(args)
     unknown = [u for u in args.units if u not in {x.code for x in s.config.units}]
@@ -245,8 +246,8 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
 
 def cmd_user_disable(args: argparse.Namespace) -> int:
-    from dashboard import audit
-    from dashboard.accounts import disable_user
+    from dashboard.storage import audit
+    from dashboard.web.accounts import disable_user
 
     s = _settings(args)
     if not disable_user(s.history(), args.name):
@@ -259,7 +260,7 @@ def cmd_user_disable(args: argparse.Namespace) -> int:
 
 
 def cmd_user_sessions(args: argparse.Namespace) -> int:
-    from dashboard import audit
+    from dashboard.storage import audit
 
     s = _settings(args)
     store = s.store()
@@ -273,8 +274,8 @@ def cmd_user_sessions(args: argparse.Namespace) -> int:
 
 
 def cmd_display_token(args: argparse.Namespace) -> int:
-    from dashboard import audit
-    from dashboard.accounts import new_display_token, revoke_display_tokens
+    from dashboard.storage import audit
+    from dashboard.web.accounts import new_display_token, revoke_display_tokens
 
     s = _settings(args)
     if _display(s, args.display) is None:
@@ -316,7 +317,7 @@ def _display(s: Settings, display_id: str) -> Display | None:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from dashboard.escalation import useless_rules
+    from dashboard.domain.escalation import useless_rules
 
     s = _settings(args)
     cfg = s.config
@@ -341,7 +342,8 @@ def data_report(s: Settings) -> list[str]:
     from sqlalchemy import func, inspect, select
     from sqlalchemy.exc import SQLAlchemyError
 
-    from dashboard.history import DailyRollup, make_engine
+    from dashboard.storage.history import make_engine
+    from dashboard.storage.tables import DailyRollup
 
     lines: list[str] = []
     cfg = s.config
@@ -391,7 +393,7 @@ def site_report(cfg: Config) -> list[str]:
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
-    from dashboard.readmodel import build, snapshot
+    from dashboard.domain.readmodel import build, snapshot
 
     s = _settings(args)
     display = _display(s, args.display)
@@ -457,7 +459,7 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def cmd_screen(args: argparse.Namespace) -> int:
-    from dashboard import audit
+    from dashboard.storage import audit
 
     s = _settings(args)
     store = s.store()
@@ -530,11 +532,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 0
     import uvicorn
 
-    from dashboard import asgi
+    from dashboard.web import asgi
 
     s.history()  # migrate once, here, before the workers start
     asgi.prepare_workers(s, args.log_format)
-    uvicorn.run("dashboard.asgi:create", factory=True, host=args.host, port=args.port,
+    uvicorn.run("dashboard.web.asgi:create", factory=True, host=args.host, port=args.port,
                 workers=args.workers, log_level="warning", timeout_graceful_shutdown=5)
     return 0
 
@@ -575,30 +577,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def exit_on_term() -> None:
-    """SIGTERM ends this process as Ctrl-C does: cleanly, with its exit handlers run (the
-    embedded live store stopped when nobody else uses it), and the screens' streams still
-    open then end without a traceback. uvicorn shuts down gracefully on
-    SIGTERM and then raises it again with the handler that was there before it started;
-    left at the default, that would end the process with no clean-up at all."""
-    from dashboard.app import STOPPING
-
-    def stop(*_: object) -> None:
-        STOPPING.set()  # the screens' streams end with the process, quietly (dashboard/app.py QuietStop)
-        raise SystemExit(0)
-
-    def interrupt(*_: object) -> None:
-        STOPPING.set()
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, interrupt)
-
-
 def _run_web(s: Settings, store, history, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
     import uvicorn
 
-    from dashboard.app import asgi, create_app
+    from dashboard.web.app import asgi, create_app
+    from dashboard.web.asgi import exit_on_term
 
     app = create_app(s.config, store, history, s.data_dir)
     exit_on_term()

@@ -25,14 +25,14 @@ from pydantic import (
     model_validator,
 )
 
-from dashboard import metrics as metric_defs
-from dashboard.clock import is_working_day
-from dashboard.expressions import Expression, ExpressionError, order, parse
-from dashboard.metrics import CATALOGUE, Metric
+from dashboard.domain import metrics as metric_defs
+from dashboard.domain.clock import is_working_day
+from dashboard.domain.expressions import Expression, ExpressionError, order, parse
+from dashboard.domain.metrics import CATALOGUE, Metric
 from dashboard.workbook.schema import fold
 
 if TYPE_CHECKING:
-    from dashboard.carecases import RuleVersion
+    from dashboard.domain.carecases import RuleVersion
 
 DEFAULT_CONFIG = "config/ohjaustaulu.toml"
 SOURCE_KINDS = ("demo", "workbook", "fhir", "staffing", "queue", "callback", "access", "metrics")
@@ -385,13 +385,13 @@ class AccessRule(_Strict):
     @field_validator("limit")
     @classmethod
     def _limit(cls, value: str) -> str:
-        from dashboard.carecases import Limit
+        from dashboard.domain.carecases import Limit
 
         Limit.parse(value)
         return value.strip()
 
     def version(self) -> RuleVersion:
-        from dashboard.carecases import Limit, RuleVersion
+        from dashboard.domain.carecases import Limit, RuleVersion
 
         return RuleVersion(self.id, self.service, self.measure, Limit.parse(self.limit), self.ages,
                            self.valid_from, self.valid_until, self.law)
@@ -458,7 +458,7 @@ class Config(_Strict):
 
     @model_validator(mode="after")
     def _define_metrics(self) -> Config:
-        # the centre's own metrics are known by id from here on (dashboard/metrics.py get)
+        # the centre's own metrics are known by id from here on (dashboard/domain/metrics.py get)
         metric_defs.define([m.metric() for m in self.metrics if m.id not in CATALOGUE])
         return self
 
@@ -583,7 +583,7 @@ class Config(_Strict):
 
     def poll_intervals(self) -> dict[str, float]:
         """Every source's poll interval in seconds, by name (a figure's staleness window is
-        twice it: dashboard.freshness). Made anew at each call: a copy of the configuration
+        twice it: dashboard.domain.freshness). Made anew at each call: a copy of the configuration
         with other sources has other intervals."""
         return {s.name: s.poll_seconds for s in self.sources}
 
@@ -897,7 +897,7 @@ def _site_checks(cfg: Config) -> list[tuple[str, str]]:
 
 
 def _access_checks(cfg: Config) -> list[tuple[str, str]]:
-    from dashboard.carecases import overlaps
+    from dashboard.domain.carecases import overlaps
 
     problems: list[tuple[str, str]] = []
     rules = cfg.access.rules

@@ -9,12 +9,12 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import text
 
 from collectors.demo import simulator
-from dashboard import metrics as metric_defs
-from dashboard.clock import Clock, demo_clock, is_working_day
 from dashboard.config import Config
-from dashboard.history import History
-from dashboard.livestore import LiveStore
-from dashboard.readings import Reading
+from dashboard.domain import metrics as metric_defs
+from dashboard.domain.clock import Clock, demo_clock, is_working_day
+from dashboard.domain.readings import Reading
+from dashboard.storage.history import History
+from dashboard.storage.livestore import LiveStore
 
 log = logging.getLogger(__name__)
 SEED_SOURCE = "demo-historia"
@@ -26,7 +26,7 @@ PASSWORD = "ohjaustaulu-demo"
 def screens_and_people(config: Config, history: History) -> dict[str, str]:
     """A fresh token for each display (to print its address), and the demo's accounts if
     they are not there yet."""
-    from dashboard.accounts import add_user, get_user, new_display_token
+    from dashboard.web.accounts import add_user, get_user, new_display_token
 
     for name, role in PEOPLE:
         if get_user(history, name) is None:
@@ -110,7 +110,7 @@ def seed_days(config: Config, history: History, today: date, weeks: int = 8, eve
         # the rollups once, over the whole history: kept up batch by batch, each batch of
         # past days recomputed its series from that day up to today (the live feeds' own
         # changes are already in), so 5 weeks took 27 s and 8 weeks far more than 8/5 of it
-        from dashboard import rollups
+        from dashboard.storage import rollups
 
         rollups.rebuild(history, config.zones(), config.hours_specs())
     return written

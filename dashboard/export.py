@@ -1,4 +1,4 @@
-"""The history page's downloads: rows of `dashboard.rollups.series` as CSV or XLSX.
+"""The history page's downloads: rows of `dashboard.storage.rollups.series` as CSV or XLSX.
 
 CSV is what Excel opens with a double click in a Finnish or Swedish locale: UTF-8 with a
 BOM, `;` between fields, decimal commas and local times `23.11.2026 14.00` (fi, sv); in
@@ -289,7 +289,7 @@ def daily_figure(row: dict[str, Any], kind: str) -> float | int | None:
     end); for a level, its time-weighted mean over the unit's opening hours (None on a day it
     is closed), or the mean over the day's recorded hours where the rollups have no opening
     hours' figures."""
-    if "figure" in row:  # the rollups' own (dashboard.rollups.series)
+    if "figure" in row:  # the rollups' own (dashboard.storage.rollups.series)
         return plain_number(row["figure"])
     if kind == "count":
         return plain_number(row.get("last"))

@@ -37,7 +37,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from dashboard.screens import SILENT_AFTER_SECONDS
+from dashboard.web.screens import SILENT_AFTER_SECONDS
 
 log = logging.getLogger("ohjaustaulu.http")
 

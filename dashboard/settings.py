@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dashboard.config import Config, load_config
-from dashboard.history import History
-from dashboard.livestore import LiveStore
+from dashboard.storage.history import History
+from dashboard.storage.livestore import LiveStore
 
 
 @dataclass
@@ -42,14 +42,15 @@ class Settings:
 
     def store(self, supervise: bool = False) -> LiveStore:
         """The live store; `supervise` for a long-running command (demo, serve, collect),
-        which keeps an embedded one running (dashboard/embedded.py)."""
+        which keeps an embedded one running (dashboard/storage/embedded.py)."""
         return LiveStore.open(self.redis_url, self.data_dir, self.key_prefix, supervise)
 
     def history(self) -> History:
         """The history database, migrated; a database that held changes before the rollups
         existed (or before their rules changed, or with other time zone or opening hours)
         gets them built once, here."""
-        from dashboard import accessfigures, rollups
+        from dashboard.domain import accessfigures
+        from dashboard.storage import rollups
 
         history = History.open(self.database_url, self.data_dir, self.db_schema)
         hours = self.config.hours_specs()

@@ -1,5 +1,5 @@
 """/history/access: access to care (hoitoon pääsy) as the law and THL measure it, case by case
-(dashboard/carecases.py, dashboard/accessfigures.py). For managers: the share of cases within
+(dashboard/domain/carecases.py, dashboard/domain/accessfigures.py). For managers: the share of cases within
 the limit of the rule version that judged them (its id and law beside every figure), the
 median and 90th percentile of days, THL's bins of days from assessment to treatment, the open
 cases already past their limit, urgent cases apart, the weekly trend with its forecast and
@@ -29,13 +29,14 @@ from dash import Input, Output, dcc, html
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from dashboard import access, accessfigures, auth
-from dashboard.accessfigures import ALL, Group, View
-from dashboard.carecases import AGE_GROUP_TEXT, Limit, bin_edges_text
 from dashboard.config import AccessRule, Config
+from dashboard.domain import accessfigures
+from dashboard.domain.accessfigures import ALL, Group, View
+from dashboard.domain.carecases import AGE_GROUP_TEXT, Limit, bin_edges_text
 from dashboard.export import Cell, day_text, range_text, table_csv, table_xlsx
 from dashboard.i18n import clock_time, number
 from dashboard.translate import N_, _, lang, speaking
+from dashboard.web import access, auth
 from layouts.history import (
     COLOURS,
     FORMATS,
@@ -376,7 +377,7 @@ def trend_figure(m: Made, series: str) -> go.Figure:
 
 
 def method_text(method: str) -> str:
-    """The forecast's method in the request's language (dashboard/forecast.py says it in English)."""
+    """The forecast's method in the request's language (dashboard/domain/forecast.py says it in English)."""
     out = method.replace("simple exponential smoothing", _("eksponentiaalinen tasoitus (ei trendiä)"))
     out = out.replace("Holt's damped trend", _("Holtin vaimennettu trendi"))
     return re.sub(r"band: (\d+) % of back-test errors at each horizon \(forecasts from (\d+) earlier weeks\)",
@@ -545,7 +546,7 @@ def register(app: dash.Dash, ctx: HistoryContext) -> None:
             return JSONResponse({"error": _("Taulukko: jokin näistä: {tables}", tables=", ".join(TABLES))},
                                 status_code=400)
         data = download(ctx, q, kind, table, now().date(), lang())
-        from dashboard import audit
+        from dashboard.storage import audit
 
         audit.record(ctx.history, auth.who(), "export", {"kind": kind, "page": "access", "table": table,
                                                          "query": q.params()})

@@ -13,15 +13,16 @@ from babel.dates import format_datetime
 from dash import Input, Output, dcc, html
 from fastapi.responses import Response
 
-from dashboard import access, audit, auth
-from dashboard.accounts import list_users
 from dashboard.config import Config
-from dashboard.history import History
+from dashboard.domain.readmodel import source_health
 from dashboard.i18n import BABEL
-from dashboard.livestore import LiveStore
-from dashboard.readmodel import source_health
-from dashboard.screens import SILENT_AFTER_SECONDS, screens_view
+from dashboard.storage import audit
+from dashboard.storage.history import History
+from dashboard.storage.livestore import LiveStore
 from dashboard.translate import N_, _, lang
+from dashboard.web import access, auth
+from dashboard.web.accounts import list_users
+from dashboard.web.screens import SILENT_AFTER_SECONDS, screens_view
 from layouts.staffbar import ROLE_WORDS, staff_bar
 
 SOURCE_HEAD = [N_("Lähde"), N_("Tyyppi"), N_("Tila"), N_("Viimeksi onnistunut"), N_("Viimeisin virhe"), N_("Luettu"),

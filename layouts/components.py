@@ -27,9 +27,9 @@ from typing import Any
 from dash import html
 
 from dashboard.config import BUILTIN_PAGES, Config, Display, Hours
-from dashboard.escalation import LEVEL_NAMES
+from dashboard.domain.escalation import LEVEL_NAMES
+from dashboard.domain.metrics import Metric
 from dashboard.i18n import clock_time, fixed, minutes_ago, number, t, until_time
-from dashboard.metrics import Metric
 from layouts.patch import plain, with_ids
 
 Tiles = dict[tuple[str, str, str], dict[str, Any]]
@@ -257,7 +257,7 @@ class Queue:
 
     def rate_minutes(self) -> float | None:
         """Until a person joining now is called, at the last hour's rate of calls: everyone
-        ahead, then them (as dashboard/waits.py counts). None: not known, or nobody called."""
+        ahead, then them (as dashboard/domain/waits.py counts). None: not known, or nobody called."""
         if self.waiting is None or not self.called or self.called <= 0:
             return None
         return (self.waiting + 1) * 60 / self.called
@@ -789,7 +789,7 @@ def notices_strip(notices: list[dict[str, Any]], langs: list[str]) -> html.Div:
 
 
 def _rattrs(site: str, name: str, key: str, x: dict[str, Any]) -> dict[str, str]:
-    """A rolled-up figure's facts for machines and tests (dashboard/region.py): which site,
+    """A rolled-up figure's facts for machines and tests (dashboard/domain/region.py): which site,
     which figure, by which rule, its value, status and age; `data-fresh-until` lets the page
     grey it by its own clock, as a tile."""
     return {"data-site": site, "data-figure": name, "data-key": key,
@@ -817,7 +817,7 @@ T3_SHOWN = 4
 
 
 def region_cards(config: Config, d: Display, model: dict[str, Any], now: datetime) -> list[html.Div]:
-    """The regional picture: a card per site, the neediest first (dashboard/region.py): its
+    """The regional picture: a card per site, the neediest first (dashboard/domain/region.py): its
     level and why, people waiting and the waits, staff present of planned, free appointments,
     arrivals against the typical day, T3 by profession (median / worst of its units)."""
     langs = d.languages
@@ -884,7 +884,7 @@ SECTION = {"queues": queue_cards, "capacity": capacity_cards, "flow": flow_cards
 class CardMemo:
     """Each unit's cards of a section, drawn once as the JSON the browser holds and shared by
     every display that shows them: kept while the unit's tiles are the very same objects (the
-    read model shares them: dashboard/readmodel.py UnitTiles) within the same minute (the
+    read model shares them: dashboard/domain/readmodel.py UnitTiles) within the same minute (the
     cards' "updated 7 min ago", which the page keeps current itself). A notice for the whole
     area then redraws its strip on 500 displays, not their 30,000 tiles. The cards with their
     ids (from their place on a board: layouts/patch.py with_ids) are kept by place too."""

@@ -23,13 +23,13 @@ import redis
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from dashboard import access
-from dashboard.clock import Clock, is_working_day
 from dashboard.config import Config, Display
+from dashboard.domain.clock import Clock, is_working_day
+from dashboard.domain.readmodel import Model, ModelCache
 from dashboard.i18n import TEXT, day_name, t
 from dashboard.observability import Episode
-from dashboard.readmodel import Model, ModelCache
 from dashboard.version import app_version
+from dashboard.web import access
 from layouts.components import CardMemo, board_json, say, say_each
 from layouts.patch import changes
 

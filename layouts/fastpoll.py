@@ -32,10 +32,10 @@ from typing import Any
 import anyio
 import redis
 
-from dashboard.access import BadCallback, Principal, check_callback, may, parse_json
-from dashboard.auth import DISPLAY_COOKIE, Auth
-from dashboard.hardening import cookie, replay
 from dashboard.observability import FAST_POLLS
+from dashboard.web.access import BadCallback, Principal, check_callback, may, parse_json
+from dashboard.web.auth import DISPLAY_COOKIE, Auth
+from dashboard.web.hardening import cookie, replay
 from layouts.display import BOARD, CHANGES, ETAG, STORE, DisplayContext
 from layouts.patch import changes
 

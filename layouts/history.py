@@ -4,7 +4,7 @@ side by side, arrivals by weekday and hour, how often call-backs were returned t
 layouts/accesspage.py);
 export what is shown as CSV or XLSX, or print it.
 
-Every figure comes from the hourly and daily rollups (dashboard/rollups.py), never from the
+Every figure comes from the hourly and daily rollups (dashboard/storage/rollups.py), never from the
 raw changes, so a two-year view reads thousands of rows, not millions. A day's figure is what
 a manager can defend: for a level (people waiting, staff present) its time-weighted mean over
 the unit's opening hours that day, shown beside the day's maximum and the value at closing;
@@ -35,9 +35,9 @@ from dash import Input, Output, dcc, html
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from dashboard import access, auth, regionhistory, rollups
-from dashboard import metrics as metric_defs
 from dashboard.config import Config
+from dashboard.domain import metrics as metric_defs
+from dashboard.domain.metrics import LABEL_FI
 from dashboard.export import (
     Cell,
     Names,
@@ -56,11 +56,12 @@ from dashboard.export import (
     table_csv,
     table_xlsx,
 )
-from dashboard.history import History
 from dashboard.i18n import LOCALES, clock_time, number
-from dashboard.livestore import LiveStore
-from dashboard.metrics import LABEL_FI
+from dashboard.storage import regionhistory, rollups
+from dashboard.storage.history import History
+from dashboard.storage.livestore import LiveStore
 from dashboard.translate import N_, _, gettext_in, lang
+from dashboard.web import access, auth
 from layouts.staffbar import staff_bar
 from layouts.widgets import date_range_props, dropdown_labels
 
@@ -604,7 +605,7 @@ class Regional:
 
 
 def regional(ctx: HistoryContext, start: date, end: date, at: datetime) -> Regional | None:
-    """The sites within the person's scope side by side (dashboard/regionhistory.py gives the
+    """The sites within the person's scope side by side (dashboard/storage/regionhistory.py gives the
     rules); None for a scope of one site."""
     mine = access.visible_units(ctx.config)
     of = ctx.config.unit_sites()
@@ -837,7 +838,7 @@ def register(app: dash.Dash, ctx: HistoryContext) -> None:
             data, count = download(ctx, q, kind, now(), lang())
         except TooMany as err:
             return JSONResponse({"error": str(err)}, status_code=400)
-        from dashboard import audit
+        from dashboard.storage import audit
 
         audit.record(history, auth.who(), "export", {"kind": kind, "query": q.params(), "rows": count})
         return file_response(data, kind, f"ohjaustaulu-{q.start}-{q.end}")

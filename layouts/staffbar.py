@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from dashboard.access import Principal, may
 from dashboard.translate import LANGUAGE_NAMES, N_, _, lang
+from dashboard.web.access import Principal, may
 
 ROLE_WORDS = {"shift_lead": N_("vuorovastaava"), "manager": N_("esihenkilö"), "admin": N_("ylläpitäjä")}
 # (path, words, the access action that opens it), in the order a person uses them

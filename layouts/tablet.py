@@ -19,17 +19,17 @@ from babel.dates import format_datetime
 from dash import ALL, Input, Output, State, dcc, html
 from dash import ctx as trigger
 
-from dashboard import access
-from dashboard.auth import who
 from dashboard.config import Config, Display
-from dashboard.history import History
+from dashboard.domain.metrics import LABEL_FI, normalise_key
+from dashboard.domain.readmodel import build
 from dashboard.i18n import BABEL, clock_time, number
-from dashboard.livestore import LiveStore
-from dashboard.metrics import LABEL_FI, normalise_key
-from dashboard.readmodel import build
-from dashboard.shiftlead import MAX_KEY, Refused, ShiftLead
-from dashboard.shiftlead import SOURCE as TABLET_SOURCE
+from dashboard.storage.history import History
+from dashboard.storage.livestore import LiveStore
 from dashboard.translate import N_, _, lang
+from dashboard.web import access
+from dashboard.web.auth import who
+from dashboard.web.shiftlead import MAX_KEY, Refused, ShiftLead
+from dashboard.web.shiftlead import SOURCE as TABLET_SOURCE
 from dashboard.workbook.importer import Report, import_bytes, source_name
 from dashboard.workbook.reader import MAX_BYTES
 from layouts.components import rules_beside
@@ -66,7 +66,7 @@ class TabletContext:
 METRIC_NAMES = LABEL_FI
 VALID_NAMES = {"1h": N_("tunnin"), "4h": N_("4 tuntia"), "day": N_("päivän loppuun")}
 # The key drop-down's choice "a new key": the text field beside it then names the key, and the
-# request says so (a key not known is refused otherwise, dashboard/shiftlead.py). Upper case:
+# request says so (a key not known is refused otherwise, dashboard/web/shiftlead.py). Upper case:
 # no key is ever this (keys are lower case); assets/tablet.js knows it too.
 NEW_KEY = "+NEW"
 FIX_UNIT, FIX_METRIC, FIX_KEY, FIX_NEW_KEY, FIX_NEW_KEY_FIELD, FIX_VALUE, FIX_VALID, FIX_RESULT = (

@@ -30,10 +30,10 @@ import redis
 from selenium.common.exceptions import WebDriverException
 from sqlalchemy import text
 
-from dashboard import embedded
 from dashboard.config import Config, load_config
-from dashboard.history import History, make_engine
-from dashboard.livestore import LiveStore
+from dashboard.storage import embedded
+from dashboard.storage.history import History, make_engine
+from dashboard.storage.livestore import LiveStore
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = ROOT / "config" / "ohjaustaulu.toml"

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import time_machine
 
-from dashboard.clock import Clock
-from dashboard.livestore import LiveStore
+from dashboard.domain.clock import Clock
+from dashboard.storage.livestore import LiveStore
 
 
 def pin_site_clock(store: LiveStore, shown: datetime, stopped: bool = False) -> None:

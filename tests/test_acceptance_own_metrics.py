@@ -37,12 +37,12 @@ from dash import html
 from openpyxl import load_workbook
 
 from collectors.historywriter import drain
-from dashboard import rollups
-from dashboard.accounts import User
 from dashboard.config import Config, load_config
-from dashboard.readmodel import build
-from dashboard.shiftlead import ShiftLead
+from dashboard.domain.readmodel import build
+from dashboard.storage import rollups
 from dashboard.translate import speaking
+from dashboard.web.accounts import User
+from dashboard.web.shiftlead import ShiftLead
 from layouts import history as page
 from layouts.components import board, index, reason_text
 from layouts.patch import plain

@@ -41,10 +41,11 @@ from sqlalchemy import select
 from collectors.base import poll
 from collectors.registry import collector_for
 from collectors.scheduler import connected
-from dashboard import accessfigures
 from dashboard.config import Config, ConfigError, parse_config
-from dashboard.history import AccessCase, AccessJudgement, History
-from dashboard.livestore import LiveStore
+from dashboard.domain import accessfigures
+from dashboard.storage.history import History
+from dashboard.storage.livestore import LiveStore
+from dashboard.storage.tables import AccessCase, AccessJudgement
 from tests.conftest import Backend
 from tests.fhir.server import FhirServer
 from tests.siteclock import pin_site_clock

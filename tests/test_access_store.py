@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from dashboard import accessfigures
-from dashboard.carecases import Case
 from dashboard.config import parse_config
-from dashboard.forecast import forecast
-from dashboard.history import (
+from dashboard.domain import accessfigures
+from dashboard.domain.carecases import Case
+from dashboard.domain.forecast import forecast
+from dashboard.storage.tables import (
     AccessCase,
     AccessClosedCount,
     AccessJudgement,
@@ -283,7 +283,7 @@ def test_reference_import_stores_a_whole_file_or_nothing(backend: Backend, tmp_p
     missing = cli("reference", "import", str(tmp_path / "ei-ole.csv"), env=backend.cli_env())
     assert missing.returncode == 2 and "ei-ole.csv" in missing.stderr
     # and every import is in the audit log
-    from dashboard.audit import entries
+    from dashboard.storage.audit import entries
 
     logged = entries(backend.history, action="reference-import")
     assert [x["details"]["figures"] for x in logged] == [2, 2] and {x["details"]["file"] for x in logged} == {

@@ -115,7 +115,7 @@ def test_template_command_writes_each_language(backend: Backend, tmp_path):  # t
 def test_the_common_options_go_before_or_after_the_command(backend: Backend, tmp_path):  # type: ignore[no-untyped-def]
     """`ohjaustaulu --data-dir X display-token ID` (the IT team's habit) works as well as the
     options after the command's name; given in both places, the later one wins."""
-    from dashboard.accounts import display_of_token
+    from dashboard.web.accounts import display_of_token
 
     env = {k: v for k, v in backend.cli_env().items() if k != "OHJAUSTAULU_DATA"}  # the folder only from --data-dir
     data = str(backend.data_dir)

@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 
-from dashboard.clock import Clock, demo_clock, is_working_day, next_working_days
+from dashboard.domain.clock import Clock, demo_clock, is_working_day, next_working_days
 
 TZ = ZoneInfo("Europe/Helsinki")
 

@@ -8,10 +8,10 @@ import time_machine
 from collectors.base import SourceUnavailable, poll
 from collectors.demo.feeds import DemoCollector
 from dashboard.config import Config, Source
-from dashboard.livestore import LiveStore
-from dashboard.metrics import CATALOGUE
-from dashboard.readings import Reading
-from dashboard.waits import QueueMemory
+from dashboard.domain.metrics import CATALOGUE
+from dashboard.domain.readings import Reading
+from dashboard.domain.waits import QueueMemory
+from dashboard.storage.livestore import LiveStore
 
 TZ = ZoneInfo("Europe/Helsinki")
 pytestmark = pytest.mark.store
@@ -81,7 +81,7 @@ def test_a_stopped_source_is_not_polled(store: LiveStore, config: Config):
 def test_demo_feeds_cover_every_metric_for_every_unit(config: Config, tmp_path):  # type: ignore[no-untyped-def]
     from collectors.registry import collector_for
     from collectors.scheduler import connected
-    from dashboard.history import History
+    from dashboard.storage.history import History
 
     history = History.open(None, tmp_path)  # the access cases are written there, their figures read
     now = datetime.now(TZ)
@@ -100,7 +100,7 @@ def test_demo_feeds_cover_every_metric_for_every_unit(config: Config, tmp_path):
 @time_machine.travel(datetime(2026, 11, 24, 7, 50, tzinfo=TZ), tick=False)
 def test_the_demo_estimates_each_queues_wait_from_the_queue(config: Config):
     # A day of the demo's queue system polled every five minutes, as the collector does: the
-    # estimate is ours (dashboard/waits.py) from what the system says and what the collector
+    # estimate is ours (dashboard/domain/waits.py) from what the system says and what the collector
     # remembers, never "under five" while people wait and calls are slow.
     (source,) = [s for s in config.sources if s.kind == "demo" and s.feed == "queue"]
     c = DemoCollector(source, TZ)

@@ -50,7 +50,7 @@ def test_every_setting_is_documented():
 
 def test_every_environment_variable_is_documented():
     used = set()
-    for path in list((ROOT / "dashboard").glob("*.py")):
+    for path in list((ROOT / "dashboard").rglob("*.py")):
         used |= set(re.findall(r'environ(?:\.get)?\(\s*"([A-Z_]+)"', path.read_text(encoding="utf-8")))
         used |= set(re.findall(r'environ\["([A-Z_]+)"\]', path.read_text(encoding="utf-8")))
     assert used, "found no environment variables: the pattern is wrong"

@@ -19,9 +19,9 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from collectors.scheduler import Overruns
-from dashboard import embedded
-from dashboard.app import Readiness
-from dashboard.livestore import LiveStore
+from dashboard.storage import embedded
+from dashboard.storage.livestore import LiveStore
+from dashboard.web.app import Readiness
 from tests.conftest import EXAMPLE_CONFIG, OHJAUSTAULU, ROOT, free_port, wait_for
 
 
@@ -49,7 +49,7 @@ def test_a_killed_server_is_started_again_with_its_data(data: Path) -> None:
 
 
 SUPERVISING = (
-    "import sys, time, logging; from pathlib import Path; from dashboard import embedded;"
+    "import sys, time, logging; from pathlib import Path; from dashboard.storage import embedded;"
     "logging.basicConfig(level=logging.WARNING, stream=sys.stdout);"
     "r = embedded.connect(Path(sys.argv[1]), supervise=True); r.ping(); print('up', flush=True);"
     "time.sleep(float(sys.argv[2]))"

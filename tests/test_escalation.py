@@ -19,11 +19,11 @@ from collectors.historywriter import drain
 from collectors.registry import collector_for
 from collectors.scheduler import ESCALATION_METRIC, build_scheduler, connected, record_escalation
 from dashboard.config import Config, load_config, parse_config
-from dashboard.escalation import evaluate, unit_levels, useless_rules
-from dashboard.history import History
-from dashboard.livestore import LiveStore
-from dashboard.readings import Reading
-from dashboard.readmodel import build
+from dashboard.domain.escalation import evaluate, unit_levels, useless_rules
+from dashboard.domain.readings import Reading
+from dashboard.domain.readmodel import build
+from dashboard.storage.history import History
+from dashboard.storage.livestore import LiveStore
 from tests.conftest import EXAMPLE_CONFIG, cli
 
 TZ = ZoneInfo("Europe/Helsinki")

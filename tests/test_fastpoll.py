@@ -15,10 +15,10 @@ import httpx
 import pytest
 import time_machine
 
-from dashboard.accounts import new_display_token
-from dashboard.app import asgi, create_app
 from dashboard.config import Config
-from dashboard.readings import Reading
+from dashboard.domain.readings import Reading
+from dashboard.web.accounts import new_display_token
+from dashboard.web.app import asgi, create_app
 from layouts.fastpoll import OUTPUT
 from tests.conftest import Backend, wait_for
 
@@ -118,7 +118,7 @@ def test_the_fast_poll_answers_as_dash_does_and_only_to_its_screen(backend: Back
 def test_versioned_static_files_are_compressed_once_and_given_alike(backend: Backend, config: Config):
     import re
 
-    from dashboard.staticcache import StaticCache
+    from dashboard.web.staticcache import StaticCache
 
     app = create_app(config, backend.store, backend.history, backend.data_dir)
     app.backend._setup_catchall()  # what Dash does at the server's start-up (lifespan)

@@ -22,8 +22,8 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from dashboard.config import load_config
-from dashboard.history import ReadingChange
-from dashboard.readings import Reading
+from dashboard.domain.readings import Reading
+from dashboard.storage.tables import ReadingChange
 from tests.conftest import EXAMPLE_CONFIG, OHJAUSTAULU, ROOT, Backend, wait_for
 from tests.siteclock import pin_site_clock
 

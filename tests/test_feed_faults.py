@@ -15,7 +15,7 @@ import time_machine
 
 from collectors import scheduler
 from dashboard.config import Config, Source
-from dashboard.readmodel import build
+from dashboard.domain.readmodel import build
 from tests.conftest import Backend, wait_for
 from tests.fhir import day
 from tests.fhir.server import FhirServer

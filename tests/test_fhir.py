@@ -17,7 +17,7 @@ from collectors.fhir.collector import FhirCollector
 from collectors.fhir.normalise import Normaliser, Snapshot
 from collectors.historywriter import drain
 from dashboard.config import Config, Source
-from dashboard.readmodel import build
+from dashboard.domain.readmodel import build
 from tests.conftest import EXAMPLE_CONFIG, SHARED, Backend, cli
 from tests.fhir import day
 from tests.fhir.server import FhirServer

@@ -1,4 +1,4 @@
-"""dashboard/forecast.py: forecasts of the weekly access-to-care series and their bands.
+"""dashboard/domain/forecast.py: forecasts of the weekly access-to-care series and their bands.
 
 The series are synthetic but shaped like the real ones: the share of cases started within the
 legal limit (around 0.85, lower in the summer weeks 27-31 and at Christmas, from a binomial
@@ -15,7 +15,7 @@ import statistics
 
 import pytest
 
-from dashboard.forecast import MIN_WEEKS, Forecast, backtest, forecast
+from dashboard.domain.forecast import MIN_WEEKS, Forecast, backtest, forecast
 
 # -- series -------------------------------------------------------------------------------------
 

@@ -2,8 +2,8 @@ import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from dashboard.freshness import FRESH, STALE, TABLET, UNAVAILABLE, choose, resolve, status_of
-from dashboard.readings import Reading
+from dashboard.domain.freshness import FRESH, STALE, TABLET, UNAVAILABLE, choose, resolve, status_of
+from dashboard.domain.readings import Reading
 
 TZ = ZoneInfo("Europe/Helsinki")
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=TZ)
@@ -67,7 +67,7 @@ def test_a_reading_round_trips_through_json_field_for_field():
                 entered_by="anna", valid_until=T0 + timedelta(hours=1))
     assert Reading.from_json(r.to_json()) == r
     t3 = Reading("appointments.t3_days", "u", "lääkäri", 90, T0, "s", bound="above")
-    wait = Reading("queue.estimated_wait_min", "u", "laboratorio", 25, T0, "s", range=(15, 40))
+    wait = Reading("queue.estimated_wait_min", "u", "laboratorio", 25, T0, "s", range=(15, 40), note="arvio")
     assert Reading.from_json(t3.to_json()) == t3 and Reading.from_json(wait.to_json()) == wait
     # every field is written when it is set
     written = set(json.loads(t3.to_json())) | set(json.loads(wait.to_json()))

@@ -4,8 +4,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import inspect
 
-from dashboard.history import History
-from dashboard.readings import Reading
+from dashboard.domain.readings import Reading
+from dashboard.storage.history import History
 
 TZ = ZoneInfo("Europe/Helsinki")
 pytestmark = pytest.mark.store
@@ -27,8 +27,8 @@ def test_the_migrations_make_the_tables_and_indexes_the_code_reads(history: Hist
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    import dashboard.accounts  # noqa: F401 — its tables are in the same metadata
-    from dashboard.history import Base
+    import dashboard.web.accounts  # noqa: F401 — its tables are in the same metadata
+    from dashboard.storage.tables import Base
 
     with history.engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
@@ -81,14 +81,14 @@ def test_the_schema_revision_is_alembics_head_and_a_current_schema_is_not_migrat
     from alembic.script import ScriptDirectory
     from sqlalchemy import text as sql
 
-    from dashboard.history import MIGRATIONS, SCHEMA_REVISION, schema_revision
+    from dashboard.storage.history import MIGRATIONS, SCHEMA_REVISION, schema_revision
 
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     assert ScriptDirectory.from_config(cfg).get_current_head() == SCHEMA_REVISION
     assert schema_revision(history.engine) == SCHEMA_REVISION
     env = backend.cli_env()
-    code = ("import os, sys; from pathlib import Path; from dashboard.history import History;"
+    code = ("import os, sys; from pathlib import Path; from dashboard.storage.history import History;"
             "History.open(os.environ.get('DATABASE_URL'), Path(os.environ['OHJAUSTAULU_DATA']),"
             " os.environ.get('OHJAUSTAULU_DB_SCHEMA')); print('alembic' in sys.modules)")
 
@@ -119,7 +119,7 @@ def test_commands_started_at_once_migrate_once(backend, tmp_path):  # type: igno
     else:
         url, schema, data = DATABASE_URL, f"test_{uuid.uuid4().hex[:10]}", tmp_path / "fresh"
     code = (
-        "import sys, time; from pathlib import Path; from dashboard.history import History;"
+        "import sys, time; from pathlib import Path; from dashboard.storage.history import History;"
         "time.sleep(max(0, float(sys.argv[4]) - time.time()));"
         "History.open(sys.argv[1] or None, Path(sys.argv[2]), sys.argv[3] or None).ping()"
     )
@@ -133,7 +133,7 @@ def test_commands_started_at_once_migrate_once(backend, tmp_path):  # type: igno
         if schema:
             from sqlalchemy import text as sql
 
-            from dashboard.history import make_engine
+            from dashboard.storage.history import make_engine
 
             engine = make_engine(url or "")
             with engine.begin() as conn:
@@ -148,10 +148,10 @@ def test_the_demos_seeded_weeks_give_planned_staff_every_working_day_and_doctors
     8–16) is close to the number at work — recomputed here from the simulator itself, minute
     by minute, not from the seeded changes."""
     from collectors.demo import simulator
-    from dashboard import rollups
-    from dashboard.clock import is_working_day
     from dashboard.config import load_config
     from dashboard.demo import seed_days
+    from dashboard.domain.clock import is_working_day
+    from dashboard.storage import rollups
     from tests.conftest import EXAMPLE_CONFIG
 
     config = load_config(EXAMPLE_CONFIG)
@@ -192,7 +192,7 @@ def test_a_processs_sqlite_writers_take_turns_instead_of_timing_out(tmp_path, mo
 
     from sqlalchemy import text
 
-    from dashboard import history as h
+    from dashboard.storage import history as h
 
     monkeypatch.setattr(h, "SQLITE_BUSY_MS", 300)
     monkeypatch.setattr(h.SqliteTurns, "LONG", 0.5)
@@ -225,7 +225,7 @@ def test_a_processs_sqlite_writers_take_turns_instead_of_timing_out(tmp_path, mo
         others.append(threading.Thread(target=write, args=(who,)))
         others[-1].start()
         clock.sleep(0.1)  # in this order
-    with caplog.at_level(logging.WARNING, logger="dashboard.history"):
+    with caplog.at_level(logging.WARNING, logger="dashboard.storage.history"):
         for t in [first, *others]:
             t.join(30)
     assert not failed, failed
@@ -243,7 +243,7 @@ def test_a_write_left_open_or_dropped_ends_its_turn(tmp_path, monkeypatch):  # t
 
     from sqlalchemy import text
 
-    from dashboard import history as h
+    from dashboard.storage import history as h
 
     monkeypatch.setattr(h.SqliteTurns, "QUEUE", 5.0)
     engine = h.make_engine(f"sqlite:///{tmp_path / 'h.db'}")

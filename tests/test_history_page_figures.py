@@ -35,14 +35,14 @@ from openpyxl import load_workbook
 from plotly.utils import PlotlyJSONEncoder
 from sqlalchemy import select
 
-from dashboard import rollups
-from dashboard.clock import is_working_day
 from dashboard.config import Config, Hours, load_config
 from dashboard.demo import seed_days
-from dashboard.history import ReadingChange
+from dashboard.domain.clock import is_working_day
+from dashboard.domain.metrics import CATALOGUE, LABEL_FI
+from dashboard.domain.readings import Reading
 from dashboard.i18n import number
-from dashboard.metrics import CATALOGUE, LABEL_FI
-from dashboard.readings import Reading
+from dashboard.storage import rollups
+from dashboard.storage.tables import ReadingChange
 from layouts import history as page
 from tests.conftest import BACKENDS, EXAMPLE_CONFIG, ROOT, Backend, close_backend, make_backend
 

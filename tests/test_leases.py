@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from collectors.leases import Leases, lease_ms
-from dashboard.livestore import LeaseLost, LiveStore
-from dashboard.readings import Reading
+from dashboard.domain.readings import Reading
+from dashboard.storage.livestore import LeaseLost, LiveStore
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.store

@@ -4,8 +4,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from collectors.historywriter import drain
-from dashboard.livestore import LiveStore
-from dashboard.readings import Reading
+from dashboard.domain.readings import Reading
+from dashboard.storage.livestore import LiveStore
 
 TZ = ZoneInfo("Europe/Helsinki")
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)
@@ -100,11 +100,11 @@ def test_commands_started_at_once_share_one_embedded_server(tmp_path):  # type: 
     import sys
     import time
 
-    from dashboard import embedded
+    from dashboard.storage import embedded
 
     data = tmp_path / "data"
     code = (
-        "import sys, time; from pathlib import Path; from dashboard import embedded;"
+        "import sys, time; from pathlib import Path; from dashboard.storage import embedded;"
         "time.sleep(max(0, float(sys.argv[2]) - time.time()));"  # all start at one moment
         "r = embedded.connect(Path(sys.argv[1])); r.ping(); time.sleep(0.5);"
         "print(r.info('server')['process_id']); time.sleep(1)"

@@ -8,9 +8,9 @@ import copy
 import pytest
 from sqlalchemy import create_engine
 
-from dashboard.accounts import new_display_token, revoke_display_tokens
-from dashboard.auth import Auth
 from dashboard.config import Config
+from dashboard.web.accounts import new_display_token, revoke_display_tokens
+from dashboard.web.auth import Auth
 from tests.conftest import Backend
 
 pytestmark = pytest.mark.store

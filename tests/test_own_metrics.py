@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from dashboard import expressions
 from dashboard.config import ConfigError, parse_config
-from dashboard.livestore import LiveStore
-from dashboard.readings import Reading
-from dashboard.readmodel import build
+from dashboard.domain import expressions
+from dashboard.domain.readings import Reading
+from dashboard.domain.readmodel import build
+from dashboard.storage.livestore import LiveStore
 from layouts.components import board, index
 from layouts.patch import plain
 from tests.conftest import cli
@@ -352,7 +352,7 @@ def test_check_config_on_the_command_line_names_file_key_and_reason(tmp_path: Pa
 def test_check_config_says_what_a_removed_or_renamed_metric_leaves_in_history(tmp_path: Path):
     """Removing or renaming a metric keeps its history; check-config says so (and reads the
     history only: it neither makes nor migrates a database)."""
-    from dashboard.history import History
+    from dashboard.storage.history import History
 
     data = tmp_path / "data"
     path = tmp_path / "own.toml"

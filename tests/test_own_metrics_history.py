@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from dashboard import access, rollups
-from dashboard.accounts import User
 from dashboard.config import Config
-from dashboard.readings import Reading
+from dashboard.domain.readings import Reading
+from dashboard.storage import rollups
 from dashboard.translate import speaking
+from dashboard.web import access
+from dashboard.web.accounts import User
 from layouts import history as page
 from tests.conftest import Backend
 

@@ -18,14 +18,14 @@ import httpx
 import pytest
 import time_machine
 
-from dashboard import audit
-from dashboard.accounts import User, add_user
 from dashboard.config import Config, load_config
-from dashboard.history import History
-from dashboard.livestore import LiveStore
-from dashboard.readings import Reading
-from dashboard.shiftlead import Refused, ShiftLead
+from dashboard.domain.readings import Reading
+from dashboard.storage import audit
+from dashboard.storage.history import History
+from dashboard.storage.livestore import LiveStore
 from dashboard.translate import gettext_in
+from dashboard.web.accounts import User, add_user
+from dashboard.web.shiftlead import Refused, ShiftLead
 from layouts.tablet import (
     NEW_KEY,
     TabletContext,
@@ -222,8 +222,8 @@ def test_raw_requests_that_lie_are_refused_by_the_server(backend: Backend, ward_
     had without saying it is new, a derived metric, a metric of a unit outside the lead's
     scope, a key for a metric of the unit alone. Each refused by name, nothing written; the
     honest ones beside them are saved."""
-    from dashboard.app import asgi, create_app
     from dashboard.demo import PASSWORD
+    from dashboard.web.app import asgi, create_app
 
     store, history = backend.store, backend.history
     add_user(history, "osasto-vv", "shift_lead", ["osasto"], PASSWORD)

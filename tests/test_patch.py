@@ -13,8 +13,8 @@ from dash import dcc, html
 from plotly.utils import PlotlyJSONEncoder
 
 from dashboard.config import Config
-from dashboard.livestore import LiveStore
-from dashboard.readmodel import build
+from dashboard.domain.readmodel import build
+from dashboard.storage.livestore import LiveStore
 from layouts.components import board
 from layouts.patch import plain
 from tests.test_readmodel import T0, poll_all

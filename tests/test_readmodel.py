@@ -10,10 +10,10 @@ import time_machine
 from collectors.base import poll
 from collectors.demo.feeds import DemoCollector
 from dashboard.config import Config
-from dashboard.history import History
-from dashboard.livestore import LiveStore
-from dashboard.readings import Reading
-from dashboard.readmodel import ModelCache, build, snapshot
+from dashboard.domain.readings import Reading
+from dashboard.domain.readmodel import ModelCache, build, snapshot
+from dashboard.storage.history import History
+from dashboard.storage.livestore import LiveStore
 
 TZ = ZoneInfo("Europe/Helsinki")
 T0 = datetime(2026, 11, 24, 10, 30, tzinfo=TZ)  # a Tuesday morning
@@ -205,8 +205,8 @@ def staff_tile(data: dict, key: str = "sairaanhoitaja") -> dict:
 
 def test_a_tablet_correction_overrides_a_fresh_feed_until_it_expires_and_says_what_it_corrects(
         config: Config, store: LiveStore, history: History):
-    from dashboard.accounts import User
-    from dashboard.shiftlead import ShiftLead
+    from dashboard.web.accounts import User
+    from dashboard.web.shiftlead import ShiftLead
 
     display = config.display("vastaanotto-kaytava")
     lead = ShiftLead(config, store, history, User("hoitaja1", "shift_lead", ("vastaanotto",)), "fi")
@@ -236,8 +236,8 @@ def test_a_tablet_correction_overrides_a_fresh_feed_until_it_expires_and_says_wh
 
 
 def test_the_model_is_rebuilt_when_a_correction_runs_out(config: Config, store: LiveStore, history: History):
-    from dashboard.accounts import User
-    from dashboard.shiftlead import ShiftLead
+    from dashboard.web.accounts import User
+    from dashboard.web.shiftlead import ShiftLead
 
     cache = ModelCache(config, store, None)
     lead = ShiftLead(config, store, history, User("hoitaja1", "shift_lead", ()), "fi")
@@ -301,7 +301,7 @@ def test_each_fresh_figure_says_until_when_it_is_fresh(config: Config, store: Li
     the valid-until for a manual value, and nothing for what is not fresh. A unit's level of
     the rules is fresh as long as the last of its rules' fresh inputs; a shift lead's level
     until its end."""
-    from dashboard.freshness import TABLET
+    from dashboard.domain.freshness import TABLET
 
     queue_poll = config.source("demo-jonot").poll_seconds  # 5 s
     with time_machine.travel(T0, tick=False):

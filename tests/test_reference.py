@@ -1,4 +1,4 @@
-"""Reference figures from Sotkanet exports (dashboard/reference.py): each shape written here
+"""Reference figures from Sotkanet exports (dashboard/domain/reference.py): each shape written here
 byte for byte as the file would arrive, and every way a file is refused."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from dashboard import reference
-from dashboard.reference import (
+from dashboard.domain import reference
+from dashboard.domain.reference import (
     Problem,
     ReferenceError,
     ReferenceFileError,

@@ -1,4 +1,4 @@
-"""The regional picture's roll-ups (dashboard/region.py, docs/region.md), recomputed here the
+"""The regional picture's roll-ups (dashboard/domain/region.py, docs/region.md), recomputed here the
 slow, obvious way from the readings each test writes, on days shaped like real ones: a
 working morning, a Saturday with only the around-the-clock unit open, a public holiday, an
 evening at a month's end, and a feed that stopped an hour ago."""
@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from dashboard import region
 from dashboard.config import Config, ConfigError, parse_config
-from dashboard.livestore import LiveStore
-from dashboard.readings import Reading
-from dashboard.readmodel import build
+from dashboard.domain import region
+from dashboard.domain.readings import Reading
+from dashboard.domain.readmodel import build
+from dashboard.storage.livestore import LiveStore
 from tests.conftest import drawn_rows
 
 TZ = ZoneInfo("Europe/Helsinki")
@@ -386,10 +386,10 @@ def test_admin_groups_screens_and_sources_by_site(store: LiveStore):
 
 
 def test_a_site_admin_sees_the_people_of_their_site_and_not_the_areas_audit_log(backend):  # type: ignore[no-untyped-def]
-    from dashboard import audit
-    from dashboard.access import Principal
-    from dashboard.accounts import User, add_user
     from dashboard.config import load_config
+    from dashboard.storage import audit
+    from dashboard.web.access import Principal
+    from dashboard.web.accounts import User, add_user
     from layouts.admin import admin_scope, content
     from tests.conftest import EXAMPLE_CONFIG
 
@@ -417,8 +417,8 @@ def test_the_admin_pages_tables_travel_as_data_whatever_their_size(backend):  # 
     refresh of 100 audit rows held the admin's page for 2-3 s."""
     from datetime import UTC
 
-    from dashboard import audit
     from dashboard.config import load_config
+    from dashboard.storage import audit
     from layouts.admin import content
     from tests.conftest import EXAMPLE_CONFIG
     from tests.test_shiftlead import rendered

@@ -1,4 +1,4 @@
-"""The regional history (dashboard/regionhistory.py, docs/region.md): each site's figures over
+"""The regional history (dashboard/storage/regionhistory.py, docs/region.md): each site's figures over
 a period, recomputed here the slow, obvious way — from each unit's own daily figures, a day
 and a series at a time — over two weeks shaped like real ones: weekends with only the
 around-the-clock unit open, New Year's Day and Epiphany, a month's end, an afternoon when the
@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from plotly.utils import PlotlyJSONEncoder
 
-from dashboard import regionhistory, rollups
-from dashboard.clock import is_working_day
 from dashboard.config import Config, parse_config
-from dashboard.readings import Reading
+from dashboard.domain.clock import is_working_day
+from dashboard.domain.readings import Reading
+from dashboard.storage import regionhistory, rollups
 from tests.conftest import Backend
 from tests.test_region import AREA
 
@@ -173,9 +173,9 @@ def test_the_rows_are_ordered_by_need_and_a_scope_limits_the_sites(written: tupl
 
 
 def test_the_history_page_shows_the_sites_side_by_side_for_an_area_person_only(written: tuple[Config, Backend]):
-    from dashboard import access
-    from dashboard.accounts import User
     from dashboard.i18n import number
+    from dashboard.web import access
+    from dashboard.web.accounts import User
     from layouts import history as page
 
     config, backend = written
@@ -225,8 +225,8 @@ def test_the_xlsx_and_the_print_view_carry_the_sites_side_by_side_for_an_area_pe
 
     from openpyxl import load_workbook
 
-    from dashboard import access
-    from dashboard.accounts import User
+    from dashboard.web import access
+    from dashboard.web.accounts import User
     from layouts import history as page
 
     config, backend = written

@@ -20,11 +20,12 @@ import time_machine
 from openpyxl import load_workbook
 from sqlalchemy import func, select, text
 
-from dashboard import rollups
+from dashboard.domain.readings import Reading
 from dashboard.export import HEADERS, to_csv, to_xlsx
-from dashboard.history import DailyRollup, History, HourlyRollup, ReadingChange, make_engine
-from dashboard.readings import Reading
-from dashboard.rollups import arrivals_heatmap, compare, compliance, prune, rebuild, series
+from dashboard.storage import rollups
+from dashboard.storage.history import History, make_engine
+from dashboard.storage.rollups import arrivals_heatmap, compare, compliance, prune, rebuild, series
+from dashboard.storage.tables import DailyRollup, HourlyRollup, ReadingChange
 
 TZ = ZoneInfo("Europe/Helsinki")
 pytestmark = pytest.mark.store
@@ -338,7 +339,7 @@ def test_migrating_a_database_that_holds_changes_asks_for_a_rebuild(backend, tmp
     from alembic import command
     from alembic.config import Config as AlembicConfig
 
-    from dashboard.history import MIGRATIONS, migrate
+    from dashboard.storage.history import MIGRATIONS, migrate
     from tests.conftest import DATABASE_URL
 
     schema = None

@@ -6,7 +6,7 @@ day, and around the clock. Incremental upkeep in random batches and order must g
 rebuild gives, and both what the statement says. Runs on SQLite and, when configured, on
 PostgreSQL (the `history` fixture).
 
-The statement (read it beside dashboard/rollups.py's docstring):
+The statement (read it beside dashboard/storage/rollups.py's docstring):
 - at an instant x, the value of a series is that of its last change at or before x (changes
   at one instant in the order they were written), unless that change is "null" (nothing in
   force: an outage), its valid-until has come, or — for a figure of today (plans, today's
@@ -28,11 +28,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboard.clock import is_working_day
 from dashboard.config import Zones
-from dashboard.history import History
-from dashboard.readings import Reading
-from dashboard.rollups import rebuild, series
+from dashboard.domain.clock import is_working_day
+from dashboard.domain.readings import Reading
+from dashboard.storage.history import History
+from dashboard.storage.rollups import rebuild, series
 
 TZ = ZoneInfo("Europe/Helsinki")
 pytestmark = pytest.mark.store

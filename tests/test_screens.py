@@ -8,7 +8,7 @@ import pytest
 
 from dashboard.config import load_config
 from dashboard.i18n import minutes_ago
-from dashboard.screens import HeartbeatError, parse_heartbeat, screen_state, screens_view, stamp
+from dashboard.web.screens import HeartbeatError, parse_heartbeat, screen_state, screens_view, stamp
 from layouts.components import Queue, board, reason_text, wait_estimate
 from layouts.display import closed_days
 from layouts.patch import changes, plain, with_ids

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.livestore import LiveStore
-from dashboard.readings import Reading
+from dashboard.domain.readings import Reading
+from dashboard.storage.livestore import LiveStore
 from tests.conftest import wait_for
 from tests.servers import RedisSentinel, RedisServer
 

@@ -8,8 +8,12 @@ import sqlalchemy.exc
 import time_machine
 from sqlalchemy import text
 
-from dashboard import audit
-from dashboard.accounts import (
+from dashboard.config import Config
+from dashboard.domain.readmodel import build
+from dashboard.storage import audit
+from dashboard.storage.history import History
+from dashboard.storage.livestore import LiveStore
+from dashboard.web.accounts import (
     AccountError,
     User,
     add_user,
@@ -18,11 +22,7 @@ from dashboard.accounts import (
     new_display_token,
     revoke_display_tokens,
 )
-from dashboard.config import Config
-from dashboard.history import History
-from dashboard.livestore import LiveStore
-from dashboard.readmodel import build
-from dashboard.shiftlead import Refused, ShiftLead
+from dashboard.web.shiftlead import Refused, ShiftLead
 
 pytestmark = pytest.mark.store
 TZ = ZoneInfo("Europe/Helsinki")
@@ -163,7 +163,7 @@ def nurses(config: Config, store: LiveStore) -> dict:
 
 
 def feed(store: LiveStore, value: int, at: datetime) -> None:
-    from dashboard.readings import Reading
+    from dashboard.domain.readings import Reading
 
     store.write_readings("demo-henkilosto", [Reading("staff.present", "vastaanotto", "sairaanhoitaja", value, at,
                                                      "demo-henkilosto")], {"state": "ok"})
@@ -238,7 +238,7 @@ def text_of(component) -> str:  # type: ignore[no-untyped-def]
 
 def test_the_tablet_shows_the_rules_level_beside_a_level_set_by_hand(config: Config, store: LiveStore,
                                                                       history: History, tmp_path):  # type: ignore[no-untyped-def]
-    from dashboard.readings import Reading
+    from dashboard.domain.readings import Reading
     from layouts.tablet import TabletContext, board_view
 
     sl = lead(config, store, history)
@@ -267,7 +267,7 @@ def test_the_tablets_board_travels_as_data_with_a_withdraw_button_on_each_correc
     Dash component per cell, each redraw of 250 rows froze the tablet for 7–11 s."""
     import json
 
-    from dashboard.readings import Reading
+    from dashboard.domain.readings import Reading
     from layouts.tablet import TabletContext, board_view, figure_of
 
     sl = lead(config, store, history)

@@ -12,15 +12,15 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from dashboard import rollups
-from dashboard.accounts import User
 from dashboard.config import ConfigError, Zones, parse_config
-from dashboard.escalation import period
-from dashboard.history import History
-from dashboard.livestore import LiveStore
-from dashboard.readings import Reading
-from dashboard.readmodel import build
-from dashboard.shiftlead import ShiftLead
+from dashboard.domain.escalation import period
+from dashboard.domain.readings import Reading
+from dashboard.domain.readmodel import build
+from dashboard.storage import rollups
+from dashboard.storage.history import History
+from dashboard.storage.livestore import LiveStore
+from dashboard.web.accounts import User
+from dashboard.web.shiftlead import ShiftLead
 from dashboard.workbook.importer import import_bytes
 from tests.conftest import Backend
 from tests.test_workbook import workbook

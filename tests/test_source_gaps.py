@@ -18,7 +18,7 @@ from collectors.base import poll
 from collectors.historywriter import drain
 from collectors.registry import collector_for
 from dashboard.config import Config, Source
-from dashboard.readings import Reading
+from dashboard.domain.readings import Reading
 from tests.conftest import Backend
 from tests.fhir import day
 from tests.fhir.server import FhirServer

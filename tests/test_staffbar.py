@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from dashboard import access
-from dashboard.access import Principal
-from dashboard.accounts import User
 from dashboard.config import Config
+from dashboard.web import access
+from dashboard.web.access import Principal
+from dashboard.web.accounts import User
 from layouts.staffbar import staff_bar
 
 
@@ -52,7 +52,7 @@ def test_each_role_sees_the_pages_it_may_open_and_who_it_is(role: str, pages: li
 
 
 def test_the_start_page_names_screens_in_finnish_with_the_bar(config: Config):
-    from dashboard.app import index_page
+    from dashboard.web.app import index_page
 
     token = access.current.set(Principal(user=User("esihenkilo", "manager", ()), csrf="x"))  # type: ignore[arg-type]
     try:

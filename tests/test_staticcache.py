@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from dashboard.staticcache import StaticCache, WarmUp, versioned
+from dashboard.web.staticcache import StaticCache, WarmUp, versioned
 
 BUNDLE = "/_dash-component-suites/dash/deps/react@18.v4_4_1m1.3.1.min.js"
 
@@ -152,12 +152,12 @@ def test_the_warm_up_list_is_what_a_page_loads():
     import dash
     from dash import html
 
-    from dashboard.app import ASSETS
-    from dashboard.asgi import page_resources
+    from dashboard.web.app import ASSETS
+    from dashboard.web.asgi import page_resources
 
     app = dash.Dash("warm-up-test", backend="fastapi", assets_folder=str(ASSETS), compress=True)
     app.layout = html.Div("x")
-    for hook in list(app.backend._before_request_funcs):  # as dashboard.app does at start-up
+    for hook in list(app.backend._before_request_funcs):  # as dashboard.web.app does at start-up
         hook()
     app.backend._setup_catchall()  # what Dash does at the server's start-up (lifespan)
     paths = page_resources(app)

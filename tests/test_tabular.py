@@ -16,9 +16,9 @@ import pytest
 from collectors.base import InvalidData, SourceUnavailable, poll
 from collectors.tabular import TabularCollector
 from dashboard.config import Config, Source
-from dashboard.livestore import LiveStore
-from dashboard.readings import Reading
-from dashboard.waits import estimate_wait
+from dashboard.domain.readings import Reading
+from dashboard.domain.waits import estimate_wait
+from dashboard.storage.livestore import LiveStore
 from tests.conftest import EXAMPLE_CONFIG, Backend, cli
 from tests.servers import Feed
 

@@ -16,7 +16,7 @@ from collectors.base import InvalidData, SourceUnavailable, poll
 from collectors.metricrows import MetricsCollector
 from collectors.registry import collector_for
 from dashboard.config import Config, load_config
-from dashboard.livestore import LiveStore
+from dashboard.storage.livestore import LiveStore
 from tests.conftest import Backend, cli
 from tests.servers import Feed
 

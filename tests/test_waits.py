@@ -1,4 +1,4 @@
-"""The waiting-room estimate (dashboard/waits.py) against queues simulated here, slowly and
+"""The waiting-room estimate (dashboard/domain/waits.py) against queues simulated here, slowly and
 obviously, minute by minute."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bench import waits as bench
-from dashboard.waits import QueueMemory, estimate_wait
+from dashboard.domain.waits import QueueMemory, estimate_wait
 
 T0 = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 STEP = 0.5  # minutes

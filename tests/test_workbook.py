@@ -13,7 +13,7 @@ import time_machine
 from openpyxl import Workbook
 
 from dashboard.config import Config
-from dashboard.readmodel import build
+from dashboard.domain.readmodel import build
 from dashboard.workbook.importer import Report, import_bytes
 from dashboard.workbook.reader import MAX_BYTES
 from dashboard.workbook.template import template
@@ -231,9 +231,9 @@ def test_dry_run_checks_and_applies_nothing(backend: Backend, config: Config):
 def feed_and_correction(backend: Backend, config: Config, now: datetime) -> None:
     """The staffing feed says 8 doctors and 4 public health nurses, fresh, and 5 nurses, an
     hour old (stale); the shift lead has corrected the laboratory's nurses to 2 on the tablet."""
-    from dashboard.accounts import User
-    from dashboard.readings import Reading
-    from dashboard.shiftlead import ShiftLead
+    from dashboard.domain.readings import Reading
+    from dashboard.web.accounts import User
+    from dashboard.web.shiftlead import ShiftLead
 
     backend.store.write_readings("demo-henkilosto", [
         Reading("staff.present", "vastaanotto", "lääkäri", 8, now, "demo-henkilosto"),
@@ -303,8 +303,8 @@ def test_import_json_warns_of_values_a_fresh_feed_shadows(backend: Backend, conf
 def test_a_workbooks_t3_beyond_the_horizon_reaches_the_wall_and_the_history_as_a_bound(
         backend: Backend, config: Config):
     from collectors.historywriter import drain
-    from dashboard import rollups
-    from dashboard.readmodel import build
+    from dashboard.domain.readmodel import build
+    from dashboard.storage import rollups
 
     data = workbook({"Ajanvaraus": [
         ["Päivä", "Yksikkö", "Ammattiryhmä", "Vapaat ajat tänään", "Vapaat ajat 3 arkipäivää", "T3 (päivää)"],
@@ -408,8 +408,8 @@ def test_substitutes_and_the_remark_reach_the_wall_and_the_tablet_never_a_waitin
     display."""
     import json
 
-    from dashboard.accounts import User
-    from dashboard.shiftlead import ShiftLead
+    from dashboard.web.accounts import User
+    from dashboard.web.shiftlead import ShiftLead
     from layouts.components import board
     from layouts.patch import plain
 
@@ -447,7 +447,7 @@ def test_the_templates_examples_are_the_centres_own_queues_professions_and_resou
     download passes it), not a made-up queue; with nothing known, the generic examples."""
     from openpyxl import load_workbook
 
-    from dashboard.readings import Reading
+    from dashboard.domain.readings import Reading
     from dashboard.workbook.template import seen_keys
 
     backend.store.write_readings("demo-jonot", [

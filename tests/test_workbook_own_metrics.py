@@ -16,7 +16,7 @@ import time_machine
 from openpyxl import Workbook, load_workbook
 
 from dashboard.config import Config, load_config
-from dashboard.readings import Reading
+from dashboard.domain.readings import Reading
 from dashboard.workbook.importer import Report, import_bytes
 from dashboard.workbook.template import template
 from tests.conftest import ROOT, Backend

@@ -14,7 +14,7 @@ import random
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from dashboard.clock import is_working_day, next_working_days
+from dashboard.domain.clock import is_working_day, next_working_days
 
 DAYS_BACK = 430
 CONTACTS = {"perusterveydenhuolto": 14, "suun_terveydenhuolto": 8, "mielenterveys": 5, "sosiaalipalvelut": 4}

@@ -1,6 +1,6 @@
 """Demo collectors: each polls one simulated system of the sote-centre through the same
 fetch / normalise contract as the real feeds. The simulated queue system sends no estimate of
-its own: the collector computes ours (dashboard/waits.py), as for a real feed without one."""
+its own: the collector computes ours (dashboard/domain/waits.py), as for a real feed without one."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from collectors.base import InvalidData
 from collectors.demo import simulator
 from dashboard.config import Config, Source
-from dashboard.readings import Reading, Value
-from dashboard.waits import QueueMemory
+from dashboard.domain.readings import Reading, Value
+from dashboard.domain.waits import QueueMemory
 
 ASKS = {
     "queue": simulator.queues,
@@ -70,6 +70,7 @@ def _rows(feed: str, unit: str, a: Any) -> Iterator[Row]:
         for s in a:
             yield "staff.planned", unit, s["profession"], s["planned"]
             yield "staff.present", unit, s["profession"], s["present"]
+            yield "staff.substitutes", unit, s["profession"], s["substitutes"]
     elif feed == "appointments":
         for s in a:
             yield "appointments.free_today", unit, s["profession"], s["free_today"]

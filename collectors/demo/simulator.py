@@ -21,7 +21,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from dashboard.clock import is_working_day, next_working_days
+from dashboard.domain.clock import is_working_day, next_working_days
 
 OPEN, CLOSE = 8, 16
 # Relative arrival rate per clock hour, 8–15: a morning peak and a lunch dip.
@@ -311,7 +311,9 @@ def staffing(unit: str, now: datetime, tz: ZoneInfo) -> list[dict[str, object]]:
             present -= 1
         if not (time(7, 45) <= local.time() < time(CLOSE, 15)):
             present = 0
-        out.append({"profession": profession, "planned": planned, "present": max(present, 0)})
+        # of those present, substitutes: now and then one, where the group is big enough
+        subs = 1 if present >= 3 and _rng("subs", unit, local.date(), profession).random() < 0.3 else 0
+        out.append({"profession": profession, "planned": planned, "present": max(present, 0), "substitutes": subs})
     return out
 
 

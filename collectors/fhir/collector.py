@@ -22,9 +22,9 @@ from collectors.access import CaseWriter
 from collectors.fhir.cases import case_records, fetch_case_resources
 from collectors.fhir.client import Auth, FhirClient
 from collectors.fhir.normalise import Normaliser, Outcome, Snapshot
-from dashboard.clock import next_working_days
 from dashboard.config import Source
-from dashboard.readings import Reading
+from dashboard.domain.clock import next_working_days
+from dashboard.domain.readings import Reading
 
 SKEW = timedelta(seconds=5)  # clock skew margin of `_lastUpdated`
 

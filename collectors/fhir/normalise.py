@@ -28,8 +28,8 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dashboard.clock import next_working_days
-from dashboard.readings import Reading
+from dashboard.domain.clock import next_working_days
+from dashboard.domain.readings import Reading
 
 Resource = dict[str, Any]
 WAITING = {"arrived", "triaged"}

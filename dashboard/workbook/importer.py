@@ -22,12 +22,13 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from dashboard.config import Config
-from dashboard.freshness import FRESH, Candidate, is_correction, resolve, status_of
-from dashboard.history import AuditEntry, History, Import
+from dashboard.domain.freshness import FRESH, Candidate, is_correction, resolve, status_of
+from dashboard.domain.metrics import Metric
+from dashboard.domain.readings import Reading
 from dashboard.i18n import clock_time, number
-from dashboard.livestore import LiveStore
-from dashboard.metrics import Metric
-from dashboard.readings import Reading
+from dashboard.storage.history import History
+from dashboard.storage.livestore import LiveStore
+from dashboard.storage.tables import AuditEntry, Import
 from dashboard.workbook import reader
 from dashboard.workbook.messages import msg
 from dashboard.workbook.parse import Parsed, Problem, Row, day_end, parse
@@ -224,7 +225,7 @@ def _shadowed(readings: list[Reading], origins: dict[str, tuple[Row, str]], conf
               store: LiveStore, now: datetime, lang: str) -> list[str]:
     """A warning for each value that will not show on the wall although it is applied: a
     fresh feed value of the same figure wins over it, or a tablet correction is in force
-    (dashboard.freshness decides, exactly as for the wall)."""
+    (dashboard.domain.freshness decides, exactly as for the wall)."""
     src = source_name(config)
     polls = config.poll_intervals()
     ours = {rd.ident for rd in readings}

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dashboard.config import Config
-from dashboard.metrics import CATALOGUE, LABEL_FI, Metric
+from dashboard.domain.metrics import CATALOGUE, LABEL_FI, Metric
 from dashboard.translate import gettext_in
 from dashboard.workbook.messages import msg
 from dashboard.workbook.reader import RawWorkbook

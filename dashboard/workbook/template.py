@@ -19,8 +19,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from dashboard.config import Config
+from dashboard.domain.metrics import Metric
 from dashboard.i18n import number
-from dashboard.metrics import Metric
 from dashboard.workbook.schema import (
     ALL_UNITS,
     COMMON_PROFESSIONS,

@@ -14,8 +14,8 @@ from datetime import timedelta
 import openpyxl
 import pytest
 
-from dashboard import accessfigures
 from dashboard.config import load_config
+from dashboard.domain import accessfigures
 from layouts.accesspage import SHEETS, TABLES
 from tests.browser.conftest import Demo, chrome, http_client, sign_in
 from tests.browser.test_access import HTML, callback, router, screen
@@ -32,7 +32,7 @@ def today_of(demo: Demo):  # type: ignore[no-untyped-def]
 def cases_in(demo: Demo) -> int:
     from sqlalchemy import func, select
 
-    from dashboard.history import AccessCase
+    from dashboard.storage.tables import AccessCase
 
     with demo.backend.history.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(AccessCase)).scalar() or 0)

@@ -65,7 +65,7 @@ def test_a_manager_signs_in_through_the_identity_provider(site):  # type: ignore
         assert "maija.manageri" in driver.find_element("tag name", "body").text
     finally:
         driver.quit()
-    from dashboard.accounts import list_users
+    from dashboard.web.accounts import list_users
 
     (user,) = [u for u in list_users(backend.history) if u["name"] == "maija.manageri"]
     assert (user["role"], user["units"], user["local"]) == ("manager", ["vastaanotto"], False)
@@ -101,7 +101,7 @@ def test_the_provider_signs_in_only_people_with_a_role_and_only_with_its_own_key
 def test_sites_in_the_claims_give_their_units_and_an_empty_scope_is_no_scope(site):  # type: ignore[no-untyped-def]
     import httpx
 
-    from dashboard.accounts import list_users
+    from dashboard.web.accounts import list_users
 
     url, provider, backend = site
     with httpx.Client(base_url=url, follow_redirects=True, timeout=20) as browser:

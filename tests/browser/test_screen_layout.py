@@ -156,7 +156,7 @@ def test_the_axe_check_can_fail(browser, demo: Demo):
 @embedded_only
 def test_a_raised_escalation_level_says_why_and_still_fits(browser, demo: Demo):
     from dashboard.config import load_config
-    from dashboard.readings import Reading
+    from dashboard.domain.readings import Reading
 
     store = demo.backend.store
     now = store.clock(load_config(demo.config).tz).now()
@@ -175,7 +175,7 @@ def test_a_raised_escalation_level_says_why_and_still_fits(browser, demo: Demo):
         config = load_config(demo.config)
 
         def counted_right() -> bool:
-            from dashboard.readmodel import build
+            from dashboard.domain.readmodel import build
             from layouts.components import rules_beside
 
             shown = driver.find_element("css selector", ".escalation .reasons").text
@@ -204,11 +204,11 @@ def test_a_bound_a_correction_and_a_shift_leads_level_read_and_fit(browser, demo
     shows "säännöt: 3"; the layout still holds."""
     from datetime import timedelta
 
-    from dashboard.accounts import User
     from dashboard.config import load_config
-    from dashboard.freshness import TABLET
-    from dashboard.readings import Reading
-    from dashboard.shiftlead import ShiftLead
+    from dashboard.domain.freshness import TABLET
+    from dashboard.domain.readings import Reading
+    from dashboard.web.accounts import User
+    from dashboard.web.shiftlead import ShiftLead
 
     store = demo.backend.store
     config = load_config(demo.config)

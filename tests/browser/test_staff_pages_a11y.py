@@ -290,9 +290,9 @@ def test_a_shift_lead_posts_a_notice_with_the_keyboard_alone(demo: Demo) -> None
     finally:
         for n in demo.backend.store.notices():
             if n.get("text") == text:
-                from dashboard.accounts import User
                 from dashboard.config import load_config
-                from dashboard.shiftlead import ShiftLead
+                from dashboard.web.accounts import User
+                from dashboard.web.shiftlead import ShiftLead
 
                 ShiftLead(load_config(demo.config), demo.backend.store, demo.backend.history,
                           User("vuorovastaava", "shift_lead", ())).end_notice(n["id"])

@@ -26,8 +26,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dashboard import embedded
 from dashboard.config import load_config
+from dashboard.storage import embedded
 from tests.browser.conftest import chrome, fast_config, stop, tiles
 from tests.conftest import cli, close_backend, free_port, make_backend, wait_for
 

@@ -31,9 +31,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
-from dashboard.history import History, ReadingChange, make_engine
-from dashboard.livestore import LiveStore
-from dashboard.readings import Reading
+from dashboard.domain.readings import Reading
+from dashboard.storage.history import History, make_engine
+from dashboard.storage.livestore import LiveStore
+from dashboard.storage.tables import ReadingChange
 from tests.browser.conftest import chrome, fast_config, tiles
 from tests.conftest import DATABASE_URL, FIGURES, OHJAUSTAULU, ROOT, free_port, wait_for
 from tests.servers import RedisServer, TcpProxy

@@ -8,8 +8,8 @@ import copy
 
 import pytest
 
-from dashboard.access import BadCallback, Principal, check_callback, json_depth, may, parse_json
-from dashboard.accounts import User
+from dashboard.web.access import BadCallback, Principal, check_callback, json_depth, may, parse_json
+from dashboard.web.accounts import User
 
 SCREEN = Principal(display="aula")
 LEAD = Principal(user=User("vv", "shift_lead", ("laboratorio",)))
@@ -43,11 +43,11 @@ def test_an_unknown_action_is_a_programming_error():
 
 @pytest.fixture(scope="module")
 def callback_map(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    from dashboard import embedded
-    from dashboard.app import create_app
     from dashboard.config import load_config
-    from dashboard.history import History
-    from dashboard.livestore import LiveStore
+    from dashboard.storage import embedded
+    from dashboard.storage.history import History
+    from dashboard.storage.livestore import LiveStore
+    from dashboard.web.app import create_app
     from tests.conftest import EXAMPLE_CONFIG
 
     data = tmp_path_factory.mktemp("rules")

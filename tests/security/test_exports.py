@@ -20,8 +20,9 @@ import pytest
 import time_machine
 from openpyxl import load_workbook
 
-from dashboard import audit
 from dashboard.config import Config
+from dashboard.domain.metrics import normalise_key
+from dashboard.domain.readings import Reading
 from dashboard.export import (
     Names,
     Part,
@@ -36,10 +37,9 @@ from dashboard.export import (
     to_csv,
     to_xlsx,
 )
-from dashboard.history import History
-from dashboard.metrics import normalise_key
-from dashboard.readings import Reading
-from dashboard.rollups import series
+from dashboard.storage import audit
+from dashboard.storage.history import History
+from dashboard.storage.rollups import series
 from tests.conftest import Backend
 
 TZ = ZoneInfo("Europe/Helsinki")
@@ -207,9 +207,9 @@ def test_numbers_stay_numbers_and_honest_text_stays_as_it_is_in_both_formats(his
 @pytest.mark.store
 @time_machine.travel(datetime(2026, 11, 23, 10, 0, tzinfo=TZ), tick=True)  # a working morning
 def test_the_downloads_a_person_gets_over_http_are_inert(backend: Backend, config: Config):
-    from dashboard.accounts import add_user
-    from dashboard.app import asgi, create_app
     from dashboard.demo import PASSWORD
+    from dashboard.web.accounts import add_user
+    from dashboard.web.app import asgi, create_app
 
     history, store = backend.history, backend.store
     add_user(history, "yllapito", "admin", [], PASSWORD)

@@ -9,7 +9,7 @@ from contextlib import closing
 
 import httpx
 
-from dashboard.accounts import get_user
+from dashboard.web.accounts import get_user
 from tests.browser.conftest import Demo, http_client
 from tests.security.test_hostile_clients import HTML, add_user
 

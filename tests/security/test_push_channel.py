@@ -108,10 +108,10 @@ def test_a_silent_stream_is_closed_when_its_session_ends(backend, config, monkey
     from starlette.testclient import TestClient
     from starlette.websockets import WebSocketDisconnect
 
-    from dashboard import hardening
-    from dashboard.app import asgi, create_app
-    from dashboard.auth import _digest
-    from dashboard.readings import Reading
+    from dashboard.domain.readings import Reading
+    from dashboard.web import hardening
+    from dashboard.web.app import asgi, create_app
+    from dashboard.web.auth import _digest
     from tests.test_fastpoll import request_stop_watch
 
     monkeypatch.setattr(hardening, "RECHECK_SECONDS", 0.3)

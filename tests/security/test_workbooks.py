@@ -24,8 +24,8 @@ from openpyxl import Workbook, load_workbook
 from collectors.base import InvalidData
 from collectors.tabular import TabularCollector
 from collectors.workbook import REFUSED, FolderWatcher
-from dashboard import audit
 from dashboard.config import Config, Source
+from dashboard.storage import audit
 from dashboard.translate import gettext_in
 from dashboard.workbook import guard, reader
 from dashboard.workbook.importer import Report, import_bytes

@@ -33,7 +33,7 @@ class Metric:
     measure: str = ""  # "count", "level", "duration" (min), "ratio" or "percent" (%)
     decimals: int = 0
     good: str = "none"  # "up", "down", "none": which way a change is for the better
-    derived: Any = None  # dashboard.expressions.Expression
+    derived: Any = None  # dashboard.domain.expressions.Expression
     limits: tuple[tuple[date, float], ...] = ()  # (from, value), by date
     keys: tuple[str, ...] = ()  # keys known ahead (the tablet offers them)
     manual_hours: float | None = None  # how long a person's value stands (None: to the day's end)
@@ -81,7 +81,7 @@ CATALOGUE: dict[str, Metric] = {
         Metric("flow.arrivals_by_hour", None, series=True, kind="today"),
         Metric("flow.completed_today", None, kind="count"),
         Metric("flow.no_shows_today", None, kind="count"),
-        # access to care, from the cases (dashboard/accessfigures.py): this ISO week's share (%)
+        # access to care, from the cases (dashboard/domain/accessfigures.py): this ISO week's share (%)
         # of the non-urgent measured intervals that ended within their limit, and the open ones
         # past their limit now; staff displays' `access` page only
         Metric("access.within_week_pct", None),

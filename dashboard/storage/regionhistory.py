@@ -1,5 +1,5 @@
 """The regional history: a row per site over a period of ended days, made from the units'
-daily rollups (dashboard.rollups) by rules written down here and in docs/region.md.
+daily rollups (dashboard.storage.rollups) by rules written down here and in docs/region.md.
 
 A unit's day is measured over its own opening hours (the rollups' ``open_mean`` and
 ``open_max``; nothing on a day it is closed) and a count by the day's total. For a site:
@@ -14,7 +14,7 @@ A unit's day is measured over its own opening hours (the rollups' ``open_mean`` 
 - ``level_max`` and ``escalation_days``: the worst escalation level any unit stood at in its
   opening hours, and on how many days some unit stood at ``ESCALATED`` or worse;
 - ``callback_share``: the days on which no call-back was left pending at a unit's closing
-  time, summed over units (dashboard.rollups.compliance), as a share;
+  time, summed over units (dashboard.storage.rollups.compliance), as a share;
 - ``days``: the days on which any of these had a figure — what the row stands on.
 
 Today is left out: its day has not ended, and a day's figures are final only then. The rows
@@ -31,9 +31,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from dashboard import rollups
 from dashboard.config import Config
-from dashboard.history import DailyRollup, History
+from dashboard.storage import rollups
+from dashboard.storage.history import History
+from dashboard.storage.tables import DailyRollup
 
 ESCALATED = 3  # from this level ("3 Korkea") a day counts as escalated
 MEANS = ("queue.waiting", "queue.longest_wait_min", "staff.present", "staff.planned", "escalation.level")

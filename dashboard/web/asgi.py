@@ -1,5 +1,5 @@
 """The web app for several worker processes: `ohjaustaulu serve --workers N` runs
-`uvicorn dashboard.asgi:create --factory` with N workers on one port. Each worker builds
+`uvicorn dashboard.web.asgi:create --factory` with N workers on one port. Each worker builds
 its own app from the same settings (the environment, set by `serve`); they share the live
 store and the history database, and their metrics through PROMETHEUS_MULTIPROC_DIR.
 
@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import shutil
+import signal
 from typing import Any
 
 from dashboard.settings import Settings
@@ -38,10 +39,9 @@ def create() -> Any:
     would otherwise wait for: the versioned scripts and styles every page loads are gzipped
     on the lifespan's start-up (WarmUp), and what the first page render imports is imported.
     After a deployment every screen reloads within a heartbeat, against new workers."""
-    from dashboard.app import asgi, create_app
-    from dashboard.cli import exit_on_term
     from dashboard.observability import configure_logging
-    from dashboard.staticcache import WarmUp
+    from dashboard.web.app import asgi, create_app
+    from dashboard.web.staticcache import WarmUp
 
     configure_logging()
     exit_on_term()  # a worker stopped by uvicorn's manager runs its exit handlers
@@ -55,7 +55,7 @@ def page_resources(app: Any) -> list[str]:
     """The versioned addresses (StaticCache's) of the scripts and stylesheets every page of
     the Dash app loads, as its HTML names them. Dash's own methods (Dash 4.4.1); none, and a
     warning, if they fail: the first requests then make and keep them."""
-    from dashboard.staticcache import versioned
+    from dashboard.web.staticcache import versioned
 
     try:
         html = app._generate_css_dist_html() + app._generate_scripts_html()
@@ -72,6 +72,26 @@ def first_render_imports() -> None:
 
     import plotly.io.json  # noqa: F401
 
-    from dashboard.clock import is_public_holiday
+    from dashboard.domain.clock import is_public_holiday
 
     is_public_holiday(date.today())
+
+
+def exit_on_term() -> None:
+    """SIGTERM ends this process as Ctrl-C does: cleanly, with its exit handlers run (the
+    embedded live store stopped when nobody else uses it), and the screens' streams still
+    open then end without a traceback. uvicorn shuts down gracefully on
+    SIGTERM and then raises it again with the handler that was there before it started;
+    left at the default, that would end the process with no clean-up at all."""
+    from dashboard.web.app import STOPPING
+
+    def stop(*_: object) -> None:
+        STOPPING.set()  # the screens' streams end with the process, quietly (dashboard/web/app.py QuietStop)
+        raise SystemExit(0)
+
+    def interrupt(*_: object) -> None:
+        STOPPING.set()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, interrupt)

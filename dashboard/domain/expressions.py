@@ -99,6 +99,7 @@ def parse(text: str) -> Expression:
 
 def _value(node: ast.expr, values: Mapping[str, float | None]) -> float | None:
     if isinstance(node, ast.Constant):
+        assert isinstance(node.value, int | float)  # parse() let no other constant through
         return float(node.value)
     if isinstance(node, ast.Name | ast.Attribute):
         v = values.get(_dotted(node) or "")

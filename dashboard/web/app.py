@@ -18,20 +18,21 @@ from dash import html
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
-from dashboard import access, translate
-from dashboard.auth import Auth
+from dashboard import translate
 from dashboard.config import Config
-from dashboard.history import History
-from dashboard.livestore import LiveStore
+from dashboard.domain.readmodel import ModelCache, snapshot
 from dashboard.observability import first_line
-from dashboard.readmodel import ModelCache, snapshot
-from dashboard.screens import HeartbeatError, parse_heartbeat, stamp
+from dashboard.storage.history import History
+from dashboard.storage.livestore import LiveStore
 from dashboard.translate import N_, _, speaking
 from dashboard.version import app_version
+from dashboard.web import access
+from dashboard.web.auth import Auth
+from dashboard.web.screens import HeartbeatError, parse_heartbeat, stamp
 from layouts import accesspage, admin, display, tablet
 from layouts import history as history_page
 
-ASSETS = Path(__file__).resolve().parent.parent / "layouts" / "assets"
+ASSETS = Path(__file__).resolve().parents[2] / "layouts" / "assets"
 
 
 def create_app(config: Config, store: LiveStore, history: History | None,
@@ -169,12 +170,12 @@ def create_app(config: Config, store: LiveStore, history: History | None,
 
 def asgi(app: dash.Dash) -> Any:
     """What the HTTP server runs: request metrics, around size limits, security headers and
-    the websocket's guard (dashboard/hardening.py), around versioned static files compressed
+    the websocket's guard (dashboard/web/hardening.py), around versioned static files compressed
     once, around the wall's fast poll, around the app (whose screens' streams end quietly
     when the process stops: QuietStop)."""
-    from dashboard.hardening import Hardening
     from dashboard.observability import RequestMetrics
-    from dashboard.staticcache import StaticCache
+    from dashboard.web.hardening import Hardening
+    from dashboard.web.staticcache import StaticCache
     from layouts.fastpoll import FastPoll
 
     inner: Any = QuietStop(app.server)
@@ -184,7 +185,7 @@ def asgi(app: dash.Dash) -> Any:
     return RequestMetrics(Hardening(StaticCache(inner), auth, app.server.state.script_hashes))
 
 
-STOPPING = threading.Event()  # set when the process has been told to stop (dashboard/cli.py exit_on_term)
+STOPPING = threading.Event()  # set when the process has been told to stop (dashboard/web/asgi.py exit_on_term)
 
 
 class QuietStop:
@@ -216,7 +217,7 @@ def screen_claim(store: LiveStore, history: History | None, screen: str, asking:
     if not isinstance(claim, str) or claim == asking:
         return claim if isinstance(claim, str) else None
     if claim.startswith("token:") and history is not None:
-        from dashboard.accounts import token_digest_valid
+        from dashboard.web.accounts import token_digest_valid
 
         if not token_digest_valid(history, claim.removeprefix("token:")):
             return None

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from dashboard.metrics import normalise_key
+from dashboard.domain.metrics import normalise_key
 
 Value = int | float | dict[str, int]
 

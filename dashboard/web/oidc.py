@@ -24,10 +24,10 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from dashboard.accounts import Role, User, upsert_oidc_user
 from dashboard.config import Config, OidcSettings
-from dashboard.history import History
-from dashboard.livestore import LiveStore
+from dashboard.storage.history import History
+from dashboard.storage.livestore import LiveStore
+from dashboard.web.accounts import Role, User, upsert_oidc_user
 
 RANK: dict[str, int] = {"shift_lead": 1, "manager": 2, "admin": 3}
 

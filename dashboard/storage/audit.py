@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from dashboard.export import inert
-from dashboard.history import AuditEntry, History
+from dashboard.storage.history import History
+from dashboard.storage.tables import AuditEntry
 
 
 def record(history: History, who: str, action: str, details: dict[str, Any], *,

@@ -1,4 +1,4 @@
-"""The access page's counts (dashboard/history.py AccessClosedCount, AccessStartCount): the
+"""The access page's counts (dashboard/storage/history.py AccessClosedCount, AccessStartCount): the
 judgements and the case starts added up by the days of a week in one month and everything the
 page groups by, their calendar days as a histogram, so that a quarter of all units reads some
 ten thousand rows, not the 400,000 judgements under them (bench/access.py). They are made

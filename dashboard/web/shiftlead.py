@@ -15,19 +15,19 @@ from typing import Any
 
 import redis
 
-from dashboard import audit
-from dashboard.access import Principal, may
-from dashboard.accounts import User
 from dashboard.config import Config
-from dashboard.freshness import TABLET, Candidate, resolve, status_of
-from dashboard.history import History
-from dashboard.livestore import HISTORY_MAXLEN, LiveStore
-from dashboard.metrics import Metric, normalise_key
-from dashboard.readings import Reading
+from dashboard.domain.freshness import TABLET, Candidate, resolve, status_of
+from dashboard.domain.metrics import Metric, normalise_key
+from dashboard.domain.readings import Reading
+from dashboard.storage import audit
+from dashboard.storage.history import History
+from dashboard.storage.livestore import HISTORY_MAXLEN, LiveStore
 from dashboard.translate import N_, gettext_in
+from dashboard.web.access import Principal, may
+from dashboard.web.accounts import User
 from dashboard.workbook.schema import fold
 
-SOURCE = TABLET  # a valid correction overrides every other source (dashboard.freshness)
+SOURCE = TABLET  # a valid correction overrides every other source (dashboard.domain.freshness)
 MAX_VALUE = 100_000  # no queue, staff count or wait in a sote-centre is larger
 IMPORTANCE = ("info", "tärkeä", "kiireellinen")
 # how long a correction stands: an hour, four, to the unit's day's end, or as the metric says
@@ -206,7 +206,7 @@ class ShiftLead:
 
     def figure(self, metric: str, unit: str, key: str) -> tuple[Candidate | None, Candidate | None]:
         """What the walls show now for one figure, and — when that is a correction — what it
-        overrides (dashboard.freshness decides, as for the walls); (None, None): nothing."""
+        overrides (dashboard.domain.freshness decides, as for the walls); (None, None): nothing."""
         now, polls = self.now(), self.config.poll_intervals()
         found = [(rd, status_of(rd, now, polls.get(source, 60), self.config.tz_of(unit))[0])
                  for source, rds in self.store.all_readings().items() for rd in rds

@@ -1,7 +1,7 @@
 """Access-to-care cases in the history database, and the figures a manager reads of them.
 
 Writing: `write_cases` keeps the newest report of each case (by source and case key) and its
-judgements by the rule versions (dashboard/carecases.py). The judgements are made when a case
+judgements by the rule versions (dashboard/domain/carecases.py). The judgements are made when a case
 is written; when `[[access.rules]]` change, `ensure_judged` judges every case again (once, at
 start, like the rollups' rebuild). The counts (AccessClosedCount, AccessStartCount) add the
 judgements and the starts up by the days of a week in one month: `write_cases` puts on the new
@@ -52,16 +52,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from dashboard.carecases import Case, RuleVersion, bin_of, judge
-from dashboard.history import (
-    MIGRATION_LOCK,
+from dashboard.domain.carecases import Case, RuleVersion, bin_of, judge
+from dashboard.storage.history import MIGRATION_LOCK, History, _migration_lock
+from dashboard.storage.tables import (
     AccessCase,
     AccessClosedCount,
     AccessJudgement,
     AccessStartCount,
-    History,
     RollupState,
-    _migration_lock,
 )
 
 CHUNK = 500
@@ -733,9 +731,9 @@ def view(history: History, units: list[str] | None, start: date, end: date, peri
 
 
 def save_reference(history: History, rows: Sequence[Any], source_file: str, now: datetime | None = None) -> int:
-    """Store imported reference rows (dashboard/reference.py); a figure imported before for
+    """Store imported reference rows (dashboard/domain/reference.py); a figure imported before for
     the same indicator, region and period is replaced. All or nothing."""
-    from dashboard.history import AccessReference
+    from dashboard.storage.tables import AccessReference
 
     now = now or datetime.now(UTC)
     with history.engine.begin() as conn:
@@ -752,7 +750,7 @@ def save_reference(history: History, rows: Sequence[Any], source_file: str, now:
 
 
 def references(history: History) -> list[Any]:
-    from dashboard.history import AccessReference
+    from dashboard.storage.tables import AccessReference
 
     with history.engine.connect() as conn:
         return list(conn.execute(select(AccessReference).order_by(
@@ -767,8 +765,8 @@ def refit_forecasts(history: History, units: list[str], today: date, horizon: in
     """Fit the forecasts of each unit's (and all units') weekly share within the limit and open
     cases past the limit, on the complete weeks before this one; store them. Returns how many
     series were fitted (a series with too little history is stored as such)."""
-    from dashboard.forecast import forecast
-    from dashboard.history import AccessForecast
+    from dashboard.domain.forecast import forecast
+    from dashboard.storage.tables import AccessForecast
 
     last = monday(today) - timedelta(days=1)  # the last complete week's Sunday
     first = monday(last) - timedelta(weeks=FORECAST_WEEKS - 1)
@@ -801,7 +799,7 @@ def refit_forecasts(history: History, units: list[str], today: date, horizon: in
 
 def forecasts(history: History, unit: str) -> dict[str, dict[str, Any]]:
     """The stored forecasts of a unit (or ALL): series -> body, with `fitted_at`."""
-    from dashboard.history import AccessForecast
+    from dashboard.storage.tables import AccessForecast
 
     with history.engine.connect() as conn:
         rows = conn.execute(select(AccessForecast).where(AccessForecast.unit == unit)).all()

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from dashboard.history import Base
+from dashboard.storage.tables import Base
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=Base.metadata)

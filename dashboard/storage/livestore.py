@@ -41,10 +41,10 @@ from typing import Any
 
 import redis
 
-from dashboard import embedded
-from dashboard import metrics as metric_defs
-from dashboard.clock import Clock
-from dashboard.readings import Reading
+from dashboard.domain import metrics as metric_defs
+from dashboard.domain.clock import Clock
+from dashboard.domain.readings import Reading
+from dashboard.storage import embedded
 
 HISTORY_GROUP = "history-writer"
 HISTORY_CONSUMER = "writer"  # one name: whoever holds the writer's lease reads what the last one left unacknowledged
@@ -256,7 +256,7 @@ class LiveStore:
             pipe.hvals(self.k("readings", name))
         # a source whose readings are byte for byte as last read keeps its Reading objects: most
         # changes are one source's (or a notice), and the read model's per-unit work then sees
-        # the other units' readings as the very same objects (dashboard/readmodel.py)
+        # the other units' readings as the very same objects (dashboard/domain/readmodel.py)
         with self._parsed_lock:
             raw_before = self._raw
         parsed, raw = {}, {}
@@ -286,7 +286,7 @@ class LiveStore:
         with self._parsed_lock:
             before = self._by_unit[1] if self._by_unit is not None else {}
         # a unit whose (source, reading) pairs are as before keeps its very list: whoever keeps
-        # work per unit knows by identity that nothing of it changed (dashboard/readmodel.py)
+        # work per unit knows by identity that nothing of it changed (dashboard/domain/readmodel.py)
         for unit, pairs in by_unit.items():
             old = before.get(unit)
             if old is not None and len(old) == len(pairs) and all(

@@ -5,7 +5,7 @@ A *case* is one person's path through one service: contact, care-need assessment
 service has rules for, by the version of `[[access.rules]]` in force — for its service and age
 group — on the date its measured interval began. This module is pure: the record a feed gives
 (`case_from_record`), the deadline of a limit (`deadline`), and the judgement
-(`judge`). Storage and the figures are in dashboard/history.py and dashboard/accessfigures.py.
+(`judge`). Storage and the figures are in dashboard/storage/history.py and dashboard/domain/accessfigures.py.
 
 What leaves the collector is only: unit, service, age group (computed here from the birth date
 or age, which are then dropped), urgent or not, the four dates and the case key — an HMAC of
@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dashboard.clock import is_working_day
+from dashboard.domain.clock import is_working_day
 from dashboard.translate import N_, _
 
 MEASURES: dict[str, tuple[str, str]] = {  # measure -> (the date it begins at, the date it ends at)

@@ -1,6 +1,6 @@
 """Who may do what: one function, `may(principal, action, target)`, asked where the data is
 made — by each page's layout, each callback, the fast poll, the push channel, `/api/*`, the
-exports and the uploads — so no two paths can disagree. The guard in dashboard/auth.py asks
+exports and the uploads — so no two paths can disagree. The guard in dashboard/web/auth.py asks
 the same function first, as a filter; it is never the only line.
 
 And what a Dash callback request must look like: `check_callback` refuses a request whose
@@ -17,7 +17,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from dashboard.accounts import User
+from dashboard.web.accounts import User
 
 # What a principal may ask for. Targets: a display id, a unit code, or none.
 ROLE_OF_ACTION = {

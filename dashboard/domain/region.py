@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from dashboard.config import Config
-from dashboard.freshness import FRESH, STALE, UNAVAILABLE
+from dashboard.domain.freshness import FRESH, STALE, UNAVAILABLE
 
 Tile = dict[str, Any]
 

@@ -26,8 +26,8 @@ from urllib.parse import urlparse
 
 import anyio
 
-from dashboard.access import BadCallback, check_callback, current, parse_json
-from dashboard.auth import DISPLAY_COOKIE, SESSION_COOKIE, Auth, _digest
+from dashboard.web.access import BadCallback, check_callback, current, parse_json
+from dashboard.web.auth import DISPLAY_COOKIE, SESSION_COOKIE, Auth, _digest
 
 ANONYMOUS_MAX = 64 * 1024
 SIGNED_IN_MAX = 32 * 2**20  # a 20 MB workbook, base64 in Dash's JSON, and some

@@ -22,7 +22,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import Integer, String, Text, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dashboard.history import Base, History, UtcDateTime
+from dashboard.storage.history import History
+from dashboard.storage.tables import Base, UtcDateTime
 
 Role = Literal["shift_lead", "manager", "admin"]
 ROLES: tuple[Role, ...] = ("shift_lead", "manager", "admin")

@@ -6,7 +6,7 @@ value in force at closing time (`at_close`). A value that is a bound (T3 beyond 
 look-ahead horizon, "> 90 pv") keeps its `bound` in the raw changes and marks the rows it
 was in force in, so the history says "> 90", never a plain 90 or nothing. The rules of which hours and days have rows
 changed too (a value now counts while it is in force, across days): the state loses
-"built", so `dashboard.rollups.needs_rebuild()` asks for a rebuild of a database that holds
+"built", so `dashboard.storage.rollups.needs_rebuild()` asks for a rebuild of a database that holds
 changes. An empty database is complete as it is.
 
 Revision ID: 0005

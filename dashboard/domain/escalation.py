@@ -5,7 +5,7 @@ When rules apply
     A rule applies to its units (all units when it names none). A rule with ``hours =
     "open"`` (the default) is evaluated only while the unit is open: between its opening
     hours (``Config.hours(unit)``) on working days (Mon–Fri less Finnish public holidays,
-    ``dashboard.clock.is_working_day``), or every day when the unit is open every day, in
+    ``dashboard.domain.clock.is_working_day``), or every day when the unit is open every day, in
     the site's time zone. A rule with ``hours = "always"`` applies around the clock. Outside
     opening hours the unit's object says ``"closed": true`` and its level is 1 unless an
     "always" rule holds.

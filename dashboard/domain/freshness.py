@@ -20,12 +20,12 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from dashboard.clock import start_of_day
-from dashboard.readings import Reading
+from dashboard.domain.clock import start_of_day
+from dashboard.domain.readings import Reading
 
 FRESH, STALE, UNAVAILABLE = "fresh", "stale", "unavailable"
 _RANK = {FRESH: 0, STALE: 1, UNAVAILABLE: 2}
-TABLET = "tabletti"  # the source of the shift lead's corrections (dashboard.shiftlead)
+TABLET = "tabletti"  # the source of the shift lead's corrections (dashboard.web.shiftlead)
 
 Candidate = tuple[Reading, str]  # a reading and its status now
 

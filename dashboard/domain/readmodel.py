@@ -21,14 +21,14 @@ from zoneinfo import ZoneInfo
 import redis
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard import region
-from dashboard.clock import Clock
 from dashboard.config import Config, Display
-from dashboard.escalation import Period, unit_levels
-from dashboard.freshness import FRESH, STALE, UNAVAILABLE, resolve, status_of
-from dashboard.history import History
-from dashboard.livestore import LiveStore, as_new
-from dashboard.readings import Reading
+from dashboard.domain import region
+from dashboard.domain.clock import Clock
+from dashboard.domain.escalation import Period, unit_levels
+from dashboard.domain.freshness import FRESH, STALE, UNAVAILABLE, resolve, status_of
+from dashboard.domain.readings import Reading
+from dashboard.storage.history import History
+from dashboard.storage.livestore import LiveStore, as_new
 
 # what a waiting room shows: the queue, its longest wait and the wait of a person joining
 # now (the mean wait stands in for it where no estimate comes)

@@ -35,8 +35,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard import audit
-from dashboard.access import (
+from dashboard.config import Config
+from dashboard.storage import audit
+from dashboard.storage.history import History
+from dashboard.storage.livestore import LiveStore
+from dashboard.translate import LANGUAGE_NAMES, LANGUAGES, _, negotiate
+from dashboard.translate import current as language
+from dashboard.web.access import (
     BadCallback,
     Forbidden,
     Principal,
@@ -47,13 +52,8 @@ from dashboard.access import (
     refusals,
     values,
 )
-from dashboard.accounts import AccountError, User, authenticate, display_of_token, set_language
-from dashboard.config import Config
-from dashboard.history import History
-from dashboard.livestore import LiveStore
-from dashboard.oidc import Oidc, OidcError
-from dashboard.translate import LANGUAGE_NAMES, LANGUAGES, _, negotiate
-from dashboard.translate import current as language
+from dashboard.web.accounts import AccountError, User, authenticate, display_of_token, set_language
+from dashboard.web.oidc import Oidc, OidcError
 
 SESSION_COOKIE, CSRF_COOKIE, DISPLAY_COOKIE = "ohjaustaulu_session", "ohjaustaulu_csrf", "ohjaustaulu_display"
 FORM_SEEN = "ohjaustaulu.form"  # a form the guard read for its CSRF token, for the endpoint

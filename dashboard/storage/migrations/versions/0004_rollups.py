@@ -1,9 +1,9 @@
 """Hourly and daily rollups of the reading changes, their state, and the index that reads
-one series' changes in the order they take effect (dashboard/rollups.py).
+one series' changes in the order they take effect (dashboard/storage/rollups.py).
 
 The rollups of a database that already holds changes are not computed here (a migration
 must not run application code that later revisions may change): the state is left without
-"built", so `dashboard.rollups.needs_rebuild()` says so and `rebuild()` computes them. A new,
+"built", so `dashboard.storage.rollups.needs_rebuild()` says so and `rebuild()` computes them. A new,
 empty database is complete as it is.
 
 Revision ID: 0004

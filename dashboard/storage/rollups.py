@@ -86,7 +86,7 @@ IEEE doubles, and names are ordered by code point on both (``COLLATE "C"`` on Po
 Means are rounded to 3 decimals; min, max and last are the values as recorded (4, not
 4.0). The queries ask for the time zone and refuse one the rollups were not built in. ``compliance`` gives
 the one figure of the day-level figures that is what its name says (access to care itself is
-measured case by case: dashboard/accessfigures.py):
+measured case by case: dashboard/domain/accessfigures.py):
 
 - *call-backs returned the same working day*: a day the unit is open is met when
   ``callback.pending`` in force at its closing time (``at_close``) is 0 for every key —
@@ -102,11 +102,12 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Connection,
+    Engine,
     String,
     and_,
     bindparam,
@@ -119,10 +120,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from dashboard import metrics as metric_defs
-from dashboard.clock import is_working_day
 from dashboard.config import Hours, Zones
-from dashboard.history import DailyRollup, History, HourlyRollup, ReadingChange, RollupState
+from dashboard.domain import metrics as metric_defs
+from dashboard.domain.clock import is_working_day
+from dashboard.storage.tables import DailyRollup, HourlyRollup, ReadingChange, RollupState
+
+
+class HasEngine(Protocol):
+    """The history database as the rollups read it (dashboard/storage/history.py History):
+    its engine, and nothing of the module that records into it — which calls `maintain`
+    here in its own transaction."""
+
+    engine: Engine
+
 
 DEFAULT_TZ = "Europe/Helsinki"
 ROLLUP_LOCK = 7_246_002  # PostgreSQL advisory lock: one rollup writer at a time
@@ -439,7 +449,7 @@ def _reach_at(state: dict[str, str], default: _Calendar) -> int | None:
     return default.day_start(extended + timedelta(days=1)) - 1 if extended is not None else None
 
 
-def needs_rebuild(history: History, tz: ZoneInfo | Zones, hours: dict[str, str] | None = None) -> bool:
+def needs_rebuild(history: HasEngine, tz: ZoneInfo | Zones, hours: dict[str, str] | None = None) -> bool:
     """True when the rollups do not cover the raw changes (a database that held changes
     before the rollups came, or before the rules changed), were built for other time
     zones (`tz`: one zone for every unit, or each unit's: Config.zones), or (when `hours`
@@ -668,7 +678,7 @@ def maintain(conn: Connection, written: Sequence[tuple[Any, ...]]) -> None:
     out.write()
 
 
-def rebuild(history: History, tz: ZoneInfo | Zones, hours: dict[str, str] | None = None) -> dict[str, int]:
+def rebuild(history: HasEngine, tz: ZoneInfo | Zones, hours: dict[str, str] | None = None) -> dict[str, int]:
     """Compute every rollup from the raw changes, in `tz` (one zone for every unit, or each
     unit's: Config.zones; recorded) and with the opening hours `hours` (recorded; without
     it, those recorded before), in one transaction; rollups before the retention horizon
@@ -740,7 +750,7 @@ def rebuild(history: History, tz: ZoneInfo | Zones, hours: dict[str, str] | None
     return counts
 
 
-def prune(history: History, raw_days: int, now: datetime) -> int:
+def prune(history: HasEngine, raw_days: int, now: datetime) -> int:
     """Delete the raw changes older than `raw_days` (from the local midnight on or before
     `now - raw_days`), keeping per series the change still in force then; rollups stay.
     Returns the number of changes deleted."""
@@ -835,7 +845,7 @@ def _so_far(conn: Connection, zones: Zones, metrics: list[str], units: list[str]
     return out
 
 
-def series(history: History, tz: ZoneInfo | Zones, metrics: list[str], units: list[str], start: date,
+def series(history: HasEngine, tz: ZoneInfo | Zones, metrics: list[str], units: list[str], start: date,
            end: date, grain: Literal["hour", "day"] = "day",
            today: date | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
     """Rollup rows of the metrics and units from `start` to `end` (local dates, inclusive):
@@ -939,7 +949,7 @@ def _by_code_point(conn: Connection, column: Any) -> Any:
     return column.collate("C") if conn.dialect.name == "postgresql" else column
 
 
-def arrivals_heatmap(history: History, tz: ZoneInfo | Zones, units: list[str], start: date,
+def arrivals_heatmap(history: HasEngine, tz: ZoneInfo | Zones, units: list[str], start: date,
                      end: date) -> list[dict[str, Any]]:
     """Mean arrivals per weekday (0 = Monday) and clock hour ("08") over the working days
     from `start` to `end` with data, from each day's final `flow.arrivals_by_hour` summed
@@ -975,7 +985,7 @@ def arrivals_heatmap(history: History, tz: ZoneInfo | Zones, units: list[str], s
             for wd in sorted(days) for hour in hours]
 
 
-def compare(history: History, tz: ZoneInfo | Zones, metrics: list[str], units: list[str],
+def compare(history: HasEngine, tz: ZoneInfo | Zones, metrics: list[str], units: list[str],
             period_a: tuple[date, date], period_b: tuple[date, date],
             now: datetime | None = None) -> list[dict[str, Any]]:
     """Per metric, unit and key: the mean of the daily figures (a count's day total, else
@@ -1024,7 +1034,7 @@ def _share(days: int, met: int) -> dict[str, Any]:
     return {"days": days, "met": met, "share": round(met / days, 3) if days else None}
 
 
-def compliance(history: History, tz: ZoneInfo | Zones, units: list[str], start: date,
+def compliance(history: HasEngine, tz: ZoneInfo | Zones, units: list[str], start: date,
                end: date) -> dict[str, dict[str, Any]]:
     """Per unit, where the data exist, {"callback_same_day": {"days", "met", "share"}} over the
     days from `start` to `end` on which the unit is open (its opening hours as the rollups were
