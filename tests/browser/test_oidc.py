@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.config import load_config
 from tests.browser.conftest import chrome, fast_config
-from tests.conftest import close_backend, free_port, make_backend, wait_for
+from tests.conftest import EXAMPLE_CONFIG, close_backend, free_port, make_backend, wait_for
 from tests.oidc_provider import Provider
 
 pytestmark = pytest.mark.browser
@@ -110,7 +111,9 @@ def test_sites_in_the_claims_give_their_units_and_an_empty_scope_is_no_scope(sit
                            "groups": ["hva-ohjaustaulu-vuorovastaavat"], "sites": ["harju", "ei-tata"]}
         assert browser.get("/login/oidc?next=/tablet").status_code == 200
         (user,) = [u for u in list_users(backend.history) if u["name"] == "hanna.harju"]
-        assert (user["role"], user["units"]) == ("shift_lead", ["harju_vo"])
+        harju = [u.code for u in load_config(EXAMPLE_CONFIG).units if u.site == "harju"]
+        assert harju == ["harju_vo", "hoivakoti"]
+        assert (user["role"], user["units"]) == ("shift_lead", harju)
     with httpx.Client(base_url=url, follow_redirects=True, timeout=20) as browser:
         # a shift lead the provider gives neither units nor sites of ours: refused, never "every unit"
         provider.person = {"sub": "hva-4", "preferred_username": "tuomas.tyhja",

@@ -70,10 +70,22 @@ def test_the_template_downloads(demo: Demo):
 def choose(browser, dropdown_id: str, label: str) -> None:  # type: ignore[no-untyped-def]
     """Pick an option of a dcc.Dropdown by its visible text, as a finger would: open it, tap
     the option (Dash 4 draws the options in a list of its own when opened)."""
-    browser.find_element("id", dropdown_id).click()
-    option = wait_for(lambda: next((o for o in browser.find_elements("css selector", ".dash-dropdown-content [role=option]")
-                                    if o.text.strip() == label), None), timeout=10, what=f"{label} in {dropdown_id}")
-    option.click()
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
+    def tapped() -> bool:  # the choices are redrawn when the form's unit or metric is set: tap again then
+        try:
+            if not browser.find_elements("css selector", ".dash-dropdown-content [role=option]"):
+                browser.find_element("id", dropdown_id).click()
+            option = next((o for o in browser.find_elements("css selector", ".dash-dropdown-content [role=option]")
+                           if o.text.strip() == label), None)
+            if option is None:
+                return False
+            option.click()
+            return True
+        except (NoSuchElementException, StaleElementReferenceException):
+            return False
+
+    wait_for(tapped, timeout=15, interval=0.3, what=f"{label} in {dropdown_id}")
 
 
 def test_a_shift_lead_corrects_a_value_and_posts_a_notice_from_a_tablet(demo: Demo):
