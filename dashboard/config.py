@@ -365,8 +365,76 @@ class Rule(_Strict):
     hours: Literal["open", "always"] = "open"
 
 
+class EscalationAction(_Strict):
+    """An action a unit's level calls for (`[[escalation.actions]]`): when a unit rises to
+    `level` (or above, while no action of a higher level names it), the action is open for
+    the unit until someone of its role marks it done or not needed."""
+
+    id: Code
+    level: int = Field(ge=2, le=4)
+    units: list[str] = []  # none: every unit
+    text: str = Field(min_length=1, max_length=200)  # Finnish
+    text_sv: str | None = Field(default=None, min_length=1, max_length=200)
+    role: Literal["shift_lead", "manager", "admin"] = "shift_lead"  # who owns it
+    within_minutes: int = Field(default=30, ge=1, le=24 * 60)  # acknowledged within this
+
+
 class Escalation(_Strict):
     rules: list[Rule] = []
+    actions: list[EscalationAction] = []
+
+
+class NotifyChannel(_Strict):
+    """Where a notification goes (`[[notify.channels]]`): e-mail over SMTP, a webhook with a
+    JSON body (Teams' and Slack's incoming webhooks take it), or an apprise URL. Secrets and
+    recipients as names of environment variables; never in logs."""
+
+    name: Code
+    kind: Literal["email", "webhook", "apprise"]
+    # the role this channel reaches (an overdue action goes to the next role up)
+    role: Literal["shift_lead", "manager", "admin"] | None = None
+    # email: the SMTP server, and who it goes to (addresses in an environment variable,
+    # comma-separated: never in the configuration or the logs)
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_user_env: str | None = None
+    smtp_password_env: str | None = None
+    sender: str | None = None
+    to_env: str | None = None
+    # webhook: the URL (it carries its own secret) in an environment variable
+    url_env: str | None = None
+    # apprise: its URL(s) in an environment variable
+    apprise_env: str | None = None
+    timeout_seconds: float = Field(default=10, gt=0, le=120)
+    language: Lang = "fi"
+
+
+class NotifyRule(_Strict):
+    """When to notify (`[[notify.rules]]`), once per episode, repeated while unacknowledged
+    every `repeat_minutes`, with a "back to normal" message after (`recovery`)."""
+
+    id: Code
+    when: Literal["level", "action_overdue", "screen_silent", "source_failing", "metric"]
+    channels: list[str] = Field(min_length=1)
+    units: list[str] = []  # none: every unit
+    level: int | None = Field(default=None, ge=2, le=4)  # level: at or above this
+    minutes: int | None = Field(default=None, ge=1, le=24 * 60)  # screen_silent, source_failing
+    metric: str | None = None  # metric: which, and its threshold
+    key: str | None = None
+    above: float | None = None
+    below: float | None = None
+    displays: list[str] = []  # screen_silent: none means every display
+    sources: list[str] = []  # source_failing: none means every source
+    repeat_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
+    recovery: bool = True
+    # "open": quiet outside the unit's (or display's) opening hours; "always": around the clock
+    hours: Literal["open", "always"] = "always"
+
+
+class NotifySettings(_Strict):
+    channels: list[NotifyChannel] = []
+    rules: list[NotifyRule] = []
 
 
 class AccessRule(_Strict):
@@ -444,6 +512,7 @@ class Config(_Strict):
     access: AccessSettings = AccessSettings()
     history: HistorySettings = HistorySettings()
     auth: AuthSettings = AuthSettings()
+    notify: NotifySettings = NotifySettings()
     metrics: list[MetricSpec] = []
     cards: list[CardSpec] = []
     pages: list[PageSpec] = []
@@ -739,6 +808,7 @@ def _cross_checks(cfg: Config) -> list[tuple[str, str]]:
                 problems.append((f"escalation.rules[{i}].units[{j}]", f"unknown unit {code!r}"))
     problems += _site_checks(cfg)
     problems += _access_checks(cfg)
+    problems += _notify_checks(cfg)
     oidc = cfg.auth.oidc
     if oidc is not None:
         if not oidc.issuer.startswith(("https://", "http://127.0.0.1", "http://localhost")):
@@ -754,6 +824,66 @@ def _cross_checks(cfg: Config) -> list[tuple[str, str]]:
                 len(u.opening_hours) != 2 or not 0 <= u.opening_hours[0] < u.opening_hours[1] <= 24):
             problems.append((f"units[{i}].opening_hours",
                              'must be [start, end] hours with start < end, or "always"'))
+    return problems
+
+
+def _notify_checks(cfg: Config) -> list[tuple[str, str]]:
+    """Escalation actions, notification channels and rules: references, what each kind
+    needs, and the environment variables named."""
+    problems: list[tuple[str, str]] = []
+    unit_codes = {u.code for u in cfg.units}
+    seen: set[str] = set()
+    for i, a in enumerate(cfg.escalation.actions):
+        if a.id in seen:
+            problems.append((f"escalation.actions[{i}].id", f"duplicate id {a.id!r}"))
+        seen.add(a.id)
+        for j, code in enumerate(a.units):
+            if code not in unit_codes:
+                problems.append((f"escalation.actions[{i}].units[{j}]", f"unknown unit {code!r}"))
+    needs = {"email": ("smtp_host", "sender", "to_env"), "webhook": ("url_env",), "apprise": ("apprise_env",)}
+    names: set[str] = set()
+    for i, c in enumerate(cfg.notify.channels):
+        if c.name in names:
+            problems.append((f"notify.channels[{i}].name", f"duplicate name {c.name!r}"))
+        names.add(c.name)
+        for field in needs[c.kind]:
+            if not getattr(c, field):
+                what = {"email": "an e-mail", "webhook": "a webhook", "apprise": "an apprise"}[c.kind]
+                problems.append((f"notify.channels[{i}].{field}", f"{what} channel needs {field}"))
+        for field in ("to_env", "url_env", "apprise_env", "smtp_user_env", "smtp_password_env"):
+            env = getattr(c, field)
+            if env and env not in os.environ:
+                problems.append((f"notify.channels[{i}].{field}", f"environment variable {env} is not set"))
+    known = cfg.catalogue()
+    displays = {d.id for d in cfg.displays}
+    sources = {s.name for s in cfg.sources}
+    rule_ids: set[str] = set()
+    for i, r in enumerate(cfg.notify.rules):
+        where = f"notify.rules[{i}]"
+        if r.id in rule_ids:
+            problems.append((f"{where}.id", f"duplicate id {r.id!r}"))
+        rule_ids.add(r.id)
+        for j, ch in enumerate(r.channels):
+            if ch not in names:
+                problems.append((f"{where}.channels[{j}]", f"unknown channel {ch!r}"))
+        for j, code in enumerate(r.units):
+            if code not in unit_codes:
+                problems.append((f"{where}.units[{j}]", f"unknown unit {code!r}"))
+        for j, d in enumerate(r.displays):
+            if d not in displays:
+                problems.append((f"{where}.displays[{j}]", f"unknown display {d!r}"))
+        for j, s in enumerate(r.sources):
+            if s not in sources:
+                problems.append((f"{where}.sources[{j}]", f"unknown source {s!r}"))
+        if r.when == "level" and r.level is None:
+            problems.append((f"{where}.level", "a level rule needs the level (2–4) at or above which it notifies"))
+        if r.when in ("screen_silent", "source_failing") and r.minutes is None:
+            problems.append((f"{where}.minutes", f"a {r.when} rule needs minutes"))
+        if r.when == "metric":
+            if r.metric is None or r.metric not in known:
+                problems.append((f"{where}.metric", f"a metric rule needs a known metric, not {r.metric!r}"))
+            if (r.above is None) == (r.below is None):
+                problems.append((where, "give exactly one of above or below"))
     return problems
 
 

@@ -12,8 +12,12 @@ from dashboard.config import (
     Config,
     Display,
     Escalation,
+    EscalationAction,
     HistorySettings,
     MetricSpec,
+    NotifyChannel,
+    NotifyRule,
+    NotifySettings,
     OidcSettings,
     PageSpec,
     Rule,
@@ -39,13 +43,16 @@ def test_every_setting_is_documented():
                            ("[[sources]]", Source), ("[escalation]", Rule), ("[history]", HistorySettings),
                            ("[auth.oidc]", OidcSettings), ("[[access.rules]]", AccessRule),
                            ("[access]", AccessSettings), ("[[metrics]]", MetricSpec),
-                           ("[[cards]] / [[pages]]", CardSpec), ("[[cards]] / [[pages]]", PageSpec)]:
+                           ("[[cards]] / [[pages]]", CardSpec), ("[[cards]] / [[pages]]", PageSpec),
+                           ("[[escalation.actions]]", EscalationAction), ("[[notify.channels]]", NotifyChannel),
+                           ("[[notify.rules]]", NotifyRule)]:
         keys = {f.alias or name for name, f in model.model_fields.items()}  # as written in the file
         missing = keys - documented_keys(section)
         assert not missing, f"{section}: undocumented {sorted(missing)}"
-    assert set(Escalation.model_fields) == {"rules"} and set(AuthSettings.model_fields) == {"oidc"}
+    assert set(Escalation.model_fields) == {"rules", "actions"}
+    assert set(NotifySettings.model_fields) == {"channels", "rules"} and set(AuthSettings.model_fields) == {"oidc"}
     assert set(Config.model_fields) - {"path"} == {"site", "sites", "units", "displays", "sources", "escalation", "history",
-                                                   "auth", "access", "metrics", "cards", "pages"}
+                                                   "auth", "access", "metrics", "cards", "pages", "notify"}
 
 
 def test_every_environment_variable_is_documented():
