@@ -15,6 +15,10 @@ BABEL = {lang: Locale.parse(name) for lang, name in LOCALES.items()}
 
 TEXT: dict[str, dict[str, str]] = {
     "fi": {
+        "forecast_key": "ennuste, 80 % väli",
+        "forecast_total": "ennuste: päivä yhteensä noin {n} ({lo}–{hi})",
+        "forecast_hour": "ennuste noin {n} ({lo}–{hi})",
+        "actions_acked": "toimenpiteet {k}/{n} kuitattu",
         "substitutes_n": "{n} sijaista",
         "substitute_one": "1 sijainen",
         "substitutes_none": "ei sijaisia",
@@ -93,6 +97,10 @@ TEXT: dict[str, dict[str, str]] = {
         "wait_at_least": "vähintään {n} min",
     },
     "sv": {
+        "forecast_key": "prognos, 80 % intervall",
+        "forecast_total": "prognos: dagen totalt cirka {n} ({lo}–{hi})",
+        "forecast_hour": "prognos cirka {n} ({lo}–{hi})",
+        "actions_acked": "åtgärder {k}/{n} kvitterade",
         "substitutes_n": "{n} vikarier",
         "substitute_one": "1 vikarie",
         "substitutes_none": "inga vikarier",
@@ -171,6 +179,10 @@ TEXT: dict[str, dict[str, str]] = {
         "wait_at_least": "minst {n} min",
     },
     "en": {
+        "forecast_key": "forecast, 80 % range",
+        "forecast_total": "forecast: day total about {n} ({lo}–{hi})",
+        "forecast_hour": "forecast about {n} ({lo}–{hi})",
+        "actions_acked": "actions {k}/{n} acknowledged",
         "substitutes_n": "{n} substitutes",
         "substitute_one": "1 substitute",
         "substitutes_none": "no substitutes",

@@ -593,14 +593,20 @@ def arrivals_chart(series: dict[str, Any] | None, langs: list[str], hours: Hours
     and says so ("kesken"), without the typical hour's mark: half an hour's arrivals are no
     match for a whole typical hour. Plain HTML and CSS, not a plot library: a wall chart
     needs no interaction, scales with the page, and only the bars that changed move.
+    The forecast of the day (dayforecast.py), where the model has one: the hours still to
+    come get an outlined band (80 %) with a line at the expected count, the legend names it
+    "ennuste", and a line under the chart gives the day's expected total with its band.
     `now` is in the site's zone."""
     today = {f"{int(h):02d}": v for h, v in ((series or {}).get("value") or {}).items() if str(h).isdigit()}
     typical = {f"{int(h):02d}": v for h, v in ((series or {}).get("typical") or {}).items() if str(h).isdigit()}
     span = chart_hours(hours, today)
     labels = [f"{h:02d}" for h in span]
-    top = max([1.0, *(float(today.get(h, 0)) for h in labels), *(float(typical[h]) for h in labels if h in typical)])
     current = f"{now.hour:02d}"
     live = series is not None and series.get("status") != "unavailable"
+    outlook = (series or {}).get("forecast") if live else None
+    ahead = {h: v for h, v in ((outlook or {}).get("hours") or {}).items() if h in labels and h >= current}
+    top = max([1.0, *(float(today.get(h, 0)) for h in labels), *(float(typical[h]) for h in labels if h in typical),
+               *(float(v[2]) for v in ahead.values())])
 
     def pct(v: float) -> str:
         return f"{100 * v / top:.1f}%"
@@ -614,17 +620,36 @@ def arrivals_chart(series: dict[str, Any] | None, langs: list[str], hours: Hours
         if h in typical and not running:
             marks.append(html.Div(className="typ", style={"bottom": pct(float(typical[h]))}))
         title = f"{h}: {number(n, langs[0])}" + (f" ({t(langs[0], 'in_progress')})" if running else "")
+        extra: dict[str, str] = {}
+        if h in ahead:
+            mid, lo, hi = ahead[h]
+            marks.append(html.Div(className="fc", style={"bottom": pct(float(lo)),
+                                                         "height": pct(float(hi) - float(lo))}))
+            marks.append(html.Div(className="fcmid", style={"bottom": pct(float(mid))}))
+            title += " – " + t(langs[0], "forecast_hour", n=number(round(mid), langs[0]),
+                               lo=number(lo, langs[0]), hi=number(hi, langs[0]))
+            extra["data-forecast"] = f"{_plain(mid)},{lo},{hi}"
         bars.append(html.Div(marks, className="hour hour--now" if running else "hour", title=title,
-                             **{"data-hour": h}))
+                             **{"data-hour": h}, **extra))
     legend = [html.Span(say(langs, "today"), className="key-today")]
     if typical:
         legend.append(html.Span(say(langs, "typical"), className="key-typical"))
     if live and current in labels:
         legend.append(html.Span(say(langs, "in_progress"), className="key-now"))
-    return [html.Div(legend, className="legend"),
-            html.Div(bars, className="bars", **{"data-hours": hours.text()}),
-            html.Div([html.Span(h, className="" if (int(h) - span[0]) % step == 0 else "skip") for h in labels],
-                     className="hours")]
+    if ahead:
+        legend.append(html.Span(say(langs, "forecast_key"), className="key-forecast"))
+    out = [html.Div(legend, className="legend"),
+           html.Div(bars, className="bars", **{"data-hours": hours.text()}),
+           html.Div([html.Span(h, className="" if (int(h) - span[0]) % step == 0 else "skip") for h in labels],
+                    className="hours")]
+    if outlook and outlook.get("total"):
+        mid, lo, hi = outlook["total"]
+        words = say_each(langs, {lang: t(lang, "forecast_total", n=number(mid, lang), lo=number(lo, lang),
+                                         hi=number(hi, lang)) for lang in langs})
+        out.append(html.Div(words, className="fctotal",
+                            **{"data-forecast-total": f"{mid},{lo},{hi}",
+                               "data-forecast-level": _plain(outlook.get("level", ""))}))
+    return out
 
 
 # -- around the cards --------------------------------------------------------------------------
@@ -711,6 +736,16 @@ def unit_level(config: Config, unit: str, u: dict[str, Any], tiles: list[dict[st
         if rules_beside(config, unit, u, lang):
             attrs["data-rules-level"] = str(u["rules_level"])
             parts.append(html.Span(f"({t(lang, 'rules_level', n=u['rules_level'])})", className="rules"))
+    acts = u.get("actions")
+    if isinstance(acts, dict) and acts.get("total"):
+        # "toimenpiteet 2/4 kuitattu": the raised level's actions (staff displays only)
+        late = int(acts.get("overdue") or 0)
+        parts.append(html.Span(t(lang, "actions_acked", k=acts["acknowledged"], n=acts["total"]),
+                               className="acts" + (" acts--late" if late else ""),
+                               style={"color": "var(--crit)" if late else "var(--muted)"},
+                               **{"data-actions-total": str(acts["total"]),
+                                  "data-actions-acknowledged": str(acts["acknowledged"]),
+                                  "data-actions-overdue": str(late)}))
     shown = "closed" if closed else str(level)
     return html.Span(parts, className=f"ulvl ulvl--{shown} ulvl--{status}", **attrs)
 

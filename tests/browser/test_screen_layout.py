@@ -29,8 +29,8 @@ const scale = arguments[0];
 const TEXT = ['.head h1', '.demo-banner', '.page-indicator', '.clock', '.offline-banner',
   '.escalation .cap', '.lvl', '.lvlname', '.reasons li', '.card h3 .uname', '.card h3 .sname',
   '.row-label', '.cap', '.num', '.age', '.manual', '.sep', '.legend span', '.hours span',
-  '.notice .sign', '.notice .ntext', '.asof', '.ulvl .uname', '.ulvl .n', '.ulvl .rules', '.ulvl .closedword',
-  '.corrnote', '.cardnote', '.unitword', '.t3key', '.sitelvl > span:first-child', '.limit', '.staffnote'];
+  '.notice .sign', '.notice .ntext', '.asof', '.ulvl .uname', '.ulvl .n', '.ulvl .rules', '.ulvl .closedword', '.ulvl .acts',
+  '.corrnote', '.cardnote', '.unitword', '.t3key', '.sitelvl > span:first-child', '.limit', '.staffnote', '.fctotal'];
 const vw = innerWidth, vh = innerHeight, problems = [];
 const shown = el => {
   if (el.closest('.earlier, .later, [hidden]')) return false;
