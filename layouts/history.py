@@ -21,6 +21,7 @@ change is the difference of the two numbers shown beside it.
 from __future__ import annotations
 
 import html as htmlmod
+import json
 import urllib.parse
 from collections import defaultdict
 from collections.abc import Collection
@@ -36,6 +37,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from dashboard.config import Config
+from dashboard.domain import actions as escalation_actions
 from dashboard.domain import metrics as metric_defs
 from dashboard.domain.metrics import LABEL_FI
 from dashboard.export import (
@@ -57,7 +59,7 @@ from dashboard.export import (
     table_xlsx,
 )
 from dashboard.i18n import LOCALES, clock_time, number
-from dashboard.storage import regionhistory, rollups
+from dashboard.storage import audit, regionhistory, rollups
 from dashboard.storage.history import History
 from dashboard.storage.livestore import LiveStore
 from dashboard.translate import N_, _, gettext_in, lang
@@ -738,10 +740,75 @@ def content(ctx: HistoryContext, q: Query, at: datetime) -> tuple[list[Any], lis
                  "takaisinsoittopyyntöä."), className="rowcount"),
         compliance_table(ctx.config, compliance_of(ctx, q.units, q.start, q.end)),
         *region_table(ctx, q.start, q.end, at),
+        *episodes_table(ctx, q.units, q.start, q.end, at),
         html.P([html.A(_("Hoitoon pääsy tapauksittain: määräajassa, jakaumat, kehitys ja ennuste →"),
                        href="/history/access", id="history-access-link")]),
     ]
     return parts, key_options(every, q.keys)
+
+
+def level_episodes(ctx: HistoryContext, unit: str, first: date, last: date,
+                   at: datetime) -> list[escalation_actions.PastEpisode]:
+    """The unit's escalation episodes that touch the days `first`..`last` (its site's days),
+    from the recorded escalation.level series: the history outlives the live store."""
+    tz = ctx.config.tz_of(unit)
+    begin = datetime.combine(first, datetime.min.time(), tzinfo=tz)
+    finish = min(datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=tz), at)
+    levels = []
+    for r in ctx.history.changes("escalation.level", unit):
+        try:
+            levels.append((r.observed_at, int(float(json.loads(r.value)))))
+        except (TypeError, ValueError):
+            continue
+    return [e for e in escalation_actions.episodes_of(levels)
+            if e.start < finish and (e.end is None or e.end >= begin)]
+
+
+def episodes_table(ctx: HistoryContext, units: list[str], first: date, last: date, at: datetime) -> list[Any]:
+    """A row per unit's episode and action: when the episode began and ended, its highest
+    level, and each action it called for with who acknowledged it, when and in how many
+    minutes (the audit log's `escalation-action` entries)."""
+    if not ctx.config.escalation.actions:
+        return []
+    acks = [a for a in audit.entries(ctx.history, limit=20_000, action="escalation-action")
+            if isinstance(a.get("after"), dict)]
+    rows = []
+    for unit in units:
+        tz = ctx.config.tz_of(unit)
+
+        def when(moment: datetime | None, tz: Any = tz) -> str:
+            return "–" if moment is None else f"{moment.astimezone(tz):%d.%m.} {clock_time(moment.astimezone(tz), lang())}"
+
+        for e in level_episodes(ctx, unit, first, last, at):
+            # an acknowledgement belongs to the episode in force at its moment (a minute's
+            # slack: the series is written every 30 s, the live episode at once)
+            lo, hi = e.start - timedelta(minutes=2), (e.end or at) + timedelta(minutes=1)
+            mine = [a for a in acks if a["details"].get("unit") == unit
+                    and lo <= datetime.fromisoformat(a["after"]["at"]) <= hi]
+            for act in escalation_actions.for_unit(ctx.config, unit, e.peak) or [None]:
+                ack = next((a for a in reversed(mine) if act is not None and a["details"].get("action") == act.id), None)
+                said = act.text_sv if act is not None and lang() == "sv" and act.text_sv else (act.text if act else "–")
+                state = _(ACK_WORDS[ack["after"]["state"]]) if ack else ("–" if act is None else _("ei kuitattu"))
+                rows.append(html.Tr([
+                    html.Td(unit_name(ctx.config, unit)), html.Td(when(e.start)), html.Td(when(e.end)),
+                    html.Td(str(e.peak)), html.Td(said), html.Td(state),
+                    html.Td(f"{ack['who']}, {when(datetime.fromisoformat(ack['after']['at']))}" if ack else "–"),
+                    html.Td(number(ack["details"].get("minutes"), lang()) if ack else "–"),
+                    html.Td(ack["after"].get("note") or "" if ack else "")],
+                    className="episode-row", **{"data-unit": unit, "data-start": e.start.isoformat(),
+                                                "data-action": act.id if act else "",
+                                                "data-state": ack["after"]["state"] if ack else "open",
+                                                "data-minutes": str(ack["details"].get("minutes")) if ack else ""}))
+    head = [_("Yksikkö"), _("Alkoi"), _("Päättyi"), _("Korkein taso"), _("Toimenpide"), _("Kuittaus"),
+            _("Kuittasi"), _("Minuuttia kuittaukseen"), _("Huomautus")]
+    return [html.H2(_("Valmiustasot ja toimenpiteet")),
+            html.Table([html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(rows)],
+                       className="history-table", id="history-episodes") if rows
+            else html.P(_("Ei kohonneita valmiustasoja tällä aikavälillä."), className="rowcount",
+                        id="history-episodes")]
+
+
+ACK_WORDS = {"done": N_("tehty"), "not_needed": N_("ei tarpeen")}
 
 
 def download_parts(ctx: HistoryContext, q: Query, at: datetime, lang: str) -> list[Part]:

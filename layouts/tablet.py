@@ -28,7 +28,7 @@ from dashboard.storage.livestore import LiveStore
 from dashboard.translate import N_, _, lang
 from dashboard.web import access
 from dashboard.web.auth import who
-from dashboard.web.shiftlead import MAX_KEY, Refused, ShiftLead
+from dashboard.web.shiftlead import MAX_KEY, Refused, ShiftLead, Unconfirmed
 from dashboard.web.shiftlead import SOURCE as TABLET_SOURCE
 from dashboard.workbook.importer import Report, import_bytes, source_name
 from dashboard.workbook.reader import MAX_BYTES
@@ -274,11 +274,72 @@ def notices_view(ctx: TabletContext, sl: ShiftLead) -> html.Div:
             *([html.Span(_("Sama teksti on jo toisessa tiedotteessa tälle yksikölle."), className="nwarn")]
               if sl.same_text(n) else []),
             html.Button(_("Muokkaa"), id={"type": "tablet-notice-edit", "id": n["id"]}, className="button small"),
-            html.Button(_("Päätä nyt"), id={"type": "tablet-notice-end", "id": n["id"]}, className="button small danger"),
+            # ended only at a second tap: the first turns the button into "Vahvista" (assets/tablet.js)
+            html.Button(_("Päätä nyt"), id={"type": "tablet-notice-end", "id": n["id"]}, className="button small danger",
+                        **{"data-confirm": _("Vahvista")}),
         ], className="notice-item", **{"data-notice": n["id"]})
         for n in sl.notices()
     ]
     return html.Ul(items, className="notice-list") if items else html.P(_("Ei voimassa olevia tiedotteita."))
+
+
+ESC_NOW, ESC_CONFIRM, ESC_PENDING = "tablet-esc-now", "tablet-esc-confirm", "tablet-esc-pending"
+ACTIONS, ACTION_RESULT, ACTIONS_SHOWN = "tablet-actions", "tablet-action-result", "tablet-actions-shown"
+ACTION_STATES = {"done": N_("Tehty"), "not_needed": N_("Ei tarpeen")}
+
+
+def level_now(ctx: TabletContext, sl: ShiftLead, unit: str) -> tuple[dict[str, Any], str]:
+    """The unit's level in force now and its source in words: where the form starts from."""
+    if not unit:
+        return {"level": 1, "source": "rules"}, ""
+    v = sl.current_level(unit)
+    v = {**v, "source": v.get("source") or "rules"}
+    said = _("Nyt: {level}", level=_(LEVELS[int(v["level"])]))
+    said += (" – " + _("asettanut {who}", who=v.get("by", "")) if v["source"] == "manual"
+             else " – " + _("sääntöjen mukaan"))
+    return v, said
+
+
+def action_key(x: Any) -> str:
+    """An open action as a button id: its unit, action and episode (ASCII, figure_id's way)."""
+    return quote(f"{x.unit}|{x.action.id}|{x.episode}", safe="|._-")
+
+
+def actions_view(ctx: TabletContext, sl: ShiftLead) -> html.Div:
+    """The open actions of the lead's raised units: each with its due time and, until it is
+    acknowledged, a note and the two answers; once acknowledged, who said what and when."""
+    items = []
+    now = sl.now()
+    shown = []
+    for x in sl.open_actions():
+        tz = ctx.config.tz_of(x.unit)
+        due = clock_time(x.due.astimezone(tz), lang())
+        key = action_key(x)
+        attrs = {"data-unit": x.unit, "data-action": x.action.id, "data-episode": x.episode,
+                 "data-state": x.ack["state"] if x.ack else ("overdue" if x.overdue(now) else "open")}
+        level_word = _("taso")
+        head = [html.Span(f"{unit_label(ctx, x.unit)} · {level_word} {x.action.level}", className="nmeta"), html.Br(),
+                html.Span(x.text(lang()), className="ntext")]
+        if x.ack:
+            at = clock_time(datetime.fromisoformat(x.ack["at"]).astimezone(tz), lang())
+            said = _("{state}: {who}, {time}", state=_(ACTION_STATES[x.ack["state"]]), who=x.ack["by"], time=at)
+            body = [html.Br(), html.Span(said + (f" – {x.ack['note']}" if x.ack.get("note") else ""), className="nmeta")]
+        else:
+            late = x.overdue(now)
+            body = [html.Br(), html.Span(_("myöhässä, piti kuitata {time} mennessä", time=due) if late
+                                         else _("kuitattava {time} mennessä", time=due),
+                                         className="nwarn" if late else "nmeta"),
+                    html.Label([html.Span(_("Huomautus")),
+                                dcc.Input(id={"type": "tablet-action-note", "id": key}, type="text", maxLength=200)],
+                               className="field"),
+                    html.Button(_("Tehty"), id={"type": "tablet-action-done", "id": key}, className="button small"),
+                    html.Button(_("Ei tarpeen"), id={"type": "tablet-action-skip", "id": key},
+                                className="button small secondary")]
+        shown.append(f"{key}:{attrs['data-state']}")
+        items.append(html.Li([*head, *body], className="notice-item action-item", **attrs))
+    return html.Div([dcc.Store(id=ACTIONS_SHOWN, data=shown),
+                     html.Ul(items, className="notice-list") if items
+                     else html.P(_("Ei avoimia toimenpiteitä."), className="muted")])
 
 
 def layout(ctx: TabletContext, **_query: Any) -> html.Div:
@@ -291,6 +352,7 @@ def layout(ctx: TabletContext, **_query: Any) -> html.Div:
     valid_choices, valid_first = valid_options(ctx.config, "staff.present")
     notice_units = units + ([{"label": _("Kaikki yksiköt"), "value": "kaikki"}] if not p.user.units else [])
     closing = f"{ctx.config.site.opening_hours[1]:02d}.00"
+    now_level, now_said = level_now(ctx, sl, first_unit)
     field = lambda label, comp: html.Label([html.Span(label), comp], className="field")  # noqa: E731
     # radio buttons and check boxes: a group, named by its legend (a label holds one control)
     group = lambda legend, comp: html.Fieldset([html.Legend(legend), comp], className="field")  # noqa: E731
@@ -343,13 +405,22 @@ def layout(ctx: TabletContext, **_query: Any) -> html.Div:
                     html.H2(_("Aseta tai vahvista valmiustaso")),
                     field(_("Yksikkö"), dcc.Dropdown(units, units[0]["value"] if units else None, id="tablet-esc-unit",
                                                      clearable=False, labels=dropdown_labels(lang()))),
-                    group(_("Taso"), dcc.RadioItems([{"label": _(v), "value": k} for k, v in LEVELS.items()], 1,
-                                                    id="tablet-esc-level", inline=True)),
+                    html.P(now_said, id=ESC_NOW, className="muted"),
+                    group(_("Taso"), dcc.RadioItems([{"label": _(v), "value": k} for k, v in LEVELS.items()],
+                                                    now_level["level"], id="tablet-esc-level", inline=True)),
                     field(_("Perustelu"), dcc.Input(id="tablet-esc-reason", type="text", maxLength=200)),
                     html.Button(_("Aseta taso"), id="tablet-esc-save", className="button"),
                     html.Button(_("Palauta sääntöjen mukaiseksi"), id="tablet-esc-clear", className="button secondary"),
+                    # a lower level or a hand-back to the rules asks for a second tap here
+                    html.Button(_("Vahvista"), id=ESC_CONFIRM, className="button danger", hidden=True),
+                    dcc.Store(id=ESC_PENDING),
                     html.Div(id="tablet-esc-result", role="status"),
                 ], className="panel"),
+                html.Section([
+                    html.H2(_("Toimenpiteet")),
+                    html.Div(actions_view(ctx, sl), id=ACTIONS),
+                    html.Div(id=ACTION_RESULT, role="status"),
+                ], className="panel", id="tablet-actions-panel"),
                 html.Section([
                     html.H2(tx["title"]),
                     # the label names Dash's file field and opens its picker on a tap (the
@@ -539,19 +610,78 @@ def register(app: dash.Dash, ctx: TabletContext) -> None:
             said += " " + _("Sama teksti on jo toisessa tiedotteessa tälle yksikölle.")
         return (message(True, said), notices_view(ctx, sl), None, _("Uusi tiedote"), "", "", [], "info", [], "", same)
 
-    @app.callback(Output("tablet-esc-result", "children"), Input("tablet-esc-save", "n_clicks"),
-                  Input("tablet-esc-clear", "n_clicks"), State("tablet-esc-unit", "value"),
-                  State("tablet-esc-level", "value"), State("tablet-esc-reason", "value"), prevent_initial_call=True)
-    def escalation(_set: int, _clear: int, unit: str, level: int, reason: str | None) -> Any:
+    @app.callback(Output("tablet-esc-result", "children"), Output(ESC_CONFIRM, "hidden"), Output(ESC_PENDING, "data"),
+                  Input("tablet-esc-save", "n_clicks"), Input("tablet-esc-clear", "n_clicks"),
+                  Input(ESC_CONFIRM, "n_clicks"), State("tablet-esc-unit", "value"),
+                  State("tablet-esc-level", "value"), State("tablet-esc-reason", "value"), State(ESC_PENDING, "data"),
+                  prevent_initial_call=True)
+    def escalation(_set: int, _clear: int, _confirm: int, unit: str, level: int, reason: str | None,
+                   pending: Any) -> Any:
         sl = lead(ctx)
         unit, reason = text(unit), text(reason)
         level = level if isinstance(level, int) and not isinstance(level, bool) else 0
+        step = trigger.triggered_id
+        confirmed = step == ESC_CONFIRM
+        if confirmed:  # the second tap: what the first one asked, as it asked it
+            if not isinstance(pending, dict):
+                raise dash.exceptions.PreventUpdate
+            step = "tablet-esc-clear" if pending.get("clear") else "tablet-esc-save"
+            unit, reason = text(pending.get("unit")), text(pending.get("reason"))
+            lvl = pending.get("level")
+            level = lvl if isinstance(lvl, int) and not isinstance(lvl, bool) else 0
         try:
-            if trigger.triggered_id == "tablet-esc-clear":
-                sl.clear_escalation(unit)
-                return message(True, _("{unit}: taso palautettu sääntöjen mukaiseksi.", unit=unit_label(ctx, unit)))
-            entry = sl.set_escalation(unit, level, reason or "")
+            if step == "tablet-esc-clear":
+                sl.clear_escalation(unit, confirmed=confirmed)
+                return (message(True, _("{unit}: taso palautettu sääntöjen mukaiseksi.", unit=unit_label(ctx, unit))),
+                        True, None)
+            entry = sl.set_escalation(unit, level, reason or "", confirmed=confirmed)
+        except Unconfirmed as err:
+            ask = {"unit": unit, "level": level, "reason": reason, "clear": step == "tablet-esc-clear"}
+            return message(False, err.problems), False, ask
         except Refused as err:
-            return message(False, err.problems)
-        return message(True, _("{unit}: valmiustaso {level} päivän loppuun.", unit=unit_label(ctx, unit),
-                               level=_(LEVELS[entry["level"]])))
+            return message(False, err.problems), True, None
+        return (message(True, _("{unit}: valmiustaso {level} päivän loppuun.", unit=unit_label(ctx, unit),
+                                level=_(LEVELS[entry["level"]]))), True, None)
+
+    # the form starts from where the unit is: its level in force now, and who or what set it
+    @app.callback(Output("tablet-esc-level", "value"), Output(ESC_NOW, "children"), Input("tablet-esc-unit", "value"),
+                  Input("tablet-esc-result", "children"), prevent_initial_call=True)
+    def escalation_now(unit: str, _said: Any) -> Any:
+        sl = lead(ctx)
+        unit = text(unit)
+        if unit not in sl.units():
+            raise dash.exceptions.PreventUpdate
+        v, said = level_now(ctx, sl, unit)
+        return int(v["level"]), said
+
+    # one callback for the list (no second one writing the same output: every callback body
+    # is checked against what its one registration says): a tap marks an action; the refresh
+    # and a changed level redraw the list, only when what it shows has changed, so that a
+    # note being typed is not wiped every 15 s
+    @app.callback(Output(ACTIONS, "children"), Output(ACTION_RESULT, "children"),
+                  Input({"type": "tablet-action-done", "id": ALL}, "n_clicks"),
+                  Input({"type": "tablet-action-skip", "id": ALL}, "n_clicks"),
+                  Input("tablet-refresh", "n_intervals"), Input("tablet-esc-result", "children"),
+                  State({"type": "tablet-action-note", "id": ALL}, "value"), State(ACTIONS_SHOWN, "data"),
+                  prevent_initial_call=True)
+    def acknowledge(_done: list[Any], _skip: list[Any], _n: Any, _said: Any, _notes: list[Any], shown: Any) -> Any:
+        sl = lead(ctx)
+        trig = trigger.triggered_id
+        if not isinstance(trig, dict):  # the refresh, or the level changed
+            view = actions_view(ctx, sl)
+            if view.children[0].data == shown:
+                raise dash.exceptions.PreventUpdate
+            return view, dash.no_update
+        if not trigger.triggered or not trigger.triggered[0].get("value"):
+            raise dash.exceptions.PreventUpdate
+        unit, action, episode = (unquote(text(trig.get("id"))).split("|", 2) + ["", "", ""])[:3]
+        notes = trigger.states_list[0] if trigger.states_list else []
+        note = next((text(n.get("value")) for n in notes
+                     if isinstance(n, dict) and isinstance(n.get("id"), dict) and n["id"].get("id") == trig.get("id")), "")
+        state = "done" if trig.get("type") == "tablet-action-done" else "not_needed"
+        try:
+            sl.acknowledge(unit, action, episode, state, note)
+        except Refused as err:
+            return actions_view(ctx, sl), message(False, err.problems)
+        return actions_view(ctx, sl), message(True, _("Kuitattu: {state}.", state=_(ACTION_STATES[state])))
+

@@ -122,7 +122,7 @@ def test_a_shift_leads_escalation_level_stands_until_the_end_of_the_day(config: 
         data = build(config, config.display("vastaanotto-kaytava"), store, history).data
         assert data["escalation"]["units"]["vastaanotto"]["source"] == "rules"
     with time_machine.travel(T0, tick=False):
-        sl.clear_escalation("vastaanotto")
+        sl.clear_escalation("vastaanotto", confirmed=True)  # a hand-back is confirmed (a second tap)
         assert build(config, config.display("vastaanotto-kaytava"), store, history).data[
             "escalation"]["units"]["vastaanotto"]["source"] == "rules"
 
@@ -257,7 +257,7 @@ def test_the_tablet_shows_the_rules_level_beside_a_level_set_by_hand(config: Con
             "2", "Vastaanotto: 4 Kriittinen – Kaksi lääkäriä sairaana (hoitaja1)"
                  "säännöt: 2 – Vastaanotto, A: pisin odotus, min 45 (raja > 30)")  # in words, as on the wall
         assert shown["laboratorio"] == (None, "Laboratorio: 1 Normaali")  # the rules' own: nothing beside it
-        sl.set_escalation("vastaanotto", 2, "Vahvistan säännön tason")  # confirmed: the rules agree
+        sl.set_escalation("vastaanotto", 2, "Vahvistan säännön tason", confirmed=True)  # the rules agree; lower: confirmed
         assert levels()["vastaanotto"] == (None, "Vastaanotto: 2 Kohonnut – Vahvistan säännön tason (hoitaja1)")
 
 

@@ -559,6 +559,113 @@ class LiveStore:
         """escalations(), read once per version: shared by its callers, read, never change."""
         return self._per_version("escalations", self.escalations, mark)  # type: ignore[no-any-return]
 
+    # -- escalation episodes and their actions (issue 18; dashboard/domain/actions.py) ------
+    # P episodes           hash  unit -> its current or last episode JSON: id, seq, start, peak,
+    #                            raised {level: when it was first reached}, end (absent while
+    #                            open); times as epoch seconds
+    # P action-acks:<unit> hash  action id -> acknowledgement JSON (episode, state, note, by, at)
+    #                            of the unit's current episode; emptied when a new one starts
+    _OBSERVE_EPISODES = """
+    local out = {}
+    local now = tonumber(ARGV[1])
+    for i = 2, #ARGV, 4 do
+      local unit, level, since, known = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), ARGV[i + 3]
+      local raw = redis.call('HGET', KEYS[1], unit)
+      local cur = raw and cjson.decode(raw) or nil
+      local dirty = false
+      if since > now then since = now end
+      if known == '1' and level >= 2 then
+        if cur == nil or cur['end'] ~= nil then
+          local start = since
+          if cur ~= nil and start < cur['end'] then start = cur['end'] end
+          local seq = (cur and cur['seq'] or 0) + 1
+          cur = {id = string.format('%.0f', start * 1000) .. '.' .. seq, seq = seq, start = start,
+                 peak = level, raised = {}}
+          redis.call('DEL', KEYS[2] .. unit)
+          dirty = true
+        elseif level > cur['peak'] then
+          local at = since
+          if at < cur['start'] then at = cur['start'] end
+          if type(cur['raised']) ~= 'table' then cur['raised'] = {} end
+          for l = cur['peak'] + 1, level do cur['raised'][tostring(l)] = at end
+          cur['peak'] = level
+          dirty = true
+        end
+      elseif known == '1' and cur ~= nil and cur['end'] == nil then
+        local at = now
+        if at < cur['start'] then at = cur['start'] end
+        cur['end'] = at
+        dirty = true
+      end
+      if dirty then redis.call('HSET', KEYS[1], unit, cjson.encode(cur)) end
+      if cur ~= nil then
+        if next(cur['raised'] or {}) == nil then cur['raised'] = nil end
+        out[unit] = {episode = cur, acks = redis.call('HGETALL', KEYS[2] .. unit)}
+      end
+    end
+    if next(out) == nil then return '{}' end
+    return cjson.encode(out)
+    """
+    _ACKNOWLEDGE_ACTION = """
+    local raw = redis.call('HGET', KEYS[1], ARGV[1])
+    if not raw then return 'gone' end
+    local cur = cjson.decode(raw)
+    if cur['end'] ~= nil or cur['id'] ~= ARGV[2] then return 'gone' end
+    if redis.call('HSETNX', KEYS[2], ARGV[3], ARGV[4]) == 0 then return 'done' end
+    redis.call('INCR', KEYS[3])
+    return 'ok'
+    """
+
+    def observe_episodes(self, levels: dict[str, tuple[int, float, bool]], now: float) -> dict[str, dict[str, Any]]:
+        """Record each unit's level (level, since when as epoch seconds, whether it is known)
+        in its escalation episode, atomically: a rise to 2 or more starts an episode (and
+        empties the unit's acknowledgements), a higher level raises its peak, level 1 ends
+        it; an unknown level (stale figures) changes nothing. Returns, for the units that have
+        had an episode, {"episode": {...}, "acks": {action id: {...}}}. Bumps no version: every
+        process sees the same levels at the same change and records the same episode."""
+        if not levels:
+            return {}
+        if not hasattr(self, "_observe_script"):
+            self._observe_script = self.r.register_script(self._OBSERVE_EPISODES)
+        args: list[Any] = [repr(now)]
+        for unit, (level, since, known) in levels.items():
+            args += [unit, int(level), repr(float(since)), "1" if known else "0"]
+        raw = _text(self._observe_script(keys=[self.k("episodes"), self.k("action-acks:")], args=args))
+        return {unit: self._episode_of(v) for unit, v in (json.loads(raw) or {}).items()}
+
+    @staticmethod
+    def _episode_of(value: dict[str, Any]) -> dict[str, Any]:
+        """An episode as Lua's cjson sent it: its acknowledgements (a flat list) as a dict."""
+        flat = value.get("acks") or []
+        if isinstance(flat, dict):  # cjson encodes an empty list as {}
+            flat = []
+        acks = {_text(flat[i]): json.loads(flat[i + 1]) for i in range(0, len(flat), 2)}
+        return {"episode": value["episode"], "acks": acks}
+
+    def episodes(self) -> dict[str, dict[str, Any]]:
+        """Every unit's current or last episode and its acknowledgements, as observe_episodes
+        returns them; read only."""
+        found = {_text(k): json.loads(v) for k, v in self.r.hgetall(self.k("episodes")).items()}
+        pipe = self.r.pipeline(transaction=False)
+        for unit in found:
+            pipe.hgetall(self.k("action-acks:") + unit)
+        acks = pipe.execute()
+        return {unit: {"episode": ep, "acks": {_text(a): json.loads(b) for a, b in got.items()}}
+                for (unit, ep), got in zip(found.items(), acks, strict=True)}
+
+    def acknowledge_action(self, unit: str, episode: str, action: str, ack: dict[str, Any]) -> str:
+        """Mark an action of the unit's open episode `episode` done or not needed, once and
+        atomically, and tell the screens: "ok"; "done" when it already was; "gone" when that
+        episode has ended or another has begun."""
+        if not hasattr(self, "_ack_script"):
+            self._ack_script = self.r.register_script(self._ACKNOWLEDGE_ACTION)
+        said = _text(self._ack_script(keys=[self.k("episodes"), self.k("action-acks:") + unit, self.k("version")],
+                                      args=[unit, episode, action,
+                                            json.dumps({**ack, "episode": episode}, ensure_ascii=False)]))
+        if said == "ok":
+            self._announce()
+        return said
+
     def put_notice_now(self, notice: dict[str, Any]) -> None:
         """Post or change a notice and tell the screens at once."""
         pipe = self.r.pipeline(transaction=True)

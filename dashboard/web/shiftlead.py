@@ -15,10 +15,13 @@ from typing import Any
 
 import redis
 
-from dashboard.config import Config
+from dashboard.config import Config, Display
+from dashboard.domain import actions as escalation_actions
+from dashboard.domain.actions import OpenAction
 from dashboard.domain.freshness import TABLET, Candidate, resolve, status_of
 from dashboard.domain.metrics import Metric, normalise_key
 from dashboard.domain.readings import Reading
+from dashboard.domain.readmodel import build
 from dashboard.storage import audit
 from dashboard.storage.history import History
 from dashboard.storage.livestore import HISTORY_MAXLEN, LiveStore
@@ -56,7 +59,23 @@ MESSAGES = {
     "reason": N_("Perustelu: 3–200 merkkiä"),
     "notice": N_("Tiedotetta ei löydy (se on ehkä jo päättynyt)"),
     "correction": N_("Korjausta ei löydy (se on ehkä jo peruttu)"),
+    "lower": N_("Tason laskeminen on vahvistettava: napauta Vahvista"),
+    "hand_back": N_("Sääntöjen mukaiseksi palauttaminen on vahvistettava: napauta Vahvista"),
+    "action": N_("Toimenpide: sitä ei ole avoinna tällä yksiköllä (taso on ehkä jo laskenut)"),
+    "action_role": N_("Toimenpide: se kuuluu toiselle roolille"),
+    "action_done": N_("Toimenpide on jo kuitattu"),
+    "action_state": N_("Kuittaus: tehty tai ei tarpeen"),
+    "note": N_("Huomautus: enintään 200 merkkiä"),
 }
+
+
+class Unconfirmed(ValueError):
+    """A step that lowers a unit's level or hands it back to the rules, asked without the
+    confirmation a second tap gives: nothing was changed."""
+
+    def __init__(self, problem: str):
+        self.problems = [problem]
+        super().__init__(problem)
 
 
 class Refused(ValueError):
@@ -309,9 +328,17 @@ class ShiftLead:
 
     # -- escalation --------------------------------------------------------------------------------
 
-    def set_escalation(self, unit: str, level: Any, reason: str) -> dict[str, Any]:
+    def current_level(self, unit: str) -> dict[str, Any]:
+        """The unit's level in force now, as the walls show it (the read model's escalation
+        object of the unit: level, source, reasons, by...)."""
+        view = Display(id="tabletti", title="tabletti", units=[unit])
+        model = build(self.config, view, self.store, self.history, every_metric=True)
+        return dict(model.data["escalation"]["units"][unit])
+
+    def set_escalation(self, unit: str, level: Any, reason: str, *, confirmed: bool = False) -> dict[str, Any]:
         """Set or confirm a unit's level until the end of the day; its reason is shown on the
-        walls with the name of who set it."""
+        walls with the name of who set it. A level lower than the one in force now (set or
+        ruled) is set only when `confirmed`: otherwise Unconfirmed, and nothing changes."""
         problems = []
         if unit not in self.units():
             problems.append(self._say("unit"))
@@ -327,20 +354,70 @@ class ShiftLead:
             problems.append(self._say("reason"))
         if problems:
             raise Refused(problems)
+        if not confirmed and lvl < int(self.current_level(unit)["level"]):
+            raise Unconfirmed(self._say("lower"))
         now = self.now()
         before = self.store.escalations().get(unit)
         entry = {"level": lvl, "reason": reason, "by": self.user.name, "at": now.isoformat(),
                  "valid_until": self._end_of_day(now, unit).isoformat()}
         self.store.set_escalation(unit, entry)
-        audit.record(self.history, self.user.name, "escalation", {"unit": unit}, before=before, after=entry)
+        audit.record(self.history, self.user.name, "escalation", {"unit": unit, "confirmed": confirmed},
+                     before=before, after=entry)
         return entry
 
-    def clear_escalation(self, unit: str) -> None:
+    def clear_escalation(self, unit: str, *, confirmed: bool = False) -> None:
+        """Hand the unit back to the rules; when a person's level stands, only `confirmed`."""
         if unit not in self.units():
             raise Refused([self._say("unit")])
         before = self.store.escalations().get(unit)
+        if before is not None and not confirmed:
+            raise Unconfirmed(self._say("hand_back"))
         self.store.set_escalation(unit, None)
         audit.record(self.history, self.user.name, "escalation-clear", {"unit": unit}, before=before, after=None)
+
+    # -- escalation actions ---------------------------------------------------------------------
+
+    def open_actions(self) -> list[OpenAction]:
+        """The open actions of the person's units' current episodes that are theirs to
+        acknowledge (their role's and those of the roles below), lowest level first."""
+        mine = self.units()
+        found = escalation_actions.current(self.config, self.store, mine)
+        return [x for unit in mine for x in found.get(unit, [])
+                if escalation_actions.may_acknowledge(self.user.role, x.action)]
+
+    def acknowledge(self, unit: str, action: str, episode: str, state: str, note: str) -> dict[str, Any]:
+        """Mark an open action of the unit's current episode done or not needed, with a note;
+        once per episode, and audited (with the episode's start, so the history can tell how
+        long it took)."""
+        problems = []
+        if unit not in self.units():
+            problems.append(self._say("unit"))
+        if state not in escalation_actions.STATES:
+            problems.append(self._say("action_state"))
+        note = (note or "").strip()
+        if len(note) > 200:
+            problems.append(self._say("note"))
+        if problems:
+            raise Refused(problems)
+        item = next((x for x in escalation_actions.current(self.config, self.store, [unit]).get(unit, [])
+                     if x.action.id == action and x.episode == episode), None)
+        if item is None:
+            raise Refused([self._say("action")])
+        if not escalation_actions.may_acknowledge(self.user.role, item.action):
+            raise Refused([self._say("action_role")])
+        now = self.now()
+        ack = {"episode": episode, "state": state, "note": note, "by": self.user.name, "at": now.isoformat()}
+        said = self.store.acknowledge_action(unit, episode, action, ack)
+        if said != "ok":
+            raise Refused([self._say("action_done" if said == "done" else "action")])
+        minutes = (now - item.opened_at).total_seconds() / 60
+        tz = self.config.tz_of(unit)
+        audit.record(self.history, self.user.name, "escalation-action",
+                     {"unit": unit, "action": action, "level": item.action.level, "episode": episode,
+                      "episode_start": item.episode_start.astimezone(tz).isoformat(),
+                      "opened_at": item.opened_at.astimezone(tz).isoformat(), "due": item.due.astimezone(tz).isoformat(), "minutes": round(minutes, 1), "overdue": now > item.due},
+                     before=None, after=ack)
+        return ack
 
 
 _MOMENT = re.compile(r"^(?:(\d{1,2})\.(\d{1,2})\.(\d{4})?\s+(?:klo\s+|kl\.?\s+)?)?(\d{1,2})(?:[.:](\d{2}))?$")

@@ -81,3 +81,27 @@ window.dash_clientside.tablet = {
     if (field) { field.scrollIntoView({block: "center"}); field.focus(); }
   });
 })();
+
+// A step that cannot be taken back at once ("Päätä nyt" on a notice) asks for a second tap: the
+// first turns the button into its data-confirm text ("Vahvista") for five seconds, and only a
+// tap on that reaches Dash. Caught before React's own listener, so the first tap sends nothing.
+(function () {
+  "use strict";
+  if (location.pathname.indexOf("/display/") === 0) return;
+  document.addEventListener("click", function (e) {
+    var b = e.target && e.target.closest && e.target.closest("button[data-confirm]");
+    if (!b) return;
+    if (b.getAttribute("data-armed") === "true") {
+      b.removeAttribute("data-armed");
+      return;  // the second tap: on to Dash
+    }
+    e.stopPropagation();
+    e.preventDefault();
+    var was = b.textContent;
+    b.setAttribute("data-armed", "true");
+    b.textContent = b.getAttribute("data-confirm");
+    setTimeout(function () {
+      if (b.getAttribute("data-armed") === "true") { b.removeAttribute("data-armed"); b.textContent = was; }
+    }, 5000);
+  }, true);
+})();
