@@ -1,6 +1,6 @@
 """Runs the collectors: one APScheduler job per source (max_instances=1, coalesce, jittered),
-the escalation job (each unit's level, recorded as a history series), a job that drains the
-history queue into SQL, and the daily retention job. Each job runs under a lease in the live
+the escalation job (each unit's level, recorded as a history series), the notify job
+(dashboard/notify/), a job that drains the history queue into SQL, and the daily retention job. Each job runs under a lease in the live
 store, so two collector processes (hosts) never both run it."""
 
 from __future__ import annotations
@@ -208,6 +208,15 @@ def build_scheduler(
         sched.add_job(_Job("escalation", _escalation_job(config, store, leases), leases,
                            lease_ms(ESCALATION_SECONDS), store),
                       "interval", seconds=ESCALATION_SECONDS, jitter=2, id="escalation")
+    # notifications: one process evaluates the rules and hands the messages to its own
+    # threads (dashboard/notify/outbox.py), so a channel that hangs holds up no job
+    if config.notify.rules and not only:
+        from dashboard.notify.engine import NOTIFY_SECONDS, Notifier
+
+        notifier = Notifier(config, store, history)
+        sched.notifier = notifier  # type: ignore[attr-defined]
+        sched.add_job(_Job("notify", notifier.run, leases, lease_ms(NOTIFY_SECONDS), store),
+                      "interval", seconds=NOTIFY_SECONDS, jitter=1, id="notify")
     # the history writer starts at once: a restarted collector catches up with what waited
     sched.add_job(_Job("history-writer", lambda: drain(store, history), leases, HISTORY_LEASE_MS, store),
                   "interval", seconds=2, id="history", next_run_time=datetime.now(config.tz))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import errno
+import json
 import os
 import queue
 import selectors
@@ -891,6 +892,38 @@ class Feed:
 
         self.httpd = ThreadingHTTPServer((HOST, 0), Handler)
         self.url = f"http://{HOST}:{self.httpd.server_address[1]}/status"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+# --------------------------------------------------------------------------------------------
+# Hook
+
+
+class Hook:
+    """An HTTP server that takes JSON POSTs (an incoming webhook) and keeps their bodies."""
+
+    def __init__(self, status: int = 200) -> None:
+        self.status = status
+        self.bodies: list[Any] = []
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *_: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                hook.bodies.append(json.loads(raw or b"null"))
+                self.send_response(hook.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.httpd = ThreadingHTTPServer((HOST, 0), Handler)
+        self.url = f"http://{HOST}:{self.httpd.server_address[1]}/hooks/s3cr3t-token"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
