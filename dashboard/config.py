@@ -832,14 +832,16 @@ def _notify_checks(cfg: Config) -> list[tuple[str, str]]:
     needs, and the environment variables named."""
     problems: list[tuple[str, str]] = []
     unit_codes = {u.code for u in cfg.units}
+
+    def known_all(where: str, names: list[str], known: set[str], what: str) -> None:
+        problems.extend((f"{where}[{j}]", f"unknown {what} {x!r}") for j, x in enumerate(names) if x not in known)
+
     seen: set[str] = set()
     for i, a in enumerate(cfg.escalation.actions):
         if a.id in seen:
             problems.append((f"escalation.actions[{i}].id", f"duplicate id {a.id!r}"))
         seen.add(a.id)
-        for j, code in enumerate(a.units):
-            if code not in unit_codes:
-                problems.append((f"escalation.actions[{i}].units[{j}]", f"unknown unit {code!r}"))
+        known_all(f"escalation.actions[{i}].units", a.units, unit_codes, "unit")
     needs = {"email": ("smtp_host", "sender", "to_env"), "webhook": ("url_env",), "apprise": ("apprise_env",)}
     names: set[str] = set()
     for i, c in enumerate(cfg.notify.channels):
@@ -863,18 +865,10 @@ def _notify_checks(cfg: Config) -> list[tuple[str, str]]:
         if r.id in rule_ids:
             problems.append((f"{where}.id", f"duplicate id {r.id!r}"))
         rule_ids.add(r.id)
-        for j, ch in enumerate(r.channels):
-            if ch not in names:
-                problems.append((f"{where}.channels[{j}]", f"unknown channel {ch!r}"))
-        for j, code in enumerate(r.units):
-            if code not in unit_codes:
-                problems.append((f"{where}.units[{j}]", f"unknown unit {code!r}"))
-        for j, d in enumerate(r.displays):
-            if d not in displays:
-                problems.append((f"{where}.displays[{j}]", f"unknown display {d!r}"))
-        for j, s in enumerate(r.sources):
-            if s not in sources:
-                problems.append((f"{where}.sources[{j}]", f"unknown source {s!r}"))
+        known_all(f"{where}.channels", r.channels, names, "channel")
+        known_all(f"{where}.units", r.units, unit_codes, "unit")
+        known_all(f"{where}.displays", r.displays, displays, "display")
+        known_all(f"{where}.sources", r.sources, sources, "source")
         if r.when == "level" and r.level is None:
             problems.append((f"{where}.level", "a level rule needs the level (2–4) at or above which it notifies"))
         if r.when in ("screen_silent", "source_failing") and r.minutes is None:

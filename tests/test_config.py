@@ -111,3 +111,82 @@ def test_bad_display_languages_and_night_are_named():
     assert any(key == "displays[2].night" for _f, key, _r in problems(text))
     text = GOOD.replace("reload_hour = 4", "reload_hour = 25")
     assert any(key == "site.reload_hour" for _f, key, _r in problems(text))
+
+
+NOTIFY = """
+[[escalation.actions]]
+id = "tiedota-tiimi"
+level = 2
+units = ["vastaanotto", "ei-tallaista"]
+text = "Toinen samalla tunnuksella"
+
+[[notify.channels]]
+name = "posti"
+kind = "email"
+smtp_host = "smtp.example.fi"
+to_env = "OHJAUSTAULU_TEST_UNSET_TO"
+
+[[notify.channels]]
+name = "teams"
+kind = "webhook"
+
+[[notify.rules]]
+id = "taso"
+when = "level"
+channels = ["posti", "tekstari"]
+units = ["vastaanotto", "olematon"]
+
+[[notify.rules]]
+id = "naytto"
+when = "screen_silent"
+channels = ["teams"]
+displays = ["ei-naytto"]
+
+[[notify.rules]]
+id = "lahde"
+when = "source_failing"
+minutes = 10
+channels = ["teams"]
+sources = ["ei-lahde"]
+
+[[notify.rules]]
+id = "mittari"
+when = "metric"
+metric = "ward.ei_ole"
+above = 1
+below = 0
+channels = ["teams"]
+"""
+
+
+def test_escalation_actions_and_notifications_are_checked_by_key_and_reason(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("OHJAUSTAULU_TEST_UNSET_TO", raising=False)
+    found = {(k, r) for _f, k, r in problems(GOOD + NOTIFY)}
+    for want in [
+        ("escalation.actions[3].id", "duplicate id 'tiedota-tiimi'"),
+        ("escalation.actions[3].units[1]", "unknown unit 'ei-tallaista'"),
+        ("notify.channels[0].sender", "an e-mail channel needs sender"),
+        ("notify.channels[0].to_env", "environment variable OHJAUSTAULU_TEST_UNSET_TO is not set"),
+        ("notify.channels[1].url_env", "a webhook channel needs url_env"),
+        ("notify.rules[0].channels[1]", "unknown channel 'tekstari'"),
+        ("notify.rules[0].units[1]", "unknown unit 'olematon'"),
+        ("notify.rules[0].level", "a level rule needs the level (2–4) at or above which it notifies"),
+        ("notify.rules[1].displays[0]", "unknown display 'ei-naytto'"),
+        ("notify.rules[1].minutes", "a screen_silent rule needs minutes"),
+        ("notify.rules[2].sources[0]", "unknown source 'ei-lahde'"),
+        ("notify.rules[3].metric", "a metric rule needs a known metric, not 'ward.ei_ole'"),
+        ("notify.rules[3]", "give exactly one of above or below"),
+    ]:
+        assert want in found, (want, sorted(found))
+    # the same, right: nothing to say
+    monkeypatch.setenv("OHJAUSTAULU_TEST_UNSET_TO", "a@example.fi")
+    monkeypatch.setenv("OHJAUSTAULU_TEST_HOOK", "https://hooks.example/x")
+    good = (NOTIFY.replace('id = "tiedota-tiimi"', 'id = "oma-toimenpide"')
+            .replace(', "ei-tallaista"', "").replace('smtp_host = "smtp.example.fi"',
+                                                    'smtp_host = "smtp.example.fi"\nsender = "o@example.fi"')
+            .replace('kind = "webhook"', 'kind = "webhook"\nurl_env = "OHJAUSTAULU_TEST_HOOK"')
+            .replace(', "tekstari"', "").replace(', "olematon"', "").replace('when = "level"', 'when = "level"\nlevel = 3')
+            .replace('displays = ["ei-naytto"]', 'displays = ["johto"]\nminutes = 5')
+            .replace('sources = ["ei-lahde"]', 'sources = ["demo-jonot"]').replace("ward.ei_ole", "ward.occupancy_pct")
+            .replace("below = 0\n", ""))
+    assert parse_config(GOOD + good, "site.toml").notify.rules[3].metric == "ward.occupancy_pct"

@@ -14,7 +14,7 @@ import pytest
 from dashboard.config import load_config
 from dashboard.domain import dayforecast
 from dashboard.domain.readings import Reading
-from dashboard.domain.readmodel import _same_weekdays, unit_tiles
+from dashboard.domain.readmodel import unit_tiles
 from dashboard.storage.history import History
 from layouts.components import arrivals_chart
 from layouts.patch import plain
@@ -141,7 +141,7 @@ def history(tmp_path: Path) -> History:
 
 
 def test_the_forecast_reads_the_same_weekdays_as_the_typical_day_without_the_holiday(history: History):
-    past = _same_weekdays(history, "vastaanotto", TODAY, TZ)
+    past = history.same_weekday_arrivals("vastaanotto", TODAY, TZ)
     assert sorted(map(str, past)) == sorted(map(str, PAST))  # Christmas Eve and the Saturday left out
     typical = history.typical_arrivals("vastaanotto", TODAY, TZ)
     assert typical == {h: round(v, 1) for h, v in dayforecast.typical_day(list(past)).items()}

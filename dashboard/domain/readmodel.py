@@ -11,28 +11,25 @@ import hashlib
 import json
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import redis
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.config import Config, Display
 from dashboard.domain import actions as escalation_actions
 from dashboard.domain import dayforecast, region
-from dashboard.domain.clock import Clock, is_public_holiday
+from dashboard.domain.clock import Clock
 from dashboard.domain.escalation import Period, unit_levels
 from dashboard.domain.freshness import FRESH, STALE, UNAVAILABLE, resolve, status_of
 from dashboard.domain.readings import Reading
 from dashboard.storage.history import History
 from dashboard.storage.livestore import LiveStore, as_new
-from dashboard.storage.tables import ReadingChange
 
 # what a waiting room shows: the queue, its longest wait and the wait of a person joining
 # now (the mean wait stands in for it where no estimate comes)
@@ -448,46 +445,10 @@ def _day_forecast(history: History | None, unit: str, counts: dict[str, int],
     if history is None or not isinstance(at.tzinfo, ZoneInfo):
         return None
     try:
-        past = _same_weekdays(history, unit, at.date(), at.tzinfo)
+        past = history.same_weekday_arrivals(unit, at.date(), at.tzinfo)
     except SQLAlchemyError:
         return None
     return dayforecast.forecast(past, counts, at)
-
-
-# each history's past days per (unit, day), as History keeps its typical days; weakly, so a
-# history let go (a test's) takes them along
-_PAST: weakref.WeakKeyDictionary[History, dict[tuple[str, date], tuple[dict[str, int], ...]]] = \
-    weakref.WeakKeyDictionary()
-
-
-def _same_weekdays(history: History, unit: str, day: date, tz: ZoneInfo) -> tuple[dict[str, int], ...]:
-    """Each of the same weekday's past days (the previous 8 weeks, public holidays and days
-    without data left out: the days History.typical_arrivals averages) as its final
-    arrivals per clock hour. Past days do not change: kept per unit and day."""
-    kept = _PAST.setdefault(history, {})
-    if (unit, day) not in kept:
-        kept[(unit, day)] = _past_days(history, unit, day, tz)
-    return kept[(unit, day)]
-
-
-def _past_days(history: History, unit: str, day: date, tz: ZoneInfo) -> tuple[dict[str, int], ...]:
-    days = [d for d in (day - timedelta(weeks=w) for w in range(1, 9)) if not is_public_holiday(d)]
-    if not days:
-        return ()
-    start = datetime.combine(min(days), datetime.min.time(), tzinfo=tz)
-    end = datetime.combine(day, datetime.min.time(), tzinfo=tz)
-    stmt = (select(ReadingChange.observed_at, ReadingChange.value)
-            .where(ReadingChange.metric == "flow.arrivals_by_hour", ReadingChange.unit == unit,
-                   ReadingChange.observed_at >= start, ReadingChange.observed_at < end)
-            .order_by(ReadingChange.observed_at, ReadingChange.id))
-    last: dict[date, dict[str, int]] = {}
-    with history.engine.connect() as conn:
-        for observed_at, value in conn.execute(stmt):
-            local = observed_at.astimezone(tz).date()
-            parsed = json.loads(value)
-            if local in days and isinstance(parsed, dict):  # "null": a source's outage
-                last[local] = parsed
-    return tuple(last[d] for d in sorted(last))
 
 
 class VersionWatch:

@@ -202,6 +202,7 @@ class History:
     def __init__(self, engine: Engine):
         self.engine = engine
         self._typical_cache: dict[tuple[str, date], dict[str, float]] = {}
+        self._past_cache: dict[tuple[str, date], tuple[dict[str, int], ...]] = {}
 
     @classmethod
     def open(cls, url: str | None, data_dir: Path, schema: str | None = None) -> History:
@@ -265,10 +266,12 @@ class History:
         with self.engine.connect() as conn:
             return list(conn.execute(stmt).all())  # type: ignore[arg-type]
 
-    def typical_arrivals(self, unit: str, day: date, tz: ZoneInfo) -> dict[str, float]:
-        """The typical day beside today's arrivals: per clock hour, the mean of the same
-        weekday over the previous 8 weeks, public holidays and days without data left out."""
-        cached = self._typical_cache.get((unit, day))
+    def same_weekday_arrivals(self, unit: str, day: date, tz: ZoneInfo) -> tuple[dict[str, int], ...]:
+        """Each of the same weekday's past days (the previous 8 weeks, public holidays and
+        days without data left out) as its final arrivals per clock hour, oldest first: what
+        the typical day and the forecast of the day are made of. Past days do not change:
+        kept per unit and day."""
+        cached = self._past_cache.get((unit, day))
         if cached is not None:
             return cached
         days = [day - timedelta(weeks=w) for w in range(1, 9)]
@@ -289,11 +292,22 @@ class History:
                 parsed = json.loads(value)
                 if local_day in days and isinstance(parsed, dict):  # "null": a source's outage
                     last_per_day[local_day] = parsed
+        past = tuple(last_per_day[d] for d in sorted(last_per_day))
+        self._past_cache[(unit, day)] = past
+        return past
+
+    def typical_arrivals(self, unit: str, day: date, tz: ZoneInfo) -> dict[str, float]:
+        """The typical day beside today's arrivals: per clock hour, the mean of the same
+        weekday over the previous 8 weeks, public holidays and days without data left out."""
+        cached = self._typical_cache.get((unit, day))
+        if cached is not None:
+            return cached
+        past = self.same_weekday_arrivals(unit, day, tz)
         sums: dict[str, float] = defaultdict(float)
-        for series in last_per_day.values():
+        for series in past:
             for hour, count in series.items():
                 sums[hour] += count
-        n = len(last_per_day)
+        n = len(past)
         typical = {h: round(s / n, 1) for h, s in sorted(sums.items())} if n else {}
         self._typical_cache[(unit, day)] = typical
         return typical
