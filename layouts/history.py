@@ -32,7 +32,8 @@ from typing import Any
 import dash
 import plotly.graph_objects as go
 from babel.dates import get_day_names, get_month_names
-from dash import Input, Output, dcc, html
+from dash import ALL, Input, Output, State, dcc, html
+from dash import ctx as trigger
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
@@ -64,6 +65,7 @@ from dashboard.storage.history import History
 from dashboard.storage.livestore import LiveStore
 from dashboard.translate import N_, _, gettext_in, lang
 from dashboard.web import access, auth
+from dashboard.web.shiftlead import Acknowledger, Refused
 from layouts.staffbar import staff_bar
 from layouts.widgets import date_range_props, dropdown_labels
 
@@ -78,6 +80,10 @@ MAX_XLSX_ROWS = 60_000  # openpyxl writes about 12,000 rows a second here
 UNITS, METRIC_IDS, KEYS, RANGE, GRAIN, COMPARE = ("history-units", "history-metrics", "history-keys",
                                                   "history-range", "history-grain", "history-compare")
 CONTENT, LINKS, ERROR = "history-content", "history-links", "history-error"
+# the open escalation actions a manager acknowledges (as the tablet's, dashboard/web/shiftlead.py)
+ACTIONS, ACTION_RESULT, ACTIONS_SHOWN, ACTIONS_REFRESH = ("history-actions", "history-action-result",
+                                                          "history-actions-shown", "history-actions-refresh")
+ACTION_DONE, ACTION_SKIP, ACTION_NOTE = "history-action-done", "history-action-skip", "history-action-note"
 
 # the page's colours (layouts/assets/display.css: --bg, --card, --ink, --muted, --line)
 BG, CARD, INK, MUTED, LINE = "#0e1620", "#172331", "#f2f6fa", "#b4c2d0", "#2f4053"
@@ -663,6 +669,7 @@ def layout(ctx: HistoryContext, **_query: Any) -> html.Div:
     return html.Div([
         staff_bar(p, "/history"),
         html.Header([html.H1(_("Historia"))], className="tablet-head"),
+        *actions_panel(ctx),
         html.Div([
             html.Label([html.Span(_("Yksiköt")), dcc.Dropdown(units, mine[:1], multi=True, id=UNITS,
                                                               labels=labels)], className="field"),
@@ -691,6 +698,89 @@ def layout(ctx: HistoryContext, **_query: Any) -> html.Div:
         html.Div(id=ERROR, role="alert"),
         dcc.Loading(html.Div(id=CONTENT)),
     ], className="history")
+
+
+# ---------------------------------------------------------------- open escalation actions
+
+ACTION_STATES = {"done": N_("Tehty"), "not_needed": N_("Ei tarpeen")}
+
+
+def acknowledger(ctx: HistoryContext) -> Acknowledger:
+    """The request's person as one who acknowledges actions: their scope and role decide."""
+    p = access.require("history")
+    assert p.user is not None
+    return Acknowledger(ctx.config, ctx.store, ctx.history, p.user, lang())
+
+
+def action_key(x: escalation_actions.OpenAction) -> str:
+    """An open action as a button id: its unit, action and episode (ASCII: Dash matches a
+    clicked pattern id by an ASCII-escaped copy)."""
+    return urllib.parse.quote(f"{x.unit}|{x.action.id}|{x.episode}", safe="|._-")
+
+
+def actions_view(ctx: HistoryContext, who: Acknowledger) -> html.Div:
+    """The open actions of the current episodes in the person's scope that are theirs to
+    acknowledge (their role's and those below): unit, level, what to do, when it is due or
+    that it is late, and a note and the two answers; once acknowledged, who said what."""
+    now, rows, shown = who.now(), [], []
+    for x in who.open_actions():
+        tz = ctx.config.tz_of(x.unit)
+        due = clock_time(x.due.astimezone(tz), lang())
+        key = action_key(x)
+        state = x.ack["state"] if x.ack else ("overdue" if x.overdue(now) else "open")
+        if x.ack:
+            at = clock_time(datetime.fromisoformat(x.ack["at"]).astimezone(tz), lang())
+            cells = [html.Td(_("{state}: {who}, {time}", state=_(ACTION_STATES[x.ack["state"]]), who=x.ack["by"],
+                                 time=at)), html.Td(x.ack.get("note") or "")]
+        else:
+            late = x.overdue(now)
+            cells = [html.Td(_("myöhässä, piti kuitata {time} mennessä", time=due) if late
+                             else _("kuitattava {time} mennessä", time=due), className="late" if late else "due"),
+                     html.Td([html.Label([html.Span(_("Huomautus"), className="action-note-label"),
+                                         dcc.Input(id={"type": ACTION_NOTE, "id": key}, type="text", maxLength=200)]),
+                              html.Button(_(ACTION_STATES["done"]), id={"type": ACTION_DONE, "id": key},
+                                          className="button small"),
+                              html.Button(_(ACTION_STATES["not_needed"]), id={"type": ACTION_SKIP, "id": key},
+                                          className="button small secondary")], className="action-answer")]
+        shown.append(f"{key}:{state}")
+        rows.append(html.Tr([html.Td(unit_name(ctx.config, x.unit)), html.Td(str(x.action.level)),
+                             html.Td(x.text(lang())), *cells],
+                            className="action-row", **{"data-unit": x.unit, "data-action": x.action.id,
+                                                       "data-episode": x.episode, "data-state": state}))
+    head = [_("Yksikkö"), _("Taso"), _("Toimenpide"), _("Kuittaus"), _("Huomautus")]
+    return html.Div([dcc.Store(id=ACTIONS_SHOWN, data=shown),
+                     html.Table([html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(rows)],
+                                className="history-table action-table") if rows
+                     else html.P(_("Ei avoimia toimenpiteitä."), className="rowcount")])
+
+
+def actions_panel(ctx: HistoryContext) -> list[Any]:
+    """The panel of open actions, redrawn every 15 s as the tablet's; none when the centre
+    has configured no actions."""
+    if not ctx.config.escalation.actions:
+        return []
+    return [html.Section([
+        html.H2(_("Avoimet toimenpiteet")),
+        html.Div(actions_view(ctx, acknowledger(ctx)), id=ACTIONS),
+        html.Div(id=ACTION_RESULT, role="status"),
+        dcc.Interval(id=ACTIONS_REFRESH, interval=15_000),
+    ], className="history-actions-panel", id="history-actions-panel")]
+
+
+def acknowledge_tap(who: Acknowledger, trig: dict[str, Any], notes: Any) -> html.Div:
+    """Acknowledge the action a tapped button names, with the note beside it; what the
+    server says back. The button's id is only a claim: Acknowledger checks the unit against
+    the person's scope, the action and episode against the open ones, and the role."""
+    unit, action, episode = (urllib.parse.unquote(str(trig.get("id") or "")).split("|", 2) + ["", "", ""])[:3]
+    note = next((n.get("value") for n in (notes if isinstance(notes, list) else [])
+                 if isinstance(n, dict) and isinstance(n.get("id"), dict) and n["id"].get("id") == trig.get("id")), "")
+    state = "done" if trig.get("type") == ACTION_DONE else "not_needed"
+    try:
+        who.acknowledge(unit, action, episode, state, note if isinstance(note, str) else "")
+    except Refused as err:
+        return html.Div([html.P(p) for p in err.problems], className="msg msg--error", **{"data-ok": "false"})
+    return html.Div(html.P(_("Kuitattu: {state}.", state=_(ACTION_STATES[state]))), className="msg msg--ok",
+                    **{"data-ok": "true"})
 
 
 def so_far(rows: list[dict[str, Any]], at: datetime) -> list[dict[str, Any]]:
@@ -883,6 +973,27 @@ def register(app: dash.Dash, ctx: HistoryContext) -> None:
                  html.A(_("Tulostettava näkymä"), href=f"/history/print?{q.params()}", className="button secondary",
                         target="_blank", id="history-print")]
         return parts, links, "", options
+
+    # one callback for the panel (as the tablet's): a tap acknowledges; the refresh redraws
+    # only when what the panel shows has changed, so that a note being typed is not wiped
+    @app.callback(Output(ACTIONS, "children"), Output(ACTION_RESULT, "children"),
+                  Input({"type": ACTION_DONE, "id": ALL}, "n_clicks"),
+                  Input({"type": ACTION_SKIP, "id": ALL}, "n_clicks"),
+                  Input(ACTIONS_REFRESH, "n_intervals"),
+                  State({"type": ACTION_NOTE, "id": ALL}, "value"), State(ACTIONS_SHOWN, "data"),
+                  prevent_initial_call=True)
+    def actions(_done: list[Any], _skip: list[Any], _n: Any, _notes: list[Any], shown: Any) -> Any:
+        who = acknowledger(ctx)
+        trig = trigger.triggered_id
+        if not isinstance(trig, dict):  # the refresh
+            view = actions_view(ctx, who)
+            if view.children[0].data == shown:
+                raise dash.exceptions.PreventUpdate
+            return view, dash.no_update
+        if not trigger.triggered or not trigger.triggered[0].get("value"):
+            raise dash.exceptions.PreventUpdate
+        said = acknowledge_tap(who, trig, trigger.states_list[0] if trigger.states_list else [])
+        return actions_view(ctx, who), said
 
     server: Any = app.server
 

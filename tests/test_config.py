@@ -163,8 +163,8 @@ def test_escalation_actions_and_notifications_are_checked_by_key_and_reason(monk
     monkeypatch.delenv("OHJAUSTAULU_TEST_UNSET_TO", raising=False)
     found = {(k, r) for _f, k, r in problems(GOOD + NOTIFY)}
     for want in [
-        ("escalation.actions[3].id", "duplicate id 'tiedota-tiimi'"),
-        ("escalation.actions[3].units[1]", "unknown unit 'ei-tallaista'"),
+        ("escalation.actions[4].id", "duplicate id 'tiedota-tiimi'"),
+        ("escalation.actions[4].units[1]", "unknown unit 'ei-tallaista'"),
         ("notify.channels[0].sender", "an e-mail channel needs sender"),
         ("notify.channels[0].to_env", "environment variable OHJAUSTAULU_TEST_UNSET_TO is not set"),
         ("notify.channels[1].url_env", "a webhook channel needs url_env"),

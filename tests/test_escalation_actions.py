@@ -85,7 +85,7 @@ def test_a_higher_level_adds_its_actions_and_a_new_episode_reopens_them(
         sl.acknowledge("vastaanotto", first.action.id, first.episode, "done", "")
     with time_machine.travel(T0 + timedelta(minutes=10), tick=False):
         set_level(store, "vastaanotto", 3, T0 + timedelta(minutes=10))
-        assert unit_of(config, store, history)["actions"] == {"total": 3, "acknowledged": 1, "open": 2, "overdue": 0}
+        assert unit_of(config, store, history)["actions"] == {"total": 4, "acknowledged": 1, "open": 3, "overdue": 0}
         high = next(x for x in sl.open_actions() if x.action.id == "lisavahvuus")
         assert high.opened_at == T0 + timedelta(minutes=10) and high.episode == first.episode
     with time_machine.travel(T0 + timedelta(minutes=20), tick=False):

@@ -2,6 +2,8 @@
 edit and end notices, set or confirm a unit's escalation level. Each is checked whole (every
 problem named, in the user's language), then applied to the live store at once (the walls
 see it at their next update), and written to the audit log with the value before and after.
+Escalation actions are acknowledged by `Acknowledger`, which a shift lead is and which a
+manager's page (/history) uses too: one check of scope and role, one audit entry.
 """
 
 from __future__ import annotations
@@ -87,7 +89,12 @@ class Refused(ValueError):
 
 
 @dataclass
-class ShiftLead:
+class Acknowledger:
+    """A person who acknowledges escalation actions: a shift lead on the tablet, a manager on
+    /history (an admin on either). One check and one audit entry for both: the unit must be
+    in the person's scope and the action of their role or of a role below, whatever the
+    request says."""
+
     config: Config
     store: LiveStore
     history: History
@@ -99,6 +106,61 @@ class ShiftLead:
 
     def now(self) -> datetime:
         return self.store.clock(self.config.tz).now()
+
+    def action_units(self) -> list[str]:
+        """The units whose actions this person may acknowledge (access.may decides the role):
+        a shift lead's units they write to, a manager's scope (sites and units; none: all)."""
+        me = Principal(user=self.user)
+        return [u.code for u in self.config.units
+                if may(me, "unit:write", u.code) or (may(me, "history") and self.user.covers(u.code))]
+
+    def open_actions(self) -> list[OpenAction]:
+        """The open actions of the person's units' current episodes that are theirs to
+        acknowledge (their role's and those of the roles below), lowest level first."""
+        mine = self.action_units()
+        found = escalation_actions.current(self.config, self.store, mine)
+        return [x for unit in mine for x in found.get(unit, [])
+                if escalation_actions.may_acknowledge(self.user.role, x.action)]
+
+    def acknowledge(self, unit: str, action: str, episode: str, state: str, note: str) -> dict[str, Any]:
+        """Mark an open action of the unit's current episode done or not needed, with a note;
+        once per episode, and audited (with the episode's start, so the history can tell how
+        long it took)."""
+        problems = []
+        if unit not in self.action_units():
+            problems.append(self._say("unit"))
+        if state not in escalation_actions.STATES:
+            problems.append(self._say("action_state"))
+        note = (note or "").strip()
+        if len(note) > 200:
+            problems.append(self._say("note"))
+        if problems:
+            raise Refused(problems)
+        item = next((x for x in escalation_actions.current(self.config, self.store, [unit]).get(unit, [])
+                     if x.action.id == action and x.episode == episode), None)
+        if item is None:
+            raise Refused([self._say("action")])
+        if not escalation_actions.may_acknowledge(self.user.role, item.action):
+            raise Refused([self._say("action_role")])
+        now = self.now()
+        ack = {"episode": episode, "state": state, "note": note, "by": self.user.name, "at": now.isoformat()}
+        said = self.store.acknowledge_action(unit, episode, action, ack)
+        if said != "ok":
+            raise Refused([self._say("action_done" if said == "done" else "action")])
+        minutes = (now - item.opened_at).total_seconds() / 60
+        tz = self.config.tz_of(unit)
+        audit.record(self.history, self.user.name, "escalation-action",
+                     {"unit": unit, "action": action, "level": item.action.level, "episode": episode,
+                      "episode_start": item.episode_start.astimezone(tz).isoformat(),
+                      "opened_at": item.opened_at.astimezone(tz).isoformat(), "due": item.due.astimezone(tz).isoformat(), "minutes": round(minutes, 1), "overdue": now > item.due},
+                     before=None, after=ack)
+        return ack
+
+
+@dataclass
+class ShiftLead(Acknowledger):
+    """What a shift lead does from the tablet (the module's doc); the escalation actions as
+    every Acknowledger does them."""
 
     def units(self) -> list[str]:
         """The units this person may write to (access.may decides, as everywhere)."""
@@ -374,50 +436,6 @@ class ShiftLead:
             raise Unconfirmed(self._say("hand_back"))
         self.store.set_escalation(unit, None)
         audit.record(self.history, self.user.name, "escalation-clear", {"unit": unit}, before=before, after=None)
-
-    # -- escalation actions ---------------------------------------------------------------------
-
-    def open_actions(self) -> list[OpenAction]:
-        """The open actions of the person's units' current episodes that are theirs to
-        acknowledge (their role's and those of the roles below), lowest level first."""
-        mine = self.units()
-        found = escalation_actions.current(self.config, self.store, mine)
-        return [x for unit in mine for x in found.get(unit, [])
-                if escalation_actions.may_acknowledge(self.user.role, x.action)]
-
-    def acknowledge(self, unit: str, action: str, episode: str, state: str, note: str) -> dict[str, Any]:
-        """Mark an open action of the unit's current episode done or not needed, with a note;
-        once per episode, and audited (with the episode's start, so the history can tell how
-        long it took)."""
-        problems = []
-        if unit not in self.units():
-            problems.append(self._say("unit"))
-        if state not in escalation_actions.STATES:
-            problems.append(self._say("action_state"))
-        note = (note or "").strip()
-        if len(note) > 200:
-            problems.append(self._say("note"))
-        if problems:
-            raise Refused(problems)
-        item = next((x for x in escalation_actions.current(self.config, self.store, [unit]).get(unit, [])
-                     if x.action.id == action and x.episode == episode), None)
-        if item is None:
-            raise Refused([self._say("action")])
-        if not escalation_actions.may_acknowledge(self.user.role, item.action):
-            raise Refused([self._say("action_role")])
-        now = self.now()
-        ack = {"episode": episode, "state": state, "note": note, "by": self.user.name, "at": now.isoformat()}
-        said = self.store.acknowledge_action(unit, episode, action, ack)
-        if said != "ok":
-            raise Refused([self._say("action_done" if said == "done" else "action")])
-        minutes = (now - item.opened_at).total_seconds() / 60
-        tz = self.config.tz_of(unit)
-        audit.record(self.history, self.user.name, "escalation-action",
-                     {"unit": unit, "action": action, "level": item.action.level, "episode": episode,
-                      "episode_start": item.episode_start.astimezone(tz).isoformat(),
-                      "opened_at": item.opened_at.astimezone(tz).isoformat(), "due": item.due.astimezone(tz).isoformat(), "minutes": round(minutes, 1), "overdue": now > item.due},
-                     before=None, after=ack)
-        return ack
 
 
 _MOMENT = re.compile(r"^(?:(\d{1,2})\.(\d{1,2})\.(\d{4})?\s+(?:klo\s+|kl\.?\s+)?)?(\d{1,2})(?:[.:](\d{2}))?$")

@@ -23,7 +23,7 @@ def test_a_shift_lead_acknowledges_actions_on_the_tablet_and_the_wall_shows_the_
     try:
         wall.get(demo.display_url("vastaanotto-kaytava"))
         acts = '.ulvl[data-unit="vastaanotto"] .acts'
-        wait_for(lambda: "0/3" in wall.find_element("css selector", acts).text, timeout=30,
+        wait_for(lambda: "0/4" in wall.find_element("css selector", acts).text, timeout=30,
                  what="the wall's count of open actions")
         sign_in(tablet, demo.url, "vuorovastaava")
         tablet.get(f"{demo.url}/tablet")
@@ -35,7 +35,7 @@ def test_a_shift_lead_acknowledges_actions_on_the_tablet_and_the_wall_shows_the_
         item.find_element("css selector", "button").click()
         wait_for(lambda: tablet.find_element("css selector", '#tablet-action-result .msg[data-ok="true"]'),
                  what="the acknowledgement")
-        wait_for(lambda: "toimenpiteet 1/3 kuitattu" in wall.find_element("css selector", acts).text, timeout=30,
+        wait_for(lambda: "toimenpiteet 1/4 kuitattu" in wall.find_element("css selector", acts).text, timeout=30,
                  what="the wall's count after the acknowledgement")
         assert ("vuorovastaava", "escalation-action") in [(e.who, e.action) for e in demo.backend.history.audit()]
     finally:
