@@ -74,7 +74,7 @@ def slow_forecast(past: list[dict[str, int]], today: dict[str, int], at: datetim
         rest_total += rest
         mean, lo, hi = band(rest)
         c = today.get(h, 0) if int(h) == at.hour else 0
-        out[h] = [round(c + mean, 1), c + lo, c + hi]
+        out[h] = [round(c + mean), c + lo, c + hi]
     mean, lo, hi = band(rest_total)
     return {"hours": out, "total": [round(arrived + mean), arrived + lo, arrived + hi], "level": 0.8, "days": n}
 

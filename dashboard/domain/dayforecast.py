@@ -66,8 +66,8 @@ def forecast(past: Sequence[Mapping[str, float]], today: Mapping[str, float], at
              level: float = LEVEL) -> dict[str, Any] | None:
     """The rest of today from `today`'s counts per clock hour as they were at `at` (local
     time of the unit's site): {"hours": {"14": [mid, lo, hi], ...}, "total": [mid, lo, hi],
-    "level", "days"} — mid the expected arrivals (one decimal for an hour, whole for the
-    day), lo–hi the band; the hour in progress as a whole hour (its arrivals so far
+    "level", "days"} — mid the expected arrivals, whole (a wall chart's forecast moves when
+    one more arrival is expected, not at every tenth), lo–hi the band; the hour in progress as a whole hour (its arrivals so far
     included). None without past days, or when no typical hour is left today."""
     typical = typical_day(past)
     if not typical or not any(typical.values()):
@@ -93,7 +93,7 @@ def forecast(past: Sequence[Mapping[str, float]], today: Mapping[str, float], at
     for h, m in sorted(rest.items()):
         mean, lo, hi = band(m)
         so_far = int(_count(today, int(h))) if int(h) == hour else 0
-        hours[h] = [round(so_far + mean, 1), so_far + lo, so_far + hi]
+        hours[h] = [round(so_far + mean), so_far + lo, so_far + hi]
     mean, lo, hi = band(sum(rest.values()))
     return {"hours": hours, "total": [round(arrived + mean), int(arrived + lo), int(arrived + hi)],
             "level": level, "days": len(past)}
