@@ -669,7 +669,6 @@ def layout(ctx: HistoryContext, **_query: Any) -> html.Div:
     return html.Div([
         staff_bar(p, "/history"),
         html.Header([html.H1(_("Historia"))], className="tablet-head"),
-        *actions_panel(ctx),
         html.Div([
             html.Label([html.Span(_("Yksiköt")), dcc.Dropdown(units, mine[:1], multi=True, id=UNITS,
                                                               labels=labels)], className="field"),
@@ -694,6 +693,9 @@ def layout(ctx: HistoryContext, **_query: Any) -> html.Div:
                                             end_date=today - timedelta(days=28), **date_range_props(lang()))],
                        className="field"),
         ], className="history-controls"),
+        # the open actions under the choices, not above them: the list grows and shrinks as
+        # levels change, and the choices (an open calendar) stay where the finger is
+        *actions_panel(ctx),
         html.Div(id=LINKS, className="history-links"),
         html.Div(id=ERROR, role="alert"),
         dcc.Loading(html.Div(id=CONTENT)),
