@@ -578,7 +578,13 @@ class Config(_Strict):
         own = self.own_metrics()
         if not own:
             return frozenset()
-        want = set(self.shown_metrics(d)) | {r.metric for r in self.escalation.rules if r.metric in own}
+        return frozenset(self.with_inputs(set(self.shown_metrics(d))
+                                          | {r.metric for r in self.escalation.rules if r.metric in own}))
+
+    def with_inputs(self, names: set[str]) -> set[str]:
+        """The metrics named, and what the derived ones among them are made of (and theirs)."""
+        own = self.own_metrics()
+        want = set(names)
         stack = list(want)
         while stack:
             m = own.get(stack.pop())
@@ -586,7 +592,7 @@ class Config(_Strict):
                 fresh = set(m.derived.names) - want
                 want |= fresh
                 stack += fresh
-        return frozenset(want)
+        return want
 
     def shown_metrics(self, d: Display) -> list[str]:
         """The centre's own metrics a display's pages show."""

@@ -47,16 +47,8 @@ def needed(config: Config) -> set[str]:
     rules = {r.metric for r in config.escalation.rules}
     if "staff.present_ratio" in rules:
         rules |= {"staff.present", "staff.planned"}
-    own = config.own_metrics()
-    for name in list(rules):  # a rule on a derived value reads its inputs (and theirs)
-        stack = [name]
-        while stack:
-            m = own.get(stack.pop())
-            if m is not None and m.derived is not None:
-                fresh = set(m.derived.names) - rules
-                rules |= fresh
-                stack += fresh
-    return {metric for metric, _ in RULES.values()} | {"queue.called_last_hour"} | rules
+    # a rule on a derived value reads its inputs (and theirs)
+    return {metric for metric, _ in RULES.values()} | {"queue.called_last_hour"} | config.with_inputs(rules)
 
 
 def _figure(rollup: str, parts: list[Tile | None], value: Any, none_is_known: bool = False) -> Tile:
