@@ -65,7 +65,7 @@ from dashboard.storage.history import History
 from dashboard.storage.livestore import LiveStore
 from dashboard.translate import N_, _, gettext_in, lang
 from dashboard.web import access, auth
-from dashboard.web.shiftlead import Acknowledger, Refused
+from dashboard.web.shiftlead import ACTION_STATES, Acknowledger, Refused, action_key
 from layouts.staffbar import staff_bar
 from layouts.widgets import date_range_props, dropdown_labels
 
@@ -704,20 +704,11 @@ def layout(ctx: HistoryContext, **_query: Any) -> html.Div:
 
 # ---------------------------------------------------------------- open escalation actions
 
-ACTION_STATES = {"done": N_("Tehty"), "not_needed": N_("Ei tarpeen")}
-
-
 def acknowledger(ctx: HistoryContext) -> Acknowledger:
     """The request's person as one who acknowledges actions: their scope and role decide."""
     p = access.require("history")
     assert p.user is not None
     return Acknowledger(ctx.config, ctx.store, ctx.history, p.user, lang())
-
-
-def action_key(x: escalation_actions.OpenAction) -> str:
-    """An open action as a button id: its unit, action and episode (ASCII: Dash matches a
-    clicked pattern id by an ASCII-escaped copy)."""
-    return urllib.parse.quote(f"{x.unit}|{x.action.id}|{x.episode}", safe="|._-")
 
 
 def actions_view(ctx: HistoryContext, who: Acknowledger) -> html.Div:
@@ -773,12 +764,8 @@ def acknowledge_tap(who: Acknowledger, trig: dict[str, Any], notes: Any) -> html
     """Acknowledge the action a tapped button names, with the note beside it; what the
     server says back. The button's id is only a claim: Acknowledger checks the unit against
     the person's scope, the action and episode against the open ones, and the role."""
-    unit, action, episode = (urllib.parse.unquote(str(trig.get("id") or "")).split("|", 2) + ["", "", ""])[:3]
-    note = next((n.get("value") for n in (notes if isinstance(notes, list) else [])
-                 if isinstance(n, dict) and isinstance(n.get("id"), dict) and n["id"].get("id") == trig.get("id")), "")
-    state = "done" if trig.get("type") == ACTION_DONE else "not_needed"
     try:
-        who.acknowledge(unit, action, episode, state, note if isinstance(note, str) else "")
+        state = who.acknowledge_tap(trig, notes, ACTION_DONE)
     except Refused as err:
         return html.Div([html.P(p) for p in err.problems], className="msg msg--error", **{"data-ok": "false"})
     return html.Div(html.P(_("Kuitattu: {state}.", state=_(ACTION_STATES[state]))), className="msg msg--ok",

@@ -28,7 +28,14 @@ from dashboard.storage.livestore import LiveStore
 from dashboard.translate import N_, _, lang
 from dashboard.web import access
 from dashboard.web.auth import who
-from dashboard.web.shiftlead import MAX_KEY, Refused, ShiftLead, Unconfirmed
+from dashboard.web.shiftlead import (
+    ACTION_STATES,
+    MAX_KEY,
+    Refused,
+    ShiftLead,
+    Unconfirmed,
+    action_key,
+)
 from dashboard.web.shiftlead import SOURCE as TABLET_SOURCE
 from dashboard.workbook.importer import Report, import_bytes, source_name
 from dashboard.workbook.reader import MAX_BYTES
@@ -285,7 +292,6 @@ def notices_view(ctx: TabletContext, sl: ShiftLead) -> html.Div:
 
 ESC_NOW, ESC_CONFIRM, ESC_PENDING = "tablet-esc-now", "tablet-esc-confirm", "tablet-esc-pending"
 ACTIONS, ACTION_RESULT, ACTIONS_SHOWN = "tablet-actions", "tablet-action-result", "tablet-actions-shown"
-ACTION_STATES = {"done": N_("Tehty"), "not_needed": N_("Ei tarpeen")}
 
 
 def level_now(ctx: TabletContext, sl: ShiftLead, unit: str) -> tuple[dict[str, Any], str]:
@@ -298,11 +304,6 @@ def level_now(ctx: TabletContext, sl: ShiftLead, unit: str) -> tuple[dict[str, A
     said += (" – " + _("asettanut {who}", who=v.get("by", "")) if v["source"] == "manual"
              else " – " + _("sääntöjen mukaan"))
     return v, said
-
-
-def action_key(x: Any) -> str:
-    """An open action as a button id: its unit, action and episode (ASCII, figure_id's way)."""
-    return quote(f"{x.unit}|{x.action.id}|{x.episode}", safe="|._-")
 
 
 def actions_view(ctx: TabletContext, sl: ShiftLead) -> html.Div:
@@ -674,13 +675,9 @@ def register(app: dash.Dash, ctx: TabletContext) -> None:
             return view, dash.no_update
         if not trigger.triggered or not trigger.triggered[0].get("value"):
             raise dash.exceptions.PreventUpdate
-        unit, action, episode = (unquote(text(trig.get("id"))).split("|", 2) + ["", "", ""])[:3]
-        notes = trigger.states_list[0] if trigger.states_list else []
-        note = next((text(n.get("value")) for n in notes
-                     if isinstance(n, dict) and isinstance(n.get("id"), dict) and n["id"].get("id") == trig.get("id")), "")
-        state = "done" if trig.get("type") == "tablet-action-done" else "not_needed"
         try:
-            sl.acknowledge(unit, action, episode, state, note)
+            state = sl.acknowledge_tap(trig, trigger.states_list[0] if trigger.states_list else [],
+                                       "tablet-action-done")
         except Refused as err:
             return actions_view(ctx, sl), message(False, err.problems)
         return actions_view(ctx, sl), message(True, _("Kuitattu: {state}.", state=_(ACTION_STATES[state])))

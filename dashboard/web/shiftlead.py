@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import quote, unquote
 
 import redis
 
@@ -88,6 +89,16 @@ class Refused(ValueError):
         super().__init__("; ".join(problems))
 
 
+# the two answers to an action, as the pages name them
+ACTION_STATES = {"done": N_("Tehty"), "not_needed": N_("Ei tarpeen")}
+
+
+def action_key(x: OpenAction) -> str:
+    """An open action as a button id: its unit, action and episode (ASCII: Dash matches a
+    clicked pattern id by an ASCII-escaped copy); read back by Acknowledger.acknowledge_tap."""
+    return quote(f"{x.unit}|{x.action.id}|{x.episode}", safe="|._-")
+
+
 @dataclass
 class Acknowledger:
     """A person who acknowledges escalation actions: a shift lead on the tablet, a manager on
@@ -121,6 +132,20 @@ class Acknowledger:
         found = escalation_actions.current(self.config, self.store, mine)
         return [x for unit in mine for x in found.get(unit, [])
                 if escalation_actions.may_acknowledge(self.user.role, x.action)]
+
+    def acknowledge_tap(self, button: Any, notes: Any, done_type: str) -> str:
+        """Acknowledge the action a tapped button names (its pattern id: `type`, and
+        action_key's `id`), with the note of the same id among `notes` (the note fields'
+        pattern State); returns the answer given. The id is only a claim: acknowledge checks
+        the unit, the action, the episode and the role."""
+        claimed = button.get("id") if isinstance(button, dict) else None
+        claimed = claimed if isinstance(claimed, str) else ""
+        unit, action, episode = (unquote(claimed).split("|", 2) + ["", "", ""])[:3]
+        note = next((n.get("value") for n in (notes if isinstance(notes, list) else [])
+                     if isinstance(n, dict) and isinstance(n.get("id"), dict) and n["id"].get("id") == claimed), "")
+        state = "done" if isinstance(button, dict) and button.get("type") == done_type else "not_needed"
+        self.acknowledge(unit, action, episode, state, note if isinstance(note, str) else "")
+        return state
 
     def acknowledge(self, unit: str, action: str, episode: str, state: str, note: str) -> dict[str, Any]:
         """Mark an open action of the unit's current episode done or not needed, with a note;
