@@ -107,7 +107,7 @@ def test_a_raised_level_reaches_both_channels_once_repeats_and_recovers(
         backend: Backend, config: Config, mailbox: tuple[int, Mailbox], hook: Hook):
     port, box = mailbox
     cfg = with_notify(config, channels(port), LEVEL)
-    outbox = Outbox(backend.history)
+    outbox = Outbox(backend.history, store=backend.store)
     n = Notifier(cfg, backend.store, backend.history, outbox)
     with time_machine.travel(MONDAY, tick=False) as traveller:
         raise_level(backend, "osasto", 3, MONDAY)
@@ -154,7 +154,7 @@ def test_an_unreachable_smtp_server_delays_nothing_else_and_is_retried(
     silent.listen(8)
     port = int(silent.getsockname()[1])
     cfg = with_notify(config, channels(port, timeout=3), LEVEL)
-    outbox = Outbox(backend.history, backoff=(0.5,))
+    outbox = Outbox(backend.history, backoff=(0.5,), store=backend.store)
     n = Notifier(cfg, backend.store, backend.history, outbox)
     controller = None
     try:
@@ -186,7 +186,7 @@ def test_a_silent_screen_and_a_failing_source_notify(backend: Backend, config: C
         NotifyRule(id="naytto", when="screen_silent", minutes=5, displays=["johto"], channels=["teams"],
                    hours="open"),
         NotifyRule(id="lahde", when="source_failing", minutes=10, sources=["demo-jonot"], channels=["teams"]))
-    outbox = Outbox(backend.history)
+    outbox = Outbox(backend.history, store=backend.store)
     n = Notifier(cfg, backend.store, backend.history, outbox)
     with time_machine.travel(MONDAY, tick=False) as traveller:
         seen = MONDAY - timedelta(minutes=3)
@@ -211,7 +211,7 @@ def test_a_silent_screen_and_a_failing_source_notify(backend: Backend, config: C
 def test_a_rule_of_opening_hours_is_quiet_until_the_unit_opens(backend: Backend, config: Config, hook: Hook):
     rule = NotifyRule(id="vastaanotto", when="level", level=2, units=["vastaanotto"], channels=["teams"],
                       hours="open")
-    n = Notifier(with_notify(config, channels(1), rule), backend.store, backend.history, Outbox(None))
+    n = Notifier(with_notify(config, channels(1), rule), backend.store, backend.history, Outbox(None, store=backend.store))
     early = MONDAY.replace(hour=6)
     with time_machine.travel(early, tick=False) as traveller:
         raise_level(backend, "vastaanotto", 3, early)  # a shift lead's level stands when closed
@@ -239,7 +239,7 @@ def test_addresses_and_webhook_urls_never_reach_the_logs(
     monkeypatch.setenv("NOTIFY_HOOK", refusing.url)
     monkeypatch.setenv("NOTIFY_TO", ADDRESSES)
     cfg = with_notify(config, channels(free_port()), LEVEL)  # nobody listens there
-    outbox = Outbox(backend.history, backoff=(0.1,), retries=2)
+    outbox = Outbox(backend.history, backoff=(0.1,), retries=2, store=backend.store)
     n = Notifier(cfg, backend.store, backend.history, outbox)
     try:
         with caplog.at_level(logging.DEBUG), time_machine.travel(MONDAY, tick=False):
@@ -284,7 +284,7 @@ def test_an_overdue_action_goes_to_the_role_above_and_a_bed_freed_is_told(backen
                                  channels=["sahkoposti", "teams"]),
                       NotifyRule(id="siivottava", when="metric", metric="ward.beds_freed_today", above=0,
                                  units=["osasto"], channels=["sahkoposti"], recovery=False))
-    outbox = Outbox(backend.history)
+    outbox = Outbox(backend.history, store=backend.store)
     n = Notifier(cfg, backend.store, backend.history, outbox)
     with time_machine.travel(MONDAY, tick=False) as traveller:
         raise_level(backend, "vastaanotto", 2, MONDAY)
@@ -315,3 +315,67 @@ def test_an_overdue_action_goes_to_the_role_above_and_a_bed_freed_is_told(backen
     assert [m["subject"] for m in box.mails if "myohassa" in m["body"] or "toimenpide" in m["body"]] == []
     bed = [m for m in box.mails if "ward.beds_freed_today" in m["body"] or "Vapautuneet" in m["body"]]
     assert len(bed) == 1, [m["body"] for m in box.mails]
+
+
+def test_a_message_waiting_to_be_retried_outlives_its_collector_and_goes_once(
+        backend: Backend, config: Config, hook: Hook, monkeypatch: pytest.MonkeyPatch):
+    """The mail server is down when the level rises: the mail waits in the live store for its
+    retry. Its collector then loses the "notify" job (stopped, or cut off) and another process
+    runs it: that one sends the mail at its time, once, and the first lets it go at its own
+    retry; the webhook sent at once is not sent again."""
+    monkeypatch.setenv("NOTIFY_TO", ADDRESSES)
+    port = free_port()  # nobody listens there yet: refused at once
+    cfg = with_notify(config, channels(port), LEVEL)
+    first = Outbox(backend.history, backoff=(1.0,), store=backend.store)
+    controller = None
+    try:
+        with time_machine.travel(MONDAY, tick=False):
+            raise_level(backend, "osasto", 3, MONDAY)
+            Notifier(cfg, backend.store, backend.history, first).run()
+            until(lambda: len(hook.bodies) == 1)
+            until(lambda: first.kept() == 1 and _kept_mail(backend).get("tries") == 1)  # the first try failed
+            controller, box = smtp_server(port)  # the server is back
+            second = Outbox(backend.history, backoff=(1.0,), store=backend.store)
+            Notifier(cfg, backend.store, backend.history, second).run()  # the next holder's first run
+            assert second.pending() == 1
+            until(lambda: len(box.mails) == 1 and second.kept() == 0 and not second.pending(), timeout=10)
+            until(lambda: not first.pending(), timeout=5)  # the first's retry came, and let it go
+            time.sleep(0.3)
+        assert len(box.mails) == 1 and len(hook.bodies) == 1
+        assert "Vuodeosasto: valmiustaso 3" in box.mails[0]["body"]
+        (sent,) = [r for r in audit.entries(backend.history, action="notify.sent")
+                   if r["details"]["channel"] == "sahkoposti"]
+        assert sent["details"]["tries"] == 2  # one failed try by the first, one by the second
+    finally:
+        first.stop()
+        if controller is not None:
+            controller.stop()
+
+
+def test_a_kept_message_for_a_channel_taken_away_is_given_up_and_said(
+        backend: Backend, config: Config, hook: Hook, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("NOTIFY_TO", ADDRESSES)
+    cfg = with_notify(config, channels(free_port()), LEVEL)
+    first = Outbox(backend.history, backoff=(60.0,), store=backend.store)
+    with time_machine.travel(MONDAY, tick=False):
+        raise_level(backend, "osasto", 3, MONDAY)
+        Notifier(cfg, backend.store, backend.history, first).run()
+        until(lambda: len(hook.bodies) == 1 and first.kept() == 1 and _kept_mail(backend).get("tries") == 1)
+        first.stop()
+        # the e-mail channel is taken out of the configuration before the next run
+        fewer = with_notify(config, [c for c in channels(1) if c.name != "sahkoposti"],
+                            LEVEL.model_copy(update={"channels": ["teams"]}))
+        second = Outbox(backend.history, store=backend.store)
+        assert second.take_over(fewer.notify.channels) == 1
+    assert second.kept() == 0
+    (failed,) = audit.entries(backend.history, action="notify.failed")
+    assert failed["details"]["channel"] == "sahkoposti"
+    assert failed["details"]["error"] == "channel no longer configured"
+
+
+def _kept_mail(backend: Backend) -> dict[str, Any]:
+    import json
+
+    kept = [json.loads(v) for v in backend.store.r.hgetall(backend.store.k("notify", "outbox")).values()]
+    mails = [k for k in kept if k["channel"] == "sahkoposti"]
+    return mails[0] if mails else {}

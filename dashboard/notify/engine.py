@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from dashboard.config import Config, NotifyChannel, NotifyRule
 from dashboard.notify.conditions import EVALUATORS, Condition, Context, Verdict
 from dashboard.notify.messages import Message
-from dashboard.notify.outbox import Outbox
+from dashboard.notify.outbox import Item, Outbox
 from dashboard.notify.state import Episode, Episodes
 from dashboard.storage.history import History
 from dashboard.storage.livestore import LiveStore
@@ -25,7 +25,7 @@ class Notifier:
     def __init__(self, config: Config, store: LiveStore, history: History | None,
                  outbox: Outbox | None = None):
         self.config, self.store = config, store
-        self.outbox = outbox or Outbox(history)
+        self.outbox = outbox or Outbox(history, store=store)
         self.episodes = Episodes(store)
         self.broken: set[str] = set()  # rules whose evaluation failed (said once)
 
@@ -57,11 +57,13 @@ class Notifier:
                 (ended.append(ep.field) if done else changed.append(ep))
                 if event is not None:  # "back to normal" to whom the episode went
                     out.append((rule, message(rule, ep, event, ctx), ep.roles))
-        if changed or ended:
-            self.episodes.save(changed, ended)
-        for rule, m, roles in out:
-            for channel in self.channels(rule, roles):
-                self.outbox.put(channel, m)
+        # what another collector left waiting (it stopped, or lost this job) goes on from here
+        self.outbox.take_over(self.config.notify.channels)
+        sends = [(channel, m) for rule, m, roles in out for channel in self.channels(rule, roles)]
+        items: list[Item] = []
+        if changed or ended or sends:  # the messages kept with the episodes that made them
+            self.episodes.save(changed, ended, also=lambda pipe: items.extend(self.outbox.keep(sends, pipe)))
+        self.outbox.send_now(items)
         return [m for _, m, _ in out]
 
     def channels(self, rule: NotifyRule, roles: list[str]) -> list[NotifyChannel]:

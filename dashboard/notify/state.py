@@ -9,6 +9,7 @@ Key, under the store's prefix P:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -46,8 +47,12 @@ class Episodes:
             out[k.decode() if isinstance(k, bytes) else str(k)] = ep
         return out
 
-    def save(self, changed: list[Episode], ended: list[str]) -> None:
+    def save(self, changed: list[Episode], ended: list[str], also: Callable[[Any], object] | None = None) -> None:
+        """Write the episodes that changed and drop those that ended, in one transaction with
+        whatever `also` adds to it (the messages they made, kept by the outbox)."""
         pipe = self.r.pipeline(transaction=True)
+        if also is not None:
+            also(pipe)
         if changed:
             pipe.hset(self.key, mapping={e.field: json.dumps(asdict(e), ensure_ascii=False) for e in changed})
         if ended:
