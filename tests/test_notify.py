@@ -379,3 +379,34 @@ def _kept_mail(backend: Backend) -> dict[str, Any]:
     kept = [json.loads(v) for v in backend.store.r.hgetall(backend.store.k("notify", "outbox")).values()]
     mails = [k for k in kept if k["channel"] == "sahkoposti"]
     return mails[0] if mails else {}
+
+
+def test_an_apprise_channel_reaches_a_server_of_our_own_and_its_address_no_log(
+        backend: Backend, config: Config, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture):
+    """apprise, for the services the e-mail and webhook kinds do not speak, here by its
+    `json://` kind: the real library posts to an HTTP server of the test's own. A server that
+    refuses is retried and given up like any channel; its URL is in no log line."""
+    good, refusing = Hook(), Hook(status=500)
+    chan = NotifyChannel(name="apprise", kind="apprise", apprise_env="NOTIFY_APPRISE", language="en")
+    rule = LEVEL.model_copy(update={"channels": ["apprise"]})
+    try:
+        for hook, expect in ((good, "notify.sent"), (refusing, "notify.failed")):
+            monkeypatch.setenv("NOTIFY_APPRISE", hook.url.replace("http://", "json://"))
+            backend.store.r.delete(backend.store.k("notify", "episodes"))
+            outbox = Outbox(backend.history, backoff=(0.1,), retries=2, store=backend.store)
+            with caplog.at_level(logging.DEBUG), time_machine.travel(MONDAY, tick=False):
+                raise_level(backend, "osasto", 3, MONDAY)
+                Notifier(with_notify(config, [chan], rule), backend.store, backend.history, outbox).run()
+                assert outbox.wait_idle(15)
+            assert len(hook.bodies) == (1 if hook is good else 2)  # the refused one: two tries
+            body = hook.bodies[0]
+            assert body["title"] == "Ohjaustaulu"
+            assert body["message"].startswith("Vuodeosasto: escalation level 3 (Osasto täynnä)")
+            assert [r["details"]["channel"] for r in audit.entries(backend.history, action=expect)] == ["apprise"]
+            assert outbox.kept() == 0
+    finally:
+        good.stop()
+        refusing.stop()
+    assert "apprise could not deliver the message" in caplog.text
+    for secret in (good.url, refusing.url, "s3cr3t"):
+        assert secret not in caplog.text

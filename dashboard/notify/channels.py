@@ -11,6 +11,7 @@ import smtplib
 import ssl
 from collections.abc import Mapping
 from email.message import EmailMessage
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -39,7 +40,10 @@ class _Hide(logging.Filter):
 
 
 _HIDE = _Hide()
-for _name in ("httpx", "httpcore", "apprise"):
+# a logger's filter is not its children's: each logger that writes a request's line, by name
+# (requests and urllib3 are apprise's; urllib3 logs each request's path, a URL's secret part)
+for _name in ("httpx", "httpcore", "httpcore.connection", "httpcore.http11", "apprise",
+              "urllib3.connectionpool", "requests"):
     logging.getLogger(_name).addFilter(_HIDE)
 
 
@@ -122,8 +126,19 @@ def _secrets(channel: NotifyChannel, env: Mapping[str, str]) -> list[str]:
     for name in (channel.to_env, channel.url_env, channel.apprise_env, channel.smtp_user_env,
                  channel.smtp_password_env):
         value = env.get(name or "", "")
-        out += [v for v in [value, *(p.strip() for p in value.split(","))] if len(v) >= 3]
+        parts = [p.strip() for p in value.split(",")]
+        out += [v for v in [value, *parts, *(u for p in parts for u in _url_parts(p))] if len(v) >= 3]
     return sorted(set(out), key=len, reverse=True)
+
+
+def _url_parts(value: str) -> list[str]:
+    """The parts of a URL a library may log alone: its path and query (a webhook's token),
+    its user and password; not the bare host."""
+    if "://" not in value:
+        return []
+    url = urlsplit(value)
+    return [p for p in (url.path, url.query, url.username or "", url.password or "",
+                        f"{url.path}?{url.query}" if url.query else "") if p and p != "/"]
 
 
 def redact(text: str, secrets: list[str]) -> str:
