@@ -51,31 +51,44 @@ def slow_forecast(past: list[dict[str, int]], today: dict[str, int], at: datetim
     seen = sum(mu[h] for h in hours if int(h) < at.hour) + part * mu.get(f"{at.hour:02d}", 0.0)
     arrived = sum(today.values())
     shape, rate = alpha + arrived, alpha + seen
+    # each hour's own lumpiness: its count against its share of its own day's total
+    open_hours = [h for h in hours if mu[h] > 0]
+    num = den = 0.0
+    for d in past:
+        theta = sum(d.values()) / sum(mu.values())
+        for h in open_hours:
+            e = theta * mu[h]
+            num += (d.get(h, 0) - e) ** 2 * len(open_hours) / (len(open_hours) - 1) - e
+            den += e * e
+    psi = max(0.0, num / den)
 
-    def band(expected: float) -> tuple[float, int, int]:
-        q = expected / (rate + expected)
-        p = (1 - q) ** shape  # P(0)
+    def band(parts: list[float]) -> tuple[float, int, int]:
+        expected = sum(parts)
+        # the negative binomial's variance m + m²/shape, plus ψ Σe² scaled alike: a lower shape
+        lower = 1 / (1 / shape + psi * sum(e * e for e in parts) / expected**2)
+        q = expected / (rate * lower / shape + expected)
+        p = (1 - q) ** lower  # P(0)
         cdf, k, lo = p, 0, None
         while True:
             if lo is None and cdf >= 0.1:
                 lo = k
             if cdf >= 0.9:
                 return expected * shape / rate, lo, k  # type: ignore[return-value]
-            p *= (shape + k) / (k + 1) * q
+            p *= (lower + k) / (k + 1) * q
             k += 1
             cdf += p
 
     out: dict[str, list[float]] = {}
-    rest_total = 0.0
+    rests: list[float] = []
     for h in hours:
         if int(h) < at.hour:
             continue
         rest = mu[h] * (1 - part) if int(h) == at.hour else mu[h]
-        rest_total += rest
-        mean, lo, hi = band(rest)
+        rests.append(rest)
+        mean, lo, hi = band([rest])
         c = today.get(h, 0) if int(h) == at.hour else 0
         out[h] = [round(c + mean), c + lo, c + hi]
-    mean, lo, hi = band(rest_total)
+    mean, lo, hi = band(rests)
     return {"hours": out, "total": [round(arrived + mean), arrived + lo, arrived + hi], "level": 0.8, "days": n}
 
 
@@ -86,6 +99,53 @@ def test_the_forecast_is_the_gamma_poisson_band_recomputed_the_slow_way():
     assert got == slow_forecast(PAST, today, at)
     assert list(got["hours"]) == ["10", "11", "12", "13", "14", "15"]  # the hour in progress too
     assert got["hours"]["10"][1] >= 3  # never fewer than have already come
+
+
+# the same Thursdays with lumpy hours: a bus at 08 one week, at 09 the next (totals alike)
+LUMPY = [{**d, "08": d["08"] + (6 if i % 2 else -5), "09": d["09"] + (-5 if i % 2 else 6)} for i, d in enumerate(PAST)]
+
+
+def test_lumpy_hours_widen_each_hours_band_the_slow_way_too():
+    at = datetime.combine(TODAY, time(8, 10), tzinfo=TZ)
+    today = {"08": 4}
+    assert dayforecast.hour_spread(PAST, dayforecast.typical_day(PAST)) == 0.0  # hours as Poisson as can be
+    psi = dayforecast.hour_spread(LUMPY, dayforecast.typical_day(LUMPY))
+    assert psi > 0.05
+    got, plain = dayforecast.forecast(LUMPY, today, at), dayforecast.forecast(PAST, today, at)
+    assert got == slow_forecast(LUMPY, today, at)
+    assert got is not None and plain is not None
+    width = {h: got["hours"][h][2] - got["hours"][h][1] for h in ("09", "13")}
+    assert width["09"] > plain["hours"]["09"][2] - plain["hours"]["09"][1]
+
+
+def test_the_hours_own_spread_is_found_in_days_made_with_a_known_one():
+    """Three hundred days made with a day factor (CV 25 %) and each hour's own factor of CV
+    30 % (ψ = 0.09), Poisson counts: the estimate finds ψ, and none in days without it."""
+    import random
+
+    rng = random.Random(7)
+    profile = {8: 14.0, 9: 11.0, 10: 8.0, 11: 6.0, 12: 5.0, 13: 7.0, 14: 6.0, 15: 3.0}
+
+    def poisson(lam: float) -> int:  # Knuth's, for the small means of an hour
+        limit, k, p = math.exp(-lam), 0, 1.0
+        while True:
+            p *= rng.random()
+            if p <= limit:
+                return k
+            k += 1
+
+    def days(hour_cv: float) -> list[dict[str, float]]:
+        out = []
+        for _ in range(300):
+            theta = rng.gammavariate(16, 1 / 16)
+            out.append({f"{h:02d}": float(poisson(mu * theta * (rng.gammavariate(1 / hour_cv**2, hour_cv**2)
+                                                                  if hour_cv else 1.0)))
+                        for h, mu in profile.items()})
+        return out
+
+    lumpy, smooth = days(0.3), days(0.0)
+    assert 0.06 < dayforecast.hour_spread(lumpy, dayforecast.typical_day(lumpy)) < 0.12
+    assert dayforecast.hour_spread(smooth, dayforecast.typical_day(smooth)) < 0.015
 
 
 def test_a_busy_morning_raises_the_rest_of_the_day_and_a_quiet_one_lowers_it():

@@ -18,6 +18,10 @@ The method, a gamma–Poisson (negative binomial) model:
 * Arrivals still to come in an hour whose typical rest is M are then negative binomial
   with mean M (α + A)/(α + T); the rest of the day likewise with M the sum of the rest
   (one θ for every hour: the day total's band is that of the sum, not a sum of bands).
+* Hours are lumpier than one day factor explains (a bus, a school's break): ψ, an hour's
+  own relative variance beyond Poisson, is read from the past days' hours against each
+  day's own total (hour_spread) and added to the band's variance as ψ Σ e² over the hours
+  e it spans, by lowering the negative binomial's shape with its mean kept (moment-matched).
   The band runs from the 10th to the 90th percentile (equal tails of 80 %); the hour in
   progress is its arrivals so far plus that.
 
@@ -62,6 +66,26 @@ def spread(past: Sequence[Mapping[str, float]]) -> float:
     return between + (1 / m + between) / n
 
 
+def hour_spread(past: Sequence[Mapping[str, float]], typical: Mapping[str, float]) -> float:
+    """ψ, each hour's own relative variance beyond Poisson's once its day's factor is known:
+    a clinic's hours are lumpier than a day-wide factor explains (a bus, a school's break).
+    From the past days: each hour's count x against its share e of that day's own total,
+    ψ = max(0, Σ((x − e)² − e) / Σ e²), the sum of squares widened by H/(H − 1) for the
+    day's factor read from the same hours."""
+    m = sum(typical.values())
+    hours = [(int(h), mu) for h, mu in typical.items() if mu > 0]
+    if m <= 0 or len(hours) < 2:
+        return 0.0
+    num = den = 0.0
+    for day in past:
+        theta = sum(_count(day, h) for h in range(24)) / m
+        for h, mu in hours:
+            e = theta * mu
+            num += (_count(day, h) - e) ** 2 * len(hours) / (len(hours) - 1) - e
+            den += e * e
+    return max(0.0, num / den) if den > 0 else 0.0
+
+
 def forecast(past: Sequence[Mapping[str, float]], today: Mapping[str, float], at: datetime,
              level: float = LEVEL) -> dict[str, Any] | None:
     """The rest of today from `today`'s counts per clock hour as they were at `at` (local
@@ -84,17 +108,26 @@ def forecast(past: Sequence[Mapping[str, float]], today: Mapping[str, float], at
     r, rate = shape + arrived, shape + seen
     lo_p, hi_p = (1 - level) / 2, (1 + level) / 2
 
-    def band(expected_rest: float) -> tuple[float, int, int]:
+    psi = hour_spread(past, typical)
+
+    def band(parts: Sequence[float]) -> tuple[float, int, int]:
+        """The rest of `parts` (typical arrivals of the hours it spans): the day factor's
+        negative binomial, its shape lowered so that its variance also holds the hours' own
+        (ψ Σ e², moment-matched; mean unchanged)."""
+        expected_rest = sum(parts)
         mean = expected_rest * r / rate
-        lo, hi = quantiles(_predictive(r, rate, expected_rest), (lo_p, hi_p))
+        shape = r
+        if psi > 0 and expected_rest > 0:
+            shape = 1 / (1 / r + psi * sum(e * e for e in parts) / expected_rest**2)
+        lo, hi = quantiles(_predictive(shape, rate * shape / r, expected_rest), (lo_p, hi_p))
         return mean, lo, hi
 
     hours: dict[str, list[float]] = {}
     for h, m in sorted(rest.items()):
-        mean, lo, hi = band(m)
+        mean, lo, hi = band([m])
         so_far = int(_count(today, int(h))) if int(h) == hour else 0
         hours[h] = [round(so_far + mean), so_far + lo, so_far + hi]
-    mean, lo, hi = band(sum(rest.values()))
+    mean, lo, hi = band(list(rest.values()))
     return {"hours": hours, "total": [round(arrived + mean), int(arrived + lo), int(arrived + hi)],
             "level": level, "days": len(past)}
 
