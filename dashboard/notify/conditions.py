@@ -94,7 +94,11 @@ def level(rule: NotifyRule, ctx: Context) -> Verdict:
         u = levels.get(unit)
         if u is None:
             continue
-        if int(u["level"]) >= (rule.level or 2):
+        if int(u["level"]) < (rule.level or 2) and u.get("status") == "stale":
+            # the rules see none of their figures fresh: not known to be back to normal (as
+            # an action episode, dashboard/domain/actions.py), so no "back to normal" is sent
+            out.unsure.add(unit)
+        elif int(u["level"]) >= (rule.level or 2):
             facts = _with(ctx.unit_name(unit), level=int(u["level"]), threshold=rule.level,
                           reasons=", ".join(str(r) for r in u.get("reasons") or []) or "-")
             out.holding[unit] = Condition(unit, facts, ["unit", unit], acknowledged=acknowledged(ctx, unit))
