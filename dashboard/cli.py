@@ -65,7 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8050)
     demo.add_argument("--start", default="10:00", help="demo clock start outside opening hours")
-    demo.add_argument("--speed", type=float, default=1.0, help="demo clock speed (1 = real time)")
+    demo.add_argument("--speed", type=float, default=1.0, help="demo clock speed (1 = real time; the feeds' poll intervals, and so how long a "
+                           "figure stays fresh, are real seconds and run as fast on the demo's clock)")
     demo.add_argument("--clock-at", metavar="HH:MM", default=None,
                       help="always run the simulated day from this time of the latest working day, "
                            "whatever the hour now (tests, screenshots)")

@@ -447,3 +447,32 @@ def test_shared_unit_tiles_and_cards_give_exactly_what_building_afresh_gives(con
             same_as_afresh(f"{day:%a %d.%m.}")
             notice(f"Suljettu {day:%d.%m.}")
             same_as_afresh(f"{day:%a %d.%m.}, a notice")
+
+
+def test_on_a_demo_clock_running_four_times_as_fast_a_figure_is_fresh_for_four_times_the_clocks_seconds(
+        config: Config, store: LiveStore):
+    """`ohjaustaulu demo --speed 4`: a feed polled every 5 real seconds is read every 20 s of
+    the demo's clock, so a figure 12 s old on that clock is as fresh as one 3 s old at real
+    speed (it flickered grey at every other look before), and one 45 s old is stale — two
+    polls, 40 s of that clock. The tablet's view of a figure agrees with the wall's."""
+    from dashboard.domain.clock import Clock
+    from dashboard.web.accounts import User
+    from dashboard.web.shiftlead import ShiftLead
+
+    tz = ZoneInfo("Europe/Helsinki")
+    with time_machine.travel(T0, tick=False):
+        store.set_clock(Clock(tz, anchor_real=T0, anchor_shown=T0, speed=4.0))
+        store.write_readings("demo-jonot", [
+            Reading("queue.waiting", "vastaanotto", "a", 20, T0 - timedelta(seconds=12), "demo-jonot"),
+            Reading("queue.waiting", "vastaanotto", "b", 2, T0 - timedelta(seconds=45), "demo-jonot")], {})
+        tiles = {t["key"]: t for t in build(config, config.display("johto"), store, None).data["tiles"]
+                 if (t["unit"], t["metric"]) == ("vastaanotto", "queue.waiting")}
+        lead = ShiftLead(config, store, None, User("vuorovastaava", "shift_lead", ()), "fi")  # type: ignore[arg-type]
+        shown, _ = lead.figure("queue.waiting", "vastaanotto", "a")
+        store.set_clock(Clock(tz))  # real time again: the same 12 s are past two 5-s polls
+        real = {t["key"]: t for t in build(config, config.display("johto"), store, None).data["tiles"]
+                if (t["unit"], t["metric"]) == ("vastaanotto", "queue.waiting")}
+    assert tiles["a"]["status"] == "fresh" and tiles["a"]["fresh_until"] == (T0 + timedelta(seconds=28)).isoformat()
+    assert tiles["b"]["status"] == "stale"
+    assert shown is not None and shown[1] == "fresh"
+    assert real["a"]["status"] == "stale"

@@ -305,7 +305,7 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
         made = kept.get(key, pairs, day_of[unit], now) if kept is not None else None
         if made is None:
             if polls is None:  # only when a unit's tiles are made, not when all are kept
-                polls = config.poll_intervals()
+                polls = config.poll_intervals(clock.speed)
             made = unit_tiles(config, unit, pairs, now, metrics, public, history, polls, zone_of[unit])
             if kept is not None:
                 kept.put(key, pairs, day_of[unit], *made)

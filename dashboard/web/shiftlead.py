@@ -313,7 +313,8 @@ class ShiftLead(Acknowledger):
     def figure(self, metric: str, unit: str, key: str) -> tuple[Candidate | None, Candidate | None]:
         """What the walls show now for one figure, and — when that is a correction — what it
         overrides (dashboard.domain.freshness decides, as for the walls); (None, None): nothing."""
-        now, polls = self.now(), self.config.poll_intervals()
+        clock = self.store.clock(self.config.tz)
+        now, polls = clock.now(), self.config.poll_intervals(clock.speed)
         found = [(rd, status_of(rd, now, polls.get(source, 60), self.config.tz_of(unit))[0])
                  for source, rds in self.store.all_readings().items() for rd in rds
                  if (rd.metric, rd.unit, rd.key) == (metric, unit, normalise_key(key))]

@@ -227,7 +227,7 @@ def _shadowed(readings: list[Reading], origins: dict[str, tuple[Row, str]], conf
     fresh feed value of the same figure wins over it, or a tablet correction is in force
     (dashboard.domain.freshness decides, exactly as for the wall)."""
     src = source_name(config)
-    polls = config.poll_intervals()
+    polls = config.poll_intervals(store.clock(config.tz).speed)
     ours = {rd.ident for rd in readings}
     others: dict[str, list[Candidate]] = {}
     for source, rds in store.all_readings().items():
