@@ -79,6 +79,11 @@ NEW_KEY = "+NEW"
 FIX_UNIT, FIX_METRIC, FIX_KEY, FIX_NEW_KEY, FIX_NEW_KEY_FIELD, FIX_VALUE, FIX_VALID, FIX_RESULT = (
     "tablet-fix-unit", "tablet-fix-metric", "tablet-fix-key", "tablet-fix-new-key", "tablet-fix-new-key-field",
     "tablet-fix-value", "tablet-fix-valid", "tablet-fix-result")
+FIX_KEY_LABEL = "tablet-fix-key-label"
+# what a key of the chosen metric is: its label says so (a centre's own metric may be keyed by
+# a free label, neither a queue, a profession nor a resource)
+KEY_KINDS = {"queue": N_("jono"), "profession": N_("ammattiryhmä"), "resource": N_("resurssi"),
+             "label": N_("tunniste")}
 LEVELS = {1: N_("1 Normaali"), 2: N_("2 Kohonnut"), 3: N_("3 Korkea"), 4: N_("4 Kriittinen")}
 STATUS_WORDS = {"fresh": N_("ajantasainen"), "stale": N_("◷ vanha"), "unavailable": N_("– ei tietoa")}
 IMPORTANCE_WORDS = {"info": N_("info"), "tärkeä": N_("tärkeä"), "kiireellinen": N_("kiireellinen")}
@@ -121,7 +126,20 @@ def key_options(sl: ShiftLead, unit: str, metric: str) -> list[dict[str, str]]:
     m = sl.metrics().get(metric)
     if m is None or not m.keyed_by:
         return []
-    return [*({"label": k, "value": k} for k in sl.keys(unit, metric)), {"label": _("+ uusi tarkenne"), "value": NEW_KEY}]
+    return [*({"label": key_text(sl.config, k), "value": k} for k in sl.keys(unit, metric)),
+            {"label": _("+ uusi tarkenne"), "value": NEW_KEY}]
+
+
+def key_text(config: Config, key: str) -> str:
+    """A key as the page's reader calls it: in Swedish from `[site] names_sv` where given."""
+    return config.site.names_sv.get(key, key) if lang() == "sv" else key
+
+
+def key_label(sl: ShiftLead, metric: str) -> str:
+    """The key field's label: what a key of this metric is ("Tarkenne: ammattiryhmä")."""
+    m = sl.metrics().get(metric)
+    kind = m.keyed_by if m is not None else None
+    return _("Tarkenne: {kind}", kind=_(KEY_KINDS[kind])) if kind in KEY_KINDS else _("Tarkenne")
 
 
 def valid_options(config: Config, metric: str) -> tuple[list[dict[str, str]], str]:
@@ -166,7 +184,8 @@ def board_view(ctx: TabletContext, sl: ShiftLead) -> html.Div:
         if x.get("note"):  # the workbook's remark on a staffing row ("Huomio")
             value = {**value, "lines": [*value.get("lines", []), {"text": x["note"], "attrs": {"class": "muted note"}}]}
         rows.append({"attrs": attrs, "cells": [
-            {"text": unit_label(ctx, x["unit"])}, {"text": metric_label(ctx.config, x["metric"])}, {"text": x["key"]},
+            {"text": unit_label(ctx, x["unit"])}, {"text": metric_label(ctx.config, x["metric"])},
+            {"text": key_text(ctx.config, x["key"])},
             # the status and, below it, where the value comes from: one column fewer, so that a
             # portrait tablet shows the whole row
             value, {"text": _(STATUS_WORDS[x["status"]]), "class": f"st st--{x['status']}",
@@ -373,9 +392,9 @@ def layout(ctx: TabletContext, **_query: Any) -> html.Div:
                     field(_("Mittari"), dcc.Dropdown(metric_options(ctx.config, sl), "staff.present", id=FIX_METRIC,
                                                      clearable=False, labels=dropdown_labels(lang()))),
                     # the keys the figure has; a new one only by choosing so (then typed below)
-                    field(_("Tarkenne (jono, ammattiryhmä, resurssi)"),
-                          dcc.Dropdown(key_options(sl, first_unit, "staff.present"), None, id=FIX_KEY,
-                                       labels=dropdown_labels(lang()))),
+                    html.Label([html.Span(key_label(sl, "staff.present"), id=FIX_KEY_LABEL),
+                                dcc.Dropdown(key_options(sl, first_unit, "staff.present"), None, id=FIX_KEY,
+                                             labels=dropdown_labels(lang()))], className="field"),
                     html.Div(field(_("Uusi tarkenne"), dcc.Input(id=FIX_NEW_KEY, type="text", maxLength=MAX_KEY)),
                              id=FIX_NEW_KEY_FIELD, hidden=True),
                     field(_("Uusi arvo"), dcc.Input(id=FIX_VALUE, type="text", inputMode="decimal")),
@@ -524,7 +543,7 @@ def register(app: dash.Dash, ctx: TabletContext) -> None:
     # key known); a chosen key stays while the figure has it: a tap on a row of the board sets
     # the key first, then the unit and the metric (assets/tablet.js).
     @app.callback(Output(FIX_KEY, "options"), Output(FIX_KEY, "value"), Output(FIX_KEY, "disabled"),
-                  Output(FIX_VALID, "options"), Output(FIX_VALID, "value"),
+                  Output(FIX_VALID, "options"), Output(FIX_VALID, "value"), Output(FIX_KEY_LABEL, "children"),
                   Input(FIX_UNIT, "value"), Input(FIX_METRIC, "value"), Input(FIX_RESULT, "children"),
                   State(FIX_KEY, "value"), State(FIX_NEW_KEY, "value"), State(FIX_VALID, "value"),
                   prevent_initial_call=True)
@@ -537,7 +556,7 @@ def register(app: dash.Dash, ctx: TabletContext) -> None:
             key = normalise_key(text(new_key))
         valids, first = valid_options(ctx.config, metric)
         return (options, key if key in values else None, not options,
-                valids, valid if valid in [v["value"] for v in valids] else first)
+                valids, valid if valid in [v["value"] for v in valids] else first, key_label(sl, metric))
 
     @app.callback(Output(FIX_RESULT, "children"), Input("tablet-fix-save", "n_clicks"),
                   State(FIX_UNIT, "value"), State(FIX_METRIC, "value"), State(FIX_KEY, "value"),

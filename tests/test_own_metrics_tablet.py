@@ -157,6 +157,21 @@ def test_the_form_names_own_metrics_in_the_pages_language_and_offers_the_keys(
     assert "flow.arrivals_by_hour" not in options and "staff.present" in options
     assert [k["value"] for k in keys] == ["a-siipi", "b-siipi", NEW_KEY]
     assert key_options(sl, "osasto", "ward.beds_in_use") == []  # the unit alone: no key to choose
+    # a queue's name in Swedish from [site] names_sv, its value the key as the store has it
+    store.write_readings("demo-jonot", [Reading("queue.waiting", "osasto", "lääkärin vastaanotto", 3,
+                                                datetime.now(ZoneInfo("Europe/Helsinki")), "demo-jonot")], {})
+    with speaking("sv"):
+        queues = {o["value"]: o["label"] for o in key_options(sl, "osasto", "queue.waiting")}
+    with speaking("fi"):
+        finnish = {o["value"]: o["label"] for o in key_options(sl, "osasto", "queue.waiting")}
+    assert queues["lääkärin vastaanotto"] == "Läkarmottagning"
+    assert finnish["lääkärin vastaanotto"] == "lääkärin vastaanotto"
+    # and the board's key column likewise; the row keeps the key itself for the form (data-key)
+    ctx = TabletContext(ward_config, store, history, Path("."))
+    with speaking("sv"):
+        rows = drawn_rows(board_view(ctx, sl), "board-row")
+    (row,) = [r for r in rows if r["attrs"]["data-key"] == "lääkärin vastaanotto"]  # type: ignore[index]
+    assert row["texts"][2] == "Läkarmottagning"
 
 
 def test_the_board_shows_own_metrics_by_name_and_a_derived_row_is_not_for_the_form(
@@ -196,13 +211,14 @@ def fix_body(unit: Any, metric: Any, key: Any, value: Any, valid: Any = "1h", ne
 
 
 CHOICES = ("..tablet-fix-key.options...tablet-fix-key.value...tablet-fix-key.disabled..."
-           "tablet-fix-valid.options...tablet-fix-valid.value..")
+           "tablet-fix-valid.options...tablet-fix-valid.value...tablet-fix-key-label.children..")
 
 
 def choices_body(unit: Any, metric: Any, key: Any = None, new_key: Any = None, valid: Any = "day") -> dict[str, Any]:
     return {"output": CHOICES,
             "outputs": [{"id": "tablet-fix-key", "property": p} for p in ("options", "value", "disabled")]
-            + [{"id": "tablet-fix-valid", "property": p} for p in ("options", "value")],
+            + [{"id": "tablet-fix-valid", "property": p} for p in ("options", "value")]
+            + [{"id": "tablet-fix-key-label", "property": "children"}],
             "inputs": [{"id": "tablet-fix-unit", "property": "value", "value": unit},
                        {"id": "tablet-fix-metric", "property": "value", "value": metric},
                        {"id": "tablet-fix-result", "property": "children", "value": None}],
@@ -275,5 +291,8 @@ def test_raw_requests_that_lie_are_refused_by_the_server(backend: Backend, ward_
     assert answer["tablet-fix-key"]["value"] == "e-siipi" and answer["tablet-fix-key"]["disabled"] is False
     assert [o["value"] for o in answer["tablet-fix-valid"]["options"]] == ["1h", "metric"]
     assert answer["tablet-fix-valid"]["value"] == "metric"
+    # the field says what a key of this metric is: a free label here, not a queue or a profession
+    assert answer["tablet-fix-key-label"]["children"] == "Tarkenne: tunniste"
     alone = r["choices, unit alone"].json()["response"]["tablet-fix-key"]
     assert (alone["options"], alone["value"], alone["disabled"]) == ([], None, True)
+    assert r["choices, unit alone"].json()["response"]["tablet-fix-key-label"]["children"] == "Tarkenne"
