@@ -170,6 +170,25 @@ def test_stopping_the_demo_leaves_no_redis_server_unless_another_command_uses_it
                 p.kill()
 
 
+def test_stopping_serve_with_two_workers_leaves_no_redis_server(data: Path, tmp_path: Path) -> None:
+    """`serve --workers 2` is three processes on the store: the supervisor and two workers,
+    ending together on SIGTERM. The last to end used to find the others' connections still
+    open, closing with their processes, and left the store running for nobody."""
+    log = tmp_path / "run.log"
+    port = free_port()
+    serve = _run(["serve", "--port", str(port), "--workers", "2"], data, log)
+    try:
+        wait_for(lambda: _answers(port), timeout=60, what="serve")
+        assert embedded.server_pid(data) is not None
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(timeout=30)
+        wait_for(lambda: embedded.server_pid(data) is None, timeout=10,
+                 what=f"the store gone with serve (log: {log.read_text(errors='replace')[-800:]!r})")
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+
+
 def test_a_job_that_overruns_is_said_once_when_it_starts_and_once_when_it_ends(
         caplog: pytest.LogCaptureFixture) -> None:
     release = threading.Event()

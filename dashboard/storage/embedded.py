@@ -270,7 +270,7 @@ def _stop_if_last(data_dir: Path) -> None:
     ours = client_name()
     try:
         client = _once(socket_path(data_dir))
-        others = [c for c in client.client_list() if c.get("name") != ours]
+        others = _others(client, ours)
         if not others:
             client.shutdown(nosave=False)
         else:
@@ -281,6 +281,39 @@ def _stop_if_last(data_dir: Path) -> None:
         log.warning("could not stop the embedded live store: %s", err)
     finally:
         alone.release()
+
+
+ENDING_SECONDS = 3.0  # how long the last command waits for its ending siblings' connections
+
+
+def _others(client: redis.Redis, ours: str) -> list[dict[str, str]]:
+    """The connections that keep the store running: not ours, and not of an ohjaustaulu
+    process that has ended or is ending. Holding the users' lock alone means no other command
+    runs; a connection of one (`ohjaustaulu:<pid>`) that is still open is of a process on its
+    way out — `serve`'s workers end with it — and closes within moments, so it is waited for
+    (at most ENDING_SECONDS), never counted as a user. Anyone else's (an operator's
+    redis-cli) keeps the store running, as before."""
+    deadline = time.monotonic() + ENDING_SECONDS
+    while True:
+        others = [c for c in client.client_list() if c.get("name") != ours and not _ended(c.get("name") or "")]
+        ending = [c for c in others if (c.get("name") or "").startswith("ohjaustaulu:")]
+        if not ending or len(ending) < len(others) or time.monotonic() >= deadline:
+            return others
+        time.sleep(0.05)
+
+
+def _ended(name: str) -> bool:
+    """Whether a connection's name says it is of an ohjaustaulu process that no longer runs."""
+    head, _, pid = name.partition(":")
+    if head != "ohjaustaulu" or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def stop(data_dir: Path) -> None:
