@@ -53,6 +53,13 @@ if ARGV[3] == '' then redis.call('HDEL', KEYS[1], ARGV[1]) else redis.call('HSET
 return 1
 """
 
+# take a kept message over only while it is still kept (its owner may have just delivered it)
+_CLAIM = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
+
 
 @dataclass
 class Item:
@@ -74,6 +81,7 @@ class Outbox:
         if store is not None:
             self._key = store.k("notify", "outbox")
             self._settle = store.r.register_script(_SETTLE)
+            self._claim = store.r.register_script(_CLAIM)
 
     def put(self, channel: NotifyChannel, message: Message) -> None:
         self.send_now(self.keep([(channel, message)]))
@@ -115,7 +123,8 @@ class Outbox:
                 log.warning("notify: a kept message %s could not be read; dropped", mid)
                 self.store.r.hdel(self._key, mid)
                 continue
-            self.store.r.hset(self._key, mid, self._kept(item, due))  # now ours
+            if not self._claim(keys=[self._key], args=[mid, self._kept(item, due)]):
+                continue  # delivered (or given up) by its owner meanwhile
             taken += 1
             if kept["channel"] not in by_name:
                 log.warning("notify: %s of rule %s to channel %s given up: the channel is no longer "
