@@ -423,3 +423,40 @@ def test_an_apprise_channel_reaches_a_server_of_our_own_and_its_address_no_log(
     assert "apprise could not deliver the message" in caplog.text
     for secret in (good.url, refusing.url, "s3cr3t"):
         assert secret not in caplog.text
+
+
+def test_no_back_to_normal_while_the_figure_that_raised_the_level_cannot_be_seen(
+        backend: Backend, config: Config, hook: Hook):
+    """The clinic is at 3 for a queue waited on over an hour; then the queue feed goes silent
+    while the staffing feed goes on. The rules now see only the staffing, which is fine, and
+    say 1 — but nobody knows the queue is shorter: no "back to normal" until the queue's own
+    figure is seen again, and then one."""
+    rule = NotifyRule(id="taso-3-vo", when="level", level=3, units=["vastaanotto"], channels=["teams"])
+    outbox = Outbox(backend.history, store=backend.store)
+    n = Notifier(with_notify(config, channels(1), rule), backend.store, backend.history, outbox)
+
+    def queue(at: datetime, minutes: int) -> None:
+        backend.store.write_readings("demo-jonot", [Reading("queue.longest_wait_min", "vastaanotto", "a", minutes,
+                                                            at, "demo-jonot")], {"state": "ok"})
+
+    def staff(at: datetime) -> None:
+        backend.store.write_readings("demo-henkilosto", [
+            Reading("staff.planned", "vastaanotto", "lääkäri", 4, at, "demo-henkilosto"),
+            Reading("staff.present", "vastaanotto", "lääkäri", 4, at, "demo-henkilosto")], {"state": "ok"})
+
+    with time_machine.travel(MONDAY, tick=False) as traveller:
+        queue(MONDAY, 70)
+        staff(MONDAY)
+        n.run()
+        until(lambda: len(hook.bodies) == 1)
+        assert hook.bodies[0]["event"] == "alert"
+        later = MONDAY + timedelta(seconds=20)  # the queue's figure is past two 5-s polls; staffing is not
+        traveller.move_to(later)
+        staff(later)
+        n.run()
+        time.sleep(0.3)
+        assert len(hook.bodies) == 1  # the rules say 1, from the staffing alone: not told as normal
+        queue(later, 5)  # the queue is seen again, short
+        n.run()
+        until(lambda: len(hook.bodies) == 2)
+    assert hook.bodies[1]["event"] == "recovery" and hook.bodies[1]["subject"] == "vastaanotto"

@@ -10,7 +10,7 @@ from typing import Any
 
 from dashboard.config import Config, Display, NotifyRule
 from dashboard.domain import actions
-from dashboard.domain.escalation import period
+from dashboard.domain.escalation import RATIO, applies, period
 from dashboard.domain.freshness import FRESH
 from dashboard.storage.livestore import LiveStore
 
@@ -94,15 +94,36 @@ def level(rule: NotifyRule, ctx: Context) -> Verdict:
         u = levels.get(unit)
         if u is None:
             continue
-        if int(u["level"]) < (rule.level or 2) and u.get("status") == "stale":
-            # the rules see none of their figures fresh: not known to be back to normal (as
-            # an action episode, dashboard/domain/actions.py), so no "back to normal" is sent
+        if int(u["level"]) < (rule.level or 2) and (u.get("status") == "stale" or unseen_raiser(ctx, unit, u, rule)):
+            # not known to be back to normal: the rules see none of their figures fresh (as an
+            # action episode, dashboard/domain/actions.py), or a rule that would raise the unit
+            # this high cannot see its own figures now (the queue feed down while the staff
+            # feed is fine); so no "back to normal" is sent until they are seen again
             out.unsure.add(unit)
         elif int(u["level"]) >= (rule.level or 2):
             facts = _with(ctx.unit_name(unit), level=int(u["level"]), threshold=rule.level,
                           reasons=", ".join(str(r) for r in u.get("reasons") or []) or "-")
             out.holding[unit] = Condition(unit, facts, ["unit", unit], acknowledged=acknowledged(ctx, unit))
     return out
+
+
+def unseen_raiser(ctx: Context, unit: str, u: dict[str, Any], rule: NotifyRule) -> bool:
+    """Whether a rule of the escalation that would put a unit of the rules at or above this
+    notification's level applies now and has figures of the unit, none of them fresh. A
+    level a person set is known whatever the figures; a rule whose figures the unit never
+    has (a ward's occupancy for a clinic) says nothing either way."""
+    if u.get("source") == "manual":
+        return False
+    is_open = not u.get("closed")
+    tiles = [t for t in ctx.model.get("tiles", []) if t.get("unit") == unit]
+    for er in ctx.config.escalation.rules:
+        if er.level < (rule.level or 2) or not applies(er, unit, is_open):
+            continue
+        reads = ("staff.planned", "staff.present") if er.metric == RATIO else (er.metric,)
+        mine = [t for t in tiles if t.get("metric") in reads]
+        if mine and not any(t.get("status") == FRESH for t in mine):
+            return True
+    return False
 
 
 def acknowledged(ctx: Context, unit: str) -> bool:
