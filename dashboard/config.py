@@ -660,9 +660,11 @@ class Config(_Strict):
         """Every source's poll interval in seconds, by name (a figure's staleness window is
         twice it: dashboard.domain.freshness), on a clock that runs `speed` times as fast as
         real time (the demo's `--speed`: a feed polled every 5 real seconds is polled every 20
-        of a clock running four times as fast, and its figures are as fresh as ever). Made
-        anew at each call: a copy of the configuration with other sources has other intervals."""
-        return {s.name: s.poll_seconds * speed for s in self.sources}
+        of a clock running four times as fast, and its figures are as fresh as ever; a clock
+        that stands, speed 0, keeps the real seconds: on it nothing ages at all). Made anew at
+        each call: a copy of the configuration with other sources has other intervals."""
+        scale = speed if speed > 0 else 1.0
+        return {s.name: s.poll_seconds * scale for s in self.sources}
 
     def source(self, name: str) -> Source:
         for s in self.sources:

@@ -464,11 +464,15 @@ def test_on_a_demo_clock_running_four_times_as_fast_a_figure_is_fresh_for_four_t
         store.set_clock(Clock(tz, anchor_real=T0, anchor_shown=T0, speed=4.0))
         store.write_readings("demo-jonot", [
             Reading("queue.waiting", "vastaanotto", "a", 20, T0 - timedelta(seconds=12), "demo-jonot"),
-            Reading("queue.waiting", "vastaanotto", "b", 2, T0 - timedelta(seconds=45), "demo-jonot")], {})
+            Reading("queue.waiting", "vastaanotto", "b", 2, T0 - timedelta(seconds=45), "demo-jonot"),
+            Reading("queue.waiting", "vastaanotto", "c", 4, T0 - timedelta(seconds=3), "demo-jonot")], {})
         tiles = {t["key"]: t for t in build(config, config.display("johto"), store, None).data["tiles"]
                  if (t["unit"], t["metric"]) == ("vastaanotto", "queue.waiting")}
         lead = ShiftLead(config, store, None, User("vuorovastaava", "shift_lead", ()), "fi")  # type: ignore[arg-type]
         shown, _ = lead.figure("queue.waiting", "vastaanotto", "a")
+        store.set_clock(Clock(tz, anchor_real=T0, anchor_shown=T0, speed=0.0))  # a clock that stands
+        standing = {t["key"]: t for t in build(config, config.display("johto"), store, None).data["tiles"]
+                    if (t["unit"], t["metric"]) == ("vastaanotto", "queue.waiting")}
         store.set_clock(Clock(tz))  # real time again: the same 12 s are past two 5-s polls
         real = {t["key"]: t for t in build(config, config.display("johto"), store, None).data["tiles"]
                 if (t["unit"], t["metric"]) == ("vastaanotto", "queue.waiting")}
@@ -476,3 +480,5 @@ def test_on_a_demo_clock_running_four_times_as_fast_a_figure_is_fresh_for_four_t
     assert tiles["b"]["status"] == "stale"
     assert shown is not None and shown[1] == "fresh"
     assert real["a"]["status"] == "stale"
+    # a standing clock keeps the real seconds (a window of 0 would grey everything on it)
+    assert standing["c"]["status"] == "fresh" and standing["a"]["status"] == "stale"
