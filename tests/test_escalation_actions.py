@@ -101,6 +101,41 @@ def test_a_higher_level_adds_its_actions_and_a_new_episode_reopens_them(
         assert {x.episode for x in again} != {first.episode} and all(x.ack is None for x in again)
 
 
+def test_a_silent_queue_feed_does_not_close_the_episode_its_queue_opened(
+        config: Config, store: LiveStore, history: History):
+    """The rules raise the clinic to 3 for a queue waited on over an hour; the queue feed then
+    goes silent while the staffing feed goes on, and the rules say 1 from the staffing alone.
+    Nobody knows the queue is shorter: the episode and its actions stay open until the queue
+    is seen again, short; then it ends."""
+    from dashboard.domain import actions
+
+    def queue(at: datetime, minutes: int) -> None:
+        store.write_readings("demo-jonot", [Reading("queue.longest_wait_min", "vastaanotto", "a", minutes, at,
+                                                    "demo-jonot")], {})
+
+    def staff(at: datetime) -> None:
+        store.write_readings("demo-henkilosto", [
+            Reading("staff.planned", "vastaanotto", "lääkäri", 4, at, "demo-henkilosto"),
+            Reading("staff.present", "vastaanotto", "lääkäri", 4, at, "demo-henkilosto")], {})
+
+    with time_machine.travel(T0, tick=False):
+        queue(T0, 70)
+        staff(T0)
+        assert unit_of(config, store, history)["level"] == 3
+        opened = {x.episode for x in actions.current(config, store, ["vastaanotto"])["vastaanotto"]}
+        assert len(opened) == 1
+    later = T0 + timedelta(seconds=20)  # the queue's figure past two 5-s polls; staffing not
+    with time_machine.travel(later, tick=False):
+        staff(later)
+        u = unit_of(config, store, history)
+        assert u["level"] == 1 and u["status"] != "stale"  # the rules see the staffing, fresh
+        still = actions.current(config, store, ["vastaanotto"]).get("vastaanotto", [])
+        assert {x.episode for x in still} == opened and len(still) == 4
+        queue(later, 5)  # seen again, short: known to be normal
+        assert unit_of(config, store, history)["level"] == 1
+        assert actions.current(config, store, ["vastaanotto"]).get("vastaanotto", []) == []
+
+
 def test_overdue_lists_what_was_not_acknowledged_within_its_minutes(
         config: Config, store: LiveStore, history: History):
     sl = lead(config, store, history)

@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from dashboard.config import Config, EscalationAction
+from dashboard.domain.escalation import unseen_raiser
 
 ROLES = ("shift_lead", "manager", "admin")
 STATES = ("done", "not_needed")
@@ -104,9 +105,12 @@ def of_episode(config: Config, unit: str, found: dict[str, Any]) -> list[OpenAct
 
 
 def observe(config: Config, store: EpisodeStore, units: dict[str, dict[str, Any]],
-            now: datetime) -> dict[str, list[OpenAction]]:
+            now: datetime, tiles: Iterable[dict[str, Any]] = ()) -> dict[str, list[OpenAction]]:
     """Record the units' levels (the read model's escalation units) in their episodes and
-    return each unit's open actions. Nothing is recorded when no action is configured."""
+    return each unit's open actions. Nothing is recorded when no action is configured. A
+    level 1 of the rules is not known to be normal — it neither starts nor ends an episode —
+    when the rules see nothing fresh, or when a rule that would raise the unit cannot see its
+    own figures (`tiles`, the model's: escalation.unseen_raiser)."""
     if not config.escalation.actions:
         return {}
     levels = {}
@@ -114,7 +118,9 @@ def observe(config: Config, store: EpisodeStore, units: dict[str, dict[str, Any]
         level = int(u["level"])
         since = u.get("at") if u.get("source") == "manual" else u.get("updated_at")
         when = datetime.fromisoformat(since) if isinstance(since, str) else now
-        known = not (level == 1 and u.get("status") == "stale")
+        known = not (level == 1 and (u.get("status") == "stale" or (
+            u.get("source") != "manual"
+            and unseen_raiser(config.escalation.rules, tiles, unit, 2, not u.get("closed")))))
         levels[unit] = (level, min(when, now).timestamp(), known)
     found = store.observe_episodes(levels, now.timestamp())
     return {unit: of_episode(config, unit, f) for unit, f in found.items()}

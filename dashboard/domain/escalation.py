@@ -135,6 +135,23 @@ def applies(rule: Rule, unit: str, is_open: bool) -> bool:
     return (not rule.units or unit in rule.units) and (is_open or rule.hours == "always")
 
 
+def unseen_raiser(rules: list[Rule], tiles: Iterable[dict[str, Any]], unit: str, at_least: int,
+                  is_open: bool) -> bool:
+    """Whether a rule that would put `unit` at `at_least` or higher applies now and has figures
+    of the unit, none of them fresh: the queue feed silent while the staffing feed goes on,
+    the rules then say 1 from the staffing alone, and nobody knows the queue is shorter. A
+    rule whose figures the unit never has (a ward's occupancy for a clinic) says nothing."""
+    mine = [t for t in tiles if t.get("unit") == unit]
+    for rule in rules:
+        if rule.level < at_least or not applies(rule, unit, is_open):
+            continue
+        reads = ("staff.planned", "staff.present") if rule.metric == RATIO else (rule.metric,)
+        figures = [t for t in mine if t.get("metric") in reads]
+        if figures and not any(t.get("status") == FRESH for t in figures):
+            return True
+    return False
+
+
 def _fresh(tiles: Iterable[dict[str, Any]], unit: str, metric: str) -> list[dict[str, Any]]:
     return [t for t in tiles if t["unit"] == unit and t["metric"] == metric and t["status"] == FRESH]
 

@@ -353,7 +353,7 @@ def build(config: Config, display: Display, store: LiveStore, history: History |
     _level_fresh_until(config, escalation, tiles)
     if not public and not region_only:
         # each raised unit's actions and how many are acknowledged (staff displays only)
-        for unit, items in escalation_actions.observe(config, store, escalation["units"], now).items():
+        for unit, items in escalation_actions.observe(config, store, escalation["units"], now, tiles).items():
             if items and unit in escalation["units"]:
                 escalation["units"][unit]["actions"] = escalation_actions.counts(items, now)
                 due = escalation_actions.next_due(items, now)

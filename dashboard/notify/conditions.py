@@ -10,7 +10,8 @@ from typing import Any
 
 from dashboard.config import Config, Display, NotifyRule
 from dashboard.domain import actions
-from dashboard.domain.escalation import RATIO, applies, period
+from dashboard.domain.escalation import period
+from dashboard.domain.escalation import unseen_raiser as escalation_unseen
 from dashboard.domain.freshness import FRESH
 from dashboard.storage.livestore import LiveStore
 
@@ -109,21 +110,12 @@ def level(rule: NotifyRule, ctx: Context) -> Verdict:
 
 def unseen_raiser(ctx: Context, unit: str, u: dict[str, Any], rule: NotifyRule) -> bool:
     """Whether a rule of the escalation that would put a unit of the rules at or above this
-    notification's level applies now and has figures of the unit, none of them fresh. A
-    level a person set is known whatever the figures; a rule whose figures the unit never
-    has (a ward's occupancy for a clinic) says nothing either way."""
+    notification's level cannot see its own figures now (escalation.unseen_raiser). A level a
+    person set is known whatever the figures."""
     if u.get("source") == "manual":
         return False
-    is_open = not u.get("closed")
-    tiles = [t for t in ctx.model.get("tiles", []) if t.get("unit") == unit]
-    for er in ctx.config.escalation.rules:
-        if er.level < (rule.level or 2) or not applies(er, unit, is_open):
-            continue
-        reads = ("staff.planned", "staff.present") if er.metric == RATIO else (er.metric,)
-        mine = [t for t in tiles if t.get("metric") in reads]
-        if mine and not any(t.get("status") == FRESH for t in mine):
-            return True
-    return False
+    return escalation_unseen(ctx.config.escalation.rules, ctx.model.get("tiles", []), unit, rule.level or 2,
+                             not u.get("closed"))
 
 
 def acknowledged(ctx: Context, unit: str) -> bool:
