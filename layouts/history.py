@@ -33,7 +33,6 @@ import dash
 import plotly.graph_objects as go
 from babel.dates import get_day_names, get_month_names
 from dash import ALL, Input, Output, State, dcc, html
-from dash import ctx as trigger
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
@@ -65,9 +64,9 @@ from dashboard.storage.history import History
 from dashboard.storage.livestore import LiveStore
 from dashboard.translate import N_, _, gettext_in, lang
 from dashboard.web import access, auth
-from dashboard.web.shiftlead import ACTION_STATES, Acknowledger, Refused, action_key
+from dashboard.web.shiftlead import ACTION_STATES, Acknowledger, action_key
 from layouts.staffbar import staff_bar
-from layouts.widgets import date_range_props, dropdown_labels
+from layouts.widgets import answer_actions, date_range_props, dropdown_labels
 
 ESCALATION = "escalation.level"  # recorded per unit (key ""), like a metric
 METRICS = {**{k: v for k, v in LABEL_FI.items() if k != "capacity.total"}, ESCALATION: N_("Valmiustaso")}
@@ -760,18 +759,6 @@ def actions_panel(ctx: HistoryContext) -> list[Any]:
     ], className="history-actions-panel", id="history-actions-panel")]
 
 
-def acknowledge_tap(who: Acknowledger, trig: dict[str, Any], notes: Any) -> html.Div:
-    """Acknowledge the action a tapped button names, with the note beside it; what the
-    server says back. The button's id is only a claim: Acknowledger checks the unit against
-    the person's scope, the action and episode against the open ones, and the role."""
-    try:
-        state = who.acknowledge_tap(trig, notes, ACTION_DONE)
-    except Refused as err:
-        return html.Div([html.P(p) for p in err.problems], className="msg msg--error", **{"data-ok": "false"})
-    return html.Div(html.P(_("Kuitattu: {state}.", state=_(ACTION_STATES[state]))), className="msg msg--ok",
-                    **{"data-ok": "true"})
-
-
 def so_far(rows: list[dict[str, Any]], at: datetime) -> list[dict[str, Any]]:
     """Hours and days still to come are not shown or exported as if they had happened."""
     return [r for r in rows if datetime.fromisoformat(r["period"]) <= at]
@@ -973,16 +960,8 @@ def register(app: dash.Dash, ctx: HistoryContext) -> None:
                   prevent_initial_call=True)
     def actions(_done: list[Any], _skip: list[Any], _n: Any, _notes: list[Any], shown: Any) -> Any:
         who = acknowledger(ctx)
-        trig = trigger.triggered_id
-        if not isinstance(trig, dict):  # the refresh
-            view = actions_view(ctx, who)
-            if view.children[0].data == shown:
-                raise dash.exceptions.PreventUpdate
-            return view, dash.no_update
-        if not trigger.triggered or not trigger.triggered[0].get("value"):
-            raise dash.exceptions.PreventUpdate
-        said = acknowledge_tap(who, trig, trigger.states_list[0] if trigger.states_list else [])
-        return actions_view(ctx, who), said
+        return answer_actions(lambda: actions_view(ctx, who), shown,
+                              lambda trig, notes: who.acknowledge_tap(trig, notes, ACTION_DONE))
 
     server: Any = app.server
 

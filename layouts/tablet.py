@@ -41,7 +41,7 @@ from dashboard.workbook.importer import Report, import_bytes, source_name
 from dashboard.workbook.reader import MAX_BYTES
 from layouts.components import rules_beside
 from layouts.staffbar import staff_bar
-from layouts.widgets import dropdown_labels
+from layouts.widgets import answer_actions, dropdown_labels, message
 
 UPLOAD, RESULT = "wb-upload", "wb-result"
 WITHDRAWN = "tablet-withdraw-result"
@@ -456,12 +456,6 @@ def layout(ctx: TabletContext, **_query: Any) -> html.Div:
     )
 
 
-def message(ok: bool, text: str | list[str]) -> html.Div:
-    lines = text if isinstance(text, list) else [text]
-    return html.Div([html.P(line) for line in lines], className=f"msg msg--{'ok' if ok else 'error'}",
-                    **{"data-ok": "true" if ok else "false"})
-
-
 def result_view(report: Report, filename: str, lang: str) -> html.Div:
     tx = TEXT[lang]
     if report.errors:
@@ -686,18 +680,6 @@ def register(app: dash.Dash, ctx: TabletContext) -> None:
                   prevent_initial_call=True)
     def acknowledge(_done: list[Any], _skip: list[Any], _n: Any, _said: Any, _notes: list[Any], shown: Any) -> Any:
         sl = lead(ctx)
-        trig = trigger.triggered_id
-        if not isinstance(trig, dict):  # the refresh, or the level changed
-            view = actions_view(ctx, sl)
-            if view.children[0].data == shown:
-                raise dash.exceptions.PreventUpdate
-            return view, dash.no_update
-        if not trigger.triggered or not trigger.triggered[0].get("value"):
-            raise dash.exceptions.PreventUpdate
-        try:
-            state = sl.acknowledge_tap(trig, trigger.states_list[0] if trigger.states_list else [],
-                                       "tablet-action-done")
-        except Refused as err:
-            return actions_view(ctx, sl), message(False, err.problems)
-        return actions_view(ctx, sl), message(True, _("Kuitattu: {state}.", state=_(ACTION_STATES[state])))
+        return answer_actions(lambda: actions_view(ctx, sl), shown,
+                              lambda trig, notes: sl.acknowledge_tap(trig, notes, "tablet-action-done"))
 
