@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
 from selenium.common.exceptions import WebDriverException
@@ -183,6 +184,18 @@ def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60,
     """Run the installed `ohjaustaulu` console script, as a user would."""
     return subprocess.run([OHJAUSTAULU, *args], capture_output=True, text=True, env=env,
                           timeout=timeout, input=input, cwd=ROOT)
+
+
+async def signed_in(client: httpx.AsyncClient, name: str, password: str | None = None) -> dict[str, str]:
+    """Sign `client` in through the login form (the demo's password unless given); the header
+    its posts then carry (the CSRF token), for raw requests to the app as a person's browser."""
+    from dashboard.demo import PASSWORD
+
+    await client.get("/login")
+    r = await client.post("/login", data={"name": name, "password": password or PASSWORD, "next": "/",
+                                          "csrf": client.cookies.get("ohjaustaulu_csrf") or ""})
+    assert r.status_code == 303, r.text
+    return {"X-CSRF-Token": client.cookies.get("ohjaustaulu_csrf") or ""}
 
 
 def wait_for(predicate, timeout: float = 20, interval: float = 0.1, what: str = "condition"):  # type: ignore[no-untyped-def]

@@ -26,7 +26,7 @@ from dashboard.storage.livestore import LiveStore
 from dashboard.web.accounts import User, add_user
 from dashboard.web.shiftlead import Refused, ShiftLead, Unconfirmed
 from layouts.components import escalation_bar
-from tests.conftest import Backend
+from tests.conftest import Backend, signed_in
 
 pytestmark = pytest.mark.store
 TZ = ZoneInfo("Europe/Helsinki")
@@ -206,19 +206,26 @@ def test_the_history_has_each_episode_from_the_recorded_levels():
 
 # -- raw requests -----------------------------------------------------------------------------
 
-def ack_body(key: str, kind: str = "tablet-action-done", note: str = "") -> dict[str, Any]:
-    return {"output": "..tablet-actions.children...tablet-action-result.children..",
-            "outputs": [{"id": "tablet-actions", "property": "children"},
-                        {"id": "tablet-action-result", "property": "children"}],
-            "inputs": [[{"id": {"type": "tablet-action-done", "id": key}, "property": "n_clicks",
-                         "value": 1 if kind == "tablet-action-done" else None}],
-                       [{"id": {"type": "tablet-action-skip", "id": key}, "property": "n_clicks",
-                         "value": 1 if kind == "tablet-action-skip" else None}],
-                       {"id": "tablet-refresh", "property": "n_intervals", "value": 3},
-                       {"id": "tablet-esc-result", "property": "children", "value": None}],
+def tap_body(page: str, key: str, kind: str, note: str, refresh: str,
+             also: tuple[dict[str, Any], ...] = ()) -> dict[str, Any]:
+    """An open action's acknowledgement as dash-renderer sends it for a tap on `key`, on the
+    page whose ids begin `page` ("tablet", "history"): its list's callback, `refresh` its
+    timer's id and `also` the page's further inputs."""
+    done, skip = f"{page}-action-done", f"{page}-action-skip"
+    return {"output": f"..{page}-actions.children...{page}-action-result.children..",
+            "outputs": [{"id": f"{page}-actions", "property": "children"},
+                        {"id": f"{page}-action-result", "property": "children"}],
+            "inputs": [[{"id": {"type": done, "id": key}, "property": "n_clicks", "value": 1 if kind == done else None}],
+                       [{"id": {"type": skip, "id": key}, "property": "n_clicks", "value": 1 if kind == skip else None}],
+                       {"id": refresh, "property": "n_intervals", "value": 3}, *also],
             "changedPropIds": [json.dumps({"id": key, "type": kind}, separators=(",", ":")) + ".n_clicks"],
-            "state": [[{"id": {"type": "tablet-action-note", "id": key}, "property": "value", "value": note}],
-                      {"id": "tablet-actions-shown", "property": "data", "value": None}]}
+            "state": [[{"id": {"type": f"{page}-action-note", "id": key}, "property": "value", "value": note}],
+                      {"id": f"{page}-actions-shown", "property": "data", "value": None}]}
+
+
+def ack_body(key: str, kind: str = "tablet-action-done", note: str = "") -> dict[str, Any]:
+    return tap_body("tablet", key, kind, note, "tablet-refresh",
+                    ({"id": "tablet-esc-result", "property": "children", "value": None},))
 
 
 def esc_body(unit: str, level: int, reason: str) -> dict[str, Any]:
@@ -257,11 +264,7 @@ def test_raw_requests_that_lie_are_refused_by_the_server(backend: Backend, confi
 
     async def go() -> dict[str, httpx.Response]:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=asgi(app)), base_url="http://t") as client:
-            await client.get("/login")
-            signed = await client.post("/login", data={"name": "vo-vv", "password": PASSWORD, "next": "/",
-                                                       "csrf": client.cookies.get("ohjaustaulu_csrf") or ""})
-            assert signed.status_code == 303
-            headers = {"X-CSRF-Token": client.cookies.get("ohjaustaulu_csrf") or ""}
+            headers = await signed_in(client, "vo-vv")
 
             async def post(body: dict[str, Any]) -> httpx.Response:
                 return await client.post("/_dash-update-component", json=body, headers=headers)

@@ -23,8 +23,8 @@ from dashboard.storage.livestore import LiveStore
 from dashboard.translate import speaking
 from dashboard.web.accounts import User, add_user, set_language
 from dashboard.web.shiftlead import Acknowledger, Refused, ShiftLead
-from tests.conftest import Backend
-from tests.test_escalation_actions import LEAD, STAFF, T0, set_level, unit_of
+from tests.conftest import Backend, signed_in
+from tests.test_escalation_actions import LEAD, STAFF, T0, set_level, tap_body, unit_of
 from tests.test_escalation_actions import ack_body as tablet_ack_body
 
 pytestmark = pytest.mark.store
@@ -127,17 +127,7 @@ def test_the_history_page_lists_the_open_actions_in_the_persons_language(
 
 def ack_body(key: str, kind: str = "history-action-done", note: str = "") -> dict[str, Any]:
     """The history page's acknowledgement as dash-renderer sends it for a tap on `key`."""
-    return {"output": "..history-actions.children...history-action-result.children..",
-            "outputs": [{"id": "history-actions", "property": "children"},
-                        {"id": "history-action-result", "property": "children"}],
-            "inputs": [[{"id": {"type": "history-action-done", "id": key}, "property": "n_clicks",
-                         "value": 1 if kind == "history-action-done" else None}],
-                       [{"id": {"type": "history-action-skip", "id": key}, "property": "n_clicks",
-                         "value": 1 if kind == "history-action-skip" else None}],
-                       {"id": "history-actions-refresh", "property": "n_intervals", "value": 3}],
-            "changedPropIds": [json.dumps({"id": key, "type": kind}, separators=(",", ":")) + ".n_clicks"],
-            "state": [[{"id": {"type": "history-action-note", "id": key}, "property": "value", "value": note}],
-                      {"id": "history-actions-shown", "property": "data", "value": None}]}
+    return tap_body("history", key, kind, note, "history-actions-refresh")
 
 
 def router(path: str) -> dict[str, Any]:
@@ -167,13 +157,6 @@ def test_raw_requests_that_lie_are_refused_by_the_server(backend: Backend, confi
     episodes = {u: str(f["episode"]["id"]) for u, f in store.episodes().items()}
     vo = episodes["vastaanotto"]
     app = create_app(config, store, history, backend.data_dir)
-
-    async def signed_in(client: httpx.AsyncClient, name: str) -> dict[str, str]:
-        await client.get("/login")
-        r = await client.post("/login", data={"name": name, "password": PASSWORD, "next": "/",
-                                              "csrf": client.cookies.get("ohjaustaulu_csrf") or ""})
-        assert r.status_code == 303
-        return {"X-CSRF-Token": client.cookies.get("ohjaustaulu_csrf") or ""}
 
     swapped = ack_body(f"vastaanotto|{MANAGER_ACTION}|{vo}")
     refresh, shown = swapped["inputs"][2], swapped["state"][1]

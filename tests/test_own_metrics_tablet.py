@@ -34,7 +34,7 @@ from layouts.tablet import (
     metric_options,
     valid_options,
 )
-from tests.conftest import EXAMPLE_CONFIG, Backend, drawn_rows
+from tests.conftest import EXAMPLE_CONFIG, Backend, drawn_rows, signed_in
 
 pytestmark = pytest.mark.store
 TZ = ZoneInfo("Europe/Helsinki")
@@ -247,11 +247,7 @@ def test_raw_requests_that_lie_are_refused_by_the_server(backend: Backend, ward_
 
     async def go() -> dict[str, httpx.Response]:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=asgi(app)), base_url="http://t") as client:
-            await client.get("/login")
-            signed = await client.post("/login", data={"name": "osasto-vv", "password": PASSWORD, "next": "/",
-                                                       "csrf": client.cookies.get("ohjaustaulu_csrf") or ""})
-            assert signed.status_code == 303
-            headers = {"X-CSRF-Token": client.cookies.get("ohjaustaulu_csrf") or ""}
+            headers = await signed_in(client, "osasto-vv")
 
             async def post(body: dict[str, Any]) -> httpx.Response:
                 return await client.post("/_dash-update-component", json=body, headers=headers)

@@ -11,13 +11,18 @@ from tests.conftest import wait_for
 pytestmark = pytest.mark.browser
 
 
+def raise_by_hand(demo: Demo) -> None:
+    """The reception to 3 by a shift lead's hand for eight hours, as the tablet sets it."""
+    now = datetime.now().astimezone()
+    demo.backend.store.set_escalation("vastaanotto", {
+        "level": 3, "reason": "Kaksi lääkäriä pois", "by": "vuorovastaava", "at": now.isoformat(),
+        "valid_until": (now + timedelta(hours=8)).isoformat()})
+
+
 def test_a_shift_lead_acknowledges_actions_on_the_tablet_and_the_wall_shows_the_count(demo: Demo):
     from tests.browser.conftest import chrome
 
-    store = demo.backend.store
-    now = datetime.now().astimezone()
-    store.set_escalation("vastaanotto", {"level": 3, "reason": "Kaksi lääkäriä pois", "by": "vuorovastaava",
-                                         "at": now.isoformat(), "valid_until": (now + timedelta(hours=8)).isoformat()})
+    raise_by_hand(demo)
     tablet = chrome(800, 1280)
     wall = chrome()
     try:
@@ -51,10 +56,7 @@ def test_a_manager_acknowledges_their_action_on_the_history_page_and_the_wall_co
 
     from tests.browser.conftest import chrome
 
-    store = demo.backend.store
-    now = datetime.now().astimezone()
-    store.set_escalation("vastaanotto", {"level": 3, "reason": "Kaksi lääkäriä pois", "by": "vuorovastaava",
-                                         "at": now.isoformat(), "valid_until": (now + timedelta(hours=8)).isoformat()})
+    raise_by_hand(demo)
     page = chrome(1280, 1000)
     wall = chrome()
     acts = '.ulvl[data-unit="vastaanotto"] .acts'
