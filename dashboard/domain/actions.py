@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from dashboard.config import Config, EscalationAction
-from dashboard.domain.escalation import unseen_raiser
+from dashboard.domain.escalation import known_below, tiles_by_unit
 
 ROLES = ("shift_lead", "manager", "admin")
 STATES = ("done", "not_needed")
@@ -110,17 +110,16 @@ def observe(config: Config, store: EpisodeStore, units: dict[str, dict[str, Any]
     return each unit's open actions. Nothing is recorded when no action is configured. A
     level 1 of the rules is not known to be normal — it neither starts nor ends an episode —
     when the rules see nothing fresh, or when a rule that would raise the unit cannot see its
-    own figures (`tiles`, the model's: escalation.unseen_raiser)."""
+    own figures (`tiles`, the model's: escalation.known_below)."""
     if not config.escalation.actions:
         return {}
     levels = {}
+    by_unit = tiles_by_unit(tiles)
     for unit, u in units.items():
         level = int(u["level"])
         since = u.get("at") if u.get("source") == "manual" else u.get("updated_at")
         when = datetime.fromisoformat(since) if isinstance(since, str) else now
-        known = not (level == 1 and (u.get("status") == "stale" or (
-            u.get("source") != "manual"
-            and unseen_raiser(config.escalation.rules, tiles, unit, 2, not u.get("closed")))))
+        known = level > 1 or known_below(config.escalation.rules, by_unit.get(unit, []), unit, u, 2)
         levels[unit] = (level, min(when, now).timestamp(), known)
     found = store.observe_episodes(levels, now.timestamp())
     return {unit: of_episode(config, unit, f) for unit, f in found.items()}

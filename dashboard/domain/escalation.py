@@ -152,6 +152,28 @@ def unseen_raiser(rules: list[Rule], tiles: Iterable[dict[str, Any]], unit: str,
     return False
 
 
+def tiles_by_unit(tiles: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """A model's tiles by their unit: read once for all of its units (known_below asks per unit)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for t in tiles:
+        out.setdefault(str(t.get("unit")), []).append(t)
+    return out
+
+
+def known_below(rules: list[Rule], tiles: Iterable[dict[str, Any]], unit: str, u: dict[str, Any],
+                at_least: int) -> bool:
+    """Whether a unit whose level now (`u`, the read model's escalation unit) is under
+    `at_least` is known to be: not when the rules see none of their figures fresh, nor when a
+    rule that would put it that high cannot see its own (unseen_raiser; `tiles`: the unit's,
+    tiles_by_unit). A level a person set is known whatever the figures. An action episode ends (actions.observe) and a notification
+    says "back to normal" (dashboard/notify) only on a level known to be lower."""
+    if u.get("status") == "stale":
+        return False
+    if u.get("source") == "manual":
+        return True
+    return not unseen_raiser(rules, tiles, unit, at_least, not u.get("closed"))
+
+
 def _fresh(tiles: Iterable[dict[str, Any]], unit: str, metric: str) -> list[dict[str, Any]]:
     return [t for t in tiles if t["unit"] == unit and t["metric"] == metric and t["status"] == FRESH]
 

@@ -10,8 +10,7 @@ from typing import Any
 
 from dashboard.config import Config, Display, NotifyRule
 from dashboard.domain import actions
-from dashboard.domain.escalation import period
-from dashboard.domain.escalation import unseen_raiser as escalation_unseen
+from dashboard.domain.escalation import known_below, period, tiles_by_unit
 from dashboard.domain.freshness import FRESH
 from dashboard.storage.livestore import LiveStore
 
@@ -91,11 +90,13 @@ def _with(base: dict[str, dict[str, Any]], **facts: Any) -> dict[str, dict[str, 
 def level(rule: NotifyRule, ctx: Context) -> Verdict:
     out = Verdict()
     levels = ctx.model["escalation"]["units"]
+    by_unit = tiles_by_unit(ctx.model.get("tiles", []))
     for unit in ctx.units(rule):
         u = levels.get(unit)
         if u is None:
             continue
-        if int(u["level"]) < (rule.level or 2) and (u.get("status") == "stale" or unseen_raiser(ctx, unit, u, rule)):
+        if int(u["level"]) < (rule.level or 2) and not known_below(
+                ctx.config.escalation.rules, by_unit.get(unit, []), unit, u, rule.level or 2):
             # not known to be back to normal: the rules see none of their figures fresh (as an
             # action episode, dashboard/domain/actions.py), or a rule that would raise the unit
             # this high cannot see its own figures now (the queue feed down while the staff
@@ -106,16 +107,6 @@ def level(rule: NotifyRule, ctx: Context) -> Verdict:
                           reasons=", ".join(str(r) for r in u.get("reasons") or []) or "-")
             out.holding[unit] = Condition(unit, facts, ["unit", unit], acknowledged=acknowledged(ctx, unit))
     return out
-
-
-def unseen_raiser(ctx: Context, unit: str, u: dict[str, Any], rule: NotifyRule) -> bool:
-    """Whether a rule of the escalation that would put a unit of the rules at or above this
-    notification's level cannot see its own figures now (escalation.unseen_raiser). A level a
-    person set is known whatever the figures."""
-    if u.get("source") == "manual":
-        return False
-    return escalation_unseen(ctx.config.escalation.rules, ctx.model.get("tiles", []), unit, rule.level or 2,
-                             not u.get("closed"))
 
 
 def acknowledged(ctx: Context, unit: str) -> bool:
